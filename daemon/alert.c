@@ -1,0 +1,561 @@
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "alert.h"
+#include "config.h"
+#include "date.h"
+#include "log.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/*
+ * The dispatcher: one hook process at a time, in outbox order. A run
+ * writes the alert JSON into the hook's stdin through a non-blocking
+ * pipe, collects its output (bounded), kills its process group at the
+ * hook's timeout and is reaped through SIGCHLD; then the outcome is
+ * recorded and the next alert is taken.
+ */
+
+#define ALERT_OUTPUT_MAX (64 * 1024) /* bytes of hook output logged */
+#define ALERT_RECHECK 15	     /* seconds between outbox looks */
+#define ALERT_BACKOFF_MIN 30	     /* seconds after a first failure */
+#define ALERT_BACKOFF_MAX 3600	     /* seconds, at most */
+
+struct alert_run {
+	struct alert *alert;   /* back-pointer, not owned */
+	struct store_alert *a; /* owned, one element */
+	const struct config_hook *hook;
+	pid_t pid;
+	int in_fd;
+	int out_fd;
+	struct event *in_ev;
+	struct event *out_ev;
+	struct event *timeout_ev;
+	char *json;
+	size_t json_len;
+	size_t json_off;
+	char *out;
+	size_t out_len;
+	size_t out_dropped; /* bytes past ALERT_OUTPUT_MAX */
+	int is_timed_out;
+};
+
+struct alert {
+	struct event_base *base;
+	struct store *store;
+	const struct config *cfg;
+	int once;
+	alert_idle_cb idle_cb;
+	void *arg;
+	struct event *sigchld_ev;
+	struct event *kick_ev;
+	struct alert_run *run; /* the hook running, or NULL */
+	int64_t cursor;	       /* with once: last alert tried */
+	int is_idle;
+};
+
+static void alert_kick_cb(evutil_socket_t, short, void *);
+static void alert_sigchld_cb(evutil_socket_t, short, void *);
+static void alert_finish(struct alert_run *, int status);
+
+struct alert *
+alert_new(struct event_base *base, struct store *st, const struct config *cfg,
+    int once, alert_idle_cb idle_cb, void *arg)
+{
+	struct alert *al;
+
+	al = xcalloc(1, sizeof *al);
+	al->base = base;
+	al->store = st;
+	al->cfg = cfg;
+	al->once = once;
+	al->idle_cb = idle_cb;
+	al->arg = arg;
+	al->sigchld_ev = evsignal_new(base, SIGCHLD, alert_sigchld_cb, al);
+	al->kick_ev = evtimer_new(base, alert_kick_cb, al);
+	if (al->sigchld_ev == NULL || al->kick_ev == NULL ||
+	    evsignal_add(al->sigchld_ev, NULL) == -1)
+		fatalx("alert: cannot set up events");
+	return al;
+}
+
+static void
+alert_run_close(struct alert_run *r)
+{
+	if (r->in_ev != NULL)
+		event_free(r->in_ev);
+	if (r->out_ev != NULL)
+		event_free(r->out_ev);
+	if (r->timeout_ev != NULL)
+		event_free(r->timeout_ev);
+	if (r->in_fd != -1)
+		close(r->in_fd);
+	if (r->out_fd != -1)
+		close(r->out_fd);
+	r->in_ev = r->out_ev = r->timeout_ev = NULL;
+	r->in_fd = r->out_fd = -1;
+}
+
+static void
+alert_run_free(struct alert_run *r)
+{
+	alert_run_close(r);
+	store_alerts_free(r->a, 1);
+	free(r->json);
+	free(r->out);
+	free(r);
+}
+
+void
+alert_free(struct alert *al)
+{
+	if (al == NULL)
+		return;
+	if (al->run != NULL) {
+		/* The alert stays pending: the next start tries it again. */
+		killpg(al->run->pid, SIGKILL);
+		waitpid(al->run->pid, NULL, 0);
+		alert_run_free(al->run);
+	}
+	event_free(al->sigchld_ev);
+	event_free(al->kick_ev);
+	free(al);
+}
+
+void
+alert_kick(struct alert *al)
+{
+	struct timeval tv = { 0, 0 };
+
+	al->is_idle = 0;
+	evtimer_add(al->kick_ev, &tv);
+}
+
+int
+alert_busy(const struct alert *al)
+{
+	return al->run != NULL || !al->is_idle;
+}
+
+char *
+alert_json(const struct store_alert *a)
+{
+	json_t *story, *o;
+	char when[32], *s;
+
+	o = json_loads(a->matched != NULL ? a->matched : "[]", 0, NULL);
+	if (o == NULL)
+		o = json_array();
+	story = json_pack("{s:I, s:s?, s:s?, s:n, s:{s:s?, s:s?}, s:s?, s:[]}",
+	    "id", (json_int_t)a->story_id, "title", a->title, "url", a->url,
+	    "published", "feed", "name", a->feed_name, "url", a->feed_url,
+	    "summary", a->summary, "sources");
+	if (story == NULL)
+		fatalx("alert: json_pack failed");
+	if (a->published != -1) {
+		date_format(a->published, when, sizeof when);
+		json_object_set_new(story, "published", json_string(when));
+	}
+	o = json_pack("{s:s, s:s, s:o, s:o, s:s?}", "alert_id", a->alert_id,
+	    "watchlist", a->watchlist, "story", story, "matched", o, "snippet",
+	    a->snippet);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("alert: json_dumps failed");
+	json_decref(o);
+	return s;
+}
+
+/* The terms of a matched JSON array, joined by ", ". Caller frees. */
+static char *
+alert_matched_list(const char *matched)
+{
+	json_t *a = json_loads(matched != NULL ? matched : "[]", 0, NULL);
+	json_t *v;
+	size_t i;
+	char *s = xstrdup(""), *t;
+
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v))
+			continue;
+		xasprintf(&t, "%s%s%s", s, *s != '\0' ? ", " : "",
+		    json_string_value(v));
+		free(s);
+		s = t;
+	}
+	json_decref(a);
+	return s;
+}
+
+/* A fresh environment: PATH, HOME, a few of ours, and FEEDWATCH_*. */
+static char **
+alert_envp(const struct store_alert *a)
+{
+	static const char *keep[] = { "HOME", "LANG", "LC_ALL", "TZ",
+		"CREDENTIALS_DIRECTORY" };
+	char **env = xcalloc(20, sizeof *env), when[32], *matched;
+	const char *v;
+	size_t n = 0;
+
+	v = getenv("PATH");
+	xasprintf(&env[n++], "PATH=%s",
+	    v != NULL ? v : "/usr/local/bin:/usr/bin:/bin");
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+		if ((v = getenv(keep[i])) != NULL)
+			xasprintf(&env[n++], "%s=%s", keep[i], v);
+	}
+	when[0] = '\0';
+	if (a->published != -1)
+		date_format(a->published, when, sizeof when);
+	matched = alert_matched_list(a->matched);
+	xasprintf(&env[n++], "FEEDWATCH_ALERT_ID=%s", a->alert_id);
+	xasprintf(&env[n++], "FEEDWATCH_WATCHLIST=%s", a->watchlist);
+	xasprintf(&env[n++], "FEEDWATCH_TITLE=%s", a->title ? a->title : "");
+	xasprintf(&env[n++], "FEEDWATCH_URL=%s", a->url ? a->url : "");
+	xasprintf(&env[n++], "FEEDWATCH_FEED=%s", a->feed_name);
+	xasprintf(&env[n++], "FEEDWATCH_PUBLISHED=%s", when);
+	xasprintf(&env[n++], "FEEDWATCH_MATCHED=%s", matched);
+	xasprintf(
+	    &env[n++], "FEEDWATCH_SNIPPET=%s", a->snippet ? a->snippet : "");
+	free(matched);
+	return env;
+}
+
+static void
+alert_envp_free(char **env)
+{
+	for (size_t i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* posix_spawn the hook: own process group, default signals, fds 0-2. */
+static int
+alert_spawn(struct alert_run *r, int in_r, int out_w)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t sigs;
+	char **env;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in_r, 0);
+	posix_spawn_file_actions_adddup2(&fa, out_w, 1);
+	posix_spawn_file_actions_adddup2(&fa, out_w, 2);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr,
+	    POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+		POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setpgroup(&attr, 0);
+	sigemptyset(&sigs);
+	posix_spawnattr_setsigmask(&attr, &sigs);
+	sigaddset(&sigs, SIGPIPE);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	posix_spawnattr_setsigdefault(&attr, &sigs);
+	env = alert_envp(r->a);
+	if (strchr(r->hook->argv[0], '/') != NULL)
+		rc = posix_spawn(
+		    &r->pid, r->hook->argv[0], &fa, &attr, r->hook->argv, env);
+	else
+		rc = posix_spawnp(
+		    &r->pid, r->hook->argv[0], &fa, &attr, r->hook->argv, env);
+	alert_envp_free(env);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	errno = rc;
+	return rc == 0 ? 0 : -1;
+}
+
+static void
+alert_stdin_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct alert_run *r = arg;
+	ssize_t n;
+
+	(void)what;
+	n = write(fd, r->json + r->json_off, r->json_len - r->json_off);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		r->json_off += (size_t)n;
+	/* Done, or the hook closed its stdin: either way we stop here. */
+	if (n == -1 || r->json_off == r->json_len) {
+		event_free(r->in_ev);
+		r->in_ev = NULL;
+		close(r->in_fd);
+		r->in_fd = -1;
+	}
+}
+
+/* Read what the hook printed; keep the first ALERT_OUTPUT_MAX bytes. */
+static int
+alert_read_output(struct alert_run *r)
+{
+	char buf[8192];
+	ssize_t n;
+	size_t keep;
+
+	while ((n = read(r->out_fd, buf, sizeof buf)) > 0) {
+		keep = (size_t)n;
+		if (keep > ALERT_OUTPUT_MAX - r->out_len)
+			keep = ALERT_OUTPUT_MAX - r->out_len;
+		if (keep > 0) {
+			r->out =
+			    xreallocarray(r->out, r->out_len + keep + 1, 1);
+			memcpy(r->out + r->out_len, buf, keep);
+			r->out_len += keep;
+			r->out[r->out_len] = '\0';
+		}
+		r->out_dropped += (size_t)n - keep;
+	}
+	return n == 0 ? 0 : (errno == EAGAIN || errno == EINTR ? 1 : -1);
+}
+
+static void
+alert_output_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct alert_run *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (alert_read_output(r) != 1) {
+		event_free(r->out_ev);
+		r->out_ev = NULL;
+		close(r->out_fd);
+		r->out_fd = -1;
+	}
+}
+
+static void
+alert_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct alert_run *r = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("hook %s: alert %s: timed out after %ds, killing it",
+	    r->hook->name, r->a->alert_id, r->hook->timeout);
+	r->is_timed_out = 1;
+	killpg(r->pid, SIGKILL);
+}
+
+static void
+alert_sigchld_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct alert *al = arg;
+	int status;
+
+	(void)fd;
+	(void)what;
+	if (al->run == NULL)
+		return;
+	if (waitpid(al->run->pid, &status, WNOHANG) == al->run->pid)
+		alert_finish(al->run, status);
+}
+
+/* Set up the pipes and events of a run and start the hook. */
+static int
+alert_start(struct alert_run *r)
+{
+	struct timeval tv = { r->hook->timeout, 0 };
+	int in[2], out[2];
+
+	if (pipe2(in, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(out, O_CLOEXEC) == -1) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
+	r->in_fd = in[1];
+	r->out_fd = out[0];
+	if (alert_spawn(r, in[0], out[1]) == -1) {
+		close(in[0]);
+		close(out[1]);
+		return -1;
+	}
+	close(in[0]);
+	close(out[1]);
+	fcntl(r->in_fd, F_SETFL, O_NONBLOCK);
+	fcntl(r->out_fd, F_SETFL, O_NONBLOCK);
+	r->in_ev = event_new(
+	    r->alert->base, r->in_fd, EV_WRITE | EV_PERSIST, alert_stdin_cb, r);
+	r->out_ev = event_new(r->alert->base, r->out_fd, EV_READ | EV_PERSIST,
+	    alert_output_cb, r);
+	r->timeout_ev = evtimer_new(r->alert->base, alert_timeout_cb, r);
+	if (r->in_ev == NULL || r->out_ev == NULL || r->timeout_ev == NULL)
+		fatalx("alert: event_new failed");
+	event_add(r->in_ev, NULL);
+	event_add(r->out_ev, NULL);
+	evtimer_add(r->timeout_ev, &tv);
+	return 0;
+}
+
+/* Log the hook's output, a line at a time. */
+static void
+alert_log_output(struct alert_run *r)
+{
+	char *line, *next;
+
+	if (r->out_fd != -1)
+		alert_read_output(r);
+	for (line = r->out; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		log_info("hook %s: %s", r->hook->name, line);
+	}
+	if (r->out_dropped > 0)
+		log_info("hook %s: (%zu more bytes of output not logged)",
+		    r->hook->name, r->out_dropped);
+}
+
+/* Seconds before the next try after attempts failed tries. */
+static int
+alert_backoff(int attempts)
+{
+	long d = ALERT_BACKOFF_MIN;
+
+	for (int i = 1; i < attempts && d < ALERT_BACKOFF_MAX; i++)
+		d *= 2;
+	if (d > ALERT_BACKOFF_MAX)
+		d = ALERT_BACKOFF_MAX;
+	return (int)(d - arc4random_uniform((uint32_t)d / 5 + 1));
+}
+
+/* Record a failed attempt of a (it stays pending or becomes failed). */
+static void
+alert_failed(
+    struct alert *al, const struct store_alert *a, int retries, const char *why)
+{
+	char *cause;
+	int attempts = a->attempts + 1;
+	time_t next = time(NULL) + alert_backoff(attempts);
+
+	log_warnx("alert %s (watchlist %s, hook %s): %s%s", a->alert_id,
+	    a->watchlist, a->hook, why,
+	    attempts >= retries ? "; giving up, the alert is kept as failed" :
+				  "; will retry");
+	if (store_alert_attempt_failed(
+		al->store, a->id, why, next, retries, &cause) == -1) {
+		log_warnx("alert %s: %s", a->alert_id, cause);
+		free(cause);
+	}
+}
+
+static void
+alert_finish(struct alert_run *r, int status)
+{
+	struct alert *al = r->alert;
+	char why[128], *cause;
+
+	alert_log_output(r);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !r->is_timed_out) {
+		log_info("alert %s delivered by hook %s", r->a->alert_id,
+		    r->hook->name);
+		if (store_alert_delivered(
+			al->store, r->a->id, time(NULL), &cause) == -1) {
+			log_warnx("alert %s: %s", r->a->alert_id, cause);
+			free(cause);
+		}
+	} else {
+		if (r->is_timed_out)
+			snprintf(why, sizeof why, "timed out after %ds",
+			    r->hook->timeout);
+		else if (WIFEXITED(status))
+			snprintf(why, sizeof why, "exit status %d",
+			    WEXITSTATUS(status));
+		else
+			snprintf(why, sizeof why, "killed by signal %d",
+			    WTERMSIG(status));
+		alert_failed(al, r->a, r->hook->retries, why);
+	}
+	/* The rest of its process group goes with it. */
+	killpg(r->pid, SIGKILL);
+	al->run = NULL;
+	alert_run_free(r);
+	alert_kick(al);
+}
+
+/* Begin delivering one alert; failures to start count as attempts. */
+static void
+alert_deliver(struct alert *al, struct store_alert *a)
+{
+	struct alert_run *r;
+	const struct config_hook *hook;
+	char why[256];
+
+	if ((hook = config_hook_find(al->cfg, a->hook)) == NULL) {
+		alert_failed(al, a, 1, "its hook is no longer configured");
+		store_alerts_free(a, 1);
+		alert_kick(al);
+		return;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->alert = al;
+	r->a = a;
+	r->hook = hook;
+	r->in_fd = r->out_fd = -1;
+	r->json = alert_json(a);
+	r->json_len = strlen(r->json);
+	if (alert_start(r) == -1) {
+		snprintf(why, sizeof why, "cannot run %s: %s", hook->argv[0],
+		    strerror(errno));
+		alert_failed(al, a, hook->retries, why);
+		alert_run_free(r);
+		alert_kick(al);
+		return;
+	}
+	log_debug("alert %s: hook %s started, pid %d", a->alert_id, hook->name,
+	    (int)r->pid);
+	al->run = r;
+}
+
+static void
+alert_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct alert *al = arg;
+	struct store_alert *a;
+	struct timeval tv = { ALERT_RECHECK, 0 };
+	char *cause = NULL;
+	int n;
+
+	(void)fd;
+	(void)what;
+	if (al->run != NULL)
+		return;
+	a = store_alerts_due(
+	    al->store, al->once ? 0 : time(NULL), al->cursor, 1, &n, &cause);
+	if (cause != NULL) {
+		log_warnx("outbox: %s", cause);
+		free(cause);
+	}
+	if (n == 0) {
+		al->is_idle = 1;
+		if (al->once)
+			al->idle_cb(al->arg);
+		else
+			evtimer_add(al->kick_ev, &tv);
+		return;
+	}
+	if (al->once)
+		al->cursor = a->id;
+	alert_deliver(al, a);
+}

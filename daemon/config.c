@@ -1,0 +1,901 @@
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "log.h"
+#include "match.h"
+#include "xmalloc.h"
+
+/*
+ * Configuration: inih reads the file through config_parse_reader, which
+ * counts lines and opens sections, so that every error names its line;
+ * config_parse_handler dispatches each key through config_keys.
+ */
+
+#define CONFIG_DEFAULT_DATABASE "/var/lib/feedwatch/feedwatch.db"
+#define CONFIG_DEFAULT_INTERVAL (15 * 60)
+#define CONFIG_DEFAULT_MAX_FETCHES 32
+#define CONFIG_DEFAULT_FETCH_TIMEOUT 60
+#define CONFIG_DEFAULT_MAX_BODY (16 * 1024 * 1024)
+#define CONFIG_DEFAULT_HOOK_TIMEOUT 60
+#define CONFIG_DEFAULT_HOOK_RETRIES 10
+#define CONFIG_MAX_INTERVAL (7 * 24 * 3600)
+
+enum config_section {
+	SECTION_NONE,
+	SECTION_DAEMON,
+	SECTION_FEED,
+	SECTION_WATCHLIST,
+	SECTION_HOOK,
+	SECTION_BAD, /* an error was reported; ignore its keys */
+};
+
+struct config_parse {
+	struct config *cfg;
+	FILE *f;
+	char *buf; /* getline's buffer */
+	size_t bufsize;
+	int line;
+	int indented; /* the current line starts with white space */
+	enum config_section kind;
+	void *obj;	   /* the current section's struct */
+	char *last_key;	   /* for continuation lines */
+	int syntax_errors; /* lines that are not "key = value" */
+	char *errors;
+	size_t errlen;
+};
+
+struct config_key {
+	enum config_section section;
+	const char *name;
+	int (*set)(struct config_parse *, const char *, char **);
+};
+
+static char *config_parse_reader(char *, int, void *);
+static int config_parse_handler(
+    void *, const char *, const char *, const char *);
+static void config_error(struct config_parse *, int, const char *, ...)
+    __attribute__((__format__(__printf__, 3, 4)));
+
+static int config_set_database(struct config_parse *, const char *, char **);
+static int config_set_interval(struct config_parse *, const char *, char **);
+static int config_set_max_fetches(struct config_parse *, const char *, char **);
+static int config_set_fetch_timeout(
+    struct config_parse *, const char *, char **);
+static int config_set_max_body(struct config_parse *, const char *, char **);
+static int config_set_user_agent(struct config_parse *, const char *, char **);
+static int config_set_feed_url(struct config_parse *, const char *, char **);
+static int config_set_feed_interval(
+    struct config_parse *, const char *, char **);
+static int config_set_feed_tags(struct config_parse *, const char *, char **);
+static int config_set_wl_query(struct config_parse *, const char *, char **);
+static int config_set_wl_feeds(struct config_parse *, const char *, char **);
+static int config_set_wl_hooks(struct config_parse *, const char *, char **);
+static int config_set_hook_command(
+    struct config_parse *, const char *, char **);
+static int config_set_hook_timeout(
+    struct config_parse *, const char *, char **);
+static int config_set_hook_retries(
+    struct config_parse *, const char *, char **);
+
+static const struct config_key config_keys[] = {
+	{ SECTION_DAEMON, "database", config_set_database },
+	{ SECTION_DAEMON, "interval", config_set_interval },
+	{ SECTION_DAEMON, "max_body", config_set_max_body },
+	{ SECTION_DAEMON, "max_fetches", config_set_max_fetches },
+	{ SECTION_DAEMON, "timeout", config_set_fetch_timeout },
+	{ SECTION_DAEMON, "user_agent", config_set_user_agent },
+	{ SECTION_FEED, "interval", config_set_feed_interval },
+	{ SECTION_FEED, "tags", config_set_feed_tags },
+	{ SECTION_FEED, "url", config_set_feed_url },
+	{ SECTION_WATCHLIST, "feeds", config_set_wl_feeds },
+	{ SECTION_WATCHLIST, "hooks", config_set_wl_hooks },
+	{ SECTION_WATCHLIST, "query", config_set_wl_query },
+	{ SECTION_HOOK, "command", config_set_hook_command },
+	{ SECTION_HOOK, "retries", config_set_hook_retries },
+	{ SECTION_HOOK, "timeout", config_set_hook_timeout },
+};
+
+static const char *config_section_names[] = {
+	[SECTION_DAEMON] = "daemon",
+	[SECTION_FEED] = "feed",
+	[SECTION_WATCHLIST] = "watchlist",
+	[SECTION_HOOK] = "hook",
+};
+
+/* Append "FILE:LINE: message" to the error list. */
+static void
+config_error(struct config_parse *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg, *all;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	xasprintf(&all, "%s%s%s:%d: %s", p->errors ? p->errors : "",
+	    p->errors ? "\n" : "", p->cfg->path, line, msg);
+	free(msg);
+	free(p->errors);
+	p->errors = all;
+}
+
+/* A NULL-terminated list of the comma- or space-separated words of s. */
+static char **
+config_list(const char *s)
+{
+	char **v = xcalloc(1, sizeof *v);
+	size_t n = 0, len;
+
+	for (;;) {
+		s += strspn(s, ", \t");
+		if (*s == '\0')
+			break;
+		len = strcspn(s, ", \t");
+		v = xreallocarray(v, n + 2, sizeof *v);
+		v[n++] = xstrndup(s, len);
+		v[n] = NULL;
+		s += len;
+	}
+	return v;
+}
+
+static void
+config_list_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Make a relative path absolute against the configuration's directory. */
+static char *
+config_path(const struct config *cfg, const char *path)
+{
+	char *abs;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	xasprintf(&abs, "%s/%s", cfg->dir, path);
+	return abs;
+}
+
+int
+config_duration(const char *s, int *out)
+{
+	long long total = 0, n;
+	char *end;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (errno != 0 || n > INT_MAX)
+			return -1;
+		switch (*end) {
+		case 'd':
+			n *= 24 * 3600;
+			end++;
+			break;
+		case 'h':
+			n *= 3600;
+			end++;
+			break;
+		case 'm':
+			n *= 60;
+			end++;
+			break;
+		case 's':
+			end++;
+			break;
+		case '\0':
+			break;
+		default:
+			return -1;
+		}
+		total += n;
+		if (total > INT_MAX)
+			return -1;
+		s = end;
+	}
+	*out = (int)total;
+	return 0;
+}
+
+/* Parse a whole number in [min, max]. */
+static int
+config_number(
+    const char *s, long long min, long long max, long long *out, char **cause)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < min || n > max) {
+		xasprintf(cause, "\"%s\" is not a number from %lld to %lld", s,
+		    min, max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static int
+config_interval(const char *s, int *out, char **cause)
+{
+	if (config_duration(s, out) == -1 || *out < 1 ||
+	    *out > CONFIG_MAX_INTERVAL) {
+		xasprintf(cause,
+		    "\"%s\" is not a duration from 1s to 7d "
+		    "(e.g. 90s, 15m, 2h)",
+		    s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+config_set_database(struct config_parse *p, const char *v, char **cause)
+{
+	(void)cause;
+	free(p->cfg->database);
+	p->cfg->database = config_path(p->cfg, v);
+	return 0;
+}
+
+static int
+config_set_interval(struct config_parse *p, const char *v, char **cause)
+{
+	return config_interval(v, &p->cfg->interval, cause);
+}
+
+static int
+config_set_max_fetches(struct config_parse *p, const char *v, char **cause)
+{
+	long long n;
+
+	if (config_number(v, 1, 1024, &n, cause) == -1)
+		return -1;
+	p->cfg->max_fetches = (int)n;
+	return 0;
+}
+
+static int
+config_set_fetch_timeout(struct config_parse *p, const char *v, char **cause)
+{
+	return config_interval(v, &p->cfg->fetch_timeout, cause);
+}
+
+static int
+config_set_max_body(struct config_parse *p, const char *v, char **cause)
+{
+	long long n, unit = 1;
+	char *num;
+	size_t len = strlen(v);
+
+	if (len > 0 && strchr("kKmM", v[len - 1]) != NULL) {
+		unit = tolower((unsigned char)v[len - 1]) == 'k' ? 1024 :
+								   1024 * 1024;
+		len--;
+	}
+	num = xstrndup(v, len);
+	if (config_number(num, 1, 1024LL * 1024 * 1024 / unit, &n, cause) ==
+	    -1) {
+		free(*cause);
+		xasprintf(cause, "\"%s\" is not a size from 1 to 1024M", v);
+		free(num);
+		return -1;
+	}
+	free(num);
+	p->cfg->max_body = (size_t)(n * unit);
+	return 0;
+}
+
+static int
+config_set_user_agent(struct config_parse *p, const char *v, char **cause)
+{
+	(void)cause;
+	free(p->cfg->user_agent);
+	p->cfg->user_agent = xstrdup(v);
+	return 0;
+}
+
+static int
+config_set_feed_url(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_feed *f = p->obj;
+	char *path;
+
+	(void)cause;
+	free(f->url);
+	if (strstr(v, "://") != NULL) {
+		f->url = xstrdup(v);
+		return 0;
+	}
+	/* A path: a local file read through libcurl's file:// scheme. */
+	path = config_path(p->cfg, v);
+	xasprintf(&f->url, "file://%s", path);
+	free(path);
+	return 0;
+}
+
+static int
+config_set_feed_interval(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_feed *f = p->obj;
+
+	return config_interval(v, &f->interval, cause);
+}
+
+static int
+config_set_feed_tags(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_feed *f = p->obj;
+
+	(void)cause;
+	config_list_free(f->tags);
+	f->tags = config_list(v);
+	return 0;
+}
+
+static int
+config_set_wl_query(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_watchlist *w = p->obj;
+
+	(void)cause;
+	free(w->query);
+	w->query = xstrdup(v);
+	w->query_line = p->line;
+	return 0;
+}
+
+static int
+config_set_wl_feeds(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_watchlist *w = p->obj;
+
+	(void)cause;
+	config_list_free(w->feeds);
+	w->feeds = config_list(v);
+	w->feeds_line = p->line;
+	return 0;
+}
+
+static int
+config_set_wl_hooks(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_watchlist *w = p->obj;
+
+	(void)cause;
+	config_list_free(w->hooks);
+	w->hooks = config_list(v);
+	w->hooks_line = p->line;
+	return 0;
+}
+
+static int
+config_set_hook_command(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+	char *argv0;
+
+	config_argv_free(h->argv);
+	free(h->command);
+	h->command = xstrdup(v);
+	if ((h->argv = config_split_argv(v, cause)) == NULL)
+		return -1;
+	if (h->argv[0] == NULL) {
+		xasprintf(cause, "empty command");
+		return -1;
+	}
+	if (strchr(h->argv[0], '/') != NULL) {
+		argv0 = config_path(p->cfg, h->argv[0]);
+		free(h->argv[0]);
+		h->argv[0] = argv0;
+		if (access(argv0, X_OK) == -1) {
+			xasprintf(cause, "%s: %s", argv0, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+config_set_hook_timeout(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+
+	return config_interval(v, &h->timeout, cause);
+}
+
+static int
+config_set_hook_retries(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+	long long n;
+
+	if (config_number(v, 1, 1000, &n, cause) == -1)
+		return -1;
+	h->retries = (int)n;
+	return 0;
+}
+
+/* Create the struct of a named section; NULL when the name is taken. */
+static void *
+config_section_new(
+    struct config *cfg, enum config_section kind, const char *name, int line)
+{
+	struct config_feed *f;
+	struct config_watchlist *w;
+	struct config_hook *h;
+
+	switch (kind) {
+	case SECTION_FEED:
+		TAILQ_FOREACH(f, &cfg->feeds, entry) {
+			if (strcmp(f->name, name) == 0)
+				return NULL;
+		}
+		f = xcalloc(1, sizeof *f);
+		f->name = xstrdup(name);
+		f->line = line;
+		f->tags = xcalloc(1, sizeof *f->tags);
+		TAILQ_INSERT_TAIL(&cfg->feeds, f, entry);
+		return f;
+	case SECTION_WATCHLIST:
+		TAILQ_FOREACH(w, &cfg->watchlists, entry) {
+			if (strcmp(w->name, name) == 0)
+				return NULL;
+		}
+		w = xcalloc(1, sizeof *w);
+		w->name = xstrdup(name);
+		w->line = line;
+		w->feeds = xcalloc(1, sizeof *w->feeds);
+		w->hooks = xcalloc(1, sizeof *w->hooks);
+		TAILQ_INSERT_TAIL(&cfg->watchlists, w, entry);
+		return w;
+	case SECTION_HOOK:
+		TAILQ_FOREACH(h, &cfg->hooks, entry) {
+			if (strcmp(h->name, name) == 0)
+				return NULL;
+		}
+		h = xcalloc(1, sizeof *h);
+		h->name = xstrdup(name);
+		h->line = line;
+		h->timeout = CONFIG_DEFAULT_HOOK_TIMEOUT;
+		h->retries = CONFIG_DEFAULT_HOOK_RETRIES;
+		TAILQ_INSERT_TAIL(&cfg->hooks, h, entry);
+		return h;
+	default:
+		return NULL;
+	}
+}
+
+/* Open the section named by a header's text: daemon or kind "name". */
+static void
+config_section_open(struct config_parse *p, const char *text)
+{
+	char kind[16], name[256];
+	size_t i;
+	int n;
+
+	p->kind = SECTION_BAD;
+	p->obj = NULL;
+	free(p->last_key);
+	p->last_key = NULL;
+	if (strcmp(text, "daemon") == 0) {
+		p->kind = SECTION_DAEMON;
+		return;
+	}
+	kind[0] = '\0';
+	sscanf(text, "%15[a-z]", kind);
+	for (i = SECTION_FEED; i <= SECTION_HOOK; i++) {
+		if (strcmp(kind, config_section_names[i]) == 0)
+			break;
+	}
+	if (i > SECTION_HOOK) {
+		config_error(p, p->line, "unknown section [%s]", text);
+		return;
+	}
+	if (sscanf(text, "%15s \"%255[^\"]\"%n", kind, name, &n) != 2 ||
+	    text[n] != '\0') {
+		config_error(p, p->line, "section [%s]: expected [%s \"NAME\"]",
+		    text, kind);
+		return;
+	}
+	if ((p->obj = config_section_new(p->cfg, i, name, p->line)) == NULL) {
+		config_error(
+		    p, p->line, "%s \"%s\" is defined twice", kind, name);
+		return;
+	}
+	p->kind = i;
+}
+
+/* Look at a raw line before inih does: count it, open sections. */
+static void
+config_parse_line(struct config_parse *p, const char *line)
+{
+	const char *s = line + strspn(line, " \t");
+	const char *end;
+	char *text;
+
+	p->indented = s != line;
+	if (strchr(";#\r\n", *s) != NULL || (p->indented && p->last_key))
+		return;
+	if (*s != '[') {
+		if (strpbrk(s, "=:") == NULL) {
+			config_error(p, p->line,
+			    "expected \"key = value\", "
+			    "a [section] or a comment");
+			p->syntax_errors++;
+		}
+		return;
+	}
+	if ((end = strchr(s, ']')) == NULL) {
+		config_error(p, p->line, "section header without ']'");
+		p->kind = SECTION_BAD;
+		return;
+	}
+	text = xstrndup(s + 1, (size_t)(end - s - 1));
+	config_section_open(p, text);
+	free(text);
+}
+
+/* inih's reader: one line per call, like fgets, counting lines. */
+static char *
+config_parse_reader(char *str, int num, void *arg)
+{
+	struct config_parse *p = arg;
+	ssize_t len;
+
+	if ((len = getline(&p->buf, &p->bufsize, p->f)) == -1)
+		return NULL;
+	p->line++;
+	if (len >= num - 1) {
+		config_error(p, p->line,
+		    "line longer than %d characters "
+		    "(continue a long value on indented lines)",
+		    num - 2);
+		p->buf[num - 2] = '\n';
+		p->buf[num - 1] = '\0';
+		len = num - 1;
+	}
+	if (strlen(p->buf) != (size_t)len)
+		config_error(p, p->line, "NUL byte in line");
+	config_parse_line(p, p->buf);
+	memcpy(str, p->buf, (size_t)len + 1);
+	return str;
+}
+
+/* A continuation line of a query: append to the value. */
+static int
+config_parse_continue(
+    struct config_parse *p, const char *name, const char *value)
+{
+	struct config_watchlist *w = p->obj;
+	char *q;
+
+	if (p->kind != SECTION_WATCHLIST || strcmp(name, "query") != 0) {
+		config_error(p, p->line,
+		    "only query may continue on an "
+		    "indented line");
+		return 1;
+	}
+	xasprintf(&q, "%s %s", w->query, value);
+	free(w->query);
+	w->query = q;
+	return 1;
+}
+
+static int
+config_parse_handler(
+    void *arg, const char *section, const char *name, const char *value)
+{
+	struct config_parse *p = arg;
+	char *cause = NULL;
+	size_t i;
+
+	(void)section;
+	if (p->kind == SECTION_BAD)
+		return 1;
+	if (p->kind == SECTION_NONE) {
+		config_error(p, p->line, "%s: key outside any section", name);
+		return 1;
+	}
+	if (p->indented && p->last_key != NULL &&
+	    strcmp(p->last_key, name) == 0)
+		return config_parse_continue(p, name, value);
+	for (i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
+		if (config_keys[i].section == p->kind &&
+		    strcmp(config_keys[i].name, name) == 0)
+			break;
+	}
+	if (i == sizeof config_keys / sizeof config_keys[0]) {
+		config_error(p, p->line, "unknown key \"%s\" in [%s]", name,
+		    config_section_names[p->kind]);
+		return 1;
+	}
+	free(p->last_key);
+	p->last_key = xstrdup(name);
+	if (config_keys[i].set(p, value, &cause) == -1) {
+		config_error(p, p->line, "%s: %s", name, cause);
+		free(cause);
+	}
+	return 1;
+}
+
+/* The names a watchlist refers to must exist. */
+static void
+config_check_refs(struct config_parse *p, struct config_watchlist *w)
+{
+	struct config_feed *f;
+	const char *sel;
+
+	for (size_t i = 0; w->hooks[i] != NULL; i++) {
+		if (config_hook_find(p->cfg, w->hooks[i]) == NULL)
+			config_error(p, w->hooks_line,
+			    "watchlist \"%s\": no "
+			    "[hook \"%s\"]",
+			    w->name, w->hooks[i]);
+	}
+	for (size_t i = 0; (sel = w->feeds[i]) != NULL; i++) {
+		if (strncmp(sel, "tag:", 4) == 0)
+			continue;
+		TAILQ_FOREACH(f, &p->cfg->feeds, entry) {
+			if (strcmp(f->name, sel) == 0)
+				break;
+		}
+		if (f == NULL)
+			config_error(p, w->feeds_line,
+			    "watchlist \"%s\": no "
+			    "[feed \"%s\"] (use tag:NAME for a tag)",
+			    w->name, sel);
+	}
+}
+
+/* Checks that need the whole file: required keys, compiled queries. */
+static void
+config_check(struct config_parse *p)
+{
+	struct config_feed *f;
+	struct config_watchlist *w;
+	struct config_hook *h;
+	char *cause;
+
+	TAILQ_FOREACH(f, &p->cfg->feeds, entry) {
+		if (f->url == NULL)
+			config_error(
+			    p, f->line, "feed \"%s\" has no url", f->name);
+	}
+	TAILQ_FOREACH(h, &p->cfg->hooks, entry) {
+		if (h->command == NULL)
+			config_error(
+			    p, h->line, "hook \"%s\" has no command", h->name);
+	}
+	TAILQ_FOREACH(w, &p->cfg->watchlists, entry) {
+		config_check_refs(p, w);
+		if (w->query == NULL) {
+			config_error(p, w->line,
+			    "watchlist \"%s\" has no "
+			    "query",
+			    w->name);
+			continue;
+		}
+		if ((w->match = match_compile(w->query, &cause)) == NULL) {
+			config_error(p, w->query_line,
+			    "watchlist \"%s\": "
+			    "query: %s",
+			    w->name, cause);
+			free(cause);
+		}
+	}
+}
+
+static struct config *
+config_new(const char *path)
+{
+	struct config *cfg;
+	char *abs, *slash;
+
+	cfg = xcalloc(1, sizeof *cfg);
+	cfg->path = xstrdup(path);
+	/* Relative paths in the file are relative to its real directory. */
+	if ((abs = realpath(path, NULL)) == NULL)
+		abs = xstrdup(path);
+	if ((slash = strrchr(abs, '/')) == NULL)
+		cfg->dir = xstrdup(".");
+	else if (slash == abs)
+		cfg->dir = xstrdup("/");
+	else
+		cfg->dir = xstrndup(abs, (size_t)(slash - abs));
+	free(abs);
+	cfg->database = xstrdup(CONFIG_DEFAULT_DATABASE);
+	cfg->interval = CONFIG_DEFAULT_INTERVAL;
+	cfg->max_fetches = CONFIG_DEFAULT_MAX_FETCHES;
+	cfg->fetch_timeout = CONFIG_DEFAULT_FETCH_TIMEOUT;
+	cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
+	TAILQ_INIT(&cfg->feeds);
+	TAILQ_INIT(&cfg->watchlists);
+	TAILQ_INIT(&cfg->hooks);
+	return cfg;
+}
+
+struct config *
+config_load(const char *path, char **cause)
+{
+	struct config_parse p;
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	p.cfg = config_new(path);
+	if ((p.f = fopen(path, "re")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		config_free(p.cfg);
+		return NULL;
+	}
+	rc =
+	    ini_parse_stream(config_parse_reader, &p, config_parse_handler, &p);
+	fclose(p.f);
+	free(p.buf);
+	free(p.last_key);
+	/* inih's own syntax errors: a line that is not "key = value". */
+	if (rc > 0 && p.syntax_errors == 0)
+		config_error(&p, rc,
+		    "expected \"key = value\", a section or "
+		    "a comment");
+	else if (rc < 0)
+		config_error(&p, 0, "inih failed (%d)", rc);
+	if (p.errors == NULL)
+		config_check(&p);
+	if (p.errors != NULL) {
+		*cause = p.errors;
+		config_free(p.cfg);
+		return NULL;
+	}
+	return p.cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	struct config_feed *f;
+	struct config_watchlist *w;
+	struct config_hook *h;
+
+	if (cfg == NULL)
+		return;
+	while ((f = TAILQ_FIRST(&cfg->feeds)) != NULL) {
+		TAILQ_REMOVE(&cfg->feeds, f, entry);
+		free(f->name);
+		free(f->url);
+		config_list_free(f->tags);
+		free(f);
+	}
+	while ((w = TAILQ_FIRST(&cfg->watchlists)) != NULL) {
+		TAILQ_REMOVE(&cfg->watchlists, w, entry);
+		free(w->name);
+		free(w->query);
+		match_free(w->match);
+		config_list_free(w->feeds);
+		config_list_free(w->hooks);
+		free(w);
+	}
+	while ((h = TAILQ_FIRST(&cfg->hooks)) != NULL) {
+		TAILQ_REMOVE(&cfg->hooks, h, entry);
+		free(h->name);
+		free(h->command);
+		config_argv_free(h->argv);
+		free(h);
+	}
+	free(cfg->path);
+	free(cfg->dir);
+	free(cfg->database);
+	free(cfg->user_agent);
+	free(cfg);
+}
+
+struct config_hook *
+config_hook_find(const struct config *cfg, const char *name)
+{
+	struct config_hook *h;
+
+	TAILQ_FOREACH(h, &cfg->hooks, entry) {
+		if (strcmp(h->name, name) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+int
+config_watchlist_wants(
+    const struct config_watchlist *w, const struct config_feed *f)
+{
+	const char *sel;
+
+	if (w->feeds[0] == NULL)
+		return 1;
+	for (size_t i = 0; (sel = w->feeds[i]) != NULL; i++) {
+		if (strncmp(sel, "tag:", 4) != 0) {
+			if (strcmp(sel, f->name) == 0)
+				return 1;
+			continue;
+		}
+		for (size_t j = 0; f->tags[j] != NULL; j++) {
+			if (strcmp(sel + 4, f->tags[j]) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Append one argument to a NULL-terminated vector. */
+static char **
+config_argv_push(char **argv, size_t *n, const char *arg, size_t len)
+{
+	argv = xreallocarray(argv, *n + 2, sizeof *argv);
+	argv[(*n)++] = xstrndup(arg, len);
+	argv[*n] = NULL;
+	return argv;
+}
+
+char **
+config_split_argv(const char *cmd, char **cause)
+{
+	char **argv = xcalloc(1, sizeof *argv), *word, quote;
+	size_t n = 0, len;
+	int in_word;
+
+	word = xmalloc(strlen(cmd) + 1);
+	for (const char *s = cmd;;) {
+		s += strspn(s, " \t\n");
+		if (*s == '\0')
+			break;
+		len = 0;
+		in_word = 1;
+		quote = '\0';
+		for (; *s != '\0' && in_word; s++) {
+			if (quote == '\'' && *s != '\'')
+				word[len++] = *s;
+			else if (*s == '\\' && quote != '\'' && s[1] != '\0')
+				word[len++] = *++s;
+			else if (quote != '\0' && *s == quote)
+				quote = '\0';
+			else if (quote == '\0' && (*s == '\'' || *s == '"'))
+				quote = *s;
+			else if (quote == '\0' && strchr(" \t\n", *s) != NULL)
+				in_word = 0;
+			else
+				word[len++] = *s;
+		}
+		if (quote != '\0') {
+			xasprintf(cause, "unterminated %c quote", quote);
+			free(word);
+			config_argv_free(argv);
+			return NULL;
+		}
+		argv = config_argv_push(argv, &n, word, len);
+	}
+	free(word);
+	return argv;
+}
+
+void
+config_argv_free(char **argv)
+{
+	config_list_free(argv);
+}

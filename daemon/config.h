@@ -1,0 +1,83 @@
+#ifndef FEEDWATCH_CONFIG_H
+#define FEEDWATCH_CONFIG_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+
+/*
+ * The configuration: an INI file (inih) with [daemon], [feed "name"],
+ * [watchlist "name"] and [hook "name"] sections. Relative paths in it
+ * (database, file feeds, hook programs) are relative to its directory.
+ */
+
+struct match;
+
+struct config_feed {
+	char *name;
+	char *url;
+	int interval; /* seconds, 0 = the daemon's */
+	char **tags;  /* NULL-terminated */
+	int line;
+	TAILQ_ENTRY(config_feed) entry;
+};
+
+struct config_watchlist {
+	char *name;
+	char *query;
+	struct match *match;
+	char **feeds; /* names and "tag:T"; NULL-terminated, empty = all */
+	char **hooks; /* NULL-terminated */
+	int line;     /* of the section header */
+	int query_line;
+	int feeds_line;
+	int hooks_line;
+	TAILQ_ENTRY(config_watchlist) entry;
+};
+
+struct config_hook {
+	char *name;
+	char *command;
+	char **argv; /* split from command, argv[0] resolved */
+	int timeout; /* seconds */
+	int retries; /* attempts before an alert is failed */
+	int line;
+	TAILQ_ENTRY(config_hook) entry;
+};
+
+struct config {
+	char *path;
+	char *dir; /* directory of path, for relative paths */
+	char *database;
+	int interval;	   /* seconds between polls of a feed */
+	int max_fetches;   /* concurrent transfers */
+	int fetch_timeout; /* seconds for a whole transfer */
+	size_t max_body;   /* bytes */
+	char *user_agent;
+	TAILQ_HEAD(, config_feed) feeds;
+	TAILQ_HEAD(, config_watchlist) watchlists;
+	TAILQ_HEAD(, config_hook) hooks;
+};
+
+/*
+ * Load and check a configuration file. Return it (free with
+ * config_free), or NULL with *cause holding every error found, one per
+ * line as "FILE:LINE: message" (caller frees).
+ */
+struct config *config_load(const char *path, char **cause);
+void config_free(struct config *);
+struct config_hook *config_hook_find(const struct config *, const char *);
+/* Return 1 when the watchlist applies to the feed (by name or tag). */
+int config_watchlist_wants(
+    const struct config_watchlist *, const struct config_feed *);
+/*
+ * Split a command line into a NULL-terminated argv with shell-like
+ * quoting ('single', "double", backslash), no expansion. Return it
+ * (free with config_argv_free), or NULL with *cause.
+ */
+char **config_split_argv(const char *cmd, char **cause);
+void config_argv_free(char **);
+/* Parse a duration ("90", "15m", "2h", "1d", "1h30m") into seconds. */
+int config_duration(const char *s, int *out);
+
+#endif

@@ -1,0 +1,64 @@
+#ifndef FEEDWATCH_FEED_H
+#define FEEDWATCH_FEED_H
+
+#include <stddef.h>
+#include <time.h>
+
+/*
+ * The parsed model of one feed document. Strings are UTF-8 and owned by
+ * the struct; a field the feed did not carry is NULL, a date it did not
+ * carry (or that did not parse) is -1.
+ */
+
+enum feed_format {
+	FEED_FORMAT_UNKNOWN,
+	FEED_FORMAT_RSS090,
+	FEED_FORMAT_RSS091,
+	FEED_FORMAT_RSS092,
+	FEED_FORMAT_RSS093,
+	FEED_FORMAT_RSS094,
+	FEED_FORMAT_RSS20,
+	FEED_FORMAT_RSS10,
+	FEED_FORMAT_ATOM03,
+	FEED_FORMAT_ATOM10,
+	FEED_FORMAT_JSONFEED,
+};
+
+struct entry {
+	char *id;      /* guid or atom:id */
+	char *title;   /* as the feed gives it (may hold HTML) */
+	char *link;    /* absolute */
+	char *summary; /* HTML or text */
+	char *content; /* HTML or text */
+	char *author;
+	time_t published; /* UTC seconds, -1 = none */
+	time_t updated;	  /* UTC seconds, -1 = none */
+};
+
+struct feed_doc {
+	enum feed_format format;
+	int is_bozo;   /* the document was not well-formed */
+	char **errors; /* what went wrong, NULL-terminated list */
+	size_t nerrors;
+	char *title;
+	char *link;
+	char *description;
+	char *language;
+	time_t updated;
+	struct entry **entries;
+	size_t nentries;
+};
+
+/* Return an empty document, owned by the caller. Cannot fail. */
+struct feed_doc *feed_doc_new(void);
+/* Free a document and its entries; accepts NULL. */
+void feed_doc_free(struct feed_doc *);
+/* Append an error message to the document's list. Cannot fail. */
+void feed_doc_error(struct feed_doc *, const char *, ...)
+    __attribute__((__format__(__printf__, 2, 3)));
+/* Return a new empty entry appended to the document. Cannot fail. */
+struct entry *feed_doc_add_entry(struct feed_doc *);
+/* Name of a format as in `feedwatch parse` output ("rss20", ...). */
+const char *feed_format_name(enum feed_format);
+
+#endif

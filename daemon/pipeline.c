@@ -1,0 +1,220 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "feed.h"
+#include "log.h"
+#include "match.h"
+#include "parse.h"
+#include "pipeline.h"
+#include "scheduler.h"
+#include "store.h"
+#include "text.h"
+#include "xmalloc.h"
+
+/*
+ * The pipeline: a story's path from a fetched body to the outbox.
+ * Everything one fetch writes is one transaction, so a crash leaves
+ * either all of it or none, and an alert exists exactly when its story
+ * does.
+ */
+
+/* A story's identity within its feed: guid, else link, else title. */
+static char *
+pipeline_key(const struct entry *e)
+{
+	char *key;
+
+	if (e->id != NULL)
+		xasprintf(&key, "id:%s", e->id);
+	else if (e->link != NULL)
+		xasprintf(&key, "link:%s", e->link);
+	else if (e->title != NULL)
+		xasprintf(&key, "title:%s", e->title);
+	else
+		return NULL;
+	return key;
+}
+
+/* The plain text of the body: summary and content, once each. */
+static char *
+pipeline_body_text(const struct entry *e)
+{
+	char *summary, *content, *both;
+
+	summary = text_from_html(e->summary != NULL ? e->summary : "");
+	content = text_from_html(e->content != NULL ? e->content : "");
+	if (*content == '\0') {
+		free(content);
+		return summary;
+	}
+	if (*summary == '\0' || strstr(content, summary) != NULL) {
+		free(summary);
+		return content;
+	}
+	xasprintf(&both, "%s %s", summary, content);
+	free(summary);
+	free(content);
+	return both;
+}
+
+static char *
+pipeline_matched_json(const struct match_result *r)
+{
+	json_t *a = json_array();
+	char *s;
+
+	for (size_t i = 0; i < r->nmatched; i++)
+		json_array_append_new(a, json_string(r->matched[i]));
+	if ((s = json_dumps(a, JSON_COMPACT)) == NULL)
+		fatalx("json_dumps failed");
+	json_decref(a);
+	return s;
+}
+
+/* Record one watchlist's match and queue an alert for each hook. */
+static int
+pipeline_alert(struct store *st, const struct config_watchlist *w,
+    int64_t story_id, const struct match_story *ms,
+    const struct match_result *r, struct pipeline_stats *stats, char **cause)
+{
+	char *json, *snippet;
+	int rc;
+
+	json = pipeline_matched_json(r);
+	snippet = match_snippet(ms, r);
+	rc = store_match_add(st, story_id, w->name, json, snippet, cause);
+	free(json);
+	free(snippet);
+	if (rc == -1)
+		return -1;
+	stats->matches++;
+	for (size_t i = 0; w->hooks[i] != NULL; i++) {
+		if (store_alert_add(st, story_id, w->name, w->hooks[i],
+			time(NULL), cause) == -1)
+			return -1;
+		stats->alerts++;
+	}
+	return 0;
+}
+
+/* Match a new story against every watchlist that wants its feed. */
+static int
+pipeline_match(struct store *st, const struct config *cfg,
+    const struct config_feed *feed, int64_t story_id, const char *title,
+    const char *text, struct pipeline_stats *stats, char **cause)
+{
+	struct config_watchlist *w;
+	struct match_story *ms;
+	struct match_result r;
+	int rc = 0;
+
+	ms = match_story_new(title, text);
+	TAILQ_FOREACH(w, &cfg->watchlists, entry) {
+		if (!config_watchlist_wants(w, feed) ||
+		    !match_run(w->match, ms, &r))
+			continue;
+		log_info("feed %s: \"%s\" matches watchlist %s", feed->name,
+		    title, w->name);
+		rc = pipeline_alert(st, w, story_id, ms, &r, stats, cause);
+		match_result_clear(&r);
+		if (rc == -1)
+			break;
+	}
+	match_story_free(ms);
+	return rc;
+}
+
+static int
+pipeline_entry(struct store *st, const struct config *cfg,
+    const struct config_feed *feed, int64_t feed_id, const struct entry *e,
+    struct pipeline_stats *stats, char **cause)
+{
+	struct store_story s;
+	char *key, *title, *text;
+	int64_t story_id;
+	int is_new, rc;
+
+	if ((key = pipeline_key(e)) == NULL)
+		return 0;
+	title = text_from_html(e->title != NULL ? e->title : "");
+	text = pipeline_body_text(e);
+	s.key = key;
+	s.guid = e->id;
+	s.title = title;
+	s.url = e->link;
+	s.summary = text;
+	s.published = e->published;
+	rc = store_story_add(st, feed_id, &s, &story_id, &is_new, cause);
+	if (rc == 0 && is_new) {
+		stats->new_stories++;
+		rc = pipeline_match(
+		    st, cfg, feed, story_id, title, text, stats, cause);
+	}
+	free(key);
+	free(title);
+	free(text);
+	return rc;
+}
+
+/* Parse the body; log why not when it is not a feed. */
+static struct feed_doc *
+pipeline_parse(const struct config_feed *feed, const char *body, size_t len,
+    const char *base, struct store_fetch *fetch, char **error)
+{
+	struct feed_doc *doc;
+
+	if ((doc = parse_feed(body, len, base, error)) == NULL) {
+		log_warnx("feed %s: %s", feed->name, *error);
+		fetch->error = *error;
+		return NULL;
+	}
+	for (size_t i = 0; i < doc->nerrors && i < 3; i++)
+		log_warnx("feed %s: %s", feed->name, doc->errors[i]);
+	if (doc->nerrors > 3)
+		log_warnx(
+		    "feed %s: %zu more errors", feed->name, doc->nerrors - 3);
+	return doc;
+}
+
+int
+pipeline_feed(struct store *st, const struct config *cfg,
+    const struct config_feed *feed, int64_t feed_id, int failures,
+    const char *body, size_t len, const char *base, struct store_fetch *fetch,
+    struct pipeline_stats *stats, char **cause)
+{
+	struct feed_doc *doc = NULL;
+	char *error = NULL;
+	int rc = 0, interval;
+
+	memset(stats, 0, sizeof *stats);
+	if (body != NULL)
+		doc = pipeline_parse(feed, body, len, base, fetch, &error);
+	stats->failures = fetch->error != NULL ? failures + 1 : 0;
+	interval = feed->interval != 0 ? feed->interval : cfg->interval;
+	fetch->next_poll = fetch->when +
+	    scheduler_delay(interval, stats->failures, SCHEDULER_MAX_BACKOFF);
+	if (store_begin(st, cause) == -1) {
+		feed_doc_free(doc);
+		free(error);
+		return -1;
+	}
+	for (size_t i = 0; doc != NULL && i < doc->nentries && rc == 0; i++) {
+		stats->entries++;
+		rc = pipeline_entry(
+		    st, cfg, feed, feed_id, doc->entries[i], stats, cause);
+	}
+	if (rc == 0)
+		rc = store_feed_fetched(st, feed_id, fetch, cause);
+	if (rc == 0)
+		rc = store_commit(st, cause);
+	if (rc == -1)
+		store_rollback(st);
+	feed_doc_free(doc);
+	free(error);
+	fetch->error = NULL;
+	return rc;
+}

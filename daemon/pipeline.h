@@ -1,0 +1,38 @@
+#ifndef FEEDWATCH_PIPELINE_H
+#define FEEDWATCH_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * One fetched body to the story log: parse, find what is new, match it
+ * against the watchlists, and write stories, matches, alerts and the
+ * feed's state in ONE transaction.
+ */
+
+struct config;
+struct config_feed;
+struct store;
+struct store_fetch;
+
+struct pipeline_stats {
+	int entries; /* in the document */
+	int new_stories;
+	int matches;
+	int alerts;   /* queued in the outbox */
+	int failures; /* consecutive failed fetches, this one included */
+};
+
+/*
+ * Process a fetch of feed (row feed_id, failures consecutive failures
+ * before it): when body is not NULL, parse it and store what is new;
+ * in any case record the outcome in *fetch (its error is set when the
+ * body is not a feed) and set fetch->next_poll. Return 0, or -1 with
+ * *cause when the store failed and nothing was written.
+ */
+int pipeline_feed(struct store *, const struct config *,
+    const struct config_feed *, int64_t feed_id, int failures, const char *body,
+    size_t len, const char *base, struct store_fetch *fetch,
+    struct pipeline_stats *, char **cause);
+
+#endif

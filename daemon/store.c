@@ -1,0 +1,551 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "xmalloc.h"
+
+/*
+ * The story log: schema and migrations, then every SQL statement the
+ * program runs, each prepared once and bound, never printed into.
+ */
+
+/*
+ * Migrations: migrations[i] takes a database from user_version i to
+ * i + 1. Append only; never edit a step that has shipped.
+ */
+static const char *store_migrations[] = {
+	/* 0 -> 1: feeds, stories, matches, the outbox. */
+	"CREATE TABLE feeds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  url TEXT NOT NULL,"
+	"  etag TEXT,"
+	"  last_modified TEXT,"
+	"  last_attempt INTEGER,"
+	"  last_success INTEGER,"
+	"  http_status INTEGER,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  next_poll INTEGER NOT NULL DEFAULT 0,"
+	"  items_seen INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE stories ("
+	"  id INTEGER PRIMARY KEY,"
+	"  feed_id INTEGER NOT NULL REFERENCES feeds(id),"
+	"  key TEXT NOT NULL,"
+	"  guid TEXT,"
+	"  title TEXT,"
+	"  url TEXT,"
+	"  summary TEXT,"
+	"  published INTEGER,"
+	"  first_seen INTEGER NOT NULL,"
+	"  UNIQUE (feed_id, key));"
+	"CREATE TABLE matches ("
+	"  story_id INTEGER NOT NULL REFERENCES stories(id),"
+	"  watchlist TEXT NOT NULL,"
+	"  matched TEXT NOT NULL,"
+	"  snippet TEXT,"
+	"  PRIMARY KEY (story_id, watchlist));"
+	"CREATE TABLE alerts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  alert_id TEXT NOT NULL UNIQUE,"
+	"  story_id INTEGER NOT NULL REFERENCES stories(id),"
+	"  watchlist TEXT NOT NULL,"
+	"  hook TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (state IN ('pending', 'delivered', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  delivered INTEGER,"
+	"  UNIQUE (story_id, watchlist, hook));"
+	"CREATE INDEX alerts_due ON alerts (state, next_attempt);",
+
+	/* 1 -> 2: full-text search over the story log. */
+	"CREATE VIRTUAL TABLE stories_fts USING fts5("
+	"  title, summary, content='stories', content_rowid='id');"
+	"INSERT INTO stories_fts (stories_fts) VALUES ('rebuild');"
+	"CREATE TRIGGER stories_fts_ai AFTER INSERT ON stories BEGIN"
+	"  INSERT INTO stories_fts (rowid, title, summary)"
+	"  VALUES (new.id, new.title, new.summary); END;"
+	"CREATE TRIGGER stories_fts_ad AFTER DELETE ON stories BEGIN"
+	"  INSERT INTO stories_fts (stories_fts, rowid, title, summary)"
+	"  VALUES ('delete', old.id, old.title, old.summary); END;"
+	"CREATE TRIGGER stories_fts_au AFTER UPDATE ON stories BEGIN"
+	"  INSERT INTO stories_fts (stories_fts, rowid, title, summary)"
+	"  VALUES ('delete', old.id, old.title, old.summary);"
+	"  INSERT INTO stories_fts (rowid, title, summary)"
+	"  VALUES (new.id, new.title, new.summary); END;",
+};
+
+#define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
+
+_Static_assert(STORE_NMIGRATIONS == STORE_SCHEMA_VERSION,
+    "one migration per schema version");
+
+enum store_stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_FEED_INSERT,
+	STMT_FEED_GET,
+	STMT_FEED_FETCHED,
+	STMT_STORY_INSERT,
+	STMT_STORY_FIND,
+	STMT_MATCH_INSERT,
+	STMT_ALERT_INSERT,
+	STMT_ALERTS_DUE,
+	STMT_ALERT_DELIVERED,
+	STMT_ALERT_FAILED,
+	STMT_ALERT_COUNT,
+	STMT_COUNT
+};
+
+static const char *store_sql[STMT_COUNT] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_FEED_INSERT] =
+	    "INSERT INTO feeds (name, url) VALUES (?1, ?2)"
+	    " ON CONFLICT (name) DO UPDATE SET url = excluded.url",
+	[STMT_FEED_GET] = "SELECT id, etag, last_modified, next_poll, failures"
+			  " FROM feeds WHERE name = ?1",
+	[STMT_FEED_FETCHED] =
+	    "UPDATE feeds SET last_attempt = ?2,"
+	    " last_success = CASE WHEN ?4 IS NULL THEN ?2 ELSE last_success END,"
+	    " http_status = ?3, last_error = ?4,"
+	    " failures = CASE WHEN ?4 IS NULL THEN 0 ELSE failures + 1 END,"
+	    " etag = CASE WHEN ?4 IS NULL THEN ?5 ELSE etag END,"
+	    " last_modified = CASE WHEN ?4 IS NULL THEN ?6 ELSE last_modified END,"
+	    " next_poll = ?7 WHERE id = ?1",
+	[STMT_STORY_INSERT] =
+	    "INSERT INTO stories (feed_id, key, guid, title, url, summary,"
+	    " published, first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " ON CONFLICT (feed_id, key) DO NOTHING",
+	[STMT_STORY_FIND] =
+	    "SELECT id FROM stories WHERE feed_id = ?1 AND key = ?2",
+	[STMT_MATCH_INSERT] =
+	    "INSERT OR IGNORE INTO matches (story_id, watchlist, matched,"
+	    " snippet) VALUES (?1, ?2, ?3, ?4)",
+	[STMT_ALERT_INSERT] =
+	    "INSERT OR IGNORE INTO alerts (alert_id, story_id, watchlist,"
+	    " hook, created) VALUES (lower(hex(randomblob(16))), ?1, ?2, ?3, ?4)",
+	[STMT_ALERTS_DUE] =
+	    "SELECT a.id, a.alert_id, a.watchlist, a.hook, a.attempts,"
+	    " s.id, s.title, s.url, s.summary, s.published, f.name, f.url,"
+	    " m.matched, m.snippet"
+	    " FROM alerts a JOIN stories s ON s.id = a.story_id"
+	    " JOIN feeds f ON f.id = s.feed_id"
+	    " LEFT JOIN matches m ON m.story_id = a.story_id"
+	    "  AND m.watchlist = a.watchlist"
+	    " WHERE a.state = 'pending' AND (?1 = 0 OR a.next_attempt <= ?1)"
+	    " AND a.id > ?3 ORDER BY a.id LIMIT ?2",
+	[STMT_ALERT_DELIVERED] =
+	    "UPDATE alerts SET state = 'delivered', delivered = ?2,"
+	    " attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+	[STMT_ALERT_FAILED] =
+	    "UPDATE alerts SET attempts = attempts + 1, last_error = ?2,"
+	    " next_attempt = ?3, state = CASE WHEN attempts + 1 >= ?4"
+	    " THEN 'failed' ELSE 'pending' END WHERE id = ?1",
+	[STMT_ALERT_COUNT] = "SELECT count(*) FROM alerts WHERE state = ?1",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT_COUNT];
+};
+
+static int store_migrate(struct store *, char **);
+static int store_prepare(struct store *, char **);
+static int store_error(struct store *, char **, const char *);
+static int store_step_done(
+    struct store *, sqlite3_stmt *, char **, const char *);
+static void store_bind_text(sqlite3_stmt *, int, const char *);
+static char *store_column_strdup(sqlite3_stmt *, int);
+
+struct store *
+store_open(const char *path, char **cause)
+{
+	struct store *st;
+
+	*cause = NULL;
+	st = xcalloc(1, sizeof *st);
+	if (sqlite3_open_v2(path, &st->db,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+		NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", path,
+		    st->db == NULL ? "out of memory" : sqlite3_errmsg(st->db));
+		store_close(st);
+		return NULL;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (sqlite3_exec(st->db,
+		"PRAGMA journal_mode = WAL;"
+		"PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+		NULL, NULL, NULL) != SQLITE_OK ||
+	    store_migrate(st, cause) == -1 || store_prepare(st, cause) == -1) {
+		if (*cause == NULL)
+			store_error(st, cause, path);
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int
+store_schema_version(struct store *st)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Bring the schema to STORE_SCHEMA_VERSION, one transaction per step. */
+static int
+store_migrate(struct store *st, char **cause)
+{
+	char *sql;
+	int v;
+
+	if ((v = store_schema_version(st)) == -1)
+		return store_error(st, cause, "reading user_version");
+	if (v > STORE_SCHEMA_VERSION) {
+		xasprintf(cause,
+		    "database schema version %d is newer than "
+		    "this feedwatch supports (%d)",
+		    v, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	for (; v < STORE_SCHEMA_VERSION; v++) {
+		xasprintf(&sql,
+		    "BEGIN IMMEDIATE; %s PRAGMA user_version = %d;"
+		    " COMMIT;",
+		    store_migrations[v], v + 1);
+		if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			free(sql);
+			xasprintf(cause, "migrating schema %d to %d: %s", v,
+			    v + 1, sqlite3_errmsg(st->db));
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		free(sql);
+	}
+	return 0;
+}
+
+static int
+store_prepare(struct store *st, char **cause)
+{
+	for (int i = 0; i < STMT_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, store_sql[i], -1,
+			SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+			NULL) != SQLITE_OK)
+			return store_error(st, cause, "preparing statements");
+	}
+	return 0;
+}
+
+/* Set *cause from SQLite's last error and return -1. */
+static int
+store_error(struct store *st, char **cause, const char *what)
+{
+	xasprintf(cause, "%s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* Step a statement that returns no rows, then reset it. */
+static int
+store_step_done(
+    struct store *st, sqlite3_stmt *s, char **cause, const char *what)
+{
+	int rc;
+
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return store_error(st, cause, what);
+	return 0;
+}
+
+static void
+store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static char *
+store_column_strdup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *v;
+
+	if ((v = sqlite3_column_text(s, i)) == NULL)
+		return NULL;
+	return xstrdup((const char *)v);
+}
+
+int
+store_begin(struct store *st, char **cause)
+{
+	return store_step_done(st, st->stmt[STMT_BEGIN], cause, "begin");
+}
+
+int
+store_commit(struct store *st, char **cause)
+{
+	return store_step_done(st, st->stmt[STMT_COMMIT], cause, "commit");
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return;
+	sqlite3_step(st->stmt[STMT_ROLLBACK]);
+	sqlite3_reset(st->stmt[STMT_ROLLBACK]);
+}
+
+int
+store_feed_get(struct store *st, const char *name, const char *url,
+    struct store_feed *f, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_FEED_INSERT];
+	int rc;
+
+	memset(f, 0, sizeof *f);
+	store_bind_text(s, 1, name);
+	store_bind_text(s, 2, url);
+	if (store_step_done(st, s, cause, "adding feed") == -1)
+		return -1;
+	s = st->stmt[STMT_FEED_GET];
+	store_bind_text(s, 1, name);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		f->id = sqlite3_column_int64(s, 0);
+		f->etag = store_column_strdup(s, 1);
+		f->last_modified = store_column_strdup(s, 2);
+		f->next_poll = (time_t)sqlite3_column_int64(s, 3);
+		f->failures = sqlite3_column_int(s, 4);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW)
+		return store_error(st, cause, "reading feed");
+	return 0;
+}
+
+void
+store_feed_clear(struct store_feed *f)
+{
+	free(f->etag);
+	free(f->last_modified);
+	memset(f, 0, sizeof *f);
+}
+
+int
+store_feed_fetched(
+    struct store *st, int64_t id, const struct store_fetch *r, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_FEED_FETCHED];
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)r->when);
+	if (r->http_status != 0)
+		sqlite3_bind_int(s, 3, r->http_status);
+	store_bind_text(s, 4, r->error);
+	store_bind_text(s, 5, r->etag);
+	store_bind_text(s, 6, r->last_modified);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)r->next_poll);
+	return store_step_done(st, s, cause, "recording fetch");
+}
+
+int
+store_story_add(struct store *st, int64_t feed_id,
+    const struct store_story *story, int64_t *story_id, int *is_new,
+    char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_STORY_INSERT];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, feed_id);
+	store_bind_text(s, 2, story->key);
+	store_bind_text(s, 3, story->guid);
+	store_bind_text(s, 4, story->title);
+	store_bind_text(s, 5, story->url);
+	store_bind_text(s, 6, story->summary);
+	if (story->published != -1)
+		sqlite3_bind_int64(s, 7, (sqlite3_int64)story->published);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)time(NULL));
+	if (store_step_done(st, s, cause, "adding story") == -1)
+		return -1;
+	*is_new = sqlite3_changes(st->db) == 1;
+	if (*is_new) {
+		*story_id = sqlite3_last_insert_rowid(st->db);
+		return 0;
+	}
+	s = st->stmt[STMT_STORY_FIND];
+	sqlite3_bind_int64(s, 1, feed_id);
+	store_bind_text(s, 2, story->key);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*story_id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW)
+		return store_error(st, cause, "finding story");
+	return 0;
+}
+
+int
+store_match_add(struct store *st, int64_t story_id, const char *watchlist,
+    const char *matched_json, const char *snippet, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_MATCH_INSERT];
+
+	sqlite3_bind_int64(s, 1, story_id);
+	store_bind_text(s, 2, watchlist);
+	store_bind_text(s, 3, matched_json);
+	store_bind_text(s, 4, snippet);
+	return store_step_done(st, s, cause, "adding match");
+}
+
+int
+store_alert_add(struct store *st, int64_t story_id, const char *watchlist,
+    const char *hook, time_t now, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_INSERT];
+
+	sqlite3_bind_int64(s, 1, story_id);
+	store_bind_text(s, 2, watchlist);
+	store_bind_text(s, 3, hook);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)now);
+	return store_step_done(st, s, cause, "adding alert");
+}
+
+static void
+store_alert_read(sqlite3_stmt *s, struct store_alert *a)
+{
+	a->id = sqlite3_column_int64(s, 0);
+	a->alert_id = store_column_strdup(s, 1);
+	a->watchlist = store_column_strdup(s, 2);
+	a->hook = store_column_strdup(s, 3);
+	a->attempts = sqlite3_column_int(s, 4);
+	a->story_id = sqlite3_column_int64(s, 5);
+	a->title = store_column_strdup(s, 6);
+	a->url = store_column_strdup(s, 7);
+	a->summary = store_column_strdup(s, 8);
+	if (sqlite3_column_type(s, 9) == SQLITE_NULL)
+		a->published = -1;
+	else
+		a->published = (time_t)sqlite3_column_int64(s, 9);
+	a->feed_name = store_column_strdup(s, 10);
+	a->feed_url = store_column_strdup(s, 11);
+	a->matched = store_column_strdup(s, 12);
+	a->snippet = store_column_strdup(s, 13);
+}
+
+struct store_alert *
+store_alerts_due(struct store *st, time_t now, int64_t after_id, int max,
+    int *n, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERTS_DUE];
+	struct store_alert *v = NULL;
+	int rc;
+
+	*n = 0;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 2, max);
+	sqlite3_bind_int64(s, 3, after_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, (size_t)*n + 1, sizeof *v);
+		store_alert_read(s, &v[(*n)++]);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		store_alerts_free(v, *n);
+		*n = 0;
+		store_error(st, cause, "reading outbox");
+		return NULL;
+	}
+	return v;
+}
+
+void
+store_alerts_free(struct store_alert *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(v[i].alert_id);
+		free(v[i].watchlist);
+		free(v[i].hook);
+		free(v[i].title);
+		free(v[i].url);
+		free(v[i].summary);
+		free(v[i].feed_name);
+		free(v[i].feed_url);
+		free(v[i].matched);
+		free(v[i].snippet);
+	}
+	free(v);
+}
+
+int
+store_alert_delivered(struct store *st, int64_t id, time_t now, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_DELIVERED];
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	return store_step_done(st, s, cause, "recording delivery");
+}
+
+int
+store_alert_attempt_failed(struct store *st, int64_t id, const char *error,
+    time_t next_attempt, int max_attempts, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_FAILED];
+
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, error);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)next_attempt);
+	sqlite3_bind_int(s, 4, max_attempts);
+	return store_step_done(st, s, cause, "recording failed delivery");
+}
+
+int
+store_alert_count(struct store *st, const char *state, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_COUNT];
+	int rc, count = 0;
+
+	store_bind_text(s, 1, state);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		count = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW)
+		return store_error(st, cause, "counting alerts");
+	return count;
+}

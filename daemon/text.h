@@ -1,0 +1,50 @@
+#ifndef FEEDWATCH_TEXT_H
+#define FEEDWATCH_TEXT_H
+
+#include <stddef.h>
+
+/*
+ * Text for matching: HTML to plain text (libxml2's HTML parser), and
+ * plain text to normalised, case-folded tokens (utf8proc).
+ */
+
+/* A token of plain text: its folded form and where it stands. */
+struct text_token {
+	size_t fold; /* offset of the folded token in text_tokens.folded */
+	size_t foldlen;
+	size_t start; /* byte offsets in the plain text */
+	size_t end;
+};
+
+struct text_tokens {
+	struct text_token *v;
+	size_t n;
+	size_t cap;
+	char *folded; /* the folded tokens, each NUL-terminated */
+	size_t foldedlen;
+	size_t foldedcap;
+};
+
+/* Options for text_tokenize(). */
+#define TEXT_KEEP_ACCENTS 0x1
+
+/*
+ * Turn HTML (or text that may hold markup and entities) into plain text
+ * with single spaces; scripts and styles are dropped and block elements
+ * become spaces. Return a new string the caller frees. Cannot fail.
+ */
+char *text_from_html(const char *html);
+/* Collapse runs of white space to one space and trim. Caller frees. */
+char *text_squeeze(const char *s);
+/*
+ * Split UTF-8 text into tokens (runs of letters, digits and marks),
+ * each NFKD-normalised and case-folded, accents stripped unless
+ * TEXT_KEEP_ACCENTS. Appends to t; invalid UTF-8 separates tokens.
+ */
+void text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags);
+/* Folded form of token i, NUL-terminated. */
+const char *text_token_str(const struct text_tokens *t, size_t i);
+/* Release what a text_tokens holds and zero it; accepts an empty one. */
+void text_tokens_clear(struct text_tokens *t);
+
+#endif

@@ -1,0 +1,906 @@
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* cmocka.h needs the four headers above it. */
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+/*
+ * feedwatchd --once against feeds served by evhttp from the test's own
+ * event_base, with a hook script that records each alert it is given.
+ */
+
+#define TEST_WATCHDOG 60 /* seconds before a hung daemon is killed */
+#define TEST_MAX_ALERTS 16
+#define TEST_PHRASE "track two diplomacy"
+#define TEST_QUERY_TERM "\"" TEST_PHRASE "\""
+
+extern char **environ;
+
+/* What the fixture server answers, by path. */
+struct route {
+	const char *path;
+	int status;
+	const char *type; /* Content-Type */
+	const char *body;
+};
+
+enum route_id { ROUTE_RSS, ROUTE_ATOM, ROUTE_404, ROUTE_NOTXML, ROUTE_COUNT };
+
+static const struct route routes[ROUTE_COUNT] = {
+	[ROUTE_RSS] = { "/rss.xml", 200, "application/rss+xml; charset=utf-8",
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<rss version=\"2.0\">\n"
+	    "<channel>\n"
+	    "<title>Fixture wire</title>\n"
+	    "<link>https://wire.example.org/</link>\n"
+	    "<description>Three items, one that must match</description>\n"
+	    "<item>\n"
+	    "<title>Envoys meet quietly in Geneva</title>\n"
+	    "<link>https://wire.example.org/2023/07/09/geneva-envoys</link>\n"
+	    "<guid isPermaLink=\"false\">wire-1001</guid>\n"
+	    "<pubDate>Sun, 09 Jul 2023 10:02:00 -0400</pubDate>\n"
+	    "<description>Former officials held what insiders call "
+	    "\xe2\x80\x9cTrack-Two diplomacy\xe2\x80\x9d with scholars close "
+	    "to the Kremlin.</description>\n"
+	    "</item>\n"
+	    "<item>\n"
+	    "<title>A new doctrine for the region</title>\n"
+	    "<link>https://wire.example.org/2023/07/09/doctrine</link>\n"
+	    "<guid isPermaLink=\"false\">wire-1002</guid>\n"
+	    "<pubDate>Sun, 09 Jul 2023 08:00:00 -0400</pubDate>\n"
+	    "<description>Analysts describe a track twofold diplomacy built "
+	    "on trade and defence.</description>\n"
+	    "</item>\n"
+	    "<item>\n"
+	    "<title>Heat wave grips the coast</title>\n"
+	    "<link>https://wire.example.org/2023/07/08/heat</link>\n"
+	    "<guid isPermaLink=\"false\">wire-1003</guid>\n"
+	    "<pubDate>Sat, 08 Jul 2023 18:40:00 +0000</pubDate>\n"
+	    "<description>Cooling centres open in six cities.</description>\n"
+	    "</item>\n"
+	    "</channel>\n"
+	    "</rss>\n" },
+	[ROUTE_ATOM] = { "/atom.xml", 200, "application/atom+xml",
+	    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n"
+	    "<title>Fixture desk</title>\n"
+	    "<link rel=\"alternate\" href=\"/\"/>\n"
+	    "<id>tag:desk.example.org,2023:feed</id>\n"
+	    "<updated>2023-07-09T18:00:00+02:00</updated>\n"
+	    "<entry>\n"
+	    "<title>Summit delegates compare notes</title>\n"
+	    "<link rel=\"alternate\" href=\"/desk/2023/07/09/summit\"/>\n"
+	    "<id>tag:desk.example.org,2023:summit</id>\n"
+	    "<published>2023-07-09T17:30:00+02:00</published>\n"
+	    "<updated>2023-07-09T17:45:00+02:00</updated>\n"
+	    "<summary type=\"html\">&lt;p&gt;Delegates discussed "
+	    "&lt;em&gt;track two diplomacy&lt;/em&gt; at the "
+	    "summit.&lt;/p&gt;</summary>\n"
+	    "</entry>\n"
+	    "<entry>\n"
+	    "<title>Harbour reopens after repairs</title>\n"
+	    "<link rel=\"alternate\" href=\"/desk/2023/07/09/harbour\"/>\n"
+	    "<id>tag:desk.example.org,2023:harbour</id>\n"
+	    "<published>2023-07-09T12:00:00Z</published>\n"
+	    "<summary>Ferries run again from Monday.</summary>\n"
+	    "</entry>\n"
+	    "</feed>\n" },
+	[ROUTE_404] = { "/404", 404, "text/html", "<p>No such feed.</p>\n" },
+	[ROUTE_NOTXML] = { "/notxml", 200, "text/plain",
+	    "this is not xml at all\n" },
+};
+
+/* An alert the fixture feeds must produce, exactly once. */
+struct expect_alert {
+	const char *feed;
+	enum route_id route; /* the feed's URL */
+	const char *title;
+	const char *url; /* "/..." is on the fixture server */
+	const char *published;
+	const char *hit; /* the snippet must hold «hit» */
+};
+
+static const struct expect_alert expect_alerts[] = {
+	{ "rss", ROUTE_RSS, "Envoys meet quietly in Geneva",
+	    "https://wire.example.org/2023/07/09/geneva-envoys",
+	    "2023-07-09T14:02:00Z", "Track-Two diplomacy" },
+	{ "atom", ROUTE_ATOM, "Summit delegates compare notes",
+	    "/desk/2023/07/09/summit", "2023-07-09T15:30:00Z",
+	    "track two diplomacy" },
+};
+
+#define NEXPECT (sizeof expect_alerts / sizeof expect_alerts[0])
+
+/* One bad feed: its name, URL and what its stderr line must say. */
+struct bad_feed {
+	const char *name;
+	const char *path; /* on the fixture server, or NULL */
+	const char *url;  /* when path is NULL */
+	const char *says;
+};
+
+static const struct bad_feed bad_feeds[] = {
+	{ "missing", "/404", NULL, "404" },
+	{ "garbage", "/notxml", NULL, "not a feed" },
+	{ "closed", NULL, "http://127.0.0.1:1/feed.xml", "127.0.0.1:1" },
+};
+
+struct fixture {
+	char dir[PATH_MAX];
+	char conf[PATH_MAX];
+	struct event_base *base;
+	struct evhttp *http;
+	int port;
+	int hits[ROUTE_COUNT]; /* requests served, by route */
+	int runs;	       /* daemon runs, for stderr.N */
+};
+
+/* A run of the daemon, watched from the fixture's loop. */
+struct run {
+	struct fixture *fx;
+	pid_t pid;
+	int status;
+	int is_done;
+	int is_timed_out;
+};
+
+/* The alerts the hook recorded in $DIR/out. */
+struct recorded {
+	char *ids[TEST_MAX_ALERTS];
+	size_t n;
+};
+
+static const char *daemon_path;
+
+static void
+server_cb(struct evhttp_request *req, void *arg)
+{
+	struct fixture *fx = arg;
+	const char *path;
+	const struct route *r;
+	struct evbuffer *buf;
+
+	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	for (size_t i = 0; path != NULL && i < ROUTE_COUNT; i++) {
+		r = &routes[i];
+		if (strcmp(path, r->path) != 0)
+			continue;
+		fx->hits[i]++;
+		buf = evbuffer_new();
+		assert_non_null(buf);
+		evbuffer_add(buf, r->body, strlen(r->body));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", r->type);
+		evhttp_send_reply(
+		    req, r->status, r->status == 200 ? "OK" : "Not Found", buf);
+		evbuffer_free(buf);
+		return;
+	}
+	evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+}
+
+/* Serve routes on 127.0.0.1, port 0, and learn the port (regress_http.c). */
+static void
+server_start(struct fixture *fx)
+{
+	struct evhttp_bound_socket *sock;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+
+	assert_non_null(fx->base = event_base_new());
+	assert_non_null(fx->http = evhttp_new(fx->base));
+	evhttp_set_gencb(fx->http, server_cb, fx);
+	sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0);
+	assert_non_null(sock);
+	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
+			     (struct sockaddr *)&sin, &len),
+	    0);
+	fx->port = ntohs(sin.sin_port);
+	assert_true(fx->port > 0);
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	assert_non_null(f = fopen(path, "we"));
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Read a whole file; NULL when it cannot be opened. Caller frees. */
+static char *
+read_file(const char *path)
+{
+	FILE *f;
+	char *s = NULL;
+	size_t cap = 0, len = 0, n;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			cap = cap * 2 + 4096;
+			assert_non_null(s = realloc(s, cap + 1));
+		}
+		n = fread(s + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	assert_int_equal(ferror(f), 0);
+	fclose(f);
+	s[len] = '\0';
+	return s;
+}
+
+static void
+path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", fx->dir, name);
+
+	assert_true(n > 0 && (size_t)n < len);
+}
+
+/*
+ * The hook: records stdin and FEEDWATCH_* to $DIR/out/<alert id>.*, and
+ * a line per delivery in $DIR/deliveries; with $DIR/fail it exits 1
+ * before it has read or written anything.
+ */
+static void
+write_hook(const struct fixture *fx)
+{
+	char path[PATH_MAX], *text;
+	int n;
+
+	n = asprintf(&text,
+	    "#!/bin/sh\n"
+	    "d='%s'\n"
+	    "if [ -e \"$d/fail\" ]; then exit 1; fi\n"
+	    "cat >\"$d/out/$FEEDWATCH_ALERT_ID.json\" || exit 2\n"
+	    "env | grep '^FEEDWATCH_' | sort "
+	    ">\"$d/out/$FEEDWATCH_ALERT_ID.env\" || exit 2\n"
+	    "echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/deliveries\" || exit 2\n"
+	    "exit 0\n",
+	    fx->dir);
+	assert_true(n > 0);
+	path_in(fx, path, sizeof path, "hook.sh");
+	write_file(path, text, 0755);
+	free(text);
+}
+
+/* Write feedwatch.conf: the two good feeds, with the bad ones if asked. */
+static void
+write_config(struct fixture *fx, int with_bad_feeds)
+{
+	const struct bad_feed *b;
+	char *text, *feeds, *t;
+	int n;
+
+	assert_non_null(feeds = strdup(""));
+	for (size_t i = 0; i < sizeof bad_feeds / sizeof bad_feeds[0]; i++) {
+		b = &bad_feeds[i];
+		if (!with_bad_feeds)
+			break;
+		if (b->path != NULL)
+			n = asprintf(&t,
+			    "%s[feed \"%s\"]\nurl = "
+			    "http://127.0.0.1:%d%s\n\n",
+			    feeds, b->name, fx->port, b->path);
+		else
+			n = asprintf(&t, "%s[feed \"%s\"]\nurl = %s\n\n", feeds,
+			    b->name, b->url);
+		assert_true(n > 0);
+		free(feeds);
+		feeds = t;
+	}
+	n = asprintf(&text,
+	    "[daemon]\n"
+	    "database = feedwatch.db\n"
+	    "\n"
+	    "[feed \"rss\"]\n"
+	    "url = http://127.0.0.1:%d/rss.xml\n"
+	    "\n"
+	    "[feed \"atom\"]\n"
+	    "url = http://127.0.0.1:%d/atom.xml\n"
+	    "\n"
+	    "%s"
+	    "[watchlist \"track-two\"]\n"
+	    "query = " TEST_QUERY_TERM "\n"
+	    "hooks = record\n"
+	    "\n"
+	    "[hook \"record\"]\n"
+	    "command = ./hook.sh\n"
+	    "timeout = 10s\n",
+	    fx->port, fx->port, feeds);
+	assert_true(n > 0);
+	write_file(fx->conf, text, 0644);
+	free(text);
+	free(feeds);
+}
+
+static int
+daemon_setup(void **state)
+{
+	struct fixture *fx;
+	char path[PATH_MAX];
+
+	assert_non_null(fx = calloc(1, sizeof *fx));
+	strcpy(fx->dir, "/tmp/feedwatch-test.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	path_in(fx, fx->conf, sizeof fx->conf, "feedwatch.conf");
+	path_in(fx, path, sizeof path, "out");
+	assert_int_equal(mkdir(path, 0755), 0);
+	server_start(fx);
+	write_hook(fx);
+	write_config(fx, 0);
+	*state = fx;
+	return 0;
+}
+
+static int
+daemon_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int
+daemon_teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	if (fx == NULL)
+		return 0;
+	if (fx->http != NULL)
+		evhttp_free(fx->http);
+	if (fx->base != NULL)
+		event_base_free(fx->base);
+	nftw(fx->dir, daemon_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	return 0;
+}
+
+/*
+ * The daemon's environment: ours without proxies (the feeds are on
+ * loopback) or the journal's log format, in a zone far from UTC so
+ * that dates must be converted. Caller frees.
+ */
+static char **
+daemon_envp(void)
+{
+	static const char *drop[] = { "JOURNAL_STREAM=", "TZ=" };
+	char **env;
+	const char *eq;
+	size_t n = 0, i, j, len;
+
+	for (i = 0; environ[i] != NULL; i++)
+		continue;
+	assert_non_null(env = calloc(i + 2, sizeof *env));
+	for (i = 0; environ[i] != NULL; i++) {
+		if ((eq = strchr(environ[i], '=')) == NULL)
+			continue;
+		len = (size_t)(eq - environ[i]);
+		if (len >= 6 && strncasecmp(eq - 6, "_proxy", 6) == 0)
+			continue;
+		for (j = 0; j < sizeof drop / sizeof drop[0]; j++) {
+			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
+				break;
+		}
+		if (j == sizeof drop / sizeof drop[0])
+			env[n++] = environ[i];
+	}
+	env[n++] = "TZ=IST-5:30";
+	env[n] = NULL;
+	return env;
+}
+
+static void
+daemon_sigchld_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)sig;
+	(void)what;
+	if (!r->is_done && waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
+		r->is_done = 1;
+		event_base_loopbreak(r->fx->base);
+	}
+}
+
+static void
+daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	r->is_timed_out = 1;
+	kill(r->pid, SIGKILL);
+	waitpid(r->pid, &r->status, 0);
+	r->is_done = 1;
+	event_base_loopbreak(r->fx->base);
+}
+
+/*
+ * Run feedwatchd --once -c conf with stderr to $DIR/stderr.N, serving
+ * HTTP from the fixture's loop until it exits. Return its wait status
+ * and set *stderr_text (caller frees). A hang fails the test.
+ */
+static int
+run_daemon(struct fixture *fx, const char *conf, char **stderr_text)
+{
+	struct timeval tv = { TEST_WATCHDOG, 0 };
+	posix_spawn_file_actions_t fa;
+	struct event *sigchld, *watchdog;
+	struct run r;
+	char errpath[PATH_MAX], name[32], **env;
+	char *argv[] = { (char *)daemon_path, "--once", "-c", (char *)conf,
+		NULL };
+
+	memset(&r, 0, sizeof r);
+	r.fx = fx;
+	snprintf(name, sizeof name, "stderr.%d", ++fx->runs);
+	path_in(fx, errpath, sizeof errpath, name);
+	/* Catch SIGCHLD before there is a child to send it. */
+	sigchld = evsignal_new(fx->base, SIGCHLD, daemon_sigchld_cb, &r);
+	watchdog = evtimer_new(fx->base, daemon_watchdog_cb, &r);
+	assert_non_null(sigchld);
+	assert_non_null(watchdog);
+	assert_int_equal(evsignal_add(sigchld, NULL), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(
+	    &fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	env = daemon_envp();
+	assert_int_equal(
+	    posix_spawn(&r.pid, daemon_path, &fa, NULL, argv, env), 0);
+	free(env);
+	posix_spawn_file_actions_destroy(&fa);
+	assert_int_equal(evtimer_add(watchdog, &tv), 0);
+	while (!r.is_done)
+		assert_int_not_equal(event_base_dispatch(fx->base), -1);
+	event_free(watchdog);
+	event_free(sigchld);
+	*stderr_text = read_file(errpath);
+	assert_non_null(*stderr_text);
+	if (r.is_timed_out)
+		fail_msg("feedwatchd hung for %ds; killed. stderr:\n%s",
+		    TEST_WATCHDOG, *stderr_text);
+	return r.status;
+}
+
+/* Run the daemon on the fixture's config; it must exit 0. */
+static void
+run_daemon_ok(struct fixture *fx)
+{
+	char *err;
+	int status;
+
+	status = run_daemon(fx, fx->conf, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	free(err);
+}
+
+static int
+recorded_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List the alert ids with a .json file in $DIR/out, sorted. */
+static void
+recorded_list(const struct fixture *fx, struct recorded *rec)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	size_t len;
+
+	memset(rec, 0, sizeof *rec);
+	path_in(fx, path, sizeof path, "out");
+	assert_non_null(d = opendir(path));
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		assert_true(rec->n < TEST_MAX_ALERTS);
+		assert_non_null(
+		    rec->ids[rec->n] = strndup(de->d_name, len - 5));
+		rec->n++;
+	}
+	closedir(d);
+	qsort(rec->ids, rec->n, sizeof rec->ids[0], recorded_cmp);
+}
+
+static void
+recorded_clear(struct recorded *rec)
+{
+	for (size_t i = 0; i < rec->n; i++)
+		free(rec->ids[i]);
+	memset(rec, 0, sizeof *rec);
+}
+
+/* Count the lines of text that hold both a and b. */
+static int
+count_lines(const char *text, const char *a, const char *b)
+{
+	const char *line = text, *end;
+	char *copy;
+	int n = 0;
+
+	for (; *line != '\0'; line = *end == '\0' ? end : end + 1) {
+		end = line + strcspn(line, "\n");
+		assert_non_null(copy = strndup(line, (size_t)(end - line)));
+		if (strstr(copy, a) != NULL && strstr(copy, b) != NULL)
+			n++;
+		free(copy);
+	}
+	return n;
+}
+
+/* The value of KEY in "KEY=value" lines; NULL when absent. Caller frees. */
+static char *
+env_value(const char *text, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *line;
+
+	for (line = text; line != NULL && *line != '\0';) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == '=')
+			return strndup(
+			    line + klen + 1, strcspn(line + klen + 1, "\n"));
+		if ((line = strchr(line, '\n')) != NULL)
+			line++;
+	}
+	return NULL;
+}
+
+static void
+assert_env(const char *text, const char *key, const char *want)
+{
+	char *v = env_value(text, key);
+
+	if (v == NULL)
+		fail_msg("%s is not in the hook's environment:\n%s", key, text);
+	assert_string_equal(v, want);
+	free(v);
+}
+
+static void
+assert_is_hex32(const char *s)
+{
+	assert_int_equal(strlen(s), 32);
+	assert_int_equal(strspn(s, "0123456789abcdef"), 32);
+}
+
+/* Check one recorded alert (JSON and environment) against what is due. */
+static void
+check_alert(const struct fixture *fx, const char *id, int *seen)
+{
+	char path[PATH_MAX], name[64], url[256], feed_url[256], hit[128];
+	const struct expect_alert *x = NULL;
+	json_t *o, *story, *feed, *matched;
+	json_error_t jerr;
+	char *env;
+	const char *title, *snippet;
+	size_t i;
+
+	assert_is_hex32(id);
+	snprintf(name, sizeof name, "out/%s.json", id);
+	path_in(fx, path, sizeof path, name);
+	if ((o = json_load_file(path, 0, &jerr)) == NULL)
+		fail_msg("%s: line %d: %s", path, jerr.line, jerr.text);
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "alert_id")), id);
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "watchlist")), "track-two");
+	assert_true(json_is_object(story = json_object_get(o, "story")));
+	assert_true(json_is_integer(json_object_get(story, "id")));
+	assert_non_null(
+	    title = json_string_value(json_object_get(story, "title")));
+	for (i = 0; i < NEXPECT; i++) {
+		if (strcmp(title, expect_alerts[i].title) == 0)
+			x = &expect_alerts[i];
+	}
+	if (x == NULL)
+		fail_msg("unexpected alert for \"%s\"", title);
+	assert_int_equal(seen[x - expect_alerts]++, 0);
+	if (x->url[0] == '/')
+		snprintf(
+		    url, sizeof url, "http://127.0.0.1:%d%s", fx->port, x->url);
+	else
+		snprintf(url, sizeof url, "%s", x->url);
+	snprintf(feed_url, sizeof feed_url, "http://127.0.0.1:%d%s", fx->port,
+	    routes[x->route].path);
+	snprintf(hit, sizeof hit, "\xc2\xab%s\xc2\xbb", x->hit);
+	assert_string_equal(
+	    json_string_value(json_object_get(story, "url")), url);
+	assert_string_equal(
+	    json_string_value(json_object_get(story, "published")),
+	    x->published);
+	assert_true(json_is_object(feed = json_object_get(story, "feed")));
+	assert_string_equal(
+	    json_string_value(json_object_get(feed, "name")), x->feed);
+	assert_string_equal(
+	    json_string_value(json_object_get(feed, "url")), feed_url);
+	matched = json_object_get(o, "matched");
+	assert_true(json_is_array(matched));
+	assert_int_equal(json_array_size(matched), 1);
+	assert_string_equal(
+	    json_string_value(json_array_get(matched, 0)), TEST_PHRASE);
+	assert_non_null(
+	    snippet = json_string_value(json_object_get(o, "snippet")));
+	if (strstr(snippet, hit) == NULL)
+		fail_msg("snippet \"%s\" does not mark \"%s\"", snippet, hit);
+
+	snprintf(name, sizeof name, "out/%s.env", id);
+	path_in(fx, path, sizeof path, name);
+	assert_non_null(env = read_file(path));
+	assert_env(env, "FEEDWATCH_ALERT_ID", id);
+	assert_env(env, "FEEDWATCH_WATCHLIST", "track-two");
+	assert_env(env, "FEEDWATCH_TITLE", x->title);
+	assert_env(env, "FEEDWATCH_URL", url);
+	assert_env(env, "FEEDWATCH_FEED", x->feed);
+	assert_env(env, "FEEDWATCH_PUBLISHED", x->published);
+	assert_env(env, "FEEDWATCH_MATCHED", TEST_PHRASE);
+	assert_env(env, "FEEDWATCH_SNIPPET", snippet);
+	free(env);
+	json_decref(o);
+}
+
+/* Exactly the expected alerts were recorded, each as it should be. */
+static void
+check_alerts(const struct fixture *fx)
+{
+	struct recorded rec;
+	int seen[NEXPECT] = { 0 };
+
+	recorded_list(fx, &rec);
+	assert_int_equal(rec.n, NEXPECT);
+	for (size_t i = 0; i < rec.n; i++)
+		check_alert(fx, rec.ids[i], seen);
+	recorded_clear(&rec);
+}
+
+static int
+count_recorded(const struct fixture *fx)
+{
+	struct recorded rec;
+	int n;
+
+	recorded_list(fx, &rec);
+	n = (int)rec.n;
+	recorded_clear(&rec);
+	return n;
+}
+
+/* Lines in $DIR/deliveries: successful hook runs so far. */
+static int
+count_deliveries(const struct fixture *fx)
+{
+	char path[PATH_MAX], *text;
+	int n = 0;
+
+	path_in(fx, path, sizeof path, "deliveries");
+	if ((text = read_file(path)) == NULL)
+		return 0;
+	for (const char *s = text; *s != '\0'; s++)
+		n += *s == '\n';
+	free(text);
+	return n;
+}
+
+/* Run a "SELECT count(*) ..." on the daemon's database. */
+static int
+db_count(const struct fixture *fx, const char *sql)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	int n;
+
+	path_in(fx, path, sizeof path, "feedwatch.db");
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	n = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+set_fail(const struct fixture *fx, int on)
+{
+	char path[PATH_MAX];
+
+	path_in(fx, path, sizeof path, "fail");
+	if (on)
+		write_file(path, "", 0644);
+	else
+		assert_int_equal(unlink(path), 0);
+}
+
+/* A first run delivers one alert per matching story, and logs them. */
+static void
+test_daemon_first_run_alerts(void **state)
+{
+	struct fixture *fx = *state;
+
+	run_daemon_ok(fx);
+	assert_int_equal(fx->hits[ROUTE_RSS], 1);
+	assert_int_equal(fx->hits[ROUTE_ATOM], 1);
+	check_alerts(fx);
+	assert_int_equal(count_deliveries(fx), NEXPECT);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM stories"), 5);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM alerts"
+			     " WHERE state = 'delivered'"),
+	    NEXPECT);
+}
+
+/* A second run fetches again but finds nothing new to tell. */
+static void
+test_daemon_second_run_quiet(void **state)
+{
+	struct fixture *fx = *state;
+
+	run_daemon_ok(fx);
+	assert_int_equal(count_recorded(fx), NEXPECT);
+	run_daemon_ok(fx);
+	assert_int_equal(fx->hits[ROUTE_RSS], 2);
+	assert_int_equal(fx->hits[ROUTE_ATOM], 2);
+	assert_int_equal(count_recorded(fx), NEXPECT);
+	assert_int_equal(count_deliveries(fx), NEXPECT);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM stories"), 5);
+	check_alerts(fx);
+}
+
+/* A failing hook keeps the alerts pending; the next run delivers them. */
+static void
+test_daemon_failing_hook_retried(void **state)
+{
+	struct fixture *fx = *state;
+	char *err;
+	int status;
+
+	set_fail(fx, 1);
+	status = run_daemon(fx, fx->conf, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	if (count_lines(err, "exit status 1", "") != (int)NEXPECT)
+		fail_msg(
+		    "want %zu \"exit status 1\" lines in:\n%s", NEXPECT, err);
+	free(err);
+	assert_int_equal(count_recorded(fx), 0);
+	assert_int_equal(count_deliveries(fx), 0);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM alerts"
+			     " WHERE state = 'pending'"
+			     " AND attempts = 1"),
+	    NEXPECT);
+
+	set_fail(fx, 0);
+	run_daemon_ok(fx);
+	check_alerts(fx);
+	assert_int_equal(count_deliveries(fx), NEXPECT);
+
+	run_daemon_ok(fx);
+	assert_int_equal(fx->hits[ROUTE_RSS], 3);
+	assert_int_equal(fx->hits[ROUTE_ATOM], 3);
+	assert_int_equal(count_recorded(fx), NEXPECT);
+	assert_int_equal(count_deliveries(fx), NEXPECT);
+}
+
+/* Feeds that fail each get a line; the good ones still alert. */
+static void
+test_daemon_bad_feeds_logged(void **state)
+{
+	struct fixture *fx = *state;
+	const struct bad_feed *b;
+	char *err, prefix[64];
+	int status;
+
+	write_config(fx, 1);
+	status = run_daemon(fx, fx->conf, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	for (size_t i = 0; i < sizeof bad_feeds / sizeof bad_feeds[0]; i++) {
+		b = &bad_feeds[i];
+		snprintf(prefix, sizeof prefix, "feed %s:", b->name);
+		if (count_lines(err, prefix, b->says) != 1)
+			fail_msg("want one \"%s ... %s\" line in:\n%s", prefix,
+			    b->says, err);
+	}
+	free(err);
+	assert_int_equal(fx->hits[ROUTE_404], 1);
+	assert_int_equal(fx->hits[ROUTE_NOTXML], 1);
+	check_alerts(fx);
+	assert_int_equal(count_deliveries(fx), NEXPECT);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM stories"), 5);
+}
+
+/* A configuration error stops the daemon and names file and line. */
+static void
+test_daemon_bad_config_refused(void **state)
+{
+	struct fixture *fx = *state;
+	char *err, want[PATH_MAX + 16];
+	int status;
+
+	write_file(fx->conf,
+	    "[daemon]\n"
+	    "database = feedwatch.db\n"
+	    "colour = blue\n",
+	    0644);
+	status = run_daemon(fx, fx->conf, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	snprintf(want, sizeof want, "%s:3: ", fx->conf);
+	if (strstr(err, want) == NULL)
+		fail_msg("no \"%s\" in:\n%s", want, err);
+	free(err);
+	assert_int_equal(fx->hits[ROUTE_RSS] + fx->hits[ROUTE_ATOM], 0);
+	assert_int_equal(count_recorded(fx), 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_daemon_first_run_alerts,
+		    daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(test_daemon_second_run_quiet,
+		    daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_failing_hook_retried, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(test_daemon_bad_feeds_logged,
+		    daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(test_daemon_bad_config_refused,
+		    daemon_setup, daemon_teardown),
+	};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s FEEDWATCHD\n", argv[0]);
+		return 2;
+	}
+	daemon_path = argv[1];
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

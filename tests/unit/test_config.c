@@ -1,0 +1,336 @@
+#include <sys/stat.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* cmocka.h needs the standard headers above. */
+#include <cmocka.h>
+
+#include "config.h"
+#include "xmalloc.h"
+
+/* Configuration: every bad line is reported with its file and line. */
+
+struct fixture {
+	char dir[64];
+	char path[128];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = xcalloc(1, sizeof *fx);
+
+	strcpy(fx->dir, "/tmp/feedwatch-config-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(fx->path, sizeof fx->path, "%s/feedwatch.conf", fx->dir);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char hook[160];
+
+	snprintf(hook, sizeof hook, "%s/hook.sh", fx->dir);
+	unlink(hook);
+	unlink(fx->path);
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* Load text as a configuration; return the error text or NULL. */
+static char *
+load(struct fixture *fx, const char *text, struct config **cfgp)
+{
+	struct config *cfg;
+	char *cause = NULL;
+
+	write_file(fx->path, text, 0644);
+	cfg = config_load(fx->path, &cause);
+	if (cfgp != NULL)
+		*cfgp = cfg;
+	else
+		config_free(cfg);
+	return cfg == NULL ? cause : NULL;
+}
+
+struct bad_case {
+	const char *text;
+	int line;
+	const char *message;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "[daemon]\ndatabase = x.db\nbogus = 1\n", 3,
+	    "unknown key \"bogus\" in [daemon]" },
+	{ "[daemon]\n[frobnicate]\nx = 1\n", 2,
+	    "unknown section [frobnicate]" },
+	{ "[feed nbc]\nurl = http://a/\n", 1, "expected [feed \"NAME\"]" },
+	{ "[feed \"\"]\nurl = http://a/\n", 1, "expected [feed \"NAME\"]" },
+	{ "[feed \"a\"]\nurl = http://a/\n[feed \"a\"]\nurl = http://b/\n", 3,
+	    "feed \"a\" is defined twice" },
+	{ "[daemon]\ninterval = soon\n", 2,
+	    "interval: \"soon\" is not a duration" },
+	{ "[daemon]\ninterval = 0\n", 2, "interval: \"0\" is not a duration" },
+	{ "[daemon]\nmax_fetches = 0\n", 2,
+	    "max_fetches: \"0\" is not a number from 1 to 1024" },
+	{ "[daemon]\nmax_body = 12Q\n", 2, "max_body: \"12Q\" is not a size" },
+	{ "[daemon]\njunk line\n", 2, "expected \"key = value\"" },
+	{ "database = x.db\n", 1, "database: key outside any section" },
+	{ "[feed \"a\"]\ninterval = 5m\n", 1, "feed \"a\" has no url" },
+	{ "[feed \"a\"]\nurl = http://a/\ncolour = red\n", 3,
+	    "unknown key \"colour\" in [feed]" },
+	{ "[watchlist \"w\"]\nfeeds = all\n", 1,
+	    "watchlist \"w\" has no query" },
+	{ "[watchlist \"w\"]\n\nquery = \"open phrase\n", 3,
+	    "watchlist \"w\": query: column 1: unterminated phrase" },
+	{ "[watchlist \"w\"]\nquery = NOT war\n", 2,
+	    "the query would match stories for what they lack" },
+	{ "[watchlist \"w\"]\nquery = x\nhooks = nope\n", 3,
+	    "watchlist \"w\": no [hook \"nope\"]" },
+	{ "[feed \"a\"]\nurl = http://a/\n[watchlist \"w\"]\nquery = x\n"
+	  "feeds = a, b\n",
+	    5, "watchlist \"w\": no [feed \"b\"]" },
+	{ "[hook \"h\"]\ntimeout = 5s\n", 1, "hook \"h\" has no command" },
+	{ "[hook \"h\"]\ncommand = ./no-such-hook --flag\n", 2,
+	    "no-such-hook: No such file or directory" },
+	{ "[hook \"h\"]\ncommand = 'unterminated\n", 2,
+	    "command: unterminated ' quote" },
+	{ "[hook \"h\"]\ncommand = true\nretries = many\n", 3,
+	    "retries: \"many\" is not a number" },
+	{ "[daemon]\ndatabase = a.db\n  more = 1\n", 3,
+	    "only query may continue" },
+};
+
+static void
+test_config_bad_line_names_file_and_line(void **state)
+{
+	struct fixture *fx = *state;
+	char want[256], *cause;
+
+	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+		const struct bad_case *c = &bad_cases[i];
+
+		cause = load(fx, c->text, NULL);
+		if (cause == NULL)
+			fail_msg("case %zu: no error for:\n%s", i, c->text);
+		snprintf(want, sizeof want, "%s:%d: ", fx->path, c->line);
+		if (strstr(cause, want) == NULL ||
+		    strstr(cause, c->message) == NULL)
+			fail_msg("case %zu: want \"%s%s\", got \"%s\"", i, want,
+			    c->message, cause);
+		free(cause);
+	}
+}
+
+static void
+test_config_missing_file(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL;
+
+	assert_null(config_load(fx->path, &cause));
+	assert_non_null(strstr(cause, "No such file or directory"));
+	free(cause);
+}
+
+static void
+test_config_every_error_reported(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause;
+
+	cause = load(fx,
+	    "[daemon]\nbogus = 1\ninterval = x\n[feed \"a\"]\n"
+	    "what = 2\n",
+	    NULL);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "feedwatch.conf:2: unknown key"));
+	assert_non_null(strstr(cause, "feedwatch.conf:3: interval:"));
+	assert_non_null(strstr(cause, "feedwatch.conf:5: unknown key"));
+	free(cause);
+}
+
+static void
+test_config_long_line(void **state)
+{
+	struct fixture *fx = *state;
+	char text[600], *cause;
+
+	snprintf(text, sizeof text, "[watchlist \"w\"]\nquery = %0400d\n", 7);
+	cause = load(fx, text, NULL);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "feedwatch.conf:2: line longer than"));
+	free(cause);
+}
+
+static void
+test_config_valid(void **state)
+{
+	struct fixture *fx = *state;
+	struct config *cfg;
+	struct config_feed *f;
+	struct config_watchlist *w;
+	struct config_hook *h;
+	char hook[160];
+
+	snprintf(hook, sizeof hook, "%s/hook.sh", fx->dir);
+	write_file(hook, "#!/bin/sh\nexit 0\n", 0755);
+	assert_null(load(fx,
+	    "; a comment\n"
+	    "[daemon]\n"
+	    "database = state/feedwatch.db\n"
+	    "interval = 1h30m\n"
+	    "max_body = 2M\n"
+	    "\n"
+	    "[feed \"world\"]\n"
+	    "url = https://example.org/world.xml\n"
+	    "tags = world, news\n"
+	    "interval = 5m\n"
+	    "[feed \"local\"]\n"
+	    "url = feeds/local.xml\n"
+	    "[hook \"h\"]\n"
+	    "command = ./hook.sh --to 'desk one' \"two\"\n"
+	    "timeout = 30s\n"
+	    "[watchlist \"w\"]\n"
+	    "query = \"track two diplomacy\" OR\n"
+	    "  \"track II diplomacy\"\n"
+	    "feeds = tag:news\n"
+	    "hooks = h\n",
+	    &cfg));
+	assert_non_null(cfg);
+	assert_non_null(strstr(cfg->database, "/state/feedwatch.db"));
+	assert_int_equal(cfg->interval, 5400);
+	assert_int_equal(cfg->max_body, 2 * 1024 * 1024);
+	f = TAILQ_FIRST(&cfg->feeds);
+	assert_string_equal(f->name, "world");
+	assert_int_equal(f->interval, 300);
+	assert_string_equal(f->tags[0], "world");
+	assert_string_equal(f->tags[1], "news");
+	assert_null(f->tags[2]);
+	f = TAILQ_NEXT(f, entry);
+	assert_true(strncmp(f->url, "file:///", 8) == 0);
+	assert_non_null(strstr(f->url, "/feeds/local.xml"));
+	h = config_hook_find(cfg, "h");
+	assert_non_null(h);
+	assert_int_equal(h->timeout, 30);
+	assert_string_equal(h->argv[1], "--to");
+	assert_string_equal(h->argv[2], "desk one");
+	assert_string_equal(h->argv[3], "two");
+	assert_null(h->argv[4]);
+	assert_true(h->argv[0][0] == '/');
+	w = TAILQ_FIRST(&cfg->watchlists);
+	assert_string_equal(
+	    w->query, "\"track two diplomacy\" OR \"track II diplomacy\"");
+	assert_non_null(w->match);
+	assert_false(config_watchlist_wants(w, TAILQ_FIRST(&cfg->feeds)) == 0);
+	assert_int_equal(config_watchlist_wants(w, f), 0);
+	config_free(cfg);
+}
+
+static void
+test_config_split_argv(void **state)
+{
+	static const struct {
+		const char *cmd;
+		const char *argv[5];
+	} cases[] = {
+		{ "a b  c", { "a", "b", "c" } },
+		{ "hook 'two words' \"x \\\"y\\\"\" z\\ w",
+		    { "hook", "two words", "x \"y\"", "z w" } },
+		{ "echo '$(touch /tmp/x)' `id`",
+		    { "echo", "$(touch /tmp/x)", "`id`" } },
+		{ "a''b \"\"", { "ab", "" } },
+		{ "   ", { NULL } },
+	};
+	char **argv, *cause;
+	size_t j;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		argv = config_split_argv(cases[i].cmd, &cause);
+		assert_non_null(argv);
+		for (j = 0; cases[i].argv[j] != NULL; j++)
+			assert_string_equal(argv[j], cases[i].argv[j]);
+		assert_null(argv[j]);
+		config_argv_free(argv);
+	}
+	assert_null(config_split_argv("a \"b", &cause));
+	assert_string_equal(cause, "unterminated \" quote");
+	free(cause);
+}
+
+static void
+test_config_duration(void **state)
+{
+	static const struct {
+		const char *s;
+		int secs; /* -1 = rejected */
+	} cases[] = {
+		{ "90", 90 },
+		{ "90s", 90 },
+		{ "15m", 900 },
+		{ "2h", 7200 },
+		{ "1d", 86400 },
+		{ "1h30m", 5400 },
+		{ "", -1 },
+		{ "m", -1 },
+		{ "5x", -1 },
+		{ "-5", -1 },
+		{ "99999999999", -1 },
+	};
+	int v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (cases[i].secs == -1)
+			assert_int_equal(config_duration(cases[i].s, &v), -1);
+		else {
+			assert_int_equal(config_duration(cases[i].s, &v), 0);
+			assert_int_equal(v, cases[i].secs);
+		}
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_config_bad_line_names_file_and_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_missing_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_every_error_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_long_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_valid, setup, teardown),
+		cmocka_unit_test(test_config_split_argv),
+		cmocka_unit_test(test_config_duration),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

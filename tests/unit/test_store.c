@@ -1,0 +1,404 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* cmocka.h needs the standard headers above. */
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "xmalloc.h"
+
+/* The story log: migrations, stories, the outbox, on a real SQLite file. */
+
+struct fixture {
+	char dir[64];
+	char path[128];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = xcalloc(1, sizeof *fx);
+
+	strcpy(fx->dir, "/tmp/feedwatch-store-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(fx->path, sizeof fx->path, "%s/feedwatch.db", fx->dir);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char p[160];
+
+	unlink(fx->path);
+	snprintf(p, sizeof p, "%s-wal", fx->path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", fx->path);
+	unlink(p);
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static struct store *
+open_ok(const char *path)
+{
+	struct store *st;
+	char *cause = NULL;
+
+	if ((st = store_open(path, &cause)) == NULL)
+		fail_msg("store_open: %s", cause);
+	return st;
+}
+
+/* Run SQL straight on the file, as another program would. */
+static void
+exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	char *err = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s", err);
+	sqlite3_close(db);
+}
+
+static int64_t
+count_sql(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t n = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static char *
+read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long len;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = xmalloc((size_t)len + 1);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int64_t
+add_story(struct store *st, int64_t feed_id, const char *key, int *is_new)
+{
+	struct store_story s = { key, key, "A title", "https://example.org/a",
+		"Some text about track two diplomacy.", 1688911320 };
+	int64_t id = -1;
+	char *cause = NULL;
+
+	if (store_story_add(st, feed_id, &s, &id, is_new, &cause) == -1)
+		fail_msg("store_story_add: %s", cause);
+	return id;
+}
+
+/* How many alerts store_alerts_due returns. */
+static int
+count_due(struct store *st, time_t now, int64_t after)
+{
+	struct store_alert *a;
+	char *cause = NULL;
+	int n;
+
+	a = store_alerts_due(st, now, after, 10, &n, &cause);
+	assert_null(cause);
+	store_alerts_free(a, n);
+	return n;
+}
+
+static void
+test_store_fresh_database(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	store_close(st);
+	assert_int_equal(
+	    count_sql(fx->path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_int_equal(
+	    count_sql(fx->path,
+		"SELECT count(*) FROM "
+		"sqlite_master WHERE name IN ('feeds', 'stories', 'matches', "
+		"'alerts', 'stories_fts')"),
+	    5);
+	/* WAL mode is a property of the file: it must persist. */
+	st = open_ok(fx->path);
+	store_close(st);
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT journal_mode = 'wal' "
+			     "FROM pragma_journal_mode"),
+	    1);
+}
+
+static void
+test_store_migrates_version_1(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st;
+	char *sql;
+
+	sql = read_text(FEEDWATCH_TEST_DATA "/schema-v1.sql");
+	exec_sql(fx->path, sql);
+	free(sql);
+	assert_int_equal(count_sql(fx->path, "PRAGMA user_version"), 1);
+	st = open_ok(fx->path);
+	assert_int_equal(store_schema_version(st), 2);
+	store_close(st);
+	/* The old story is kept, and is now found by full-text search. */
+	assert_int_equal(
+	    count_sql(fx->path, "SELECT count(*) FROM stories"), 1);
+	assert_int_equal(
+	    count_sql(fx->path,
+		"SELECT rowid FROM stories_fts "
+		"WHERE stories_fts MATCH '\"track two diplomacy\"'"),
+	    7);
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM alerts "
+			     "WHERE state = 'delivered'"),
+	    1);
+}
+
+static void
+test_store_refuses_newer_schema(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL;
+
+	exec_sql(fx->path, "CREATE TABLE t (x); PRAGMA user_version = 99;");
+	assert_null(store_open(fx->path, &cause));
+	assert_non_null(strstr(cause, "schema version 99 is newer"));
+	free(cause);
+	/* Nothing was touched. */
+	assert_int_equal(count_sql(fx->path, "PRAGMA user_version"), 99);
+}
+
+static void
+test_store_refuses_non_database(void **state)
+{
+	struct fixture *fx = *state;
+	char *cause = NULL;
+	FILE *f = fopen(fx->path, "w");
+
+	fputs("this is not an SQLite database, not even close to one.....\n"
+	      "padding padding padding padding padding padding padding pad\n",
+	    f);
+	fclose(f);
+	assert_null(store_open(fx->path, &cause));
+	assert_non_null(strstr(cause, "not a database"));
+	free(cause);
+}
+
+static void
+test_store_story_once_per_key(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_feed a, b;
+	char *cause;
+	int64_t id1, id2, id3;
+	int is_new;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &a, &cause), 0);
+	assert_int_equal(store_feed_get(st, "b", "http://b/", &b, &cause), 0);
+	assert_true(a.id != b.id);
+	id1 = add_story(st, a.id, "id:1", &is_new);
+	assert_int_equal(is_new, 1);
+	id2 = add_story(st, a.id, "id:1", &is_new);
+	assert_int_equal(is_new, 0);
+	assert_int_equal(id1, id2);
+	/* The same key in another feed is that feed's own story. */
+	id3 = add_story(st, b.id, "id:1", &is_new);
+	assert_int_equal(is_new, 1);
+	assert_true(id3 != id1);
+	store_feed_clear(&a);
+	store_feed_clear(&b);
+	store_close(st);
+}
+
+static void
+test_store_rollback_writes_nothing(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_feed f;
+	char *cause;
+	int is_new;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	assert_int_equal(store_begin(st, &cause), 0);
+	add_story(st, f.id, "id:1", &is_new);
+	store_rollback(st);
+	store_close(st);
+	assert_int_equal(
+	    count_sql(fx->path, "SELECT count(*) FROM stories"), 0);
+	store_feed_clear(&f);
+}
+
+static void
+test_store_feed_state(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_feed f;
+	struct store_fetch ok = { 1000, 200, NULL, "\"v1\"", "Mon, 01 Jan 2024",
+		1900 };
+	struct store_fetch bad = { 2000, 503, "HTTP status 503", NULL, NULL,
+		2600 };
+	char *cause;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	assert_int_equal(store_feed_fetched(st, f.id, &ok, &cause), 0);
+	assert_int_equal(store_feed_fetched(st, f.id, &bad, &cause), 0);
+	store_feed_clear(&f);
+	/* A failure keeps the validators of the last success. */
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	assert_string_equal(f.etag, "\"v1\"");
+	assert_string_equal(f.last_modified, "Mon, 01 Jan 2024");
+	assert_int_equal(f.failures, 1);
+	assert_int_equal(f.next_poll, 2600);
+	store_feed_clear(&f);
+	store_close(st);
+	assert_int_equal(
+	    count_sql(fx->path, "SELECT last_success FROM feeds"), 1000);
+}
+
+static void
+test_store_outbox(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_alert *a;
+	struct store_feed f;
+	char *cause = NULL;
+	int64_t sid;
+	int is_new, n;
+	time_t now = time(NULL);
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	sid = add_story(st, f.id, "id:1", &is_new);
+	assert_int_equal(
+	    store_match_add(st, sid, "w", "[\"x\"]", "«x»", &cause), 0);
+	assert_int_equal(store_alert_add(st, sid, "w", "h", now, &cause), 0);
+	/* Queuing the same alert twice keeps one. */
+	assert_int_equal(store_alert_add(st, sid, "w", "h", now, &cause), 0);
+	a = store_alerts_due(st, now, 0, 10, &n, &cause);
+	assert_int_equal(n, 1);
+	assert_int_equal(strlen(a->alert_id), 32);
+	assert_string_equal(a->watchlist, "w");
+	assert_string_equal(a->feed_name, "a");
+	assert_string_equal(a->title, "A title");
+	assert_string_equal(a->matched, "[\"x\"]");
+	assert_string_equal(a->snippet, "«x»");
+	assert_int_equal(a->published, 1688911320);
+
+	/* A failed attempt waits for its backoff, then is due again. */
+	assert_int_equal(store_alert_attempt_failed(
+			     st, a->id, "exit status 1", now + 60, 2, &cause),
+	    0);
+	assert_int_equal(count_due(st, now, 0), 0);
+	assert_int_equal(count_due(st, now + 60, 0), 1);
+	/* With now 0 (--once) every pending alert is due... */
+	assert_int_equal(count_due(st, 0, 0), 1);
+	/* ... but only once per run: none after the one just tried. */
+	assert_int_equal(count_due(st, 0, a->id), 0);
+	/* The last allowed attempt fails it for good, with its reason. */
+	assert_int_equal(store_alert_attempt_failed(
+			     st, a->id, "exit status 2", now + 120, 2, &cause),
+	    0);
+	assert_int_equal(store_alert_count(st, STORE_ALERT_FAILED, &cause), 1);
+	assert_int_equal(store_alert_count(st, STORE_ALERT_PENDING, &cause), 0);
+	store_alerts_free(a, 1);
+	store_feed_clear(&f);
+	store_close(st);
+	assert_int_equal(count_sql(fx->path, "SELECT attempts FROM alerts"), 2);
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM alerts "
+			     "WHERE last_error = 'exit status 2'"),
+	    1);
+}
+
+static void
+test_store_delivered(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_alert *a;
+	struct store_feed f;
+	char *cause = NULL;
+	int64_t sid;
+	int is_new, n;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	sid = add_story(st, f.id, "id:1", &is_new);
+	assert_int_equal(store_alert_add(st, sid, "w", "h", 1, &cause), 0);
+	a = store_alerts_due(st, 0, 0, 10, &n, &cause);
+	assert_int_equal(n, 1);
+	/* No match row: the alert still comes out, without a snippet. */
+	assert_null(a->snippet);
+	assert_int_equal(store_alert_delivered(st, a->id, 5, &cause), 0);
+	store_alerts_free(a, n);
+	assert_int_equal(count_due(st, 0, 0), 0);
+	assert_int_equal(
+	    store_alert_count(st, STORE_ALERT_DELIVERED, &cause), 1);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_store_fresh_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_migrates_version_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_refuses_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_refuses_non_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_story_once_per_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_rollback_writes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_feed_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_delivered, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
