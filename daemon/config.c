@@ -9,9 +9,11 @@
 
 #include <ini.h>
 
+#include "charset.h"
 #include "config.h"
 #include "log.h"
 #include "match.h"
+#include "parse.h"
 #include "xmalloc.h"
 
 /*
@@ -72,6 +74,10 @@ static int config_set_fetch_timeout(
     struct config_parse *, const char *, char **);
 static int config_set_max_body(struct config_parse *, const char *, char **);
 static int config_set_user_agent(struct config_parse *, const char *, char **);
+static int config_set_max_entries(struct config_parse *, const char *, char **);
+static int config_set_max_depth(struct config_parse *, const char *, char **);
+static int config_set_feed_encoding(
+    struct config_parse *, const char *, char **);
 static int config_set_feed_url(struct config_parse *, const char *, char **);
 static int config_set_feed_interval(
     struct config_parse *, const char *, char **);
@@ -90,9 +96,12 @@ static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "database", config_set_database },
 	{ SECTION_DAEMON, "interval", config_set_interval },
 	{ SECTION_DAEMON, "max_body", config_set_max_body },
+	{ SECTION_DAEMON, "max_depth", config_set_max_depth },
+	{ SECTION_DAEMON, "max_entries", config_set_max_entries },
 	{ SECTION_DAEMON, "max_fetches", config_set_max_fetches },
 	{ SECTION_DAEMON, "timeout", config_set_fetch_timeout },
 	{ SECTION_DAEMON, "user_agent", config_set_user_agent },
+	{ SECTION_FEED, "encoding", config_set_feed_encoding },
 	{ SECTION_FEED, "interval", config_set_feed_interval },
 	{ SECTION_FEED, "tags", config_set_feed_tags },
 	{ SECTION_FEED, "url", config_set_feed_url },
@@ -312,6 +321,42 @@ config_set_user_agent(struct config_parse *p, const char *v, char **cause)
 	(void)cause;
 	free(p->cfg->user_agent);
 	p->cfg->user_agent = xstrdup(v);
+	return 0;
+}
+
+static int
+config_set_max_entries(struct config_parse *p, const char *v, char **cause)
+{
+	long long n;
+
+	if (config_number(v, 1, 1000000, &n, cause) == -1)
+		return -1;
+	p->cfg->max_entries = (size_t)n;
+	return 0;
+}
+
+static int
+config_set_max_depth(struct config_parse *p, const char *v, char **cause)
+{
+	long long n;
+
+	if (config_number(v, 8, 256, &n, cause) == -1)
+		return -1;
+	p->cfg->max_depth = (int)n;
+	return 0;
+}
+
+static int
+config_set_feed_encoding(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_feed *f = p->obj;
+
+	if (!charset_is_known(v)) {
+		xasprintf(cause, "unknown encoding \"%s\"", v);
+		return -1;
+	}
+	free(f->encoding);
+	f->encoding = xstrdup(v);
 	return 0;
 }
 
@@ -729,6 +774,8 @@ config_new(const char *path)
 	cfg->max_fetches = CONFIG_DEFAULT_MAX_FETCHES;
 	cfg->fetch_timeout = CONFIG_DEFAULT_FETCH_TIMEOUT;
 	cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
+	cfg->max_entries = PARSE_MAX_ENTRIES;
+	cfg->max_depth = PARSE_MAX_DEPTH;
 	TAILQ_INIT(&cfg->feeds);
 	TAILQ_INIT(&cfg->watchlists);
 	TAILQ_INIT(&cfg->hooks);
@@ -783,6 +830,7 @@ config_free(struct config *cfg)
 		TAILQ_REMOVE(&cfg->feeds, f, entry);
 		free(f->name);
 		free(f->url);
+		free(f->encoding);
 		config_list_free(f->tags);
 		free(f);
 	}

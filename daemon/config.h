@@ -16,8 +16,9 @@ struct match;
 struct config_feed {
 	char *name;
 	char *url;
-	int interval; /* seconds, 0 = the daemon's */
-	char **tags;  /* NULL-terminated */
+	int interval;	/* seconds, 0 = the daemon's */
+	char **tags;	/* NULL-terminated */
+	char *encoding; /* overrides what the feed declares, NULL = none */
 	int line;
 	TAILQ_ENTRY(config_feed) entry;
 };
@@ -49,10 +50,12 @@ struct config {
 	char *path;
 	char *dir; /* directory of path, for relative paths */
 	char *database;
-	int interval;	   /* seconds between polls of a feed */
-	int max_fetches;   /* concurrent transfers */
-	int fetch_timeout; /* seconds for a whole transfer */
-	size_t max_body;   /* bytes */
+	int interval;	    /* seconds between polls of a feed */
+	int max_fetches;    /* concurrent transfers */
+	int fetch_timeout;  /* seconds for a whole transfer */
+	size_t max_body;    /* bytes */
+	size_t max_entries; /* entries read from one document */
+	int max_depth;	    /* element nesting in a document */
 	char *user_agent;
 	TAILQ_HEAD(, config_feed) feeds;
 	TAILQ_HEAD(, config_watchlist) watchlists;

@@ -1,6 +1,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "feed.h"
 #include "xmalloc.h"
@@ -32,9 +33,19 @@ feed_doc_new(void)
 	return d;
 }
 
-static void
+void
 feed_entry_free(struct entry *e)
 {
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->ncategories; i++)
+		free(e->categories[i]);
+	free(e->categories);
+	for (size_t i = 0; i < e->nenclosures; i++) {
+		free(e->enclosures[i].url);
+		free(e->enclosures[i].type);
+	}
+	free(e->enclosures);
 	free(e->id);
 	free(e->title);
 	free(e->link);
@@ -78,17 +89,59 @@ feed_doc_error(struct feed_doc *d, const char *fmt, ...)
 }
 
 struct entry *
-feed_doc_add_entry(struct feed_doc *d)
+feed_entry_new(void)
 {
 	struct entry *e;
 
 	e = xcalloc(1, sizeof *e);
 	e->published = -1;
 	e->updated = -1;
+	e->categories = xcalloc(1, sizeof *e->categories);
+	return e;
+}
+
+void
+feed_doc_add_entry(struct feed_doc *d, struct entry *e)
+{
 	d->entries =
 	    xreallocarray(d->entries, d->nentries + 1, sizeof *d->entries);
 	d->entries[d->nentries++] = e;
-	return e;
+}
+
+void
+feed_entry_add_category(struct entry *e, char *term)
+{
+	for (size_t i = 0; i < e->ncategories; i++) {
+		if (strcmp(e->categories[i], term) == 0) {
+			free(term);
+			return;
+		}
+	}
+	e->categories = xreallocarray(
+	    e->categories, e->ncategories + 2, sizeof *e->categories);
+	e->categories[e->ncategories++] = term;
+	e->categories[e->ncategories] = NULL;
+}
+
+void
+feed_entry_add_enclosure(
+    struct entry *e, char *url, char *type, long long length)
+{
+	struct enclosure *enc;
+
+	for (size_t i = 0; i < e->nenclosures; i++) {
+		if (strcmp(e->enclosures[i].url, url) == 0) {
+			free(url);
+			free(type);
+			return;
+		}
+	}
+	e->enclosures = xreallocarray(
+	    e->enclosures, e->nenclosures + 1, sizeof *e->enclosures);
+	enc = &e->enclosures[e->nenclosures++];
+	enc->url = url;
+	enc->type = type;
+	enc->length = length;
 }
 
 const char *

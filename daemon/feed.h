@@ -24,6 +24,12 @@ enum feed_format {
 	FEED_FORMAT_JSONFEED,
 };
 
+struct enclosure {
+	char *url;	  /* absolute */
+	char *type;	  /* MIME type, NULL = unknown */
+	long long length; /* bytes, -1 = unknown */
+};
+
 struct entry {
 	char *id;      /* guid or atom:id */
 	char *title;   /* as the feed gives it (may hold HTML) */
@@ -31,8 +37,12 @@ struct entry {
 	char *summary; /* HTML or text */
 	char *content; /* HTML or text */
 	char *author;
-	time_t published; /* UTC seconds, -1 = none */
-	time_t updated;	  /* UTC seconds, -1 = none */
+	time_t published;  /* UTC seconds, -1 = none */
+	time_t updated;	   /* UTC seconds, -1 = none */
+	char **categories; /* NULL-terminated, never NULL */
+	size_t ncategories;
+	struct enclosure *enclosures;
+	size_t nenclosures;
 };
 
 struct feed_doc {
@@ -56,8 +66,17 @@ void feed_doc_free(struct feed_doc *);
 /* Append an error message to the document's list. Cannot fail. */
 void feed_doc_error(struct feed_doc *, const char *, ...)
     __attribute__((__format__(__printf__, 2, 3)));
-/* Return a new empty entry appended to the document. Cannot fail. */
-struct entry *feed_doc_add_entry(struct feed_doc *);
+/* Append an entry to the document, which then owns it. Cannot fail. */
+void feed_doc_add_entry(struct feed_doc *, struct entry *);
+/* Return a new empty entry, owned by the caller. Cannot fail. */
+struct entry *feed_entry_new(void);
+/* Free an entry; accepts NULL. */
+void feed_entry_free(struct entry *);
+/* Add a category (taken over, not copied) unless the entry has it. */
+void feed_entry_add_category(struct entry *, char *);
+/* Add an enclosure (url and type taken over) unless its url is known. */
+void feed_entry_add_enclosure(
+    struct entry *, char *url, char *type, long long length);
 /* Name of a format as in `feedwatch parse` output ("rss20", ...). */
 const char *feed_format_name(enum feed_format);
 

@@ -1,8 +1,10 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -35,7 +37,9 @@ static int cmd_parse(int, char **);
 
 static const struct cmd cmd_table[] = {
 	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
-	{ "parse", cmd_parse, "parse [--base URL] FILE" },
+	{ "parse", cmd_parse,
+	    "parse [--base URL] [--content-type TYPE] "
+	    "[--encoding CHARSET] FILE" },
 };
 
 static void
@@ -81,37 +85,6 @@ cmd_check_config(int argc, char **argv)
 	return 0;
 }
 
-/* Read a whole file, up to PARSE_MAX_FILE bytes. Caller frees. */
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE *fp;
-	char *buf = NULL;
-	size_t cap = 0, n;
-
-	if ((fp = fopen(path, "rbe")) == NULL)
-		return NULL;
-	*len = 0;
-	do {
-		if (*len + 65536 > cap) {
-			cap = (*len + 65536) * 2;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		n = fread(buf + *len, 1, cap - *len - 1, fp);
-		*len += n;
-	} while (n > 0 && *len <= PARSE_MAX_FILE);
-	if (ferror(fp) || *len > PARSE_MAX_FILE) {
-		if (!ferror(fp))
-			errno = EFBIG;
-		fclose(fp);
-		free(buf);
-		return NULL;
-	}
-	fclose(fp);
-	buf[*len] = '\0';
-	return buf;
-}
-
 static json_t *
 json_date(time_t t)
 {
@@ -132,31 +105,60 @@ json_str(const char *s)
 static json_t *
 parse_entry_json(const struct entry *e)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
-	    json_str(e->id), "title", json_str(e->title), "link",
+	json_t *cats = json_array(), *encs = json_array(), *enc;
+
+	for (size_t i = 0; i < e->ncategories; i++)
+		json_array_append_new(cats, json_string(e->categories[i]));
+	for (size_t i = 0; i < e->nenclosures; i++) {
+		enc = json_pack("{s:s, s:o, s:o}", "url", e->enclosures[i].url,
+		    "type", json_str(e->enclosures[i].type), "length",
+		    e->enclosures[i].length == -1 ?
+			json_null() :
+			json_integer(e->enclosures[i].length));
+		json_array_append_new(encs, enc);
+	}
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "id", json_str(e->id), "title", json_str(e->title), "link",
 	    json_str(e->link), "summary", json_str(e->summary), "content",
 	    json_str(e->content), "author", json_str(e->author), "published",
-	    json_date(e->published), "updated", json_date(e->updated));
+	    json_date(e->published), "updated", json_date(e->updated),
+	    "categories", cats, "enclosures", encs);
 }
 
-static json_t *
-parse_doc_json(const struct feed_doc *d)
+/* Print each entry as it is read: the document's JSON is streamed. */
+static int
+parse_print_cb(struct entry *e, void *arg)
 {
-	json_t *o, *errors = json_array(), *entries = json_array();
+	size_t *n = arg;
+	json_t *o = parse_entry_json(e);
+
+	fputs((*n)++ == 0 ? "{\"entries\": [\n  " : ",\n  ", stdout);
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	feed_entry_free(e);
+	return 0;
+}
+
+/* The document's own fields, after its entries. */
+static void
+parse_print_doc(const struct feed_doc *d)
+{
+	json_t *o, *errors = json_array();
+	char *s;
 
 	for (size_t i = 0; i < d->nerrors; i++)
 		json_array_append_new(errors, json_string(d->errors[i]));
-	for (size_t i = 0; i < d->nentries; i++)
-		json_array_append_new(entries, parse_entry_json(d->entries[i]));
-	o = json_pack("{s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "format",
+	o = json_pack("{s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "format",
 	    feed_format_name(d->format), "bozo", d->is_bozo, "errors", errors,
 	    "title", json_str(d->title), "link", json_str(d->link),
 	    "description", json_str(d->description), "language",
-	    json_str(d->language), "updated", json_date(d->updated), "entries",
-	    entries);
-	if (o == NULL)
-		fatalx("json_pack failed");
-	return o;
+	    json_str(d->language), "updated", json_date(d->updated));
+	if (o == NULL || (s = json_dumps(o, JSON_PRESERVE_ORDER)) == NULL)
+		fatalx("json_dumps failed");
+	/* Splice the object's members in after the entries array. */
+	printf("%s,\n %s\n", "", s + 1);
+	free(s);
+	json_decref(o);
 }
 
 static int
@@ -164,38 +166,48 @@ cmd_parse(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "base", required_argument, NULL, 'b' },
+		{ "content-type", required_argument, NULL, 't' },
+		{ "encoding", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *base = NULL;
+	struct parse_opts opts;
 	struct feed_doc *doc;
-	char *body, *cause;
-	size_t len;
-	json_t *o;
-	int ch;
+	char *cause;
+	size_t n = 0;
+	int ch, fd;
 
-	while ((ch = getopt_long(argc, argv, "b:", longopts, NULL)) != -1) {
-		if (ch != 'b')
+	memset(&opts, 0, sizeof opts);
+	while ((ch = getopt_long(argc, argv, "b:t:e:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			opts.base = optarg;
+			break;
+		case 't':
+			opts.content_type = optarg;
+			break;
+		case 'e':
+			opts.encoding = optarg;
+			break;
+		default:
 			usage();
-		base = optarg;
+		}
 	}
 	if (optind + 1 != argc)
 		usage();
-	if ((body = read_file(argv[optind], &len)) == NULL) {
+	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) == -1) {
 		fprintf(stderr, "feedwatch: %s: %s\n", argv[optind],
 		    strerror(errno));
 		return 2;
 	}
-	doc = parse_feed(body, len, base, &cause);
-	free(body);
+	doc = parse_fd(fd, &opts, parse_print_cb, &n, &cause);
+	close(fd);
 	if (doc == NULL) {
 		fprintf(stderr, "feedwatch: %s: %s\n", argv[optind], cause);
 		free(cause);
 		return 1;
 	}
-	o = parse_doc_json(doc);
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	putchar('\n');
-	json_decref(o);
+	fputs(n > 0 ? "\n ]" : "{\"entries\": []", stdout);
+	parse_print_doc(doc);
 	feed_doc_free(doc);
 	return 0;
 }

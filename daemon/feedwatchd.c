@@ -99,6 +99,7 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 	struct daemon_feed *df = arg;
 	struct daemon *d = df->d;
 	struct pipeline_stats stats;
+	struct pipeline_body body;
 	struct store_fetch sf;
 	char *cause;
 
@@ -112,9 +113,13 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 	if (r->error != NULL)
 		log_warnx(
 		    "feed %s: %s: %s", df->cf->name, df->cf->url, r->error);
+	body.data = r->body;
+	body.len = r->len;
+	body.url = r->effective_url;
+	body.content_type = r->content_type;
 	if (pipeline_feed(d->store, d->cfg, df->cf, df->state.id,
-		df->state.failures, r->body, r->len, r->effective_url, &sf,
-		&stats, &cause) == -1) {
+		df->state.failures, r->body != NULL ? &body : NULL, &sf, &stats,
+		&cause) == -1) {
 		/* Nothing was written: poll again soon, lose nothing. */
 		log_warnx("feed %s: story log: %s", df->cf->name, cause);
 		free(cause);

@@ -1,34 +1,50 @@
-#include <limits.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
+#include <jansson.h>
+#include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <libxml/xmlreader.h>
 
+#include "charset.h"
 #include "date.h"
 #include "feed.h"
+#include "log.h"
 #include "parse.h"
+#include "repair.h"
 #include "text.h"
 #include "url.h"
 #include "xmalloc.h"
 
 /*
- * Parsing: xmlTextReader walks the document; each item or entry is
- * expanded into a small tree, read through parse_rules and skipped, so
- * no more than one entry's tree is held at a time.
+ * Parsing. A document is read in pieces from a source (memory or a file)
+ * and goes through three stages:
+ *
+ *	bytes --charset--> UTF-8 --repair--> well-formed XML --libxml2-->
+ *
+ * The encoding is chosen first: charset_sniff names candidates and the
+ * first one that decodes the whole document wins. libxml2's push parser
+ * builds the tree through its SAX2 handlers; parse_end_cb reads each
+ * item or entry as it closes into a struct entry and frees its subtree,
+ * so only the root, the channel and one entry are ever held. JSON Feed
+ * is read whole with jansson.
  */
 
-#define PARSE_XML_OPTIONS                                          \
-	(XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | \
-	    XML_PARSE_NOWARNING)
-#define PARSE_MAX_ERRORS 20
+#define PARSE_PIECE 65536   /* bytes read at a time */
+#define PARSE_MAX_ERRORS 20 /* libxml2 errors kept per document */
 
 enum parse_family {
 	FAMILY_OTHER,
-	FAMILY_RSS,  /* no namespace, RSS 1.0 or RSS 0.90 */
-	FAMILY_ATOM, /* Atom 1.0 or 0.3 */
+	FAMILY_RSS,
+	FAMILY_ATOM,
 	FAMILY_CONTENT,
 	FAMILY_DC,
+	FAMILY_DCTERMS,
+	FAMILY_MEDIA,
+	FAMILY_XHTML,
 };
 
 enum parse_field {
@@ -42,53 +58,81 @@ enum parse_field {
 	FIELD_UPDATED,
 	FIELD_DESCRIPTION,
 	FIELD_LANGUAGE,
+	FIELD_CATEGORY,
+	FIELD_ENCLOSURE,
+	FIELD_GUID_LINK, /* an RSS guid that is a permalink */
+	FIELD_TAGS,	 /* comma-separated categories */
+	FIELD_COUNT
 };
 
+/* An element's meaning; prio 0 beats 1 whatever their order. */
 struct parse_rule {
 	enum parse_family family;
 	const char *name;
 	enum parse_field field;
+	int prio;
 };
 
-/* What an item or entry's children mean. */
 static const struct parse_rule parse_entry_rules[] = {
-	{ FAMILY_RSS, "title", FIELD_TITLE },
-	{ FAMILY_RSS, "link", FIELD_LINK },
-	{ FAMILY_RSS, "guid", FIELD_ID },
-	{ FAMILY_RSS, "description", FIELD_SUMMARY },
-	{ FAMILY_RSS, "pubDate", FIELD_PUBLISHED },
-	{ FAMILY_RSS, "author", FIELD_AUTHOR },
-	{ FAMILY_ATOM, "title", FIELD_TITLE },
-	{ FAMILY_ATOM, "link", FIELD_LINK },
-	{ FAMILY_ATOM, "id", FIELD_ID },
-	{ FAMILY_ATOM, "summary", FIELD_SUMMARY },
-	{ FAMILY_ATOM, "content", FIELD_CONTENT },
-	{ FAMILY_ATOM, "published", FIELD_PUBLISHED },
-	{ FAMILY_ATOM, "issued", FIELD_PUBLISHED },
-	{ FAMILY_ATOM, "updated", FIELD_UPDATED },
-	{ FAMILY_ATOM, "modified", FIELD_UPDATED },
-	{ FAMILY_ATOM, "author", FIELD_AUTHOR },
-	{ FAMILY_CONTENT, "encoded", FIELD_CONTENT },
-	{ FAMILY_DC, "date", FIELD_PUBLISHED },
-	{ FAMILY_DC, "creator", FIELD_AUTHOR },
+	{ FAMILY_RSS, "title", FIELD_TITLE, 0 },
+	{ FAMILY_RSS, "link", FIELD_LINK, 0 },
+	{ FAMILY_RSS, "guid", FIELD_ID, 0 },
+	{ FAMILY_RSS, "guid", FIELD_GUID_LINK, 2 },
+	{ FAMILY_RSS, "description", FIELD_SUMMARY, 0 },
+	{ FAMILY_RSS, "pubDate", FIELD_PUBLISHED, 0 },
+	{ FAMILY_RSS, "author", FIELD_AUTHOR, 0 },
+	{ FAMILY_RSS, "category", FIELD_CATEGORY, 0 },
+	{ FAMILY_RSS, "enclosure", FIELD_ENCLOSURE, 0 },
+	{ FAMILY_RSS, "fullitem", FIELD_CONTENT, 1 },
+	{ FAMILY_RSS, "body", FIELD_CONTENT, 1 },
+	{ FAMILY_RSS, "tags", FIELD_TAGS, 0 },
+	{ FAMILY_ATOM, "title", FIELD_TITLE, 0 },
+	{ FAMILY_ATOM, "link", FIELD_LINK, 1 },
+	{ FAMILY_ATOM, "link", FIELD_ENCLOSURE, 0 },
+	{ FAMILY_ATOM, "id", FIELD_ID, 0 },
+	{ FAMILY_ATOM, "summary", FIELD_SUMMARY, 0 },
+	{ FAMILY_ATOM, "content", FIELD_CONTENT, 0 },
+	{ FAMILY_ATOM, "published", FIELD_PUBLISHED, 0 },
+	{ FAMILY_ATOM, "issued", FIELD_PUBLISHED, 0 },
+	{ FAMILY_ATOM, "created", FIELD_PUBLISHED, 1 },
+	{ FAMILY_ATOM, "updated", FIELD_UPDATED, 0 },
+	{ FAMILY_ATOM, "modified", FIELD_UPDATED, 0 },
+	{ FAMILY_ATOM, "author", FIELD_AUTHOR, 0 },
+	{ FAMILY_ATOM, "category", FIELD_CATEGORY, 0 },
+	{ FAMILY_CONTENT, "encoded", FIELD_CONTENT, 0 },
+	{ FAMILY_XHTML, "body", FIELD_CONTENT, 0 },
+	{ FAMILY_DC, "title", FIELD_TITLE, 1 },
+	{ FAMILY_DC, "date", FIELD_PUBLISHED, 0 },
+	{ FAMILY_DC, "creator", FIELD_AUTHOR, 1 },
+	{ FAMILY_DC, "author", FIELD_AUTHOR, 1 },
+	{ FAMILY_DC, "subject", FIELD_CATEGORY, 0 },
+	{ FAMILY_DC, "description", FIELD_SUMMARY, 1 },
+	{ FAMILY_DC, "identifier", FIELD_ID, 1 },
+	{ FAMILY_DCTERMS, "issued", FIELD_PUBLISHED, 1 },
+	{ FAMILY_DCTERMS, "created", FIELD_PUBLISHED, 1 },
+	{ FAMILY_DCTERMS, "modified", FIELD_UPDATED, 1 },
+	{ FAMILY_MEDIA, "title", FIELD_TITLE, 2 },
+	{ FAMILY_MEDIA, "description", FIELD_SUMMARY, 2 },
 };
 
-/* What the children of a channel or feed mean. */
 static const struct parse_rule parse_feed_rules[] = {
-	{ FAMILY_RSS, "title", FIELD_TITLE },
-	{ FAMILY_RSS, "link", FIELD_LINK },
-	{ FAMILY_RSS, "description", FIELD_DESCRIPTION },
-	{ FAMILY_RSS, "language", FIELD_LANGUAGE },
-	{ FAMILY_RSS, "lastBuildDate", FIELD_UPDATED },
-	{ FAMILY_RSS, "pubDate", FIELD_UPDATED },
-	{ FAMILY_ATOM, "title", FIELD_TITLE },
-	{ FAMILY_ATOM, "link", FIELD_LINK },
-	{ FAMILY_ATOM, "subtitle", FIELD_DESCRIPTION },
-	{ FAMILY_ATOM, "tagline", FIELD_DESCRIPTION },
-	{ FAMILY_ATOM, "updated", FIELD_UPDATED },
-	{ FAMILY_ATOM, "modified", FIELD_UPDATED },
-	{ FAMILY_DC, "language", FIELD_LANGUAGE },
-	{ FAMILY_DC, "date", FIELD_UPDATED },
+	{ FAMILY_RSS, "title", FIELD_TITLE, 0 },
+	{ FAMILY_RSS, "link", FIELD_LINK, 0 },
+	{ FAMILY_RSS, "description", FIELD_DESCRIPTION, 0 },
+	{ FAMILY_RSS, "language", FIELD_LANGUAGE, 0 },
+	{ FAMILY_RSS, "lastBuildDate", FIELD_UPDATED, 0 },
+	{ FAMILY_RSS, "pubDate", FIELD_UPDATED, 1 },
+	{ FAMILY_ATOM, "title", FIELD_TITLE, 0 },
+	{ FAMILY_ATOM, "link", FIELD_LINK, 1 },
+	{ FAMILY_ATOM, "subtitle", FIELD_DESCRIPTION, 0 },
+	{ FAMILY_ATOM, "tagline", FIELD_DESCRIPTION, 0 },
+	{ FAMILY_ATOM, "updated", FIELD_UPDATED, 0 },
+	{ FAMILY_ATOM, "modified", FIELD_UPDATED, 0 },
+	{ FAMILY_DC, "title", FIELD_TITLE, 1 },
+	{ FAMILY_DC, "description", FIELD_DESCRIPTION, 1 },
+	{ FAMILY_DC, "language", FIELD_LANGUAGE, 0 },
+	{ FAMILY_DC, "date", FIELD_UPDATED, 0 },
+	{ FAMILY_DCTERMS, "modified", FIELD_UPDATED, 0 },
 };
 
 static const struct {
@@ -98,157 +142,425 @@ static const struct {
 	{ "http://purl.org/rss/1.0/", FAMILY_RSS },
 	{ "http://my.netscape.com/rdf/simple/0.9/", FAMILY_RSS },
 	{ "http://backend.userland.com/rss2", FAMILY_RSS },
+	{ "http://backend.userland.com/rss", FAMILY_RSS },
 	{ "http://www.w3.org/2005/Atom", FAMILY_ATOM },
 	{ "http://purl.org/atom/ns#", FAMILY_ATOM },
 	{ "http://purl.org/rss/1.0/modules/content/", FAMILY_CONTENT },
 	{ "http://purl.org/dc/elements/1.1/", FAMILY_DC },
+	{ "http://purl.org/dc/terms/", FAMILY_DCTERMS },
+	{ "http://search.yahoo.com/mrss/", FAMILY_MEDIA },
+	{ "http://search.yahoo.com/mrss", FAMILY_MEDIA },
+	{ "http://www.w3.org/1999/xhtml", FAMILY_XHTML },
+	/* Atom's names before 1.0, as feedparser knows them. */
+	{ "http://example.com/necho", FAMILY_ATOM },
+	{ "http://purl.org/echo/", FAMILY_ATOM },
+	{ "http://purl.org/pie/", FAMILY_ATOM },
+	{ "http://example.com/newformat#", FAMILY_ATOM },
 };
 
-struct parse_state {
-	xmlTextReaderPtr reader;
-	struct feed_doc *doc;
-	const char *base;
-	int container_depth; /* depth of the channel's children */
-	int entry_depth;     /* depth of items or entries */
+#define NS_ATOM03 "http://purl.org/atom/ns#"
+#define NS_RSS090 "http://my.netscape.com/rdf/simple/0.9/"
+
+/* A struct entry being filled, with the priority of each field's source. */
+struct parse_build {
+	struct entry *e;
+	int prio[FIELD_COUNT];
 };
+
+struct parse {
+	const struct parse_opts *opts;
+	parse_entry_cb cb;
+	void *arg;
+	struct feed_doc *doc;
+	xmlParserCtxtPtr ctxt;
+	char *cause; /* not a feed: why */
+	int is_stopped;
+	int depth;		  /* of the element being read; root = 1 */
+	enum parse_family family; /* of elements without a namespace */
+	int container_depth;	  /* the channel's (RSS) or the root's (Atom) */
+	xmlNodePtr container;
+	size_t nentries;
+	int nxml_errors;
+	char *root_ns; /* namespace of the root element */
+	int feed_prio[FIELD_COUNT];
+};
+
+static void parse_repair_report(struct parse *, const struct repair *);
+static char *parse_html_tidy(char *);
+
+static xmlSAXHandler parse_sax;
+static startElementNsSAX2Func parse_sax2_start;
+static endElementNsSAX2Func parse_sax2_end;
 
 static enum parse_family
-parse_family_of(const xmlChar *href)
+parse_family_of(const struct parse *p, const xmlNode *n)
 {
-	if (href == NULL)
-		return FAMILY_RSS;
+	const char *href;
+
+	if (n->ns == NULL || n->ns->href == NULL)
+		return p->family;
+	href = (const char *)n->ns->href;
+	/* Whatever the root's namespace, its elements are the format's. */
+	if (p->root_ns != NULL && strcmp(href, p->root_ns) == 0)
+		return p->family;
 	for (size_t i = 0;
 	     i < sizeof parse_namespaces / sizeof parse_namespaces[0]; i++) {
-		if (strcmp((const char *)href, parse_namespaces[i].href) == 0)
+		if (strcmp(href, parse_namespaces[i].href) == 0)
 			return parse_namespaces[i].family;
 	}
 	return FAMILY_OTHER;
 }
 
-static void
-parse_error_cb(void *arg, xmlErrorPtr err)
+static const struct parse_rule *
+parse_rule_find(const struct parse *p, const struct parse_rule *rules, size_t n,
+    const xmlNode *k, size_t *from)
 {
-	struct feed_doc *doc = arg;
-	size_t len;
-	char *msg;
+	enum parse_family family = parse_family_of(p, k);
 
-	if (err == NULL || err->level < XML_ERR_ERROR)
-		return;
-	doc->is_bozo = 1;
-	if (doc->nerrors >= PARSE_MAX_ERRORS)
-		return;
-	msg = xstrdup(err->message != NULL ? err->message : "XML error");
-	len = strlen(msg);
-	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		msg[--len] = '\0';
-	feed_doc_error(doc, "line %d: %s", err->line, msg);
-	free(msg);
+	for (size_t i = *from; i < n; i++) {
+		if (rules[i].family == family &&
+		    strcmp(rules[i].name, (const char *)k->name) == 0) {
+			*from = i + 1;
+			return &rules[i];
+		}
+	}
+	return NULL;
+}
+
+static char *
+parse_attr(const xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *s;
+
+	if (v == NULL)
+		return NULL;
+	s = xstrdup((const char *)v);
+	xmlFree(v);
+	return s;
+}
+
+/* Trim white space at both ends, in place; NULL when nothing is left. */
+static char *
+parse_trim(char *s)
+{
+	size_t len, lead;
+
+	if (s == NULL)
+		return NULL;
+	lead = strspn(s, " \t\r\n");
+	len = strlen(s + lead);
+	while (len > 0 && strchr(" \t\r\n", s[lead + len - 1]) != NULL)
+		len--;
+	if (len == 0) {
+		free(s);
+		return NULL;
+	}
+	memmove(s, s + lead, len);
+	s[len] = '\0';
+	return s;
 }
 
 /* The text of an element, trimmed; NULL when empty. Caller frees. */
 static char *
-parse_text(xmlNodePtr n)
+parse_text(const xmlNode *n)
 {
 	xmlChar *c = xmlNodeGetContent(n);
 	char *s;
 
 	if (c == NULL)
 		return NULL;
-	s = text_squeeze((const char *)c);
+	s = xstrdup((const char *)c);
 	xmlFree(c);
-	if (*s == '\0') {
-		free(s);
-		return NULL;
-	}
-	return s;
+	return parse_trim(s);
 }
 
-/* Atom's type="xhtml": the markup inside the div, as HTML. */
+#define NS_XHTML "http://www.w3.org/1999/xhtml"
+
+/*
+ * Hide (hide set) or restore the XHTML namespace declarations below n,
+ * so that markup comes out as plain HTML; others, such as SVG's, stay.
+ * The declarations are kept in n's subtree's _private while hidden.
+ */
+static void
+parse_xhtml_ns(xmlNode *n, int hide)
+{
+	for (xmlNode *k = n; k != NULL; k = k->next) {
+		if (k->type != XML_ELEMENT_NODE)
+			continue;
+		if (hide && k->nsDef != NULL && k->nsDef->next == NULL &&
+		    k->nsDef->prefix == NULL && k->nsDef->href != NULL &&
+		    strcmp((const char *)k->nsDef->href, NS_XHTML) == 0) {
+			k->_private = k->nsDef;
+			k->nsDef = NULL;
+		} else if (!hide && k->_private != NULL) {
+			k->nsDef = k->_private;
+			k->_private = NULL;
+		}
+		parse_xhtml_ns(k->children, hide);
+	}
+}
+
+/* The markup inside an element, as text; Atom's xhtml div is dropped. */
 static char *
-parse_xhtml(xmlNodePtr n)
+parse_markup(xmlNode *n, int strip_div)
 {
 	xmlBufferPtr buf = xmlBufferCreate();
+	xmlNode *only = NULL;
+	int elements = 0;
 	char *s;
 
-	for (xmlNodePtr k = n->children; k != NULL; k = k->next)
+	for (xmlNode *k = n->children; k != NULL; k = k->next) {
+		if (k->type == XML_ELEMENT_NODE) {
+			elements++;
+			only = k;
+		}
+	}
+	if (strip_div && elements == 1 &&
+	    strcmp((const char *)only->name, "div") == 0)
+		n = only;
+	parse_xhtml_ns(n->children, 1);
+	for (xmlNode *k = n->children; k != NULL; k = k->next)
 		xmlNodeDump(buf, n->doc, k, 0, 0);
+	parse_xhtml_ns(n->children, 0);
 	s = xstrdup((const char *)xmlBufferContent(buf));
 	xmlBufferFree(buf);
+	return parse_trim(s);
+}
+
+static int
+parse_base64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decode base64 text (white space ignored); NULL when it is not. */
+static char *
+parse_base64(const char *s)
+{
+	char *out = xmalloc(strlen(s) / 4 * 3 + 4);
+	size_t o = 0;
+	unsigned int acc = 0;
+	int bits = 0, v;
+
+	for (; *s != '\0' && *s != '='; s++) {
+		if (strchr(" \t\r\n", *s) != NULL)
+			continue;
+		if ((v = parse_base64_value((unsigned char)*s)) == -1) {
+			free(out);
+			return NULL;
+		}
+		acc = (acc << 6) | (unsigned int)v;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[o] = '\0';
+	if (!charset_is_utf8(out, o) || memchr(out, '\0', o) != NULL) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static int
+parse_has_elements(const xmlNode *n)
+{
+	for (const xmlNode *k = n->children; k != NULL; k = k->next) {
+		if (k->type == XML_ELEMENT_NODE)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+parse_type_is(const char *type, const char *a, const char *b)
+{
+	return strcasecmp(type, a) == 0 ||
+	    (b != NULL && strcasecmp(type, b) == 0);
+}
+
+/*
+ * An Atom text construct by its type (and Atom 0.3's mode): text and
+ * HTML as their text, XHTML and XML as markup, other types base64.
+ * *is_html is set when the value is HTML.
+ */
+static char *
+parse_atom_text(xmlNode *n, int *is_html)
+{
+	char *type = parse_attr(n, "type"), *mode = parse_attr(n, "mode");
+	char *s, *raw;
+	size_t tlen = type != NULL ? strlen(type) : 0;
+
+	*is_html = type != NULL &&
+	    (parse_type_is(type, "html", "text/html") ||
+		parse_type_is(type, "xhtml", "application/xhtml+xml"));
+	if (mode != NULL && strcmp(mode, "base64") == 0) {
+		raw = parse_text(n);
+		s = raw != NULL ? parse_base64(raw) : NULL;
+		free(raw);
+	} else if (mode != NULL && strcmp(mode, "xml") == 0) {
+		s = parse_markup(n, 0);
+		*is_html = 1;
+	} else if (type == NULL && parse_has_elements(n)) {
+		/* Markup with no type: keep it as the feed wrote it. */
+		s = parse_markup(n, 0);
+		*is_html = 1;
+	} else if (type == NULL || *type == '\0' ||
+	    parse_type_is(type, "text", "html") ||
+	    strncasecmp(type, "text/", 5) == 0)
+		s = parse_text(n);
+	else if (parse_type_is(type, "xhtml", NULL))
+		/* Atom 1.0 wraps XHTML in a div that is not content. */
+		s = parse_markup(n, 1);
+	else if (tlen > 4 &&
+	    (strcasecmp(type + tlen - 4, "/xml") == 0 ||
+		strcasecmp(type + tlen - 4, "+xml") == 0)) {
+		s = parse_markup(n, 0);
+		*is_html = 1;
+	} else {
+		raw = parse_text(n);
+		s = raw != NULL ? parse_base64(raw) : NULL;
+		free(raw);
+	}
+	free(type);
+	free(mode);
 	return s;
 }
 
-/* Text that may be HTML: Atom's type attribute says how to read it. */
+/* The base URI in force at an element: xml:base, else the document's. */
 static char *
-parse_rich(xmlNodePtr n, enum parse_family family)
+parse_base(struct parse *p, const xmlNode *n)
 {
-	xmlChar *type;
+	xmlChar *b = xmlNodeGetBase(n->doc, n);
 	char *s;
 
-	if (family != FAMILY_ATOM)
-		return parse_text(n);
-	type = xmlGetProp(n, (const xmlChar *)"type");
-	if (type != NULL && strcmp((const char *)type, "xhtml") == 0)
-		s = parse_xhtml(n);
-	else
-		s = parse_text(n);
-	xmlFree(type);
+	if (b == NULL) {
+		if (p->opts->base != NULL)
+			return xstrdup(p->opts->base);
+		/* No URL for the document: its own link will do. */
+		return p->doc->link != NULL ? xstrdup(p->doc->link) : NULL;
+	}
+	s = url_resolve(p->opts->base, (const char *)b);
+	if (s == NULL)
+		s = xstrdup((const char *)b);
+	xmlFree(b);
 	return s;
 }
 
-/* A link: Atom's href (alternate only), RSS's text; made absolute. */
 static char *
-parse_link(struct parse_state *ps, xmlNodePtr n, enum parse_family family)
+parse_absolute(struct parse *p, const xmlNode *n, char *raw)
 {
-	xmlChar *href, *rel, *base;
-	char *url, *raw;
+	char *base, *url;
 
-	if (family == FAMILY_ATOM) {
-		rel = xmlGetProp(n, (const xmlChar *)"rel");
-		href = xmlGetProp(n, (const xmlChar *)"href");
-		if (rel != NULL &&
-		    strcmp((const char *)rel, "alternate") != 0) {
-			xmlFree(href);
-			href = NULL;
-		}
-		xmlFree(rel);
-		if (href == NULL)
-			return NULL;
-		raw = xstrdup((const char *)href);
-		xmlFree(href);
-	} else if ((raw = parse_text(n)) == NULL)
+	if (raw == NULL)
 		return NULL;
-	base = xmlNodeGetBase(n->doc, n);
-	url = url_resolve(base != NULL ? (const char *)base : ps->base, raw);
-	xmlFree(base);
+	base = parse_base(p, n);
+	url = url_resolve(base, raw);
+	free(base);
 	if (url == NULL)
 		return raw;
 	free(raw);
 	return url;
 }
 
+/*
+ * Rich text: HTML gets its references tidied and its relative links made
+ * absolute. Atom says by its type whether a text is HTML; elsewhere
+ * is_html says (an RSS description is, a title is not).
+ */
 static char *
-parse_author(xmlNodePtr n, enum parse_family family)
+parse_rich(struct parse *p, xmlNode *n, enum parse_family family, int is_html)
 {
-	if (family == FAMILY_ATOM) {
-		for (xmlNodePtr k = n->children; k != NULL; k = k->next) {
-			if (k->type == XML_ELEMENT_NODE &&
-			    strcmp((const char *)k->name, "name") == 0)
-				return parse_text(k);
-		}
+	char *s, *base, *fixed;
+
+	if (family == FAMILY_ATOM)
+		s = parse_atom_text(n, &is_html);
+	else if (family == FAMILY_XHTML ||
+	    strcmp((const char *)n->name, "body") == 0)
+		s = parse_markup(n, 0);
+	else
+		s = parse_text(n);
+	if (s != NULL && is_html)
+		s = parse_html_tidy(s);
+	if (s == NULL || !is_html || strchr(s, '<') == NULL)
+		return s;
+	base = parse_base(p, n);
+	fixed = url_resolve_html(s, base);
+	free(base);
+	if (fixed == NULL)
+		return s;
+	free(s);
+	return fixed;
+}
+
+/* An Atom link's rel: "alternate" when it has none. */
+static int
+parse_link_rel(const xmlNode *n, const char *rel)
+{
+	char *r = parse_attr(n, "rel");
+	int is =
+	    r == NULL ? strcmp(rel, "alternate") == 0 : strcasecmp(r, rel) == 0;
+
+	free(r);
+	return is;
+}
+
+static char *
+parse_link(struct parse *p, const xmlNode *n, enum parse_family family)
+{
+	if (family != FAMILY_ATOM)
+		return parse_absolute(p, n, parse_text(n));
+	if (!parse_link_rel(n, "alternate"))
+		return NULL;
+	return parse_absolute(p, n, parse_trim(parse_attr(n, "href")));
+}
+
+/* An author: Atom's "Name (email)", else the text as it stands. */
+static char *
+parse_author(const xmlNode *n, enum parse_family family)
+{
+	char *name = NULL, *email = NULL, *s;
+
+	if (family != FAMILY_ATOM)
+		return parse_text(n);
+	for (xmlNode *k = n->children; k != NULL; k = k->next) {
+		if (k->type != XML_ELEMENT_NODE)
+			continue;
+		if (strcmp((const char *)k->name, "name") == 0 && name == NULL)
+			name = parse_text(k);
+		else if (strcmp((const char *)k->name, "email") == 0 &&
+		    email == NULL)
+			email = parse_text(k);
 	}
-	return parse_text(n);
+	if (name != NULL && email != NULL) {
+		xasprintf(&s, "%s (%s)", name, email);
+		free(name);
+		free(email);
+		return s;
+	}
+	return name != NULL ? name : email;
 }
 
 static time_t
-parse_date(struct parse_state *ps, xmlNodePtr n)
+parse_date(struct parse *p, const xmlNode *n)
 {
 	char *s = parse_text(n);
-	time_t t;
+	time_t t = -1;
 
-	if (s == NULL)
-		return -1;
-	if (date_parse(s, &t) == -1) {
-		feed_doc_error(ps->doc, "line %ld: unparseable date \"%s\"",
+	if (s != NULL && date_parse(s, &t) == -1) {
+		feed_doc_error(p->doc, "line %ld: unparseable date \"%.80s\"",
 		    xmlGetLineNo(n), s);
 		t = -1;
 	}
@@ -256,247 +568,991 @@ parse_date(struct parse_state *ps, xmlNodePtr n)
 	return t;
 }
 
-/* Set a string field once: the first element that gives it wins. */
-static void
-parse_set(char **field, char *value)
+static long long
+parse_length(const char *s)
 {
-	if (*field == NULL)
-		*field = value;
-	else
-		free(value);
+	char *end;
+	long long v;
+
+	if (s == NULL)
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0)
+		return -1;
+	return v;
 }
 
-static const struct parse_rule *
-parse_rule_find(const struct parse_rule *rules, size_t n, xmlNodePtr k)
+static void
+parse_enclosure(struct parse *p, struct entry *e, const xmlNode *n,
+    enum parse_family family)
 {
-	enum parse_family family;
+	char *url, *length;
 
-	family = parse_family_of(k->ns != NULL ? k->ns->href : NULL);
-	for (size_t i = 0; i < n; i++) {
-		if (rules[i].family == family &&
-		    strcmp(rules[i].name, (const char *)k->name) == 0)
-			return &rules[i];
+	if (family == FAMILY_ATOM) {
+		if (!parse_link_rel(n, "enclosure"))
+			return;
+		url = parse_trim(parse_attr(n, "href"));
+	} else
+		url = parse_trim(parse_attr(n, "url"));
+	if ((url = parse_absolute(p, n, url)) == NULL)
+		return;
+	length = parse_attr(n, "length");
+	feed_entry_add_enclosure(
+	    e, url, parse_trim(parse_attr(n, "type")), parse_length(length));
+	free(length);
+}
+
+static void
+parse_category(struct entry *e, const xmlNode *n, enum parse_family family)
+{
+	char *term;
+
+	if (family == FAMILY_ATOM) {
+		term = parse_trim(parse_attr(n, "term"));
+		if (term == NULL)
+			term = parse_trim(parse_attr(n, "label"));
+	} else
+		term = parse_text(n);
+	if (term != NULL)
+		feed_entry_add_category(e, term);
+}
+
+/* A <tags> element: categories separated by commas. */
+static void
+parse_tags(struct entry *e, const xmlNode *n)
+{
+	char *all = parse_text(n), *s, *next, *term;
+
+	for (s = all; s != NULL; s = next) {
+		if ((next = strchr(s, ',')) != NULL)
+			*next++ = '\0';
+		if ((term = parse_trim(xstrdup(s))) != NULL)
+			feed_entry_add_category(e, term);
+	}
+	free(all);
+}
+
+/* What WINDOWS-1252 means by &#128; to &#159;; 0 where it means nothing. */
+static const unsigned short parse_cp1252[32] = {
+	0x20ac,
+	0,
+	0x201a,
+	0x0192,
+	0x201e,
+	0x2026,
+	0x2020,
+	0x2021,
+	0x02c6,
+	0x2030,
+	0x0160,
+	0x2039,
+	0x0152,
+	0,
+	0x017d,
+	0,
+	0,
+	0x2018,
+	0x2019,
+	0x201c,
+	0x201d,
+	0x2022,
+	0x2013,
+	0x2014,
+	0x02dc,
+	0x2122,
+	0x0161,
+	0x203a,
+	0x0153,
+	0,
+	0x017e,
+	0x0178,
+};
+
+/*
+ * Tidy an HTML value's references, as a browser reads them: a bare &
+ * becomes &amp;, &#X becomes &#x, and &#128; to &#159; become the
+ * characters WINDOWS-1252 means by them. Takes s over; returns it or a
+ * new string.
+ */
+static char *
+parse_html_tidy(char *s)
+{
+	char *out, *o, *p, *end;
+	unsigned long cp;
+	int hex;
+
+	if (strchr(s, '&') == NULL)
+		return s;
+	out = o = xmalloc(strlen(s) * 5 + 1);
+	for (p = s; *p != '\0'; p++) {
+		if (*p != '&') {
+			*o++ = *p;
+			continue;
+		}
+		if (p[1] == '#') {
+			hex = p[2] == 'x' || p[2] == 'X';
+			cp = strtoul(p + 2 + hex, &end, hex ? 16 : 10);
+			if (end > p + 2 + hex && *end == ';' && cp >= 0x80 &&
+			    cp <= 0x9f && parse_cp1252[cp - 0x80] != 0) {
+				o += sprintf(
+				    o, "&#x%x;", parse_cp1252[cp - 0x80]);
+				p = end;
+				continue;
+			}
+			*o++ = '&';
+			*o++ = '#';
+			if (hex)
+				*o++ = 'x';
+			p += 1 + hex;
+			continue;
+		}
+		end = p + 1;
+		while ((*end >= 'a' && *end <= 'z') ||
+		    (*end >= 'A' && *end <= 'Z') ||
+		    (*end >= '0' && *end <= '9'))
+			end++;
+		if (end > p + 1 && *end == ';')
+			*o++ = '&';
+		else
+			o += sprintf(o, "&amp;");
+	}
+	*o = '\0';
+	free(s);
+	return out;
+}
+
+/* Store value in *field when the source outranks the one before. */
+static void
+parse_set(char **field, int *prio, int rank, char *value)
+{
+	char *fixed;
+
+	if (value == NULL)
+		return;
+	/* UTF-8 once read as WINDOWS-1251/1252: repaired where sure. */
+	if ((fixed = text_repair_mojibake(value)) != NULL) {
+		free(value);
+		value = fixed;
+	}
+	/* Of two sources of one rank, the later wins, as in feedparser. */
+	if (*field != NULL && *prio < rank) {
+		free(value);
+		return;
+	}
+	free(*field);
+	*field = value;
+	*prio = rank;
+}
+
+static void
+parse_set_date(time_t *field, int *prio, int rank, time_t t)
+{
+	if (t == -1 || (*field != -1 && *prio < rank))
+		return;
+	*field = t;
+	*prio = rank;
+}
+
+/* An RSS guid is the link too, unless isPermaLink says it is not. */
+static char *
+parse_guid_link(struct parse *p, const xmlNode *n)
+{
+	char *perma = parse_attr(n, "isPermaLink"), *s;
+	int is_perma = perma == NULL || strcasecmp(perma, "false") != 0;
+
+	free(perma);
+	if (!is_perma || (s = parse_text(n)) == NULL)
+		return NULL;
+	if (strncasecmp(s, "http://", 7) != 0 &&
+	    strncasecmp(s, "https://", 8) != 0) {
+		free(s);
+		return NULL;
+	}
+	return parse_absolute(p, n, s);
+}
+
+static void
+parse_entry_field(struct parse *p, struct parse_build *b, xmlNode *k,
+    const struct parse_rule *r)
+{
+	struct entry *e = b->e;
+	int *prio = &b->prio[r->field];
+
+	switch (r->field) {
+	case FIELD_ID:
+		parse_set(&e->id, prio, r->prio, parse_text(k));
+		break;
+	case FIELD_TITLE:
+		parse_set(
+		    &e->title, prio, r->prio, parse_rich(p, k, r->family, 0));
+		break;
+	case FIELD_LINK:
+		parse_set(&e->link, prio, r->prio, parse_link(p, k, r->family));
+		break;
+	case FIELD_GUID_LINK:
+		parse_set(&e->link, &b->prio[FIELD_LINK], r->prio,
+		    parse_guid_link(p, k));
+		break;
+	case FIELD_SUMMARY:
+		parse_set(
+		    &e->summary, prio, r->prio, parse_rich(p, k, r->family, 1));
+		break;
+	case FIELD_CONTENT:
+		parse_set(
+		    &e->content, prio, r->prio, parse_rich(p, k, r->family, 1));
+		break;
+	case FIELD_AUTHOR:
+		parse_set(
+		    &e->author, prio, r->prio, parse_author(k, r->family));
+		break;
+	case FIELD_PUBLISHED:
+		parse_set_date(&e->published, prio, r->prio, parse_date(p, k));
+		break;
+	case FIELD_UPDATED:
+		parse_set_date(&e->updated, prio, r->prio, parse_date(p, k));
+		break;
+	case FIELD_CATEGORY:
+		parse_category(e, k, r->family);
+		break;
+	case FIELD_ENCLOSURE:
+		parse_enclosure(p, e, k, r->family);
+		break;
+	case FIELD_TAGS:
+		parse_tags(e, k);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Read a closed item or entry and hand it on. */
+static void
+parse_entry(struct parse *p, xmlNode *node)
+{
+	const struct parse_rule *r;
+	struct parse_build b;
+	size_t from;
+	size_t max =
+	    p->opts->max_entries ? p->opts->max_entries : PARSE_MAX_ENTRIES;
+
+	if (p->nentries++ >= max) {
+		if (p->nentries == max + 1)
+			feed_doc_error(p->doc,
+			    "more than %zu entries; the rest "
+			    "are ignored",
+			    max);
+		return;
+	}
+	memset(&b, 0, sizeof b);
+	b.e = feed_entry_new();
+	for (xmlNode *k = node->children; k != NULL; k = k->next) {
+		if (k->type != XML_ELEMENT_NODE)
+			continue;
+		from = 0;
+		while (
+		    (r = parse_rule_find(p, parse_entry_rules,
+			 sizeof parse_entry_rules / sizeof parse_entry_rules[0],
+			 k, &from)) != NULL)
+			parse_entry_field(p, &b, k, r);
+	}
+	if (p->cb == NULL)
+		feed_doc_add_entry(p->doc, b.e);
+	else if (p->cb(b.e, p->arg) == -1) {
+		p->is_stopped = 1;
+		xmlStopParser(p->ctxt);
+	}
+}
+
+static void
+parse_feed_field(struct parse *p, xmlNode *k)
+{
+	struct feed_doc *d = p->doc;
+	const struct parse_rule *r;
+	size_t from = 0;
+	int *prio;
+
+	while ((r = parse_rule_find(p, parse_feed_rules,
+		    sizeof parse_feed_rules / sizeof parse_feed_rules[0], k,
+		    &from)) != NULL) {
+		prio = &p->feed_prio[r->field];
+		switch (r->field) {
+		case FIELD_TITLE:
+			parse_set(&d->title, prio, r->prio,
+			    parse_rich(p, k, r->family, 0));
+			break;
+		case FIELD_LINK:
+			parse_set(&d->link, prio, r->prio,
+			    parse_link(p, k, r->family));
+			break;
+		case FIELD_DESCRIPTION:
+			parse_set(&d->description, prio, r->prio,
+			    parse_rich(p, k, r->family, 1));
+			break;
+		case FIELD_LANGUAGE:
+			parse_set(&d->language, prio, r->prio, parse_text(k));
+			break;
+		case FIELD_UPDATED:
+			parse_set_date(
+			    &d->updated, prio, r->prio, parse_date(p, k));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* The root element names the format, and where entries stand. */
+static void
+parse_root(struct parse *p, const char *name, const char *uri)
+{
+	xmlChar *version;
+
+	if (uri != NULL)
+		p->root_ns = xstrdup(uri);
+	if (strcmp(name, "rss") == 0) {
+		p->family = FAMILY_RSS;
+		p->doc->format = FEED_FORMAT_RSS20;
+		version = xmlGetProp(p->ctxt->node, (const xmlChar *)"version");
+		if (version != NULL &&
+		    strncmp((char *)version, "0.9", 3) == 0 &&
+		    version[3] >= '1' && version[3] <= '4')
+			p->doc->format =
+			    FEED_FORMAT_RSS091 + (version[3] - '1');
+		xmlFree(version);
+		p->container_depth = 2;
+	} else if (strcmp(name, "RDF") == 0) {
+		p->family = FAMILY_RSS;
+		p->doc->format = FEED_FORMAT_RSS10;
+		p->container_depth = 2;
+		for (xmlNs *ns = p->ctxt->node->nsDef; ns != NULL;
+		     ns = ns->next) {
+			if (ns->prefix == NULL && ns->href != NULL &&
+			    strcmp((const char *)ns->href, NS_RSS090) == 0)
+				p->doc->format = FEED_FORMAT_RSS090;
+		}
+	} else if (strcmp(name, "feed") == 0) {
+		p->family = FAMILY_ATOM;
+		p->doc->format = uri != NULL && strcmp(uri, NS_ATOM03) == 0 ?
+		    FEED_FORMAT_ATOM03 :
+		    FEED_FORMAT_ATOM10;
+		p->container_depth = 1;
+		p->container = p->ctxt->node;
+	} else {
+		xasprintf(&p->cause, "not a feed: the document is <%s>", name);
+		p->is_stopped = 1;
+		xmlStopParser(p->ctxt);
+	}
+}
+
+static void
+parse_start_cb(void *ctx, const xmlChar *name, const xmlChar *prefix,
+    const xmlChar *uri, int nns, const xmlChar **ns, int nattrs, int ndefaulted,
+    const xmlChar **attrs)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct parse *p = ctxt->_private;
+	int max = p->opts->max_depth ? p->opts->max_depth : PARSE_MAX_DEPTH;
+
+	parse_sax2_start(
+	    ctx, name, prefix, uri, nns, ns, nattrs, ndefaulted, attrs);
+	if (p->is_stopped)
+		return;
+	if (++p->depth > max) {
+		feed_doc_error(p->doc,
+		    "elements nested deeper than %d; the "
+		    "rest of the document is ignored",
+		    max);
+		p->doc->is_bozo = 1;
+		p->is_stopped = 1;
+		xmlStopParser(ctxt);
+		return;
+	}
+	if (p->depth == 1) {
+		parse_root(p, (const char *)name, (const char *)uri);
+		return;
+	}
+	if (p->depth == 2 && p->family == FAMILY_RSS &&
+	    strcmp((const char *)name, "channel") == 0) {
+		p->container = ctxt->node;
+		if (uri != NULL && strcmp((const char *)uri, NS_RSS090) == 0)
+			p->doc->format = FEED_FORMAT_RSS090;
+	}
+}
+
+/*
+ * Is the element an item or entry? At any depth: when broken markup
+ * leaves an item open, the next one nests inside it, and is read all the
+ * same.
+ */
+static int
+parse_is_entry(const struct parse *p, const xmlNode *n)
+{
+	const char *name = (const char *)n->name;
+
+	return n->type == XML_ELEMENT_NODE && n->parent != NULL &&
+	    n->parent->type == XML_ELEMENT_NODE &&
+	    (strcmp(name, "item") == 0 || strcmp(name, "entry") == 0) &&
+	    parse_family_of(p, n) == p->family;
+}
+
+static void
+parse_end_cb(
+    void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct parse *p = ctxt->_private;
+	xmlNode *node = ctxt->node;
+	int depth = p->depth--;
+
+	parse_sax2_end(ctx, name, prefix, uri);
+	if (p->is_stopped || node == NULL || depth == 1)
+		return;
+	if (parse_is_entry(p, node))
+		parse_entry(p, node);
+	else if (node->parent == p->container && node != p->container)
+		parse_feed_field(p, node);
+	else if (depth != 2 || node == p->container)
+		return;
+	/*
+	 * Read and done with: free it, so the tree stays small. The text
+	 * before it is now the parent's last child: nodemem 0 makes libxml2
+	 * append to it with xmlTextConcat rather than through its cached
+	 * length, which belonged to another node.
+	 */
+	xmlUnlinkNode(node);
+	xmlFreeNode(node);
+	ctxt->nodemem = 0;
+	ctxt->nodelen = 0;
+}
+
+static void
+parse_error_cb(void *ctx, xmlErrorPtr err)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+	struct parse *p = ctxt->_private;
+	char *msg;
+	size_t len;
+
+	if (err == NULL || err->level < XML_ERR_ERROR || p->is_stopped)
+		return;
+	p->doc->is_bozo = 1;
+	if (p->nxml_errors++ >= PARSE_MAX_ERRORS)
+		return;
+	msg = xstrdup(err->message != NULL ? err->message : "XML error");
+	len = strlen(msg);
+	while (len > 0 && strchr("\n ", msg[len - 1]) != NULL)
+		msg[--len] = '\0';
+	feed_doc_error(p->doc, "line %d: %s", err->line, msg);
+	free(msg);
+}
+
+static void
+parse_sax_init(void)
+{
+	if (parse_sax2_start != NULL)
+		return;
+	xmlSAXVersion(&parse_sax, 2);
+	parse_sax2_start = parse_sax.startElementNs;
+	parse_sax2_end = parse_sax.endElementNs;
+	parse_sax.startElementNs = parse_start_cb;
+	parse_sax.endElementNs = parse_end_cb;
+	parse_sax.serror = parse_error_cb;
+	parse_sax.warning = NULL;
+	parse_sax.error = NULL;
+	parse_sax.fatalError = NULL;
+}
+
+/*
+ * Where a document's bytes come from: memory, or a file read in
+ * pieces. Both can start again, since choosing an encoding reads the
+ * document once before parsing it.
+ */
+struct parse_src {
+	const char *buf;
+	size_t len;
+	size_t off;
+	int fd;
+	char *piece;
+};
+
+/* Return the next piece (*n bytes, 0 at the end), or NULL on error. */
+static const char *
+parse_src_read(struct parse_src *src, size_t *n)
+{
+	ssize_t r;
+
+	if (src->fd == -1) {
+		*n = src->len - src->off < PARSE_PIECE ? src->len - src->off :
+							 PARSE_PIECE;
+		src->off += *n;
+		return src->buf + src->off - *n;
+	}
+	if (src->piece == NULL)
+		src->piece = xmalloc(PARSE_PIECE);
+	while ((r = read(src->fd, src->piece, PARSE_PIECE)) == -1 &&
+	    errno == EINTR)
+		;
+	if (r == -1)
+		return NULL;
+	*n = (size_t)r;
+	src->off += *n;
+	return src->piece;
+}
+
+static int
+parse_src_rewind(struct parse_src *src)
+{
+	src->off = 0;
+	if (src->fd != -1 && lseek(src->fd, 0, SEEK_SET) == -1)
+		return -1;
+	return 0;
+}
+
+/* Does the whole document decode in this encoding (within the limit)? */
+static int
+parse_decodes(
+    struct parse_src *src, const char *encoding, size_t skip, size_t max)
+{
+	struct charset_conv *conv;
+	const char *piece;
+	size_t n;
+	int rc = 0;
+
+	if (parse_src_rewind(src) == -1 ||
+	    (conv = charset_conv_new(encoding)) == NULL)
+		return 0;
+	do {
+		if ((piece = parse_src_read(src, &n)) == NULL) {
+			rc = -1;
+			break;
+		}
+		if (src->off - n < skip) {
+			piece += skip;
+			n -= skip;
+		}
+		/* A document cut at max may end inside a character. */
+		rc =
+		    charset_conv_push(conv, piece, n, n == 0, NULL, NULL, NULL);
+	} while (rc == 0 && n > 0 && src->off <= max);
+	charset_conv_free(conv);
+	return rc == 0;
+}
+
+/* Pick the first candidate encoding that decodes the document. */
+static const struct charset_candidate *
+parse_pick_encoding(struct parse *p, struct parse_src *src,
+    const struct charset_guess *g, size_t max)
+{
+	static const struct charset_candidate utf8 = { "UTF-8",
+		CHARSET_DETECTED };
+	const struct charset_candidate *c;
+
+	for (int i = 0; i < g->n; i++) {
+		c = &g->v[i];
+		if (!parse_decodes(src, c->name, g->bom_len, max))
+			continue;
+		/*
+		 * Servers that add charset=ISO-8859-1 by default are common;
+		 * a document that is valid UTF-8 all through is UTF-8.
+		 */
+		if (c->source == CHARSET_HTTP &&
+		    (strcmp(c->name, "ISO-8859-1") == 0 ||
+			strcmp(c->name, "WINDOWS-1252") == 0) &&
+		    parse_decodes(src, "UTF-8", g->bom_len, max)) {
+			feed_doc_error(p->doc,
+			    "served as %s but is UTF-8; read "
+			    "as UTF-8",
+			    c->name);
+			return &utf8;
+		}
+		if (i > 0 && g->v[0].source != CHARSET_DEFAULT) {
+			feed_doc_error(p->doc,
+			    "the document is not in its "
+			    "declared encoding %s; read as %s",
+			    g->v[0].name, c->name);
+			p->doc->is_bozo = 1;
+		} else if (c->source == CHARSET_FALLBACK)
+			feed_doc_error(p->doc,
+			    "the document is not UTF-8; "
+			    "read as %s",
+			    c->name);
+		return c;
 	}
 	return NULL;
 }
 
-static void
-parse_entry_field(struct parse_state *ps, struct entry *e, xmlNodePtr k,
-    const struct parse_rule *r)
-{
-	switch (r->field) {
-	case FIELD_ID:
-		parse_set(&e->id, parse_text(k));
-		break;
-	case FIELD_TITLE:
-		parse_set(&e->title, parse_rich(k, r->family));
-		break;
-	case FIELD_LINK:
-		parse_set(&e->link, parse_link(ps, k, r->family));
-		break;
-	case FIELD_SUMMARY:
-		parse_set(&e->summary, parse_rich(k, r->family));
-		break;
-	case FIELD_CONTENT:
-		parse_set(&e->content, parse_rich(k, r->family));
-		break;
-	case FIELD_AUTHOR:
-		parse_set(&e->author, parse_author(k, r->family));
-		break;
-	case FIELD_PUBLISHED:
-		if (e->published == -1)
-			e->published = parse_date(ps, k);
-		break;
-	case FIELD_UPDATED:
-		if (e->updated == -1)
-			e->updated = parse_date(ps, k);
-		break;
-	default:
-		break;
-	}
-}
-
-static void
-parse_entry(struct parse_state *ps, xmlNodePtr node)
-{
-	struct entry *e;
-	const struct parse_rule *r;
-
-	if (ps->doc->nentries >= PARSE_MAX_ENTRIES) {
-		if (ps->doc->nentries == PARSE_MAX_ENTRIES)
-			feed_doc_error(ps->doc,
-			    "more than %d entries; the "
-			    "rest are ignored",
-			    PARSE_MAX_ENTRIES);
-		return;
-	}
-	e = feed_doc_add_entry(ps->doc);
-	for (xmlNodePtr k = node->children; k != NULL; k = k->next) {
-		if (k->type != XML_ELEMENT_NODE)
-			continue;
-		r = parse_rule_find(parse_entry_rules,
-		    sizeof parse_entry_rules / sizeof parse_entry_rules[0], k);
-		if (r != NULL)
-			parse_entry_field(ps, e, k, r);
-	}
-	if (e->published == -1)
-		e->published = e->updated;
-}
-
-static void
-parse_feed_field(struct parse_state *ps, xmlNodePtr k)
-{
-	struct feed_doc *d = ps->doc;
-	const struct parse_rule *r;
-
-	r = parse_rule_find(parse_feed_rules,
-	    sizeof parse_feed_rules / sizeof parse_feed_rules[0], k);
-	if (r == NULL)
-		return;
-	switch (r->field) {
-	case FIELD_TITLE:
-		parse_set(&d->title, parse_rich(k, r->family));
-		break;
-	case FIELD_LINK:
-		parse_set(&d->link, parse_link(ps, k, r->family));
-		break;
-	case FIELD_DESCRIPTION:
-		parse_set(&d->description, parse_rich(k, r->family));
-		break;
-	case FIELD_LANGUAGE:
-		parse_set(&d->language, parse_text(k));
-		break;
-	case FIELD_UPDATED:
-		if (d->updated == -1)
-			d->updated = parse_date(ps, k);
-		break;
-	default:
-		break;
-	}
-}
-
-/* Read the root element: which format, and where items stand. */
+/* Feed the document through charset, repair and libxml2. */
 static int
-parse_root(struct parse_state *ps, char **cause)
+parse_xml_run(struct parse *p, struct parse_src *src, const char *encoding,
+    size_t skip, size_t max)
 {
-	const char *name =
-	    (const char *)xmlTextReaderConstLocalName(ps->reader);
-	const char *ns =
-	    (const char *)xmlTextReaderConstNamespaceUri(ps->reader);
-	xmlChar *version;
+	struct charset_conv *conv;
+	struct repair *rep;
+	const char *piece;
+	char *utf8 = NULL, *xml = NULL;
+	size_t n, ulen, ucap = 0, xlen, xcap = 0;
+	int last;
 
-	if (strcmp(name, "rss") == 0) {
-		version = xmlTextReaderGetAttribute(
-		    ps->reader, (const xmlChar *)"version");
-		ps->doc->format = FEED_FORMAT_RSS20;
-		if (version != NULL &&
-		    strncmp((char *)version, "0.9", 3) == 0 &&
-		    version[3] >= '1' && version[3] <= '4')
-			ps->doc->format =
-			    FEED_FORMAT_RSS091 + (version[3] - '1');
-		xmlFree(version);
-		ps->container_depth = 2;
-		ps->entry_depth = 2;
-	} else if (strcmp(name, "RDF") == 0) {
-		ps->doc->format = FEED_FORMAT_RSS10;
-		ps->container_depth = 2;
-		ps->entry_depth = 1;
-	} else if (strcmp(name, "feed") == 0) {
-		ps->doc->format =
-		    ns != NULL && strcmp(ns, "http://purl.org/atom/ns#") == 0 ?
-		    FEED_FORMAT_ATOM03 :
-		    FEED_FORMAT_ATOM10;
-		ps->container_depth = 1;
-		ps->entry_depth = 1;
-	} else {
-		xasprintf(cause, "not a feed: the document is <%s>", name);
+	if (parse_src_rewind(src) == -1 ||
+	    (conv = charset_conv_new(encoding)) == NULL)
 		return -1;
-	}
-	return 0;
-}
-
-/* Handle one element the reader stands on; return 1 if it was skipped. */
-static int
-parse_element(struct parse_state *ps)
-{
-	const char *name =
-	    (const char *)xmlTextReaderConstLocalName(ps->reader);
-	int depth = xmlTextReaderDepth(ps->reader);
-	xmlNodePtr node;
-
-	if (depth == ps->entry_depth &&
-	    (strcmp(name, "item") == 0 || strcmp(name, "entry") == 0)) {
-		if ((node = xmlTextReaderExpand(ps->reader)) != NULL)
-			parse_entry(ps, node);
-		return 1;
-	}
-	if (depth == ps->container_depth) {
-		if ((node = xmlTextReaderExpand(ps->reader)) != NULL)
-			parse_feed_field(ps, node);
-		return 1;
-	}
-	return 0;
-}
-
-static int
-parse_walk(struct parse_state *ps, char **cause)
-{
-	int rc, seen_root = 0;
-
-	rc = xmlTextReaderRead(ps->reader);
-	while (rc == 1) {
-		if (xmlTextReaderNodeType(ps->reader) !=
-		    XML_READER_TYPE_ELEMENT) {
-			rc = xmlTextReaderRead(ps->reader);
-			continue;
+	rep = repair_new();
+	do {
+		if ((piece = parse_src_read(src, &n)) == NULL)
+			break;
+		if (src->off - n < skip) {
+			piece += skip;
+			n -= skip;
 		}
-		if (!seen_root) {
-			seen_root = 1;
-			if (parse_root(ps, cause) == -1)
-				return -1;
-			rc = xmlTextReaderRead(ps->reader);
-		} else if (parse_element(ps))
-			rc = xmlTextReaderNext(ps->reader);
-		else
-			rc = xmlTextReaderRead(ps->reader);
+		last = n == 0 || src->off > max;
+		ulen = xlen = 0;
+		/* Decoding was checked; a cut at max may split a character. */
+		(void)charset_conv_push(
+		    conv, piece, n, n == 0, &utf8, &ulen, &ucap);
+		repair_push(rep, utf8, ulen, last, &xml, &xlen, &xcap);
+		xmlParseChunk(p->ctxt, xml, (int)xlen, last);
+	} while (!last && !p->is_stopped);
+	if (src->off > max) {
+		feed_doc_error(p->doc,
+		    "document larger than %zu bytes; the "
+		    "rest is ignored",
+		    max);
+		p->doc->is_bozo = 1;
 	}
-	if (!seen_root) {
-		xasprintf(cause, "not a feed: %s",
-		    ps->doc->nerrors > 0 ? ps->doc->errors[0] :
-					   "no XML element found");
+	parse_repair_report(p, rep);
+	repair_free(rep);
+	charset_conv_free(conv);
+	free(utf8);
+	free(xml);
+	return 0;
+}
+
+static void
+parse_repair_report(struct parse *p, const struct repair *rep)
+{
+	char *msg;
+	int is_bozo;
+
+	if ((msg = repair_report(rep, &is_bozo)) != NULL) {
+		feed_doc_error(p->doc, "%s", msg);
+		free(msg);
+	}
+	if (is_bozo)
+		p->doc->is_bozo = 1;
+}
+
+/* Say what a document that holds no element starts with. */
+static void
+parse_not_xml(struct parse *p, const char *head, size_t len)
+{
+	char start[41];
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n < sizeof start - 1; i++) {
+		unsigned char c = (unsigned char)head[i];
+
+		if (c == '\n' || c == '\r' || c == '\t')
+			c = ' ';
+		if (c >= 0x20 && c < 0x7f)
+			start[n++] = (char)c;
+	}
+	start[n] = '\0';
+	xasprintf(&p->cause,
+	    "not a feed: no XML element in it (it starts "
+	    "\"%s\")",
+	    start);
+}
+
+static int
+parse_xml(struct parse *p, struct parse_src *src, const char *head,
+    size_t headlen, size_t max)
+{
+	const struct charset_candidate *c;
+	struct charset_guess g;
+	xmlChar *lang;
+
+	charset_sniff(
+	    head, headlen, p->opts->content_type, p->opts->encoding, &g);
+	if (g.warning != NULL)
+		feed_doc_error(p->doc, "%s", g.warning);
+	if (!g.is_xml_type) {
+		feed_doc_error(p->doc,
+		    "served as %s, which is not an XML "
+		    "type",
+		    p->opts->content_type);
+		p->doc->is_bozo = 1;
+	}
+	if ((c = parse_pick_encoding(p, src, &g, max)) == NULL) {
+		charset_guess_clear(&g);
+		xasprintf(&p->cause,
+		    "cannot read the document: no encoding "
+		    "decodes it");
 		return -1;
 	}
-	if (rc == -1)
-		ps->doc->is_bozo = 1;
+	parse_sax_init();
+	p->ctxt =
+	    xmlCreatePushParserCtxt(&parse_sax, NULL, NULL, 0, p->opts->base);
+	if (p->ctxt == NULL)
+		fatalx("xmlCreatePushParserCtxt failed");
+	p->ctxt->_private = p;
+	xmlCtxtUseOptions(p->ctxt,
+	    XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOCDATA |
+		XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC | XML_PARSE_NOERROR |
+		XML_PARSE_NOWARNING);
+	parse_xml_run(p, src, c->name, g.bom_len, max);
+	charset_guess_clear(&g);
+	/* A document cut short: read what its open entries hold. */
+	for (xmlNode *n = p->ctxt->node; n != NULL && !p->is_stopped;
+	     n = n->parent) {
+		if (parse_is_entry(p, n))
+			parse_entry(p, n);
+	}
+	if (p->doc->format == FEED_FORMAT_UNKNOWN && p->cause == NULL)
+		parse_not_xml(p, head + g.bom_len, headlen - g.bom_len);
+	if (p->doc->language == NULL && p->container != NULL &&
+	    (lang = xmlNodeGetLang(p->container)) != NULL) {
+		p->doc->language = xstrdup((const char *)lang);
+		xmlFree(lang);
+	}
+	xmlFreeDoc(p->ctxt->myDoc);
+	xmlFreeParserCtxt(p->ctxt);
+	p->ctxt = NULL;
+	free(p->root_ns);
+	return p->cause != NULL ? -1 : 0;
+}
+
+static char *
+parse_json_str(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	char *s;
+
+	if (json_is_string(v))
+		s = xstrdup(json_string_value(v));
+	else if (json_is_integer(v))
+		xasprintf(&s, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else
+		return NULL;
+	return parse_trim(s);
+}
+
+static time_t
+parse_json_date(struct parse *p, const json_t *o, const char *key)
+{
+	char *s = parse_json_str(o, key);
+	time_t t = -1;
+
+	if (s != NULL && date_parse(s, &t) == -1) {
+		feed_doc_error(p->doc, "unparseable date \"%.80s\"", s);
+		t = -1;
+	}
+	free(s);
+	return t;
+}
+
+static char *
+parse_json_url(struct parse *p, const json_t *o, const char *key)
+{
+	char *raw = parse_json_str(o, key), *url;
+
+	if (raw == NULL || (url = url_resolve(p->opts->base, raw)) == NULL)
+		return raw;
+	free(raw);
+	return url;
+}
+
+/* JSON Feed 1.1's authors[0].name, or 1.0's author.name. */
+static char *
+parse_json_author(const json_t *item)
+{
+	const json_t *a = json_object_get(item, "authors");
+
+	if (json_is_array(a) && json_array_size(a) > 0)
+		return parse_json_str(json_array_get(a, 0), "name");
+	a = json_object_get(item, "author");
+	return json_is_object(a) ? parse_json_str(a, "name") : NULL;
+}
+
+static void
+parse_json_item(struct parse *p, const json_t *item)
+{
+	struct entry *e = feed_entry_new();
+	const json_t *v, *size;
+	char *url;
+	size_t i;
+
+	e->id = parse_json_str(item, "id");
+	e->title = parse_json_str(item, "title");
+	if ((e->link = parse_json_url(p, item, "url")) == NULL)
+		e->link = parse_json_url(p, item, "external_url");
+	e->summary = parse_json_str(item, "summary");
+	if ((e->content = parse_json_str(item, "content_html")) == NULL)
+		e->content = parse_json_str(item, "content_text");
+	e->author = parse_json_author(item);
+	e->published = parse_json_date(p, item, "date_published");
+	e->updated = parse_json_date(p, item, "date_modified");
+	json_array_foreach(json_object_get(item, "tags"), i, v)
+	{
+		if (json_is_string(v))
+			feed_entry_add_category(
+			    e, xstrdup(json_string_value(v)));
+	}
+	json_array_foreach(json_object_get(item, "attachments"), i, v)
+	{
+		if ((url = parse_json_url(p, v, "url")) == NULL)
+			continue;
+		size = json_object_get(v, "size_in_bytes");
+		feed_entry_add_enclosure(e, url, parse_json_str(v, "mime_type"),
+		    json_is_integer(size) ? json_integer_value(size) : -1);
+	}
+	if (p->cb == NULL)
+		feed_doc_add_entry(p->doc, e);
+	else if (p->cb(e, p->arg) == -1)
+		p->is_stopped = 1;
+}
+
+/* Read all of a document (up to max bytes) into memory. */
+static char *
+parse_src_slurp(struct parse_src *src, size_t max, size_t *len)
+{
+	const char *piece;
+	char *all = NULL;
+	size_t n;
+
+	*len = 0;
+	if (parse_src_rewind(src) == -1)
+		return NULL;
+	while ((piece = parse_src_read(src, &n)) != NULL && n > 0) {
+		if (*len + n > max)
+			n = max - *len;
+		all = xreallocarray(all, *len + n + 1, 1);
+		memcpy(all + *len, piece, n);
+		*len += n;
+		if (*len == max)
+			break;
+	}
+	if (piece == NULL) {
+		free(all);
+		return NULL;
+	}
+	return all != NULL ? all : xstrdup("");
+}
+
+static int
+parse_json(struct parse *p, struct parse_src *src, size_t max)
+{
+	json_error_t err;
+	json_t *root, *v;
+	char *buf;
+	size_t len, i, max_entries;
+
+	if ((buf = parse_src_slurp(src, max, &len)) == NULL) {
+		xasprintf(
+		    &p->cause, "cannot read the document: %s", strerror(errno));
+		return -1;
+	}
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+	free(buf);
+	if (root == NULL || !json_is_object(root) ||
+	    !json_is_string(json_object_get(root, "version")) ||
+	    strncmp(json_string_value(json_object_get(root, "version")),
+		"https://jsonfeed.org/version/", 29) != 0) {
+		xasprintf(&p->cause, "not a feed: %s%s",
+		    root == NULL ? "JSON error: " :
+				   "JSON without a JSON Feed version",
+		    root == NULL ? err.text : "");
+		json_decref(root);
+		return -1;
+	}
+	p->doc->format = FEED_FORMAT_JSONFEED;
+	p->doc->title = parse_json_str(root, "title");
+	p->doc->link = parse_json_url(p, root, "home_page_url");
+	p->doc->description = parse_json_str(root, "description");
+	p->doc->language = parse_json_str(root, "language");
+	max_entries =
+	    p->opts->max_entries ? p->opts->max_entries : PARSE_MAX_ENTRIES;
+	json_array_foreach(json_object_get(root, "items"), i, v)
+	{
+		if (i >= max_entries) {
+			feed_doc_error(p->doc,
+			    "more than %zu entries; the "
+			    "rest are ignored",
+			    max_entries);
+			break;
+		}
+		if (json_is_object(v))
+			parse_json_item(p, v);
+		if (p->is_stopped)
+			break;
+	}
+	json_decref(root);
 	return 0;
+}
+
+/* Is the document JSON: its first character, past a BOM, a '{'? */
+static int
+parse_is_json(const char *head, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < len && strchr(" \t\r\n", head[i]) != NULL && head[i] != '\0')
+		i++;
+	return i < len && head[i] == '{';
+}
+
+static struct feed_doc *
+parse_src(struct parse_src *src, const struct parse_opts *opts,
+    parse_entry_cb cb, void *arg, char **cause)
+{
+	struct parse p;
+	char head[CHARSET_SNIFF_BYTES];
+	const char *piece;
+	size_t n, max = opts->max_size ? opts->max_size : PARSE_MAX_SIZE;
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	p.opts = opts;
+	p.cb = cb;
+	p.arg = arg;
+	if ((piece = parse_src_read(src, &n)) == NULL) {
+		xasprintf(
+		    cause, "cannot read the document: %s", strerror(errno));
+		return NULL;
+	}
+	if (n > sizeof head)
+		n = sizeof head;
+	memcpy(head, piece, n);
+	p.doc = feed_doc_new();
+	if (parse_is_json(head, n))
+		rc = parse_json(&p, src, max);
+	else
+		rc = parse_xml(&p, src, head, n, max);
+	free(src->piece);
+	if (rc == -1) {
+		feed_doc_free(p.doc);
+		*cause = p.cause;
+		return NULL;
+	}
+	return p.doc;
 }
 
 struct feed_doc *
-parse_feed(const char *body, size_t len, const char *base, char **cause)
+parse_buffer(const char *buf, size_t len, const struct parse_opts *opts,
+    parse_entry_cb cb, void *arg, char **cause)
 {
-	struct parse_state ps;
+	struct parse_src src = { buf, len, 0, -1, NULL };
 
-	if (len > INT_MAX) {
-		xasprintf(cause, "document of %zu bytes is too large", len);
-		return NULL;
-	}
-	memset(&ps, 0, sizeof ps);
-	ps.doc = feed_doc_new();
-	ps.base = base;
-	ps.reader =
-	    xmlReaderForMemory(body, (int)len, base, NULL, PARSE_XML_OPTIONS);
-	if (ps.reader == NULL) {
-		xasprintf(cause, "not a feed: libxml2 could not read it");
-		feed_doc_free(ps.doc);
-		return NULL;
-	}
-	xmlTextReaderSetStructuredErrorHandler(
-	    ps.reader, parse_error_cb, ps.doc);
-	if (parse_walk(&ps, cause) == -1) {
-		xmlFreeTextReader(ps.reader);
-		feed_doc_free(ps.doc);
-		return NULL;
-	}
-	xmlFreeTextReader(ps.reader);
-	return ps.doc;
+	return parse_src(&src, opts, cb, arg, cause);
+}
+
+struct feed_doc *
+parse_fd(int fd, const struct parse_opts *opts, parse_entry_cb cb, void *arg,
+    char **cause)
+{
+	struct parse_src src = { NULL, 0, 0, fd, NULL };
+
+	return parse_src(&src, opts, cb, arg, cause);
 }

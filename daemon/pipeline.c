@@ -147,7 +147,7 @@ pipeline_entry(struct store *st, const struct config *cfg,
 	s.title = title;
 	s.url = e->link;
 	s.summary = text;
-	s.published = e->published;
+	s.published = e->published != -1 ? e->published : e->updated;
 	rc = store_story_add(st, feed_id, &s, &story_id, &is_new, cause);
 	if (rc == 0 && is_new) {
 		stats->new_stories++;
@@ -160,60 +160,96 @@ pipeline_entry(struct store *st, const struct config *cfg,
 	return rc;
 }
 
-/* Parse the body; log why not when it is not a feed. */
-static struct feed_doc *
-pipeline_parse(const struct config_feed *feed, const char *body, size_t len,
-    const char *base, struct store_fetch *fetch, char **error)
+/* What the parser's callback needs to store each entry. */
+struct pipeline_run {
+	struct store *st;
+	const struct config *cfg;
+	const struct config_feed *feed;
+	int64_t feed_id;
+	struct pipeline_stats *stats;
+	char *cause; /* the store failed: why */
+};
+
+static int
+pipeline_entry_cb(struct entry *e, void *arg)
 {
+	struct pipeline_run *run = arg;
+	int rc;
+
+	run->stats->entries++;
+	rc = pipeline_entry(run->st, run->cfg, run->feed, run->feed_id, e,
+	    run->stats, &run->cause);
+	feed_entry_free(e);
+	return rc;
+}
+
+/*
+ * Parse the body, storing each entry as it is read. Return -1 when the
+ * store failed; a body that is not a feed sets fetch->error (*error
+ * holds the text) and is logged.
+ */
+static int
+pipeline_parse(struct pipeline_run *run, const struct pipeline_body *body,
+    struct store_fetch *fetch, char **error)
+{
+	const struct config_feed *feed = run->feed;
+	struct parse_opts opts;
 	struct feed_doc *doc;
 
-	if ((doc = parse_feed(body, len, base, error)) == NULL) {
+	memset(&opts, 0, sizeof opts);
+	opts.base = body->url;
+	opts.content_type = body->content_type;
+	opts.encoding = feed->encoding;
+	opts.max_size = run->cfg->max_body;
+	opts.max_entries = run->cfg->max_entries;
+	opts.max_depth = run->cfg->max_depth;
+	doc = parse_buffer(
+	    body->data, body->len, &opts, pipeline_entry_cb, run, error);
+	if (run->cause != NULL) {
+		feed_doc_free(doc);
+		return -1;
+	}
+	if (doc == NULL) {
 		log_warnx("feed %s: %s", feed->name, *error);
 		fetch->error = *error;
-		return NULL;
+		return 0;
 	}
 	for (size_t i = 0; i < doc->nerrors && i < 3; i++)
 		log_warnx("feed %s: %s", feed->name, doc->errors[i]);
 	if (doc->nerrors > 3)
 		log_warnx(
 		    "feed %s: %zu more errors", feed->name, doc->nerrors - 3);
-	return doc;
+	feed_doc_free(doc);
+	return 0;
 }
 
 int
 pipeline_feed(struct store *st, const struct config *cfg,
     const struct config_feed *feed, int64_t feed_id, int failures,
-    const char *body, size_t len, const char *base, struct store_fetch *fetch,
+    const struct pipeline_body *body, struct store_fetch *fetch,
     struct pipeline_stats *stats, char **cause)
 {
-	struct feed_doc *doc = NULL;
+	struct pipeline_run run = { st, cfg, feed, feed_id, stats, NULL };
 	char *error = NULL;
 	int rc = 0, interval;
 
 	memset(stats, 0, sizeof *stats);
-	if (body != NULL)
-		doc = pipeline_parse(feed, body, len, base, fetch, &error);
+	if (store_begin(st, cause) == -1)
+		return -1;
+	if (body != NULL && pipeline_parse(&run, body, fetch, &error) == -1) {
+		*cause = run.cause;
+		rc = -1;
+	}
 	stats->failures = fetch->error != NULL ? failures + 1 : 0;
 	interval = feed->interval != 0 ? feed->interval : cfg->interval;
 	fetch->next_poll = fetch->when +
 	    scheduler_delay(interval, stats->failures, SCHEDULER_MAX_BACKOFF);
-	if (store_begin(st, cause) == -1) {
-		feed_doc_free(doc);
-		free(error);
-		return -1;
-	}
-	for (size_t i = 0; doc != NULL && i < doc->nentries && rc == 0; i++) {
-		stats->entries++;
-		rc = pipeline_entry(
-		    st, cfg, feed, feed_id, doc->entries[i], stats, cause);
-	}
 	if (rc == 0)
 		rc = store_feed_fetched(st, feed_id, fetch, cause);
 	if (rc == 0)
 		rc = store_commit(st, cause);
 	if (rc == -1)
 		store_rollback(st);
-	feed_doc_free(doc);
 	free(error);
 	fetch->error = NULL;
 	return rc;

@@ -15,6 +15,14 @@ struct config_feed;
 struct store;
 struct store_fetch;
 
+/* A fetched document. */
+struct pipeline_body {
+	const char *data;
+	size_t len;
+	const char *url;	  /* where it came from, for relative links */
+	const char *content_type; /* NULL = not known */
+};
+
 struct pipeline_stats {
 	int entries; /* in the document */
 	int new_stories;
@@ -31,8 +39,8 @@ struct pipeline_stats {
  * *cause when the store failed and nothing was written.
  */
 int pipeline_feed(struct store *, const struct config *,
-    const struct config_feed *, int64_t feed_id, int failures, const char *body,
-    size_t len, const char *base, struct store_fetch *fetch,
+    const struct config_feed *, int64_t feed_id, int failures,
+    const struct pipeline_body *body, struct store_fetch *fetch,
     struct pipeline_stats *, char **cause);
 
 #endif

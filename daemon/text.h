@@ -4,8 +4,9 @@
 #include <stddef.h>
 
 /*
- * Text for matching: HTML to plain text (libxml2's HTML parser), and
- * plain text to normalised, case-folded tokens (utf8proc).
+ * Text for matching: HTML to plain text (libxml2's HTML parser), plain
+ * text to normalised, case-folded tokens (utf8proc), and mojibake back
+ * to the text it was.
  */
 
 /* A token of plain text: its folded form and where it stands. */
@@ -46,5 +47,14 @@ void text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags);
 const char *text_token_str(const struct text_tokens *t, size_t i);
 /* Release what a text_tokens holds and zero it; accepts an empty one. */
 void text_tokens_clear(struct text_tokens *t);
+/*
+ * Repair classic mojibake in UTF-8 text: UTF-8 that was decoded as
+ * WINDOWS-1251, WINDOWS-1252 or ISO-8859-1 and encoded again
+ * ("РєР°РЅР°Р»" for "канал", "Ã©tÃ©" for "été", "â€™" for "’").
+ * Return a new string with each repairable run fixed, or NULL when
+ * nothing was repaired (the text is then left as it is). Correct text is
+ * never changed.
+ */
+char *text_repair_mojibake(const char *s);
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,261 @@ test_text_keep_accents(void **state)
 	text_tokens_clear(&b);
 }
 
+/*
+ * Correct text in many languages: none of it may change. Several hold
+ * exactly the shapes the repair looks for: Ukrainian capitals before І
+ * ("СІРІ", "ДІДІ" are valid UTF-8 once in WINDOWS-1251), Portuguese
+ * capitals before a closing quote ("IRMÃ»"), a no-break space after a
+ * Russian one-letter word ("В 2020").
+ */
+static const char *mojibake_correct[] = {
+	"Работа в России",
+	"Ёлка и ёж",
+	"Р. Ш. Иванов",
+	"«Привет», — сказал он.",
+	"№ 5, 25 °C, 30 °F",
+	"В\u00a02020 году",
+	"Встреча в\u00a0Москве и\u00a0Киеве",
+	"Ті, хто знає",
+	"Ні, дії уряду",
+	"Київ, Україна, ґанок, її, Їжак, Європа",
+	"СІРІ ХМАРИ, ТІНІ, МІНІ, ДІДІ",
+	"ҚАЗАҚ ТІЛІ, ТІРІ",
+	"Bu məqalə Google Translate servisi vasitəsi ilə avtomatik olaraq rus dilindən azərbaycan dilinə tərcümə olunmuşdur.",
+	"Azərbaycan Respublikası, Ölkə, Şəki",
+	"L’été à Paris\u00a0: «\u00a0déjà vu\u00a0»\u00a0!",
+	"«CAFÉ» et «CRÈME»",
+	"Œuvre, cœur, Ça va\u00a0?",
+	"Größe, Straße, „Zitat“, ÄÖÜ, Ä",
+	"KLICKA PÅ”",
+	"SÃO PAULO",
+	"A IRMÃ… E O IRMÃO, «MINHA IRMÃ»",
+	"não, são, coração, ações",
+	"¿Qué pasó? ¡Año nuevo! ACCIÓN «SE ACABÓ»",
+	"Zażółć gęślą jaźń",
+	"İstanbul'da güzel bir gün, Şişli, Iğdır",
+	"Καλημέρα κόσμε",
+	"日本語のテキスト、東京。",
+	"👍🏽 ❤️ 😀 👨\u200d👩\u200d👧",
+	"“Hello” — ‘world’… • ™ © ®",
+	"10 km/h × 2 ÷ 3 ± 0,5 µm, ½ ¼",
+	"Æble, Ørsted, Åse",
+	"Příliš žluťoučký kůň",
+	"Știință și ROMÂNIA, ÂME",
+	"Ђорђе Јовановић, Љубљана, Њујорк, Џон",
+	"„GUÐ“ og ÞÚ",
+	"Ваш №\u00a01 — «ВТБ»",
+	"naïve façade, coöperate, Noël",
+	"Ñandú, ESPAÑA, AÑO",
+	"price: 5 € / £3 / ¥100 / ¢",
+	"Ёлка",
+	"Р. Ш.",
+	"L’été dernier",
+	"Ein schönes Mädchen",
+};
+
+/* Mojibake and the text it was: WINDOWS-1251, WINDOWS-1252, ISO-8859-1. */
+static const struct {
+	const char *broken;
+	const char *text;
+} mojibake_cases[] = {
+	{ "РєР°РЅР°Р»", "канал" },
+	{ "Р\u00a0Р°Р±РѕС‚Р° РІ Р\u00a0РѕСЃСЃРёРё", "Работа в России" },
+	{ "РЈРєСЂР°С—РЅР° вЂ” С†Рµ Р„РІСЂРѕРїР°, Р° РљРёС—РІ вЂ” С—С— СЃС‚РѕР»РёС†СЏ",
+	    "Україна — це Європа, а Київ — її столиця" },
+	{ "РџСЂРёРІРµС‚, РјРёСЂ!", "Привет, мир!" },
+	{ "РќРѕРјРµСЂ в„– 5 вЂ” РёС‚РѕРі", "Номер № 5 — итог" },
+	{ "Р\xc2\x98РІР°РЅ Р\xc2\x98РІР°РЅРѕРІРёС‡", "Иван Иванович" },
+	{ "donâ€™t", "don’t" },
+	{ "Ã©tÃ©", "été" },
+	{ "â€œQuoteâ€\xc2\x9d", "“Quote”" },
+	{ "donâ\xc2\x80\xc2\x99t", "don’t" },
+	{ "25Â°C", "25°C" },
+	{ "Ã\u00a0 la carte", "à la carte" },
+	{ "Ð¿Ñ€Ð¸Ð²ÐµÑ‚", "привет" },
+	{ "GrÃ¶ÃŸe", "Größe" },
+	{ "ZaÅ¼Ã³Å‚Ä‡", "Zażółć" },
+	{ "mÉ™qalÉ™", "məqalə" },
+	{ "æ—¥æœ¬èªž", "日本語" },
+	{ "â€˜singleâ€™ and â€“ dash", "‘single’ and – dash" },
+	{ "ACCIÃ“N", "ACCIÓN" },
+	{ "aÃ±o", "año" },
+	{ "Ä°stanbul", "İstanbul" },
+	{ "ðŸ‘\xc2\x8d", "👍" },
+	{ "cafÃ©", "café" },
+	{ "Ã\xc2\x89lysÃ©e", "Élysée" },
+	{ "Ã‡a va ? TrÃ¨s bien, Ã\u00a0 bientÃ´t.",
+	    "Ça va ? Très bien, à bientôt." },
+	{ "Ãœber die BrÃ¼cke", "Über die Brücke" },
+	{ "Р”С–СЏ вЂ” С†Рµ РґРµСЂР¶Р°РІР° Сѓ СЃРјР°СЂС‚С„РѕРЅС–",
+	    "Дія — це держава у смартфоні" },
+	{ "Р’ РњРѕСЃРєРІРµ", "В Москве" },
+	/* Encoded twice. */
+	{ "ÃƒÂ©tÃƒÂ©", "été" },
+};
+
+static void
+test_text_mojibake_keeps_correct_text(void **state)
+{
+	const char *s;
+	char *got;
+
+	(void)state;
+	for (size_t i = 0;
+	     i < sizeof mojibake_correct / sizeof mojibake_correct[0]; i++) {
+		s = mojibake_correct[i];
+		if ((got = text_repair_mojibake(s)) != NULL)
+			fail_msg("case %zu: '%s' became '%s'", i, s, got);
+	}
+}
+
+static void
+test_text_mojibake_repairs_broken_text(void **state)
+{
+	char *got;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof mojibake_cases / sizeof mojibake_cases[0];
+	     i++) {
+		got = text_repair_mojibake(mojibake_cases[i].broken);
+		if (got == NULL)
+			fail_msg("case %zu: '%s' not repaired", i,
+			    mojibake_cases[i].broken);
+		if (strcmp(got, mojibake_cases[i].text) != 0)
+			fail_msg("case %zu: '%s' gave '%s', want '%s'", i,
+			    mojibake_cases[i].broken, got,
+			    mojibake_cases[i].text);
+		free(got);
+		/* What was repaired is correct text, and stays. */
+		assert_null(text_repair_mojibake(mojibake_cases[i].text));
+	}
+}
+
+static void
+test_text_mojibake_repairs_only_broken_runs(void **state)
+{
+	static const struct {
+		const char *broken;
+		const char *text;
+	} cases[] = {
+		{ "Привет, РєР°РЅР°Р»!", "Привет, канал!" },
+		{ "Новости: РєР°РЅР°Р» РІ Telegram",
+		    "Новости: канал в Telegram" },
+		{ "Café ok, but cafÃ© broken", "Café ok, but café broken" },
+		{ "«Ёлка» и â€œQuoteâ€\xc2\x9d", "«Ёлка» и “Quote”" },
+		{ "Ölkə: donâ€™t", "Ölkə: don’t" },
+		/* Correct punctuation around mojibake stays. */
+		{ "L’Ã©tÃ© dernier", "L’été dernier" },
+		{ "«РєР°РЅР°Р»» — “donâ€™t”", "«канал» — “don’t”" },
+		/* "Ó»" is valid UTF-8 ("ӻ"), but not beside ASCII letters. */
+		{ "«SE ACABÓ» Ã©tÃ©", "«SE ACABÓ» été" },
+		/* A word that mixes both is left as it is. */
+		{ "étÃ© Ã©tÃ©", "étÃ© été" },
+		/* So are bytes that are not UTF-8. */
+		{ "Ã©t\xff Ã©", "ét\xff é" },
+		/*
+		 * NBSP turned into a space cuts "Р" (0xd0 0xa0) in two: the
+		 * lone "Р" cannot be decoded and is kept, the rest is.
+		 */
+		{ "Р Р°Р±РѕС‚Р°", "Р абота" },
+	};
+	char *got;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = text_repair_mojibake(cases[i].broken);
+		if (got == NULL)
+			fail_msg(
+			    "case %zu: '%s' not repaired", i, cases[i].broken);
+		if (strcmp(got, cases[i].text) != 0)
+			fail_msg("case %zu: '%s' gave '%s', want '%s'", i,
+			    cases[i].broken, got, cases[i].text);
+		free(got);
+	}
+}
+
+static void
+test_text_mojibake_leaves_doubtful_text(void **state)
+{
+	/* Valid once re-encoded, but too short or too odd to be sure. */
+	static const char *cases[] = {
+		"РІ",	       /* "в" alone */
+		"Ð²",	       /* "в" alone, through WINDOWS-1252 */
+		"ВІВІ",	       /* "²²": Latin-1 from Cyrillic, no evidence */
+		"Ä°",	       /* "İ", or Ä and a degree sign */
+		"MINHA IRMÃ»", /* Portuguese, not "IRMû" */
+		"ï»¿Title",    /* a byte order mark is no better */
+		/* The last byte of ” (0x9d) was lost: no clean decoding. */
+		"He said â€œhiâ€ and left",
+		/* Spaces inside the mojibake, as in the seed article. */
+		"РєР ° РЅР ° Р »РІ Telegram",
+		"РєР°РЅР ° Р»",
+	};
+	char *got;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if ((got = text_repair_mojibake(cases[i])) != NULL)
+			fail_msg(
+			    "case %zu: '%s' became '%s'", i, cases[i], got);
+}
+
+static void
+test_text_mojibake_ascii_is_left_alone(void **state)
+{
+	char long_ascii[4096];
+
+	(void)state;
+	memset(long_ascii, 'a', sizeof long_ascii - 1);
+	long_ascii[sizeof long_ascii - 1] = '\0';
+	assert_null(text_repair_mojibake(""));
+	assert_null(text_repair_mojibake("plain ASCII, 100% (really)"));
+	assert_null(text_repair_mojibake(long_ascii));
+	assert_null(text_repair_mojibake("\xff\xfe not UTF-8 \xc3"));
+}
+
+/*
+ * Every line of the seed article is correct text but one, whose
+ * "РєР ° РЅР ° Р »РІ" is "канал в" ("channel in") mangled twice: decoded as
+ * WINDOWS-1251, then spaced by machine translation, which also moved a
+ * space ("Р»" "РІ" became "Р »РІ"). The bytes around each inserted space
+ * are cut sequences ("РєР" is 0xd0 0xba 0xd0), so no word of it decodes
+ * cleanly and the line is left as it is.
+ */
+static void
+test_text_mojibake_seed_article(void **state)
+{
+	FILE *f = fopen(FEEDWATCH_TEST_DATA "/seed-article.txt", "r");
+	char *buf, *line, *nl, *got;
+	size_t lineno = 0;
+	int seen_mojibake = 0;
+	long len;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	assert_true((len = ftell(f)) > 0);
+	rewind(f);
+	assert_non_null(buf = malloc((size_t)len + 1));
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	buf[len] = '\0';
+	fclose(f);
+	for (line = buf; *line != '\0'; line = nl + 1) {
+		lineno++;
+		if ((nl = strchr(line, '\n')) == NULL)
+			nl = line + strlen(line) - 1;
+		else
+			*nl = '\0';
+		if (strstr(line, "РєР ° РЅР") != NULL)
+			seen_mojibake = 1;
+		if ((got = text_repair_mojibake(line)) != NULL)
+			fail_msg(
+			    "line %zu: '%s' became '%s'", lineno, line, got);
+	}
+	free(buf);
+	assert_true(seen_mojibake);
+}
+
 int
 main(void)
 {
@@ -124,6 +380,12 @@ main(void)
 		cmocka_unit_test(test_text_tokens),
 		cmocka_unit_test(test_text_token_offsets),
 		cmocka_unit_test(test_text_keep_accents),
+		cmocka_unit_test(test_text_mojibake_keeps_correct_text),
+		cmocka_unit_test(test_text_mojibake_repairs_broken_text),
+		cmocka_unit_test(test_text_mojibake_repairs_only_broken_runs),
+		cmocka_unit_test(test_text_mojibake_leaves_doubtful_text),
+		cmocka_unit_test(test_text_mojibake_ascii_is_left_alone),
+		cmocka_unit_test(test_text_mojibake_seed_article),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
