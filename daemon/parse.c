@@ -1192,7 +1192,7 @@ parse_xml_run(struct parse *p, struct parse_src *src, const char *encoding,
 	const char *piece;
 	char *utf8 = NULL, *xml = NULL;
 	size_t n, ulen, ucap = 0, xlen, xcap = 0;
-	int last;
+	int last, is_utf8 = strcmp(encoding, "UTF-8") == 0;
 
 	if (parse_src_rewind(src) == -1 ||
 	    (conv = charset_conv_new(encoding)) == NULL)
@@ -1207,10 +1207,15 @@ parse_xml_run(struct parse *p, struct parse_src *src, const char *encoding,
 		}
 		last = n == 0 || src->off > max;
 		ulen = xlen = 0;
-		/* Decoding was checked; a cut at max may split a character. */
-		(void)charset_conv_push(
-		    conv, piece, n, n == 0, &utf8, &ulen, &ucap);
-		repair_push(rep, utf8, ulen, last, &xml, &xlen, &xcap);
+		if (is_utf8) {
+			/* Checked already: UTF-8 goes on as it is. */
+			repair_push(rep, piece, n, last, &xml, &xlen, &xcap);
+		} else {
+			/* Checked too; a cut at max may split a character. */
+			(void)charset_conv_push(
+			    conv, piece, n, n == 0, &utf8, &ulen, &ucap);
+			repair_push(rep, utf8, ulen, last, &xml, &xlen, &xcap);
+		}
 		xmlParseChunk(p->ctxt, xml, (int)xlen, last);
 	} while (!last && !p->is_stopped);
 	if (src->off > max) {

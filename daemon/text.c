@@ -480,6 +480,35 @@ text_mj_byte(int e, utf8proc_int32_t c)
  * UTF-8 lead byte is followed by one that encodes to a continuation byte,
  * in one of the encodings. ASCII text costs a loop over its bytes.
  */
+/*
+ * A byte-level look at s before text_mj_suspect's: a character that
+ * encodes to a lead byte (UTF-8 C3 82-B4 for the Latin encodings, D0 92
+ * to D1 84 for WINDOWS-1251) directly followed by one whose UTF-8 starts
+ * as a character encoding to a continuation byte can (C2, C5, C6, CB,
+ * D0 80-8F, D1 90-9F, D2, E2). It accepts all text_mj_suspect accepts,
+ * and correct Russian or French text passes it at memory speed.
+ */
+static int
+text_mj_maybe(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *q;
+
+	for (; *p != '\0'; p++) {
+		if (p[0] < 0xc3 ||
+		    !((p[0] == 0xc3 && p[1] >= 0x82 && p[1] <= 0xb4) ||
+			(p[0] == 0xd0 && p[1] >= 0x92) ||
+			(p[0] == 0xd1 && p[1] <= 0x84)))
+			continue;
+		q = p + 2;
+		if (q[0] == 0xc2 || q[0] == 0xc5 || q[0] == 0xc6 ||
+		    q[0] == 0xcb || q[0] == 0xd2 || q[0] == 0xe2 ||
+		    (q[0] == 0xd0 && q[1] >= 0x80 && q[1] <= 0x8f) ||
+		    (q[0] == 0xd1 && q[1] >= 0x90 && q[1] <= 0x9f))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 text_mj_suspect(const char *s)
 {
@@ -957,6 +986,8 @@ text_repair_mojibake(const char *s)
 	char *cur = NULL, *next;
 	int changed;
 
+	if (!text_mj_maybe(s))
+		return NULL;
 	for (int round = 0; round < TEXT_MJ_ROUNDS; round++) {
 		if (!text_mj_suspect(cur != NULL ? cur : s))
 			break;

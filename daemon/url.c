@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -296,21 +297,37 @@ url_get(CURLU *h)
 }
 
 /*
- * Is s an absolute URL that needs no escaping: a scheme, "://", and only
- * printable ASCII that may stand in a URL? Such a link is kept as the
- * feed wrote it.
+ * Is s a plain absolute http(s) URL: the scheme, "://", a host of
+ * letters, digits, dots and dashes, an optional port up to 65535, then
+ * only printable ASCII that may stand in a URL? Such a link is kept as
+ * the feed wrote it, without asking libcurl; anything else goes through
+ * libcurl, which knows the rest of RFC 3986.
  */
 static int
 url_is_absolute(const char *s)
 {
-	const char *p = s;
+	const char *p, *host;
+	long port = 0;
 
-	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+	if (strncasecmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else if (strncasecmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else
 		return 0;
-	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-	    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
-		p++;
-	if (strncmp(p, "://", 3) != 0)
+	for (host = p; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	     (*p >= '0' && *p <= '9') || *p == '.' || *p == '-';
+	     p++)
+		;
+	if (p == host)
+		return 0;
+	if (*p == ':') {
+		while (*++p >= '0' && *p <= '9' && port <= 65535)
+			port = port * 10 + (*p - '0');
+		if (port == 0 || port > 65535)
+			return 0;
+	}
+	if (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
 		return 0;
 	for (; *p != '\0'; p++) {
 		if (*p <= ' ' || *p >= 0x7f || strchr("\"<>\\^`{|}", *p))
@@ -328,17 +345,15 @@ url_resolve(const char *base, const char *ref)
 	if (ref == NULL)
 		return NULL;
 	r = url_clean(ref);
+	/* Most links in feeds are absolute already: no need to ask curl. */
+	if (url_is_absolute(r))
+		return r;
 	b = base != NULL ? url_clean(base) : NULL;
 	h = url_handle();
 	if (*r != '\0' && url_set_ref(h, b, r) == 0)
 		out = url_get(h);
 	curl_url_cleanup(h);
 	free(b);
-	/* An absolute link that libcurl accepts comes back as written. */
-	if (out != NULL && url_is_absolute(r)) {
-		free(out);
-		return r;
-	}
 	free(r);
 	return out;
 }

@@ -173,6 +173,8 @@ def date_fields(value, *names):
 
 def short(v, n=100):
     """repr() of a value, truncated for one-line messages."""
+    if isinstance(v, time.struct_time):
+        v = tuple(v)
     r = "<missing>" if v is MISSING else repr(v)
     return r if len(r) <= n else r[:n - 3] + "..."
 

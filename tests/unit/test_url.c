@@ -94,7 +94,7 @@ static const struct url_case url_feed_cases[] = {
 	{ "https://example.com/feed", "ftp://example.org/f.txt",
 	    "ftp://example.org/f.txt" },
 	{ NULL, "http://[::1]:8080/x", "http://[::1]:8080/x" },
-	{ NULL, "http://user@EXAMPLE.com/x", "http://user@EXAMPLE.com/x" },
+	{ NULL, "http://user@EXAMPLE.com/x", "http://user@example.com/x" },
 	{ "not a url", "https://example.com/x", "https://example.com/x" },
 };
 
@@ -106,7 +106,7 @@ static const struct url_case url_file_cases[] = {
 	    "file:///home/u/x/item.html" },
 	{ "file:///home/u/feeds/feed.xml", "/etc/motd", "file:///etc/motd" },
 	{ "file:///home/u/feed.xml", "#top", "file:///home/u/feed.xml#top" },
-	{ NULL, "file://localhost/tmp/x", "file://localhost/tmp/x" },
+	{ NULL, "file://localhost/tmp/x", "file:///tmp/x" },
 	{ NULL, "file://elsewhere/tmp/x", NULL },
 };
 
