@@ -83,6 +83,8 @@ static int config_set_feed_interval(
     struct config_parse *, const char *, char **);
 static int config_set_feed_tags(struct config_parse *, const char *, char **);
 static int config_set_wl_query(struct config_parse *, const char *, char **);
+static int config_set_wl_language(struct config_parse *, const char *, char **);
+static int config_set_wl_accents(struct config_parse *, const char *, char **);
 static int config_set_wl_feeds(struct config_parse *, const char *, char **);
 static int config_set_wl_hooks(struct config_parse *, const char *, char **);
 static int config_set_hook_command(
@@ -105,8 +107,10 @@ static const struct config_key config_keys[] = {
 	{ SECTION_FEED, "interval", config_set_feed_interval },
 	{ SECTION_FEED, "tags", config_set_feed_tags },
 	{ SECTION_FEED, "url", config_set_feed_url },
+	{ SECTION_WATCHLIST, "accents", config_set_wl_accents },
 	{ SECTION_WATCHLIST, "feeds", config_set_wl_feeds },
 	{ SECTION_WATCHLIST, "hooks", config_set_wl_hooks },
+	{ SECTION_WATCHLIST, "language", config_set_wl_language },
 	{ SECTION_WATCHLIST, "query", config_set_wl_query },
 	{ SECTION_HOOK, "command", config_set_hook_command },
 	{ SECTION_HOOK, "retries", config_set_hook_retries },
@@ -395,6 +399,36 @@ config_set_feed_tags(struct config_parse *p, const char *v, char **cause)
 	(void)cause;
 	config_list_free(f->tags);
 	f->tags = config_list(v);
+	return 0;
+}
+
+static int
+config_set_wl_language(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_watchlist *w = p->obj;
+
+	if (!match_language_is_known(v)) {
+		xasprintf(cause,
+		    "no stemmer for \"%s\" (libstemmer knows "
+		    "english, russian, french, german, ...)",
+		    v);
+		return -1;
+	}
+	free(w->language);
+	w->language = xstrdup(v);
+	return 0;
+}
+
+static int
+config_set_wl_accents(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_watchlist *w = p->obj;
+
+	if (strcmp(v, "fold") != 0 && strcmp(v, "keep") != 0) {
+		xasprintf(cause, "\"%s\" is not fold or keep", v);
+		return -1;
+	}
+	w->is_accents_kept = strcmp(v, "keep") == 0;
 	return 0;
 }
 
@@ -713,6 +747,26 @@ config_check_refs(struct config_parse *p, struct config_watchlist *w)
 	}
 }
 
+/* Compile a watchlist's query into the configuration's set. */
+static void
+config_check_query(struct config_parse *p, struct config_watchlist *w)
+{
+	struct match_query *q;
+	char *cause;
+
+	q = match_query_new(w->query, w->language,
+	    w->is_accents_kept ? MATCH_KEEP_ACCENTS : 0, &cause);
+	if (q == NULL) {
+		config_error(p, w->query_line, "watchlist \"%s\": query: %s",
+		    w->name, cause);
+		free(cause);
+		return;
+	}
+	if (p->cfg->matcher == NULL)
+		p->cfg->matcher = match_set_new();
+	match_set_add(p->cfg->matcher, q, w);
+}
+
 /* Checks that need the whole file: required keys, compiled queries. */
 static void
 config_check(struct config_parse *p)
@@ -720,7 +774,6 @@ config_check(struct config_parse *p)
 	struct config_feed *f;
 	struct config_watchlist *w;
 	struct config_hook *h;
-	char *cause;
 
 	TAILQ_FOREACH(f, &p->cfg->feeds, entry) {
 		if (f->url == NULL)
@@ -741,13 +794,7 @@ config_check(struct config_parse *p)
 			    w->name);
 			continue;
 		}
-		if ((w->match = match_compile(w->query, &cause)) == NULL) {
-			config_error(p, w->query_line,
-			    "watchlist \"%s\": "
-			    "query: %s",
-			    w->name, cause);
-			free(cause);
-		}
+		config_check_query(p, w);
 	}
 }
 
@@ -838,7 +885,7 @@ config_free(struct config *cfg)
 		TAILQ_REMOVE(&cfg->watchlists, w, entry);
 		free(w->name);
 		free(w->query);
-		match_free(w->match);
+		free(w->language);
 		config_list_free(w->feeds);
 		config_list_free(w->hooks);
 		free(w);
@@ -850,6 +897,7 @@ config_free(struct config *cfg)
 		config_argv_free(h->argv);
 		free(h);
 	}
+	match_set_free(cfg->matcher);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg->database);

@@ -11,7 +11,7 @@
  * (database, file feeds, hook programs) are relative to its directory.
  */
 
-struct match;
+struct match_set;
 
 struct config_feed {
 	char *name;
@@ -26,7 +26,8 @@ struct config_feed {
 struct config_watchlist {
 	char *name;
 	char *query;
-	struct match *match;
+	char *language; /* Snowball stemmer, NULL = none */
+	int is_accents_kept;
 	char **feeds; /* names and "tag:T"; NULL-terminated, empty = all */
 	char **hooks; /* NULL-terminated */
 	int line;     /* of the section header */
@@ -59,6 +60,8 @@ struct config {
 	char *user_agent;
 	TAILQ_HEAD(, config_feed) feeds;
 	TAILQ_HEAD(, config_watchlist) watchlists;
+	struct match_set *matcher; /* every watchlist's query; the arg of
+				      each is its struct config_watchlist */
 	TAILQ_HEAD(, config_hook) hooks;
 };
 

@@ -7,14 +7,18 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <event2/event.h>
 #include <jansson.h>
 #include <libxml/parser.h>
 
 #include "config.h"
 #include "date.h"
 #include "feed.h"
+#include "fetch.h"
 #include "log.h"
+#include "match.h"
 #include "parse.h"
+#include "text.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -34,13 +38,31 @@ struct cmd {
 
 static int cmd_check_config(int, char **);
 static int cmd_parse(int, char **);
+static int cmd_match(int, char **);
 
 static const struct cmd cmd_table[] = {
 	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
+	{ "match", cmd_match,
+	    "match [-c FILE] [--watchlist NAME] [--feed NAME] [--text] "
+	    "[--json] FILE|URL\n"
+	    "                 match --query QUERY [--language LANG] "
+	    "[--accents keep] [--text] [--json] FILE|URL" },
 	{ "parse", cmd_parse,
 	    "parse [--base URL] [--content-type TYPE] "
 	    "[--encoding CHARSET] FILE" },
 };
+
+static int
+match_cli_has_watchlist(const struct config *cfg, const char *name)
+{
+	struct config_watchlist *w;
+
+	TAILQ_FOREACH(w, &cfg->watchlists, entry) {
+		if (strcmp(w->name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
 
 static void
 usage(void)
@@ -210,6 +232,339 @@ cmd_parse(int argc, char **argv)
 	parse_print_doc(doc);
 	feed_doc_free(doc);
 	return 0;
+}
+
+/* What `feedwatch match` reads: a file, or a URL fetched once. */
+struct match_input {
+	char *body;
+	size_t len;
+	char *content_type;
+	char *url;
+	char *error;
+};
+
+static void
+match_fetched_cb(const struct fetch_result *r, void *arg)
+{
+	struct match_input *in = arg;
+
+	if (r->error != NULL) {
+		in->error = xstrdup(r->error);
+		return;
+	}
+	in->body = xmalloc(r->len + 1);
+	memcpy(in->body, r->body != NULL ? r->body : "", r->len);
+	in->body[r->len] = '\0';
+	in->len = r->len;
+	if (r->content_type != NULL)
+		in->content_type = xstrdup(r->content_type);
+}
+
+static int
+match_load_url(struct match_input *in, const char *url)
+{
+	struct fetch_opts fo = { NULL, 1, 60, 20, PARSE_MAX_SIZE };
+	struct fetch_req req = { url, NULL, NULL };
+	struct event_base *base;
+	struct fetch *f;
+
+	if ((base = event_base_new()) == NULL ||
+	    (f = fetch_new(base, &fo)) == NULL)
+		fatalx("cannot set up libevent and libcurl");
+	if (fetch_start(f, &req, match_fetched_cb, in) == 0)
+		event_base_dispatch(base);
+	else
+		in->error = xstrdup("libcurl refused the URL");
+	fetch_free(f);
+	event_base_free(base);
+	in->url = xstrdup(url);
+	return in->error != NULL ? -1 : 0;
+}
+
+static int
+match_load_file(struct match_input *in, const char *path)
+{
+	FILE *fp;
+	size_t n, cap = 65536;
+
+	if ((fp = fopen(path, "rbe")) == NULL) {
+		in->error = xstrdup(strerror(errno));
+		return -1;
+	}
+	in->body = xmalloc(cap);
+	while ((n = fread(in->body + in->len, 1, cap - in->len - 1, fp)) > 0) {
+		in->len += n;
+		if (in->len + 1 == cap) {
+			if (cap > PARSE_MAX_SIZE) {
+				fclose(fp);
+				in->error = xstrdup("file larger than 64 MiB");
+				return -1;
+			}
+			cap *= 2;
+			in->body = xreallocarray(in->body, cap, 1);
+		}
+	}
+	in->body[in->len] = '\0';
+	if (ferror(fp))
+		in->error = xstrdup(strerror(errno));
+	fclose(fp);
+	return in->error != NULL ? -1 : 0;
+}
+
+/* One story to match: an entry of a feed, or the whole text. */
+struct match_cli {
+	struct match_set *set;
+	const char *only;		/* --watchlist NAME, or NULL */
+	const struct config_feed *feed; /* when known */
+	int is_json;
+	int is_query;	 /* --query: no configuration */
+	size_t n;	 /* stories looked at */
+	size_t nmatched; /* stories that matched */
+	json_t *hits;	 /* this story's, for --json */
+	const char *title;
+	const char *link;
+	int printed;
+};
+
+static void
+match_cli_cb(void *arg, const struct match_result *r, void *cbarg)
+{
+	const struct config_watchlist *w = arg;
+	struct match_cli *c = cbarg;
+	const char *name = c->is_query ? "query" : w->name;
+	json_t *terms;
+
+	if (c->only != NULL && strcmp(c->only, name) != 0)
+		return;
+	if (!c->is_query && c->feed != NULL &&
+	    !config_watchlist_wants(w, c->feed))
+		return;
+	if (c->is_json) {
+		terms = json_array();
+		for (size_t i = 0; i < r->nmatched; i++)
+			json_array_append_new(
+			    terms, json_string(r->matched[i]));
+		json_array_append_new(c->hits,
+		    json_pack("{s:s, s:o, s:s}", "watchlist", name, "matched",
+			terms, "snippet", r->snippet));
+		return;
+	}
+	if (!c->printed++)
+		printf("%zu. %s%s%s%s\n", c->n, *c->title ? c->title : "(text)",
+		    c->link ? " <" : "", c->link ? c->link : "",
+		    c->link ? ">" : "");
+	printf("   %s: ", name);
+	for (size_t i = 0; i < r->nmatched; i++)
+		printf("%s%s", i ? ", " : "", r->matched[i]);
+	printf("\n      %s\n", r->snippet);
+}
+
+static void
+match_cli_story(
+    struct match_cli *c, const char *title, const char *text, const char *link)
+{
+	struct match_story st;
+
+	c->n++;
+	c->printed = 0;
+	c->title = title;
+	c->link = link;
+	c->hits = json_array();
+	st.title = title;
+	st.text = text;
+	st.feed = c->feed != NULL ? c->feed->name : NULL;
+	st.url = link;
+	st.tags = c->feed != NULL ? (const char *const *)c->feed->tags : NULL;
+	match_set_run(c->set, &st, match_cli_cb, c);
+	if (c->is_json ? json_array_size(c->hits) > 0 : c->printed > 0)
+		c->nmatched++;
+	if (c->is_json) {
+		json_t *o = json_pack("{s:I, s:s, s:o, s:O}", "entry",
+		    (json_int_t)c->n, "title", title, "link",
+		    link != NULL ? json_string(link) : json_null(), "matches",
+		    c->hits);
+
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+	}
+	json_decref(c->hits);
+}
+
+static int
+match_cli_entry_cb(struct entry *e, void *arg)
+{
+	char *title = text_from_html(e->title != NULL ? e->title : "");
+	char *summary = text_from_html(e->summary != NULL ? e->summary : "");
+	char *content = text_from_html(e->content != NULL ? e->content : "");
+	char *text;
+
+	xasprintf(&text, "%s %s", summary, content);
+	match_cli_story(arg, title, text, e->link);
+	free(text);
+	free(title);
+	free(summary);
+	free(content);
+	feed_entry_free(e);
+	return 0;
+}
+
+/* Match each entry of a feed, or, when it is none, the input as text. */
+static void
+match_cli_input(struct match_cli *c, const struct match_input *in, int is_text)
+{
+	struct parse_opts opts;
+	struct feed_doc *doc = NULL;
+	char *cause = NULL, *text;
+
+	memset(&opts, 0, sizeof opts);
+	opts.base = in->url;
+	opts.content_type = in->content_type;
+	opts.encoding = c->feed != NULL ? c->feed->encoding : NULL;
+	if (!is_text)
+		doc = parse_buffer(
+		    in->body, in->len, &opts, match_cli_entry_cb, c, &cause);
+	if (doc != NULL) {
+		for (size_t i = 0; i < doc->nerrors; i++)
+			fprintf(stderr, "feedwatch: %s\n", doc->errors[i]);
+		feed_doc_free(doc);
+		return;
+	}
+	free(cause);
+	text = text_from_html(in->body);
+	match_cli_story(c, "", text, in->url);
+	free(text);
+}
+
+/* The configured feed an input comes from, by URL or by --feed. */
+static const struct config_feed *
+match_cli_feed(const struct config *cfg, const char *name, const char *url)
+{
+	struct config_feed *f;
+
+	TAILQ_FOREACH(f, &cfg->feeds, entry) {
+		if ((name != NULL && strcmp(f->name, name) == 0) ||
+		    (name == NULL && url != NULL && strcmp(f->url, url) == 0))
+			return f;
+	}
+	return NULL;
+}
+
+static int
+cmd_match(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "watchlist", required_argument, NULL, 'w' },
+		{ "feed", required_argument, NULL, 'f' },
+		{ "query", required_argument, NULL, 'q' },
+		{ "language", required_argument, NULL, 'l' },
+		{ "accents", required_argument, NULL, 'a' },
+		{ "text", no_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG, *query = NULL, *language = NULL;
+	const char *feed = NULL;
+	struct match_input in;
+	struct match_cli c;
+	struct match_query *q;
+	struct config *cfg = NULL;
+	char *cause;
+	int ch, flags = 0, is_text = 0, rc;
+
+	memset(&c, 0, sizeof c);
+	memset(&in, 0, sizeof in);
+	while ((ch = getopt_long(
+		    argc, argv, "c:w:f:q:l:a:tj", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'w':
+			c.only = optarg;
+			break;
+		case 'f':
+			feed = optarg;
+			break;
+		case 'q':
+			query = optarg;
+			break;
+		case 'l':
+			language = optarg;
+			break;
+		case 'a':
+			if (strcmp(optarg, "keep") == 0)
+				flags |= MATCH_KEEP_ACCENTS;
+			else if (strcmp(optarg, "fold") != 0)
+				usage();
+			break;
+		case 't':
+			is_text = 1;
+			break;
+		case 'j':
+			c.is_json = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind + 1 != argc)
+		usage();
+	if (query != NULL) {
+		if ((q = match_query_new(query, language, flags, &cause)) ==
+		    NULL) {
+			fprintf(stderr, "feedwatch: query: %s\n", cause);
+			free(cause);
+			return 2;
+		}
+		c.is_query = 1;
+		c.set = match_set_new();
+		match_set_add(c.set, q, NULL);
+	} else {
+		if ((cfg = config_load(path, &cause)) == NULL) {
+			fprintf(stderr, "%s\n", cause);
+			free(cause);
+			return 2;
+		}
+		if ((c.set = cfg->matcher) == NULL) {
+			fprintf(
+			    stderr, "feedwatch: %s has no watchlist\n", path);
+			config_free(cfg);
+			return 2;
+		}
+		if (c.only != NULL && !match_cli_has_watchlist(cfg, c.only)) {
+			fprintf(stderr,
+			    "feedwatch: no watchlist \"%s\" in %s\n", c.only,
+			    path);
+			config_free(cfg);
+			return 2;
+		}
+	}
+	if (strstr(argv[optind], "://") != NULL)
+		rc = match_load_url(&in, argv[optind]);
+	else
+		rc = match_load_file(&in, argv[optind]);
+	if (rc == -1) {
+		fprintf(stderr, "feedwatch: %s: %s\n", argv[optind], in.error);
+		rc = 2;
+	} else {
+		if (cfg != NULL)
+			c.feed = match_cli_feed(cfg, feed, in.url);
+		match_cli_input(&c, &in, is_text);
+		if (!c.is_json)
+			printf("%zu of %zu %s matched\n", c.nmatched, c.n,
+			    c.n == 1 ? "story" : "stories");
+		rc = c.nmatched > 0 ? 0 : 1;
+	}
+	free(in.body);
+	free(in.content_type);
+	free(in.url);
+	free(in.error);
+	if (c.is_query)
+		match_set_free(c.set);
+	config_free(cfg);
+	return rc;
 }
 
 int

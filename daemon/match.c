@@ -1,45 +1,101 @@
 #include <ctype.h>
+#include <libstemmer.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "match.h"
+#include "text.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /*
- * Watchlist queries. match_compile parses a query into a tree by
- * recursive descent:
+ * Watchlist queries. match_query_new parses a query by recursive descent
+ * into a tree whose leaves are terms (word, prefix, phrase) and story
+ * predicates (feed:, site:, tag:):
  *
- *	query   := or
  *	or      := and ("OR" and)*
- *	and     := unary unary*
- *	unary   := ("NOT" | "-") unary | primary
- *	primary := WORD | "PHRASE" | "(" or ")"
+ *	and     := unary (["AND"] unary)*
+ *	unary   := ("NOT" | "-") unary | near
+ *	near    := primary ("NEAR" | "NEAR/N") primary ...
+ *	primary := term | "(" or ")" | field ":" ...
  *
- * match_run evaluates the tree against the story's folded tokens.
+ * A match_set holds every query's terms in one dictionary per variant
+ * (accents folded or kept, stemmer or none): a story is tokenised once
+ * per variant, each token looked up once, phrases checked only where
+ * their first word stands, and a query's tree evaluated only when one
+ * of its terms was hit. The cost per story is O(tokens + hits), whatever
+ * the number of queries.
  */
 
+#define MATCH_MAX_DEPTH 64
+#define MATCH_NEAR_DEFAULT 10
+#define MATCH_NEAR_MAX 100
 #define MATCH_SNIPPET_WORDS 30
 #define MATCH_SNIPPET_BEFORE 12
-#define MATCH_MAX_DEPTH 64
+#define MATCH_MAX_PREFIX 63 /* bytes of a prefix term */
+#define MATCH_FNV_BASIS 0xcbf29ce484222325ULL
+#define MATCH_FNV_PRIME 0x100000001b3ULL
 
 enum match_op {
-	MATCH_TERM,
-	MATCH_AND,
-	MATCH_OR,
-	MATCH_NOT,
+	OP_TERM,
+	OP_AND,
+	OP_OR,
+	OP_NOT,
+	OP_NEAR,
+	OP_FEED,
+	OP_SITE,
+	OP_TAG,
+};
+
+enum match_kind {
+	KIND_WORD,
+	KIND_PREFIX,
+	KIND_PHRASE,
+};
+
+enum match_scope {
+	SCOPE_ANY,
+	SCOPE_TITLE,
+	SCOPE_TEXT,
+};
+
+struct match_term {
+	enum match_kind kind;
+	enum match_scope scope;
+	char *written; /* as the user wrote it */
+	char **words;  /* folded (and stemmed) */
+	size_t *lens;
+	size_t nwords;
+	struct match_query *query; /* owner */
+	unsigned int stamp;	   /* story whose hits are below */
+	size_t *hits;		   /* token positions where it starts */
+	size_t nhits;
+	size_t caphits;
 };
 
 struct match_node {
 	enum match_op op;
 	struct match_node **kids;
 	size_t nkids;
-	char *written;		  /* the term as the user wrote it */
-	struct text_tokens words; /* the term's folded tokens */
+	struct match_term *term; /* OP_TERM */
+	int distance;		 /* OP_NEAR: tokens between, at most */
+	char *value;		 /* OP_FEED, OP_SITE, OP_TAG */
+	char *written;		 /* OP_FEED, OP_SITE, OP_TAG */
 };
 
-struct match {
+struct match_query {
 	struct match_node *root;
+	struct match_term **terms;
+	size_t nterms;
+	char *language;
+	int flags;
+	int is_always;	/* may be true with no term hit */
+	size_t variant; /* in its set */
+	size_t index;	/* in its set */
+	void *arg;
 };
 
 struct match_parser {
@@ -47,15 +103,69 @@ struct match_parser {
 	size_t pos;
 	int depth;
 	char *cause;
+	struct match_query *query;
+	struct sb_stemmer *stemmer;
 };
 
-/* A hit of one term: its token range in the story. */
-struct match_hit {
-	size_t first;
-	size_t last;
+/* A dictionary: key -> the terms it can start, by open addressing. */
+struct match_slot {
+	const char *key;
+	size_t len;
+	uint64_t hash;
+	size_t first; /* in the dictionary's list */
+	size_t n;
+};
+
+struct match_dict {
+	struct match_slot *slots;
+	size_t mask;
+	struct match_term **list;
+	size_t nlist;
+};
+
+struct match_variant {
+	int flags;
+	char *language;
+	struct sb_stemmer *stemmer;
+	struct match_dict words; /* words, and phrases' first words */
+	struct match_dict prefixes;
+	uint64_t prefix_lens; /* bit L: some prefix has L bytes */
+	/* Per story: the key of each token (stemmed, when it stems). */
+	char *stems;
+	size_t stemslen;
+	size_t stemscap;
+	size_t *keyoff;
+	size_t keycap;
+};
+
+struct match_set {
+	struct match_query **queries;
+	size_t nqueries;
+	struct match_variant *variants;
+	size_t nvariants;
+	struct match_query **always; /* true without a term hit, maybe */
+	size_t nalways;
+	int is_built;
+	unsigned int stamp;
+	/* Per story. */
+	const struct match_story *story;
+	char *plain; /* title "\n" text */
+	size_t plaincap;
+	struct text_tokens tokens[2]; /* by MATCH_KEEP_ACCENTS */
+	size_t ntitle;
+	size_t text_start; /* byte where the text starts */
+	struct match_term **touched;
+	size_t ntouched;
+	size_t captouched;
+	uint64_t *cands; /* bit i: query i may match */
+	size_t ncandwords;
+	char *host;
+	int has_host;
 };
 
 static struct match_node *match_parse_or(struct match_parser *);
+
+/* Parsing. */
 
 static struct match_node *
 match_node_new(enum match_op op)
@@ -74,8 +184,8 @@ match_node_free(struct match_node *n)
 	for (size_t i = 0; i < n->nkids; i++)
 		match_node_free(n->kids[i]);
 	free(n->kids);
+	free(n->value);
 	free(n->written);
-	text_tokens_clear(&n->words);
 	free(n);
 }
 
@@ -86,7 +196,19 @@ match_node_add(struct match_node *n, struct match_node *kid)
 	n->kids[n->nkids++] = kid;
 }
 
-/* Record the first error, at a 1-based column. */
+static void
+match_term_free(struct match_term *t)
+{
+	for (size_t i = 0; i < t->nwords; i++)
+		free(t->words[i]);
+	free(t->words);
+	free(t->lens);
+	free(t->written);
+	free(t->hits);
+	free(t);
+}
+
+/* Record the first error, at a 1-based column; return NULL. */
 static struct match_node *
 match_fail(struct match_parser *p, size_t pos, const char *what)
 {
@@ -118,17 +240,171 @@ match_is_keyword(const struct match_parser *p, const char *op)
 	return match_word_len(p) == len && strncmp(p->q + p->pos, op, len) == 0;
 }
 
-static struct match_node *
-match_term(struct match_parser *p, size_t start, const char *s, size_t len)
+/* Is the next word NEAR or NEAR/something? */
+static int
+match_is_near(const struct match_parser *p)
 {
-	struct match_node *n = match_node_new(MATCH_TERM);
+	size_t len = match_word_len(p);
 
-	n->written = xstrndup(s, len);
-	text_tokenize(&n->words, s, len, 0);
-	if (n->words.n == 0) {
-		match_node_free(n);
-		return match_fail(p, start, "a term needs a letter or digit");
+	return (len == 4 && strncmp(p->q + p->pos, "NEAR", 4) == 0) ||
+	    (len > 4 && strncmp(p->q + p->pos, "NEAR/", 5) == 0);
+}
+
+/* Fold (and stem) the words of s into the term. */
+static void
+match_term_words(
+    struct match_parser *p, struct match_term *t, const char *s, size_t len)
+{
+	struct text_tokens tok;
+	const sb_symbol *stem;
+	const char *w;
+
+	memset(&tok, 0, sizeof tok);
+	text_tokenize(&tok, s, len,
+	    p->query->flags & MATCH_KEEP_ACCENTS ? TEXT_KEEP_ACCENTS : 0);
+	t->words = xcalloc(tok.n + 1, sizeof *t->words);
+	t->lens = xcalloc(tok.n + 1, sizeof *t->lens);
+	for (size_t i = 0; i < tok.n; i++) {
+		w = text_token_str(&tok, i);
+		if (p->stemmer != NULL && t->kind != KIND_PREFIX &&
+		    (stem = sb_stemmer_stem(p->stemmer, (const sb_symbol *)w,
+			 (int)tok.v[i].foldlen)) != NULL)
+			t->words[i] = xstrndup((const char *)stem,
+			    (size_t)sb_stemmer_length(p->stemmer));
+		else
+			t->words[i] = xstrdup(w);
+		t->lens[i] = strlen(t->words[i]);
 	}
+	t->nwords = tok.n;
+	text_tokens_clear(&tok);
+}
+
+/* Make a term node of the text at [start, start + len) of the query. */
+static struct match_node *
+match_term(struct match_parser *p, size_t start, size_t len, int is_phrase)
+{
+	const char *s = p->q + start;
+	struct match_query *q = p->query;
+	struct match_term *t = xcalloc(1, sizeof *t);
+	struct match_node *n;
+	int is_prefix = !is_phrase && len > 0 && s[len - 1] == '*';
+
+	t->kind = is_prefix ? KIND_PREFIX : KIND_WORD;
+	t->written = xstrndup(s, len);
+	t->query = q;
+	match_term_words(p, t, s, is_prefix ? len - 1 : len);
+	if (t->nwords == 0) {
+		match_term_free(t);
+		return match_fail(p, is_phrase ? start - 1 : start,
+		    "a term needs a letter or digit");
+	}
+	if (is_prefix && (t->nwords > 1 || t->lens[0] > MATCH_MAX_PREFIX)) {
+		match_term_free(t);
+		return match_fail(p, start,
+		    "a prefix is one word followed "
+		    "by *");
+	}
+	if (t->nwords > 1)
+		t->kind = KIND_PHRASE;
+	q->terms = xreallocarray(q->terms, q->nterms + 1, sizeof *q->terms);
+	q->terms[q->nterms++] = t;
+	n = match_node_new(OP_TERM);
+	n->term = t;
+	return n;
+}
+
+/* Give the terms below n a scope, and say so in how they are written. */
+static void
+match_scope(struct match_node *n, enum match_scope scope, const char *field)
+{
+	char *w;
+
+	if (n->op == OP_TERM && n->term->scope == SCOPE_ANY) {
+		n->term->scope = scope;
+		xasprintf(&w, "%s:%s", field, n->term->written);
+		free(n->term->written);
+		n->term->written = w;
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		match_scope(n->kids[i], scope, field);
+}
+
+/* feed:NAME, site:HOST or tag:TAG: the value up to a space or ')'. */
+static struct match_node *
+match_predicate(struct match_parser *p, enum match_op op, size_t start)
+{
+	struct match_node *n;
+	size_t len;
+	char what[32];
+
+	snprintf(what, sizeof what, "%.*s needs a value", (int)(p->pos - start),
+	    p->q + start);
+	if (p->q[p->pos] == '"') {
+		const char *end = strchr(p->q + p->pos + 1, '"');
+
+		if (end == NULL)
+			return match_fail(p, p->pos, "unterminated phrase");
+		len = (size_t)(end - p->q) - p->pos - 1;
+		n = match_node_new(op);
+		n->value = xstrndup(p->q + p->pos + 1, len);
+		p->pos = (size_t)(end - p->q) + 1;
+	} else {
+		len = strcspn(p->q + p->pos, " \t\r\n()");
+		if (len == 0)
+			return match_fail(p, start, what);
+		n = match_node_new(op);
+		n->value = xstrndup(p->q + p->pos, len);
+		p->pos += len;
+	}
+	if (*n->value == '\0') {
+		match_node_free(n);
+		return match_fail(p, start, what);
+	}
+	n->written = xstrndup(p->q + start, p->pos - start);
+	return n;
+}
+
+static const struct {
+	const char *name;
+	enum match_op op; /* OP_TERM for a scope */
+	enum match_scope scope;
+} match_fields[] = {
+	{ "feed", OP_FEED, SCOPE_ANY },
+	{ "site", OP_SITE, SCOPE_ANY },
+	{ "summary", OP_TERM, SCOPE_TEXT },
+	{ "tag", OP_TAG, SCOPE_ANY },
+	{ "title", OP_TERM, SCOPE_TITLE },
+};
+
+static struct match_node *match_parse_primary(struct match_parser *);
+
+/* A field name and ':' at the parser's position, or NULL. */
+static struct match_node *
+match_parse_field(struct match_parser *p, int *is_field)
+{
+	size_t start = p->pos, len, i;
+	struct match_node *n;
+
+	*is_field = 0;
+	for (len = 0; islower((unsigned char)p->q[start + len]); len++)
+		;
+	if (p->q[start + len] != ':')
+		return NULL;
+	for (i = 0; i < sizeof match_fields / sizeof match_fields[0]; i++) {
+		if (strlen(match_fields[i].name) == len &&
+		    strncmp(match_fields[i].name, p->q + start, len) == 0)
+			break;
+	}
+	if (i == sizeof match_fields / sizeof match_fields[0])
+		return NULL;
+	*is_field = 1;
+	p->pos += len + 1;
+	if (match_fields[i].op != OP_TERM)
+		return match_predicate(p, match_fields[i].op, start);
+	if (p->q[p->pos] == '\0' || isspace((unsigned char)p->q[p->pos]))
+		return match_fail(p, p->pos, "expected a term");
+	if ((n = match_parse_primary(p)) != NULL)
+		match_scope(n, match_fields[i].scope, match_fields[i].name);
 	return n;
 }
 
@@ -138,6 +414,7 @@ match_parse_primary(struct match_parser *p)
 	struct match_node *n;
 	size_t start = p->pos, len;
 	const char *end;
+	int is_field;
 
 	switch (p->q[p->pos]) {
 	case '\0':
@@ -148,12 +425,15 @@ match_parse_primary(struct match_parser *p)
 		if ((end = strchr(p->q + start + 1, '"')) == NULL)
 			return match_fail(p, start, "unterminated phrase");
 		p->pos = (size_t)(end - p->q) + 1;
-		return match_term(p, start, p->q + start + 1,
-		    (size_t)(end - p->q) - start - 1);
+		return match_term(
+		    p, start + 1, (size_t)(end - p->q) - start - 1, 1);
 	case '(':
+		if (++p->depth > MATCH_MAX_DEPTH)
+			return match_fail(p, p->pos, "query nested too deeply");
 		p->pos++;
 		if ((n = match_parse_or(p)) == NULL)
 			return NULL;
+		p->depth--;
 		match_skip_space(p);
 		if (p->q[p->pos] != ')') {
 			match_node_free(n);
@@ -162,9 +442,99 @@ match_parse_primary(struct match_parser *p)
 		p->pos++;
 		return n;
 	}
+	if ((n = match_parse_field(p, &is_field)) != NULL || is_field)
+		return n;
 	len = match_word_len(p);
 	p->pos += len;
-	return match_term(p, start, p->q + start, len);
+	return match_term(p, start, len, 0);
+}
+
+/* The N of NEAR/N (NEAR alone means MATCH_NEAR_DEFAULT), or -1. */
+static int
+match_near_distance(struct match_parser *p)
+{
+	size_t len = match_word_len(p);
+	long d = MATCH_NEAR_DEFAULT;
+	char *end;
+
+	if (len > 4) {
+		d = strtol(p->q + p->pos + 5, &end, 10);
+		if (end != p->q + p->pos + len || len == 5 || d < 1 ||
+		    d > MATCH_NEAR_MAX)
+			return -1;
+	}
+	p->pos += len;
+	return (int)d;
+}
+
+/* A NEAR operand: a term, not a group, a predicate or a NOT. */
+static struct match_node *
+match_parse_near_operand(struct match_parser *p, size_t at)
+{
+	struct match_node *n;
+	int is_group = p->q[p->pos] == '(';
+
+	if (match_is_keyword(p, "OR") || match_is_keyword(p, "AND") ||
+	    match_is_keyword(p, "NOT") || match_is_near(p) ||
+	    p->q[p->pos] == '-')
+		return match_fail(p, at,
+		    "NEAR needs a word, prefix or phrase "
+		    "on each side");
+	if ((n = match_parse_primary(p)) == NULL)
+		return NULL;
+	if (is_group || n->op != OP_TERM) {
+		match_node_free(n);
+		return match_fail(p, at,
+		    "NEAR needs a word, prefix or phrase "
+		    "on each side");
+	}
+	return n;
+}
+
+static struct match_node *
+match_parse_near(struct match_parser *p)
+{
+	struct match_node *n, *left, *right;
+	size_t at;
+	int d, is_group;
+
+	match_skip_space(p);
+	is_group = p->q[p->pos] == '(';
+	if ((left = match_parse_primary(p)) == NULL)
+		return NULL;
+	match_skip_space(p);
+	if (!match_is_near(p))
+		return left;
+	at = p->pos;
+	if (is_group || left->op != OP_TERM) {
+		match_node_free(left);
+		return match_fail(p, at,
+		    "NEAR needs a word, prefix or phrase "
+		    "on each side");
+	}
+	if ((d = match_near_distance(p)) == -1) {
+		match_node_free(left);
+		return match_fail(p, at,
+		    "NEAR/N needs a distance from 1 to "
+		    "100");
+	}
+	match_skip_space(p);
+	if ((right = match_parse_near_operand(p, at)) == NULL) {
+		match_node_free(left);
+		return NULL;
+	}
+	n = match_node_new(OP_NEAR);
+	n->distance = d;
+	match_node_add(n, left);
+	match_node_add(n, right);
+	match_skip_space(p);
+	if (match_is_near(p)) {
+		match_node_free(n);
+		return match_fail(p, p->pos,
+		    "NEAR needs a word, prefix or "
+		    "phrase on each side");
+	}
+	return n;
 }
 
 static struct match_node *
@@ -173,7 +543,9 @@ match_parse_unary(struct match_parser *p)
 	struct match_node *n, *kid;
 
 	match_skip_space(p);
-	if (match_is_keyword(p, "NOT") || p->q[p->pos] == '-') {
+	if (match_is_keyword(p, "NOT") ||
+	    (p->q[p->pos] == '-' &&
+		!isspace((unsigned char)p->q[p->pos + 1]))) {
 		p->pos += p->q[p->pos] == '-' ? 1 : 3;
 		if (++p->depth > MATCH_MAX_DEPTH)
 			return match_fail(p, p->pos, "query nested too deeply");
@@ -181,15 +553,16 @@ match_parse_unary(struct match_parser *p)
 		p->depth--;
 		if (kid == NULL)
 			return NULL;
-		n = match_node_new(MATCH_NOT);
+		n = match_node_new(OP_NOT);
 		match_node_add(n, kid);
 		return n;
 	}
-	if (match_is_keyword(p, "OR") || match_is_keyword(p, "AND"))
+	if (match_is_keyword(p, "OR") || match_is_keyword(p, "AND") ||
+	    match_is_near(p))
 		return match_fail(p, p->pos,
 		    "expected a term before this "
 		    "operator");
-	return match_parse_primary(p);
+	return match_parse_near(p);
 }
 
 /* Does the and-list go on at the parser's position? */
@@ -214,7 +587,7 @@ match_parse_and(struct match_parser *p)
 		return NULL;
 	if (!match_and_continues(p))
 		return kid;
-	n = match_node_new(MATCH_AND);
+	n = match_node_new(OP_AND);
 	match_node_add(n, kid);
 	do {
 		if ((kid = match_parse_unary(p)) == NULL) {
@@ -231,15 +604,13 @@ match_parse_or(struct match_parser *p)
 {
 	struct match_node *n, *kid;
 
-	if (++p->depth > MATCH_MAX_DEPTH)
-		return match_fail(p, p->pos, "query nested too deeply");
 	if ((kid = match_parse_and(p)) == NULL)
 		return NULL;
 	n = kid;
 	while (match_is_keyword(p, "OR")) {
 		p->pos += 2;
 		if (n == kid) {
-			n = match_node_new(MATCH_OR);
+			n = match_node_new(OP_OR);
 			match_node_add(n, kid);
 		}
 		if ((kid = match_parse_and(p)) == NULL) {
@@ -248,240 +619,824 @@ match_parse_or(struct match_parser *p)
 		}
 		match_node_add(n, kid);
 	}
-	p->depth--;
 	return n;
 }
 
-/* Can the tree match a story? A lone NOT would match nearly all. */
+/* Can the tree be true only through something a story has? */
 static int
 match_is_positive(const struct match_node *n)
 {
 	switch (n->op) {
-	case MATCH_TERM:
-		return 1;
-	case MATCH_NOT:
+	case OP_NOT:
 		return 0;
-	case MATCH_AND:
+	case OP_AND:
 		for (size_t i = 0; i < n->nkids; i++) {
 			if (match_is_positive(n->kids[i]))
 				return 1;
 		}
 		return 0;
-	case MATCH_OR:
+	case OP_OR:
 		for (size_t i = 0; i < n->nkids; i++) {
 			if (!match_is_positive(n->kids[i]))
 				return 0;
 		}
 		return 1;
-	}
-	return 0;
-}
-
-struct match *
-match_compile(const char *query, char **cause)
-{
-	struct match_parser p = { query, 0, 0, NULL };
-	struct match_node *root;
-	struct match *m;
-
-	match_skip_space(&p);
-	if (query[p.pos] == '\0') {
-		xasprintf(cause, "column 1: empty query");
-		return NULL;
-	}
-	root = match_parse_or(&p);
-	if (root != NULL && query[p.pos] != '\0') {
-		match_node_free(root);
-		root = match_fail(&p, p.pos, "unexpected ')'");
-	}
-	if (root != NULL && !match_is_positive(root)) {
-		match_node_free(root);
-		root = match_fail(&p, 0,
-		    "the query would match stories for "
-		    "what they lack; it needs a term that must be present");
-	}
-	if (root == NULL) {
-		*cause = p.cause;
-		return NULL;
-	}
-	m = xcalloc(1, sizeof *m);
-	m->root = root;
-	return m;
-}
-
-void
-match_free(struct match *m)
-{
-	if (m == NULL)
-		return;
-	match_node_free(m->root);
-	free(m);
-}
-
-struct match_story *
-match_story_new(const char *title, const char *text)
-{
-	struct match_story *s = xcalloc(1, sizeof *s);
-	size_t tlen = strlen(title);
-
-	xasprintf(&s->plain, "%s\n%s", title, text);
-	text_tokenize(&s->tokens, s->plain, tlen, 0);
-	s->ntitle = s->tokens.n;
-	text_tokenize(&s->tokens, s->plain + tlen + 1, strlen(text), 0);
-	for (size_t i = s->ntitle; i < s->tokens.n; i++) {
-		s->tokens.v[i].start += tlen + 1;
-		s->tokens.v[i].end += tlen + 1;
-	}
-	return s;
-}
-
-void
-match_story_free(struct match_story *s)
-{
-	if (s == NULL)
-		return;
-	free(s->plain);
-	text_tokens_clear(&s->tokens);
-	free(s);
-}
-
-/* Find the first place the term's words stand in a row in the story. */
-static int
-match_term_find(const struct match_node *n, const struct match_story *s,
-    struct match_hit *hit)
-{
-	const struct text_tokens *w = &n->words;
-	const struct text_tokens *t = &s->tokens;
-	size_t i, j;
-
-	for (i = 0; i + w->n <= t->n; i++) {
-		/* A phrase does not run from the title into the text. */
-		if (i < s->ntitle && i + w->n > s->ntitle)
-			continue;
-		for (j = 0; j < w->n; j++) {
-			if (t->v[i + j].foldlen != w->v[j].foldlen ||
-			    memcmp(text_token_str(t, i + j),
-				text_token_str(w, j), w->v[j].foldlen) != 0)
-				break;
-		}
-		if (j == w->n) {
-			hit->first = i;
-			hit->last = i + w->n - 1;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static void
-match_result_add(struct match_result *r, const struct match_node *n,
-    const struct match_story *s, const struct match_hit *hit)
-{
-	const struct text_token *a = &s->tokens.v[hit->first];
-	const struct text_token *b = &s->tokens.v[hit->last];
-
-	for (size_t i = 0; i < r->nmatched; i++) {
-		if (strcmp(r->matched[i], n->written) == 0)
-			return;
-	}
-	r->matched =
-	    xreallocarray(r->matched, r->nmatched + 1, sizeof *r->matched);
-	r->matched[r->nmatched++] = xstrdup(n->written);
-	if (r->nmatched == 1 || a->start < r->hit_start) {
-		r->hit_start = a->start;
-		r->hit_end = b->end;
-	}
-}
-
-/*
- * Evaluate a node; when collect is set, record the terms that made it
- * true (NOT collects nothing: an absent term explains nothing).
- */
-static int
-match_eval(const struct match_node *n, const struct match_story *s,
-    struct match_result *r, int collect)
-{
-	struct match_hit hit;
-	int any = 0;
-
-	switch (n->op) {
-	case MATCH_TERM:
-		if (!match_term_find(n, s, &hit))
-			return 0;
-		if (collect)
-			match_result_add(r, n, s, &hit);
+	default:
 		return 1;
-	case MATCH_NOT:
-		return !match_eval(n->kids[0], s, r, 0);
-	case MATCH_AND:
+	}
+}
+
+/* Can the tree be true with no term hit (predicates taken as true)? */
+static int
+match_without_hits(const struct match_node *n)
+{
+	switch (n->op) {
+	case OP_TERM:
+	case OP_NEAR:
+		return 0;
+	case OP_NOT:
+		return 1;
+	case OP_AND:
 		for (size_t i = 0; i < n->nkids; i++) {
-			if (!match_eval(n->kids[i], s, r, 0))
+			if (!match_without_hits(n->kids[i]))
 				return 0;
 		}
-		for (size_t i = 0; collect && i < n->nkids; i++)
-			match_eval(n->kids[i], s, r, 1);
 		return 1;
-	case MATCH_OR:
-		for (size_t i = 0; i < n->nkids; i++)
-			any |= match_eval(n->kids[i], s, r, collect);
-		return any;
+	case OP_OR:
+		for (size_t i = 0; i < n->nkids; i++) {
+			if (match_without_hits(n->kids[i]))
+				return 1;
+		}
+		return 0;
+	default:
+		return 1;
 	}
-	return 0;
 }
 
 int
-match_run(
-    const struct match *m, const struct match_story *s, struct match_result *r)
+match_language_is_known(const char *language)
 {
-	memset(r, 0, sizeof *r);
-	if (!match_eval(m->root, s, r, 1)) {
-		match_result_clear(r);
-		return 0;
+	for (const char **l = sb_stemmer_list(); *l != NULL; l++) {
+		if (strcmp(*l, language) == 0)
+			return 1;
 	}
-	return 1;
+	return 0;
 }
 
 void
-match_result_clear(struct match_result *r)
+match_query_free(struct match_query *q)
 {
-	for (size_t i = 0; i < r->nmatched; i++)
-		free(r->matched[i]);
-	free(r->matched);
-	memset(r, 0, sizeof *r);
+	if (q == NULL)
+		return;
+	match_node_free(q->root);
+	for (size_t i = 0; i < q->nterms; i++)
+		match_term_free(q->terms[i]);
+	free(q->terms);
+	free(q->language);
+	free(q);
 }
 
-char *
-match_snippet(const struct match_story *s, const struct match_result *r)
+struct match_query *
+match_query_new(
+    const char *query, const char *language, int flags, char **cause)
 {
-	const struct text_tokens *t = &s->tokens;
-	size_t hit = 0, first, last, lo, hi, from, to;
+	struct match_parser p;
+	struct match_query *q;
+
+	if (language != NULL && !match_language_is_known(language)) {
+		xasprintf(cause, "unknown language \"%s\"", language);
+		return NULL;
+	}
+	memset(&p, 0, sizeof p);
+	p.q = query;
+	p.query = q = xcalloc(1, sizeof *q);
+	q->flags = flags;
+	q->language = language != NULL ? xstrdup(language) : NULL;
+	if (language != NULL)
+		p.stemmer = sb_stemmer_new(language, "UTF_8");
+	match_skip_space(&p);
+	if (query[p.pos] == '\0')
+		match_fail(&p, 0, "empty query");
+	else if ((q->root = match_parse_or(&p)) != NULL && query[p.pos] != '\0')
+		match_fail(&p, p.pos, "unexpected ')'");
+	else if (q->root != NULL && !match_is_positive(q->root))
+		match_fail(&p, 0,
+		    "the query would match stories for what they "
+		    "lack; it needs a term that must be present");
+	if (p.stemmer != NULL)
+		sb_stemmer_delete(p.stemmer);
+	if (p.cause != NULL) {
+		*cause = p.cause;
+		match_query_free(q);
+		return NULL;
+	}
+	q->is_always = match_without_hits(q->root);
+	return q;
+}
+
+/* The set: dictionaries. */
+
+/* FNV-1a: one byte at a time, so prefixes hash on the way. */
+static uint64_t
+match_hash(const char *s, size_t len)
+{
+	uint64_t h = MATCH_FNV_BASIS;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * MATCH_FNV_PRIME;
+	return h;
+}
+
+/* Look key up by its hash h (match_hash of its len bytes). */
+static const struct match_slot *
+match_dict_find(
+    const struct match_dict *d, const char *key, size_t len, uint64_t h)
+{
+	size_t i;
+
+	if (d->slots == NULL)
+		return NULL;
+	for (i = h & d->mask; d->slots[i].key != NULL; i = (i + 1) & d->mask) {
+		if (d->slots[i].hash == h && d->slots[i].len == len &&
+		    memcmp(d->slots[i].key, key, len) == 0)
+			return &d->slots[i];
+	}
+	return NULL;
+}
+
+/* A key and a term it starts, while a dictionary is being built. */
+struct match_pair {
+	const char *key;
+	size_t len;
+	struct match_term *term;
+};
+
+static int
+match_pair_cmp(const void *a, const void *b)
+{
+	const struct match_pair *x = a, *y = b;
+	int c;
+
+	if ((c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len)) !=
+	    0)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	/* Same key: keep the order the terms were added in. */
+	return x->term->query->index < y->term->query->index ?
+	    -1 :
+	    x->term->query->index > y->term->query->index;
+}
+
+/* Build a dictionary from pairs (sorted here, consumed). */
+static void
+match_dict_build(struct match_dict *d, struct match_pair *pairs, size_t n)
+{
+	struct match_slot *slot;
+	size_t cap = 16, i, j;
+
+	if (n == 0)
+		return;
+	qsort(pairs, n, sizeof *pairs, match_pair_cmp);
+	while (cap < n * 2)
+		cap *= 2;
+	d->slots = xcalloc(cap, sizeof *d->slots);
+	d->mask = cap - 1;
+	d->list = xcalloc(n, sizeof *d->list);
+	for (i = 0; i < n; i = j) {
+		uint64_t h = match_hash(pairs[i].key, pairs[i].len);
+
+		for (j = h & d->mask; d->slots[j].key != NULL;
+		     j = (j + 1) & d->mask)
+			;
+		slot = &d->slots[j];
+		slot->key = pairs[i].key;
+		slot->len = pairs[i].len;
+		slot->hash = h;
+		slot->first = d->nlist;
+		for (j = i; j < n && pairs[j].len == pairs[i].len &&
+		     memcmp(pairs[j].key, pairs[i].key, pairs[i].len) == 0;
+		     j++)
+			d->list[d->nlist++] = pairs[j].term;
+		slot->n = d->nlist - slot->first;
+	}
+}
+
+static void
+match_dict_clear(struct match_dict *d)
+{
+	free(d->slots);
+	free(d->list);
+	memset(d, 0, sizeof *d);
+}
+
+struct match_set *
+match_set_new(void)
+{
+	return xcalloc(1, sizeof(struct match_set));
+}
+
+void
+match_set_free(struct match_set *s)
+{
+	struct match_variant *v;
+
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->nqueries; i++)
+		match_query_free(s->queries[i]);
+	free(s->queries);
+	for (size_t i = 0; i < s->nvariants; i++) {
+		v = &s->variants[i];
+		match_dict_clear(&v->words);
+		match_dict_clear(&v->prefixes);
+		if (v->stemmer != NULL)
+			sb_stemmer_delete(v->stemmer);
+		free(v->language);
+		free(v->stems);
+		free(v->keyoff);
+	}
+	free(s->variants);
+	free(s->always);
+	free(s->plain);
+	text_tokens_clear(&s->tokens[0]);
+	text_tokens_clear(&s->tokens[1]);
+	free(s->touched);
+	free(s->cands);
+	free(s->host);
+	free(s);
+}
+
+/* The variant a query's words are folded in: created on first use. */
+static size_t
+match_variant_of(struct match_set *s, const struct match_query *q)
+{
+	struct match_variant *v;
+	size_t i;
+
+	for (i = 0; i < s->nvariants; i++) {
+		v = &s->variants[i];
+		if (v->flags == q->flags &&
+		    ((v->language == NULL && q->language == NULL) ||
+			(v->language != NULL && q->language != NULL &&
+			    strcmp(v->language, q->language) == 0)))
+			return i;
+	}
+	s->variants =
+	    xreallocarray(s->variants, s->nvariants + 1, sizeof *s->variants);
+	v = &s->variants[s->nvariants];
+	memset(v, 0, sizeof *v);
+	v->flags = q->flags;
+	if (q->language != NULL) {
+		v->language = xstrdup(q->language);
+		v->stemmer = sb_stemmer_new(q->language, "UTF_8");
+	}
+	return s->nvariants++;
+}
+
+void
+match_set_add(struct match_set *s, struct match_query *q, void *arg)
+{
+	q->arg = arg;
+	q->index = s->nqueries;
+	q->variant = match_variant_of(s, q);
+	s->queries =
+	    xreallocarray(s->queries, s->nqueries + 1, sizeof *s->queries);
+	s->queries[s->nqueries++] = q;
+}
+
+/* Build each variant's dictionaries from its queries' terms. */
+static void
+match_set_build(struct match_set *s)
+{
+	struct match_pair *words = NULL, *prefixes = NULL;
+	size_t nw, np, cap = 0;
+	struct match_term *t;
+
+	for (size_t i = 0; i < s->nqueries; i++)
+		cap += s->queries[i]->nterms;
+	if (cap > 0) {
+		words = xcalloc(cap, sizeof *words);
+		prefixes = xcalloc(cap, sizeof *prefixes);
+	}
+	for (size_t v = 0; v < s->nvariants; v++) {
+		nw = np = 0;
+		for (size_t i = 0; i < s->nqueries; i++) {
+			if (s->queries[i]->variant != v)
+				continue;
+			for (size_t j = 0; j < s->queries[i]->nterms; j++) {
+				t = s->queries[i]->terms[j];
+				if (t->kind == KIND_PREFIX) {
+					prefixes[np++] =
+					    (struct match_pair) { t->words[0],
+						    t->lens[0], t };
+					s->variants[v].prefix_lens |= 1ULL
+					    << t->lens[0];
+				} else
+					words[nw++] =
+					    (struct match_pair) { t->words[0],
+						    t->lens[0], t };
+			}
+		}
+		match_dict_build(&s->variants[v].words, words, nw);
+		match_dict_build(&s->variants[v].prefixes, prefixes, np);
+	}
+	free(words);
+	free(prefixes);
+	for (size_t i = 0; i < s->nqueries; i++) {
+		if (!s->queries[i]->is_always)
+			continue;
+		s->always =
+		    xreallocarray(s->always, s->nalways + 1, sizeof *s->always);
+		s->always[s->nalways++] = s->queries[i];
+	}
+	s->ncandwords = (s->nqueries + 63) / 64;
+	if (s->ncandwords > 0)
+		s->cands = xcalloc(s->ncandwords, sizeof *s->cands);
+	s->is_built = 1;
+}
+
+/* The set: a story. */
+
+/* Lay out title "\n" text and tokenise it for each accent mode in use. */
+static void
+match_prepare(struct match_set *s, const struct match_story *st)
+{
+	const char *title = st->title != NULL ? st->title : "";
+	const char *text = st->text != NULL ? st->text : "";
+	size_t tlen = strlen(title), xlen = strlen(text), ntitle = 0;
+	struct text_tokens *t;
+	int used = 0;
+
+	if (tlen + xlen + 2 > s->plaincap) {
+		s->plaincap = (tlen + xlen + 2) * 2;
+		s->plain = xreallocarray(s->plain, s->plaincap, 1);
+	}
+	memcpy(s->plain, title, tlen);
+	s->plain[tlen] = '\n';
+	memcpy(s->plain + tlen + 1, text, xlen + 1);
+	for (size_t i = 0; i < s->nvariants; i++)
+		used |= 1 << (s->variants[i].flags & MATCH_KEEP_ACCENTS);
+	for (int m = 0; m < 2; m++) {
+		t = &s->tokens[m];
+		t->n = 0;
+		t->foldedlen = 0;
+		if (!(used & (1 << m)) && !(m == 0 && used == 0))
+			continue;
+		text_tokenize(t, s->plain, tlen, m ? TEXT_KEEP_ACCENTS : 0);
+		ntitle = t->n;
+		text_tokenize(
+		    t, s->plain + tlen + 1, xlen, m ? TEXT_KEEP_ACCENTS : 0);
+		for (size_t i = ntitle; i < t->n; i++) {
+			t->v[i].start += tlen + 1;
+			t->v[i].end += tlen + 1;
+		}
+	}
+	s->ntitle = ntitle;
+	s->text_start = tlen + 1;
+}
+
+static struct text_tokens *
+match_tokens(struct match_set *s, const struct match_variant *v)
+{
+	return &s->tokens[v->flags & MATCH_KEEP_ACCENTS];
+}
+
+/* Stem every token once, for a variant that stems. */
+static void
+match_stem(struct match_set *s, struct match_variant *v)
+{
+	struct text_tokens *t = match_tokens(s, v);
+	const sb_symbol *stem;
+	size_t len;
+
+	if (t->n + 1 > v->keycap) {
+		v->keycap = (t->n + 1) * 2;
+		v->keyoff =
+		    xreallocarray(v->keyoff, v->keycap, sizeof *v->keyoff);
+	}
+	v->stemslen = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		stem = sb_stemmer_stem(v->stemmer,
+		    (const sb_symbol *)text_token_str(t, i),
+		    (int)t->v[i].foldlen);
+		len = stem != NULL ? (size_t)sb_stemmer_length(v->stemmer) : 0;
+		if (v->stemslen + len + 1 > v->stemscap) {
+			v->stemscap = (v->stemslen + len + 1) * 2;
+			v->stems = xreallocarray(v->stems, v->stemscap, 1);
+		}
+		v->keyoff[i] = v->stemslen;
+		memcpy(v->stems + v->stemslen,
+		    stem != NULL ? (const char *)stem : "", len);
+		v->stemslen += len;
+		v->stems[v->stemslen++] = '\0';
+	}
+	v->keyoff[t->n] = v->stemslen;
+}
+
+/* The key of token i in a variant: its stem, or its folded form. */
+static const char *
+match_key(
+    struct match_set *s, const struct match_variant *v, size_t i, size_t *len)
+{
+	const struct text_tokens *t = match_tokens(s, v);
+
+	if (v->stemmer == NULL) {
+		*len = t->v[i].foldlen;
+		return text_token_str(t, i);
+	}
+	*len = v->keyoff[i + 1] - v->keyoff[i] - 1;
+	return v->stems + v->keyoff[i];
+}
+
+/* Token i starts term t (its first word matched): record the hit. */
+static void
+match_hit(struct match_set *s, const struct match_variant *v,
+    struct match_term *t, size_t i)
+{
+	size_t n = match_tokens(s, v)->n, len;
+	const char *key;
+
+	if ((t->scope == SCOPE_TITLE && i >= s->ntitle) ||
+	    (t->scope == SCOPE_TEXT && i < s->ntitle))
+		return;
+	if (t->kind == KIND_PHRASE) {
+		if (i + t->nwords > n ||
+		    (i < s->ntitle && i + t->nwords > s->ntitle))
+			return;
+		for (size_t j = 1; j < t->nwords; j++) {
+			key = match_key(s, v, i + j, &len);
+			if (len != t->lens[j] ||
+			    memcmp(key, t->words[j], len) != 0)
+				return;
+		}
+	}
+	if (t->stamp != s->stamp) {
+		t->stamp = s->stamp;
+		t->nhits = 0;
+		if (s->ntouched == s->captouched) {
+			s->captouched = s->captouched ? s->captouched * 2 : 64;
+			s->touched = xreallocarray(
+			    s->touched, s->captouched, sizeof *s->touched);
+		}
+		s->touched[s->ntouched++] = t;
+	}
+	if (t->nhits == t->caphits) {
+		t->caphits = t->caphits ? t->caphits * 2 : 4;
+		t->hits = xreallocarray(t->hits, t->caphits, sizeof *t->hits);
+	}
+	t->hits[t->nhits++] = i;
+}
+
+static void
+match_hit_slot(struct match_set *s, const struct match_variant *v,
+    const struct match_dict *d, const struct match_slot *slot, size_t i)
+{
+	for (size_t k = 0; k < slot->n; k++)
+		match_hit(s, v, d->list[slot->first + k], i);
+}
+
+/*
+ * Look every token of the story up once in a variant's dictionaries.
+ * The hash of the folded token is built a byte at a time; each length
+ * at which some prefix term ends is looked up on the way.
+ */
+static void
+match_scan(struct match_set *s, struct match_variant *v)
+{
+	const struct text_tokens *t = match_tokens(s, v);
+	const struct match_slot *slot;
+	const char *key;
+	size_t len;
+	uint64_t h;
+
+	if (v->stemmer != NULL)
+		match_stem(s, v);
+	for (size_t i = 0; i < t->n; i++) {
+		key = text_token_str(t, i);
+		len = t->v[i].foldlen;
+		h = MATCH_FNV_BASIS;
+		for (size_t l = 1; l <= len; l++) {
+			h = (h ^ (unsigned char)key[l - 1]) * MATCH_FNV_PRIME;
+			if (l <= MATCH_MAX_PREFIX &&
+			    (v->prefix_lens & (1ULL << l)) &&
+			    (slot = match_dict_find(&v->prefixes, key, l, h)) !=
+				NULL)
+				match_hit_slot(s, v, &v->prefixes, slot, i);
+		}
+		if (v->stemmer != NULL) {
+			key = match_key(s, v, i, &len);
+			h = match_hash(key, len);
+		}
+		if ((slot = match_dict_find(&v->words, key, len, h)) != NULL)
+			match_hit_slot(s, v, &v->words, slot, i);
+	}
+}
+
+static int
+match_term_is_hit(const struct match_set *s, const struct match_term *t)
+{
+	return t->stamp == s->stamp && t->nhits > 0;
+}
+
+/* At most d tokens between a hit of a and a hit of b, either order. */
+static int
+match_near(const struct match_set *s, const struct match_term *a,
+    const struct match_term *b, int d)
+{
+	size_t i = 0, j = 0, x, y;
+
+	if (!match_term_is_hit(s, a) || !match_term_is_hit(s, b))
+		return 0;
+	while (i < a->nhits && j < b->nhits) {
+		x = a->hits[i];
+		y = b->hits[j];
+		if (x <= y) {
+			if (y < x + a->nwords ||
+			    y - (x + a->nwords) <= (size_t)d)
+				return 1;
+			i++;
+		} else {
+			if (x < y + b->nwords ||
+			    x - (y + b->nwords) <= (size_t)d)
+				return 1;
+			j++;
+		}
+	}
+	return 0;
+}
+
+/* Is the story's host the value, or one of its subdomains? */
+static int
+match_site(struct match_set *s, const char *value)
+{
+	size_t hlen, vlen = strlen(value);
+
+	if (!s->has_host) {
+		free(s->host);
+		s->host =
+		    s->story->url != NULL ? url_host(s->story->url) : NULL;
+		s->has_host = 1;
+	}
+	if (s->host == NULL)
+		return 0;
+	hlen = strlen(s->host);
+	if (hlen == vlen)
+		return strcasecmp(s->host, value) == 0;
+	return hlen > vlen && s->host[hlen - vlen - 1] == '.' &&
+	    strcasecmp(s->host + hlen - vlen, value) == 0;
+}
+
+static int
+match_tag(const struct match_story *st, const char *value)
+{
+	for (size_t i = 0; st->tags != NULL && st->tags[i] != NULL; i++) {
+		if (strcmp(st->tags[i], value) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+match_eval(struct match_set *s, const struct match_node *n)
+{
+	switch (n->op) {
+	case OP_TERM:
+		return match_term_is_hit(s, n->term);
+	case OP_NOT:
+		return !match_eval(s, n->kids[0]);
+	case OP_AND:
+		for (size_t i = 0; i < n->nkids; i++) {
+			if (!match_eval(s, n->kids[i]))
+				return 0;
+		}
+		return 1;
+	case OP_OR:
+		for (size_t i = 0; i < n->nkids; i++) {
+			if (match_eval(s, n->kids[i]))
+				return 1;
+		}
+		return 0;
+	case OP_NEAR:
+		return match_near(
+		    s, n->kids[0]->term, n->kids[1]->term, n->distance);
+	case OP_FEED:
+		return s->story->feed != NULL &&
+		    strcmp(s->story->feed, n->value) == 0;
+	case OP_SITE:
+		return match_site(s, n->value);
+	case OP_TAG:
+		return match_tag(s->story, n->value);
+	}
+	return 0;
+}
+
+/* What made a query true: its terms and predicates, and the first hit. */
+struct match_why {
+	const char **matched;
+	size_t n;
+	size_t cap;
+	size_t first; /* token where the first hit starts */
+	size_t last;  /* and where it ends */
+	int has_hit;
+};
+
+static void
+match_why_add(struct match_why *w, const char *written)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		if (strcmp(w->matched[i], written) == 0)
+			return;
+	}
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 8;
+		w->matched =
+		    xreallocarray(w->matched, w->cap, sizeof *w->matched);
+	}
+	w->matched[w->n++] = written;
+}
+
+static void
+match_why_term(struct match_why *w, const struct match_term *t)
+{
+	match_why_add(w, t->written);
+	if (!w->has_hit || t->hits[0] < w->first) {
+		w->has_hit = 1;
+		w->first = t->hits[0];
+		w->last =
+		    t->hits[0] + (t->kind == KIND_PHRASE ? t->nwords : 1) - 1;
+	}
+}
+
+/* Collect from a node that is true; NOT explains nothing. */
+static void
+match_collect(
+    struct match_set *s, const struct match_node *n, struct match_why *w)
+{
+	switch (n->op) {
+	case OP_TERM:
+		match_why_term(w, n->term);
+		break;
+	case OP_NEAR:
+		match_why_term(w, n->kids[0]->term);
+		match_why_term(w, n->kids[1]->term);
+		break;
+	case OP_AND:
+	case OP_OR:
+		for (size_t i = 0; i < n->nkids; i++) {
+			if (match_eval(s, n->kids[i]))
+				match_collect(s, n->kids[i], w);
+		}
+		break;
+	case OP_FEED:
+	case OP_SITE:
+	case OP_TAG:
+		match_why_add(w, n->written);
+		break;
+	case OP_NOT:
+		break;
+	}
+}
+
+static void
+match_put(char *out, size_t *n, const char *s, size_t len)
+{
+	memcpy(out + *n, s, len);
+	*n += len;
+}
+
+/*
+ * About 30 words around the hit (or from the start of the text when
+ * there is none), marked « », within the title or within the text.
+ */
+static char *
+match_snippet(
+    struct match_set *s, const struct text_tokens *t, const struct match_why *w)
+{
+	size_t hit, lo, hi, first, last, from, to, hs, he, n;
 	char *out;
 
-	if (t->n == 0 || r->nmatched == 0)
+	if (t->n == 0)
 		return xstrdup("");
-	while (hit + 1 < t->n && t->v[hit].start < r->hit_start)
-		hit++;
-	/* Stay within the title or within the text. */
+	hit = w->has_hit ? w->first : (s->ntitle < t->n ? s->ntitle : 0);
 	lo = hit < s->ntitle ? 0 : s->ntitle;
 	hi = hit < s->ntitle ? s->ntitle : t->n;
 	first =
 	    hit > lo + MATCH_SNIPPET_BEFORE ? hit - MATCH_SNIPPET_BEFORE : lo;
+	if (!w->has_hit)
+		first = lo;
 	last = first + MATCH_SNIPPET_WORDS - 1;
-	if (last >= hi)
+	if (last >= hi) {
+		/* Near the end: take the words before instead. */
 		last = hi - 1;
-	from = first == lo ? (lo == 0 ? 0 : t->v[lo].start) : t->v[first].start;
+		first = last + 1 >= lo + MATCH_SNIPPET_WORDS ?
+		    last + 1 - MATCH_SNIPPET_WORDS :
+		    lo;
+	}
+	if (w->has_hit && last < w->last)
+		last = w->last;
+	/* From the start of the field, so that an opening quote stays. */
+	from = first != lo			? t->v[first].start :
+	    lo < s->ntitle || s->ntitle == t->n ? 0 :
+						  s->text_start;
 	to = t->v[last].end;
 	/* Keep what clings to the last word: a quote, a full stop. */
 	for (size_t lim = to + 8; s->plain[to] != '\0' &&
-	     !isspace((unsigned char)s->plain[to]) &&
+	     s->plain[to] != '\n' && !isspace((unsigned char)s->plain[to]) &&
 	     (to < lim || ((unsigned char)s->plain[to] & 0xc0) == 0x80);)
 		to++;
-	if (to < r->hit_end)
-		to = r->hit_end;
-	xasprintf(&out, "%s%.*s«%.*s»%.*s%s", first > lo ? "… " : "",
-	    (int)(r->hit_start - from), s->plain + from,
-	    (int)(r->hit_end - r->hit_start), s->plain + r->hit_start,
-	    (int)(to - r->hit_end), s->plain + r->hit_end,
-	    last + 1 < hi ? " …" : "");
+	hs = he = to;
+	if (w->has_hit) {
+		hs = t->v[w->first].start;
+		he = t->v[w->last].end;
+	}
+	out = xmalloc(to - from + 16);
+	n = 0;
+	match_put(out, &n, "… ", first > lo ? 4 : 0);
+	match_put(out, &n, s->plain + from, hs - from);
+	match_put(out, &n, "«", w->has_hit ? 2 : 0);
+	match_put(out, &n, s->plain + hs, he - hs);
+	match_put(out, &n, "»", w->has_hit ? 2 : 0);
+	match_put(out, &n, s->plain + he, to - he);
+	match_put(out, &n, " …", last + 1 < hi ? 4 : 0);
+	out[n] = '\0';
 	return out;
+}
+
+static void
+match_report(
+    struct match_set *s, struct match_query *q, match_cb cb, void *cbarg)
+{
+	struct match_why w;
+	struct match_result r;
+	char *snippet;
+
+	memset(&w, 0, sizeof w);
+	match_collect(s, q->root, &w);
+	snippet =
+	    match_snippet(s, match_tokens(s, &s->variants[q->variant]), &w);
+	r.matched = w.matched;
+	r.nmatched = w.n;
+	r.snippet = snippet;
+	cb(q->arg, &r, cbarg);
+	free(snippet);
+	free(w.matched);
+}
+
+/*
+ * A query to evaluate. Candidates are bits, not a list, so that they
+ * come out in the order the queries were added without a sort.
+ */
+static void
+match_cand_add(struct match_set *s, const struct match_query *q)
+{
+	s->cands[q->index / 64] |= 1ULL << (q->index % 64);
+}
+
+/* A new story number; when it wraps, forget every stamp. */
+static void
+match_next_stamp(struct match_set *s)
+{
+	if (++s->stamp != 0)
+		return;
+	for (size_t i = 0; i < s->nqueries; i++) {
+		for (size_t j = 0; j < s->queries[i]->nterms; j++)
+			s->queries[i]->terms[j]->stamp = 0;
+	}
+	s->stamp = 1;
+}
+
+int
+match_set_run(
+    struct match_set *s, const struct match_story *st, match_cb cb, void *cbarg)
+{
+	int n = 0;
+
+	if (!s->is_built)
+		match_set_build(s);
+	match_next_stamp(s);
+	s->story = st;
+	s->has_host = 0;
+	s->ntouched = 0;
+	match_prepare(s, st);
+	for (size_t v = 0; v < s->nvariants; v++)
+		match_scan(s, &s->variants[v]);
+	for (size_t i = 0; i < s->ntouched; i++)
+		match_cand_add(s, s->touched[i]->query);
+	for (size_t i = 0; i < s->nalways; i++)
+		match_cand_add(s, s->always[i]);
+	for (size_t w = 0; w < s->ncandwords; w++) {
+		while (s->cands[w] != 0) {
+			struct match_query *q = s->queries[w * 64 +
+			    (size_t)__builtin_ctzll(s->cands[w])];
+
+			s->cands[w] &= s->cands[w] - 1;
+			if (match_eval(s, q->root)) {
+				match_report(s, q, cb, cbarg);
+				n++;
+			}
+		}
+	}
+	s->story = NULL;
+	return n;
 }

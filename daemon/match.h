@@ -3,53 +3,78 @@
 
 #include <stddef.h>
 
-#include "text.h"
-
 /*
- * Watchlist queries: compile once, match many stories. A query holds
- * terms, each a word or a "quoted phrase", joined by implicit AND, OR
- * (AND binds tighter), NOT or -, and parentheses. Terms match whole
- * tokens, case- and accent-insensitively; punctuation between the words
- * of a phrase is ignored.
+ * Watchlist queries, compiled once and matched against every story in
+ * one pass, however many there are. The language:
+ *
+ *	word		a whole token, any case, accents folded
+ *	prefix*		any token that starts with prefix
+ *	"a phrase"	tokens in a row; punctuation between them ignored
+ *	a b, a AND b	both; a OR b either (AND binds tighter)
+ *	NOT a, -a	without a; ( ... ) grouping
+ *	a NEAR/5 b	at most 5 tokens between a and b, either order
+ *	title:a summary:a	a in the title, or in the text only
+ *	feed:NAME site:HOST tag:TAG	the story's feed, host (and its
+ *			subdomains) or feed tag
+ *
+ * A query may stem its words (Snowball, by language) and keep accents.
  */
 
-struct match;
+struct match_query;
+struct match_set;
 
-/* A story prepared once for every watchlist. */
+#define MATCH_KEEP_ACCENTS 0x1 /* "café" does not match "cafe" */
+
+/* A story as the matcher sees it; every string is borrowed. */
 struct match_story {
-	char *plain; /* title, then text: what snippets are cut from */
-	struct text_tokens tokens;
-	size_t ntitle; /* tokens[0 .. ntitle) are the title's */
+	const char *title;	 /* plain text */
+	const char *text;	 /* plain text: summary and content */
+	const char *feed;	 /* the feed's name, for feed: */
+	const char *url;	 /* the story's link, for site:; may be NULL */
+	const char *const *tags; /* the feed's tags, NULL-terminated; may be
+				    NULL */
 };
 
-/* Why a query matched. */
+/* Why a query matched; lent to the callback, valid until it returns. */
 struct match_result {
-	char **matched; /* the terms that made it true, as written */
+	const char *const *matched; /* the terms that made it true, as
+				       written (a phrase without quotes) */
 	size_t nmatched;
-	size_t hit_start; /* byte range of the first hit in story->plain */
-	size_t hit_end;
+	const char *snippet; /* ~30 words around the first hit, marked
+				with « » */
 };
 
 /*
- * Compile a query. Return it (caller frees with match_free), or NULL
- * with *cause set to "column N: what was expected" (caller frees).
+ * Compile a query. language names a Snowball stemmer ("english",
+ * "russian", ...) or is NULL for none; flags are MATCH_*. Return it, or
+ * NULL with *cause (caller frees) as "column N: what was expected".
  */
-struct match *match_compile(const char *query, char **cause);
-void match_free(struct match *);
-/* Prepare a story from its plain-text title and body. Cannot fail. */
-struct match_story *match_story_new(const char *title, const char *text);
-void match_story_free(struct match_story *);
+struct match_query *match_query_new(
+    const char *query, const char *language, int flags, char **cause);
+void match_query_free(struct match_query *);
+/* Return 1 when language names a stemmer libstemmer has, 0 when not. */
+int match_language_is_known(const char *language);
+
+/* Return an empty set of queries. Cannot fail. */
+struct match_set *match_set_new(void);
+/* Free a set and the queries it holds; accepts NULL. */
+void match_set_free(struct match_set *);
 /*
- * Return 1 and fill *r (clear it with match_result_clear) when the
- * query matches the story, 0 when it does not.
+ * Add a compiled query (the set takes it over) with the caller's arg,
+ * given back when it matches. Adding after the first match_set_run is
+ * not allowed.
  */
-int match_run(
-    const struct match *, const struct match_story *, struct match_result *r);
-void match_result_clear(struct match_result *);
+void match_set_add(struct match_set *, struct match_query *, void *arg);
+
+/* Called for each query that matches a story. */
+typedef void (*match_cb)(void *arg, const struct match_result *, void *cbarg);
+
 /*
- * Return about 30 words of the story around the first hit, the hit
- * marked with « », "…" where text was cut. Caller frees.
+ * Match a story against every query of the set: cb runs once for each
+ * query that matches, in the order they were added. Return how many
+ * matched. Cannot fail.
  */
-char *match_snippet(const struct match_story *, const struct match_result *);
+int match_set_run(
+    struct match_set *, const struct match_story *, match_cb cb, void *cbarg);
 
 #endif

@@ -75,57 +75,63 @@ pipeline_matched_json(const struct match_result *r)
 	return s;
 }
 
-/* Record one watchlist's match and queue an alert for each hook. */
-static int
-pipeline_alert(struct store *st, const struct config_watchlist *w,
-    int64_t story_id, const struct match_story *ms,
-    const struct match_result *r, struct pipeline_stats *stats, char **cause)
-{
-	char *json, *snippet;
+/* What a match callback needs to record a story's matches. */
+struct pipeline_hit {
+	struct store *st;
+	const struct config_feed *feed;
+	int64_t story_id;
+	const char *title;
+	struct pipeline_stats *stats;
+	char **cause;
 	int rc;
+};
 
+/* A watchlist matched: record it and queue an alert for each hook. */
+static void
+pipeline_match_cb(void *arg, const struct match_result *r, void *cbarg)
+{
+	const struct config_watchlist *w = arg;
+	struct pipeline_hit *h = cbarg;
+	char *json;
+
+	if (h->rc == -1 || !config_watchlist_wants(w, h->feed))
+		return;
+	log_info("feed %s: \"%s\" matches watchlist %s", h->feed->name,
+	    h->title, w->name);
 	json = pipeline_matched_json(r);
-	snippet = match_snippet(ms, r);
-	rc = store_match_add(st, story_id, w->name, json, snippet, cause);
+	h->rc = store_match_add(
+	    h->st, h->story_id, w->name, json, r->snippet, h->cause);
 	free(json);
-	free(snippet);
-	if (rc == -1)
-		return -1;
-	stats->matches++;
-	for (size_t i = 0; w->hooks[i] != NULL; i++) {
-		if (store_alert_add(st, story_id, w->name, w->hooks[i],
-			time(NULL), cause) == -1)
-			return -1;
-		stats->alerts++;
+	if (h->rc == -1)
+		return;
+	h->stats->matches++;
+	for (size_t i = 0; w->hooks[i] != NULL && h->rc == 0; i++) {
+		h->rc = store_alert_add(h->st, h->story_id, w->name,
+		    w->hooks[i], time(NULL), h->cause);
+		if (h->rc == 0)
+			h->stats->alerts++;
 	}
-	return 0;
 }
 
-/* Match a new story against every watchlist that wants its feed. */
+/* Match a new story against every watchlist, in one pass. */
 static int
 pipeline_match(struct store *st, const struct config *cfg,
-    const struct config_feed *feed, int64_t story_id, const char *title,
-    const char *text, struct pipeline_stats *stats, char **cause)
+    const struct config_feed *feed, int64_t story_id, const struct entry *e,
+    const char *title, const char *text, struct pipeline_stats *stats,
+    char **cause)
 {
-	struct config_watchlist *w;
-	struct match_story *ms;
-	struct match_result r;
-	int rc = 0;
+	struct pipeline_hit h = { st, feed, story_id, title, stats, cause, 0 };
+	struct match_story ms;
 
-	ms = match_story_new(title, text);
-	TAILQ_FOREACH(w, &cfg->watchlists, entry) {
-		if (!config_watchlist_wants(w, feed) ||
-		    !match_run(w->match, ms, &r))
-			continue;
-		log_info("feed %s: \"%s\" matches watchlist %s", feed->name,
-		    title, w->name);
-		rc = pipeline_alert(st, w, story_id, ms, &r, stats, cause);
-		match_result_clear(&r);
-		if (rc == -1)
-			break;
-	}
-	match_story_free(ms);
-	return rc;
+	if (cfg->matcher == NULL)
+		return 0;
+	ms.title = title;
+	ms.text = text;
+	ms.feed = feed->name;
+	ms.url = e->link;
+	ms.tags = (const char *const *)feed->tags;
+	match_set_run(cfg->matcher, &ms, pipeline_match_cb, &h);
+	return h.rc;
 }
 
 static int
@@ -152,7 +158,7 @@ pipeline_entry(struct store *st, const struct config *cfg,
 	if (rc == 0 && is_new) {
 		stats->new_stories++;
 		rc = pipeline_match(
-		    st, cfg, feed, story_id, title, text, stats, cause);
+		    st, cfg, feed, story_id, e, title, text, stats, cause);
 	}
 	free(key);
 	free(title);

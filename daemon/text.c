@@ -237,6 +237,72 @@ text_token_end(struct text_tokens *t, size_t fold, size_t start, size_t end)
 	tok->end = end;
 }
 
+/* ASCII letters and digits folded to lower case; 0 for the rest. */
+static const char text_ascii_fold[128] = {
+	['0'] = '0',
+	['1'] = '1',
+	['2'] = '2',
+	['3'] = '3',
+	['4'] = '4',
+	['5'] = '5',
+	['6'] = '6',
+	['7'] = '7',
+	['8'] = '8',
+	['9'] = '9',
+	['A'] = 'a',
+	['B'] = 'b',
+	['C'] = 'c',
+	['D'] = 'd',
+	['E'] = 'e',
+	['F'] = 'f',
+	['G'] = 'g',
+	['H'] = 'h',
+	['I'] = 'i',
+	['J'] = 'j',
+	['K'] = 'k',
+	['L'] = 'l',
+	['M'] = 'm',
+	['N'] = 'n',
+	['O'] = 'o',
+	['P'] = 'p',
+	['Q'] = 'q',
+	['R'] = 'r',
+	['S'] = 's',
+	['T'] = 't',
+	['U'] = 'u',
+	['V'] = 'v',
+	['W'] = 'w',
+	['X'] = 'x',
+	['Y'] = 'y',
+	['Z'] = 'z',
+	['a'] = 'a',
+	['b'] = 'b',
+	['c'] = 'c',
+	['d'] = 'd',
+	['e'] = 'e',
+	['f'] = 'f',
+	['g'] = 'g',
+	['h'] = 'h',
+	['i'] = 'i',
+	['j'] = 'j',
+	['k'] = 'k',
+	['l'] = 'l',
+	['m'] = 'm',
+	['n'] = 'n',
+	['o'] = 'o',
+	['p'] = 'p',
+	['q'] = 'q',
+	['r'] = 'r',
+	['s'] = 's',
+	['t'] = 't',
+	['u'] = 'u',
+	['v'] = 'v',
+	['w'] = 'w',
+	['x'] = 'x',
+	['y'] = 'y',
+	['z'] = 'z',
+};
+
 void
 text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 {
@@ -246,7 +312,28 @@ text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 	size_t i = 0, start = 0, fold = 0;
 	int in_word = 0;
 
+	/* Room for the ASCII fast path: at most one byte out per byte in. */
+	text_fold_reserve(t, len + 1);
 	while (i < len) {
+		if (p[i] < 0x80) {
+			/* The common case, without utf8proc. */
+			char f = text_ascii_fold[p[i]];
+
+			if (f != 0) {
+				if (!in_word) {
+					in_word = 1;
+					start = i;
+					fold = t->foldedlen;
+				}
+				text_fold_reserve(t, 1);
+				t->folded[t->foldedlen++] = f;
+			} else if (in_word) {
+				in_word = 0;
+				text_token_end(t, fold, start, i);
+			}
+			i++;
+			continue;
+		}
 		n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &c);
 		if (n < 1) {
 			c = -1;

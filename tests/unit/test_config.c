@@ -113,6 +113,12 @@ static const struct bad_case bad_cases[] = {
 	{ "[feed \"a\"]\nurl = http://a/\n[watchlist \"w\"]\nquery = x\n"
 	  "feeds = a, b\n",
 	    5, "watchlist \"w\": no [feed \"b\"]" },
+	{ "[watchlist \"w\"]\nquery = x\nlanguage = klingon\n", 3,
+	    "language: no stemmer for \"klingon\"" },
+	{ "[watchlist \"w\"]\nquery = x\naccents = maybe\n", 3,
+	    "accents: \"maybe\" is not fold or keep" },
+	{ "[watchlist \"w\"]\nquery = a NEAR/0 b\n", 2,
+	    "query: column 3: NEAR/N needs a distance from 1 to 100" },
 	{ "[hook \"h\"]\ntimeout = 5s\n", 1, "hook \"h\" has no command" },
 	{ "[hook \"h\"]\ncommand = ./no-such-hook --flag\n", 2,
 	    "no-such-hook: No such file or directory" },
@@ -244,7 +250,7 @@ test_config_valid(void **state)
 	w = TAILQ_FIRST(&cfg->watchlists);
 	assert_string_equal(
 	    w->query, "\"track two diplomacy\" OR \"track II diplomacy\"");
-	assert_non_null(w->match);
+	assert_non_null(cfg->matcher);
 	assert_false(config_watchlist_wants(w, TAILQ_FIRST(&cfg->feeds)) == 0);
 	assert_int_equal(config_watchlist_wants(w, f), 0);
 	config_free(cfg);
