@@ -169,6 +169,10 @@ alert_json(const struct store_alert *a)
 		date_format(a->published, when, sizeof when);
 		json_object_set_new(story, "published", json_string(when));
 	}
+	for (int i = 0; i < a->nsources; i++)
+		json_array_append_new(json_object_get(story, "sources"),
+		    json_pack("{s:s?, s:s?}", "feed", a->sources[i].feed, "url",
+			a->sources[i].url));
 	o = json_pack("{s:s, s:s, s:o, s:o, s:s?}", "alert_id", a->alert_id,
 	    "watchlist", a->watchlist, "story", story, "matched", o, "snippet",
 	    a->snippet);

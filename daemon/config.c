@@ -11,6 +11,7 @@
 
 #include "charset.h"
 #include "config.h"
+#include "dedup.h"
 #include "log.h"
 #include "match.h"
 #include "parse.h"
@@ -30,6 +31,7 @@
 #define CONFIG_DEFAULT_HOOK_TIMEOUT 60
 #define CONFIG_DEFAULT_HOOK_RETRIES 10
 #define CONFIG_MAX_INTERVAL (7 * 24 * 3600)
+#define CONFIG_DEFAULT_DEDUP_WINDOW (7 * 24 * 3600)
 
 enum config_section {
 	SECTION_NONE,
@@ -76,6 +78,12 @@ static int config_set_max_body(struct config_parse *, const char *, char **);
 static int config_set_user_agent(struct config_parse *, const char *, char **);
 static int config_set_max_entries(struct config_parse *, const char *, char **);
 static int config_set_max_depth(struct config_parse *, const char *, char **);
+static int config_set_dedup_distance(
+    struct config_parse *, const char *, char **);
+static int config_set_dedup_window(
+    struct config_parse *, const char *, char **);
+static int config_set_tracking_params(
+    struct config_parse *, const char *, char **);
 static int config_set_feed_encoding(
     struct config_parse *, const char *, char **);
 static int config_set_feed_url(struct config_parse *, const char *, char **);
@@ -96,12 +104,15 @@ static int config_set_hook_retries(
 
 static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "database", config_set_database },
+	{ SECTION_DAEMON, "dedup_distance", config_set_dedup_distance },
+	{ SECTION_DAEMON, "dedup_window", config_set_dedup_window },
 	{ SECTION_DAEMON, "interval", config_set_interval },
 	{ SECTION_DAEMON, "max_body", config_set_max_body },
 	{ SECTION_DAEMON, "max_depth", config_set_max_depth },
 	{ SECTION_DAEMON, "max_entries", config_set_max_entries },
 	{ SECTION_DAEMON, "max_fetches", config_set_max_fetches },
 	{ SECTION_DAEMON, "timeout", config_set_fetch_timeout },
+	{ SECTION_DAEMON, "tracking_params", config_set_tracking_params },
 	{ SECTION_DAEMON, "user_agent", config_set_user_agent },
 	{ SECTION_FEED, "encoding", config_set_feed_encoding },
 	{ SECTION_FEED, "interval", config_set_feed_interval },
@@ -347,6 +358,37 @@ config_set_max_depth(struct config_parse *p, const char *v, char **cause)
 	if (config_number(v, 8, 256, &n, cause) == -1)
 		return -1;
 	p->cfg->max_depth = (int)n;
+	return 0;
+}
+
+static int
+config_set_dedup_distance(struct config_parse *p, const char *v, char **cause)
+{
+	long long n;
+
+	if (config_number(v, 0, 16, &n, cause) == -1)
+		return -1;
+	p->cfg->dedup_distance = (int)n;
+	return 0;
+}
+
+static int
+config_set_dedup_window(struct config_parse *p, const char *v, char **cause)
+{
+	if (config_duration(v, &p->cfg->dedup_window) == -1 ||
+	    p->cfg->dedup_window < 1) {
+		xasprintf(cause, "\"%s\" is not a duration (e.g. 7d, 36h)", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+config_set_tracking_params(struct config_parse *p, const char *v, char **cause)
+{
+	(void)cause;
+	config_list_free(p->cfg->tracking_params);
+	p->cfg->tracking_params = config_list(v);
 	return 0;
 }
 
@@ -823,6 +865,8 @@ config_new(const char *path)
 	cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
 	cfg->max_entries = PARSE_MAX_ENTRIES;
 	cfg->max_depth = PARSE_MAX_DEPTH;
+	cfg->dedup_distance = DEDUP_MAX_DISTANCE;
+	cfg->dedup_window = CONFIG_DEFAULT_DEDUP_WINDOW;
 	TAILQ_INIT(&cfg->feeds);
 	TAILQ_INIT(&cfg->watchlists);
 	TAILQ_INIT(&cfg->hooks);
@@ -898,6 +942,7 @@ config_free(struct config *cfg)
 		free(h);
 	}
 	match_set_free(cfg->matcher);
+	config_list_free(cfg->tracking_params);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg->database);

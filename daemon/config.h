@@ -56,7 +56,12 @@ struct config {
 	int fetch_timeout;  /* seconds for a whole transfer */
 	size_t max_body;    /* bytes */
 	size_t max_entries; /* entries read from one document */
-	int max_depth;	    /* element nesting in a document */
+	int max_depth;
+	int dedup_distance; /* bits between near-duplicate stories */
+	int dedup_window;   /* seconds a story can be joined for */
+	char **tracking_params;
+	    /* more query parameters URLs drop */ /* element nesting in a
+						     document */
 	char *user_agent;
 	TAILQ_HEAD(, config_feed) feeds;
 	TAILQ_HEAD(, config_watchlist) watchlists;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -18,6 +19,7 @@
 #include "log.h"
 #include "match.h"
 #include "parse.h"
+#include "store.h"
 #include "text.h"
 #include "version.h"
 #include "xmalloc.h"
@@ -39,6 +41,7 @@ struct cmd {
 static int cmd_check_config(int, char **);
 static int cmd_parse(int, char **);
 static int cmd_match(int, char **);
+static int cmd_stories(int, char **);
 
 static const struct cmd cmd_table[] = {
 	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
@@ -47,6 +50,10 @@ static const struct cmd cmd_table[] = {
 	    "[--json] FILE|URL\n"
 	    "                 match --query QUERY [--language LANG] "
 	    "[--accents keep] [--text] [--json] FILE|URL" },
+	{ "stories", cmd_stories,
+	    "stories [-c FILE] [--since 2d] [--feed NAME] [--watchlist NAME] "
+	    "[--search QUERY] [--limit N] [--json]\n"
+	    "                 stories [-c FILE] show ID [--json]" },
 	{ "parse", cmd_parse,
 	    "parse [--base URL] [--content-type TYPE] "
 	    "[--encoding CHARSET] FILE" },
@@ -563,6 +570,256 @@ cmd_match(int argc, char **argv)
 	free(in.error);
 	if (c.is_query)
 		match_set_free(c.set);
+	config_free(cfg);
+	return rc;
+}
+
+/* `feedwatch stories`: the story log, by cluster. */
+struct stories_cli {
+	struct store *st;
+	int is_json;
+	json_t *list; /* rows gathered by stories_collect_cb */
+};
+
+static json_t *
+stories_story_json(const struct store_row *r)
+{
+	json_t *o = json_pack("{s:I, s:s?, s:s?, s:o, s:{s:s?, s:s?}, s:s?}",
+	    "id", (json_int_t)r->id, "title", r->title, "url", r->url,
+	    "published", json_date(r->published), "feed", "name", r->feed_name,
+	    "url", r->feed_url, "summary", r->summary);
+
+	if (o == NULL)
+		fatalx("json_pack failed");
+	return o;
+}
+
+static void
+stories_collect_cb(const struct store_row *r, void *arg)
+{
+	struct stories_cli *c = arg;
+	json_t *o = stories_story_json(r);
+
+	json_object_set_new(o, "joined",
+	    r->joined != NULL ? json_string(r->joined) : json_null());
+	json_array_append_new(c->list, o);
+}
+
+static void
+stories_watchlist_cb(const char *name, void *arg)
+{
+	json_array_append_new(arg, json_string(name));
+}
+
+/* A cluster as JSON: its first story, the others as sources. */
+static json_t *
+stories_cluster_json(struct stories_cli *c, int64_t id, char **cause)
+{
+	json_t *story, *sources = json_array(), *src, *wl = json_array();
+	size_t i;
+
+	c->list = json_array();
+	if (store_cluster(c->st, id, stories_collect_cb, c, cause) <= 0 ||
+	    store_cluster_watchlists(
+		c->st, id, stories_watchlist_cb, wl, cause) == -1) {
+		json_decref(c->list);
+		json_decref(sources);
+		json_decref(wl);
+		return NULL;
+	}
+	story = json_incref(json_array_get(c->list, 0));
+	json_object_del(story, "joined");
+	json_array_foreach(c->list, i, src)
+	{
+		if (i > 0)
+			json_array_append_new(sources,
+			    json_pack("{s:O, s:O, "
+				      "s:O}",
+				"feed",
+				json_object_get(
+				    json_object_get(src, "feed"), "name"),
+				"url", json_object_get(src, "url"), "joined",
+				json_object_get(src, "joined")));
+	}
+	json_decref(c->list);
+	json_object_set_new(story, "sources", sources);
+	return json_pack("{s:o, s:o}", "story", story, "watchlists", wl);
+}
+
+static void
+stories_print(json_t *o, int is_json, int is_show)
+{
+	json_t *story = json_object_get(o, "story"), *src, *w;
+	const char *date =
+	    json_string_value(json_object_get(story, "published"));
+	size_t i, n = json_array_size(json_object_get(story, "sources"));
+
+	if (is_json) {
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		return;
+	}
+	printf("%lld  %.10s  %s: %s\n    %s\n",
+	    (long long)json_integer_value(json_object_get(story, "id")),
+	    date != NULL ? date : "(no date)",
+	    json_string_value(
+		json_object_get(json_object_get(story, "feed"), "name")),
+	    json_string_value(json_object_get(story, "title")),
+	    json_string_value(json_object_get(story, "url")) ?
+		json_string_value(json_object_get(story, "url")) :
+		"(no link)");
+	if (json_array_size(json_object_get(o, "watchlists")) > 0) {
+		printf("    watchlists:");
+		json_array_foreach(json_object_get(o, "watchlists"), i, w)
+		    printf(" %s", json_string_value(w));
+		putchar('\n');
+	}
+	if (!is_show) {
+		if (n > 0)
+			printf("    and %zu more source%s (feedwatch stories "
+			       "show %lld)\n",
+			    n, n == 1 ? "" : "s",
+			    (long long)json_integer_value(
+				json_object_get(story, "id")));
+		return;
+	}
+	printf("    sources: %zu more\n", n);
+	json_array_foreach(json_object_get(story, "sources"), i, src)
+	    printf("      %s  %s  (%s)\n",
+		json_string_value(json_object_get(src, "feed")),
+		json_string_value(json_object_get(src, "url")) ?
+		    json_string_value(json_object_get(src, "url")) :
+		    "(no link)",
+		json_string_value(json_object_get(src, "joined")));
+}
+
+static void
+stories_head_cb(const struct store_row *r, void *arg)
+{
+	json_array_append_new(arg, json_integer(r->id));
+}
+
+static int
+stories_list(struct stories_cli *c, const struct store_filter *f)
+{
+	json_t *ids = json_array(), *id, *o;
+	char *cause = NULL;
+	size_t i;
+
+	if (store_stories(c->st, f, stories_head_cb, ids, &cause) == -1) {
+		fprintf(stderr, "feedwatch: %s\n", cause);
+		free(cause);
+		json_decref(ids);
+		return 2;
+	}
+	json_array_foreach(ids, i, id)
+	{
+		if ((o = stories_cluster_json(
+			 c, json_integer_value(id), &cause)) == NULL)
+			break;
+		stories_print(o, c->is_json, 0);
+		json_decref(o);
+	}
+	if (!c->is_json)
+		printf("%zu stor%s\n", json_array_size(ids),
+		    json_array_size(ids) == 1 ? "y" : "ies");
+	json_decref(ids);
+	if (cause != NULL) {
+		fprintf(stderr, "feedwatch: %s\n", cause);
+		free(cause);
+		return 2;
+	}
+	return 0;
+}
+
+static int
+stories_show(struct stories_cli *c, const char *arg)
+{
+	char *end, *cause = NULL;
+	long long id = strtoll(arg, &end, 10);
+	json_t *o;
+
+	if (*arg == '\0' || *end != '\0' || id < 1) {
+		fprintf(stderr, "feedwatch: %s is not a story id\n", arg);
+		return 2;
+	}
+	if ((o = stories_cluster_json(c, id, &cause)) == NULL) {
+		fprintf(stderr, "feedwatch: %s\n",
+		    cause != NULL ? cause : "no such story");
+		free(cause);
+		return cause != NULL ? 2 : 1;
+	}
+	stories_print(o, c->is_json, 1);
+	json_decref(o);
+	return 0;
+}
+
+static int
+cmd_stories(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "since", required_argument, NULL, 's' },
+		{ "feed", required_argument, NULL, 'f' },
+		{ "watchlist", required_argument, NULL, 'w' },
+		{ "search", required_argument, NULL, 'q' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	struct store_filter f = { 0, NULL, NULL, NULL, 50 };
+	struct stories_cli c = { NULL, 0, NULL };
+	struct config *cfg;
+	char *cause;
+	int ch, secs, rc;
+
+	while ((ch = getopt_long(
+		    argc, argv, "c:s:f:w:q:n:j", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 's':
+			if (config_duration(optarg, &secs) == -1)
+				usage();
+			f.since = time(NULL) - secs;
+			break;
+		case 'f':
+			f.feed = optarg;
+			break;
+		case 'w':
+			f.watchlist = optarg;
+			break;
+		case 'q':
+			f.search = optarg;
+			break;
+		case 'n':
+			f.limit = atoi(optarg);
+			break;
+		case 'j':
+			c.is_json = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind < argc && strcmp(argv[optind], "show") != 0)
+		usage();
+	if ((cfg = config_load(path, &cause)) == NULL ||
+	    (c.st = store_open(cfg->database, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		config_free(cfg);
+		return 2;
+	}
+	if (optind < argc && optind + 2 == argc)
+		rc = stories_show(&c, argv[optind + 1]);
+	else if (optind < argc)
+		usage();
+	else
+		rc = stories_list(&c, &f);
+	store_close(c.st);
 	config_free(cfg);
 	return rc;
 }

@@ -446,10 +446,18 @@ parse_base(struct parse *p, const xmlNode *n)
 	xmlChar *b = xmlNodeGetBase(n->doc, n);
 	char *s;
 
-	if (b == NULL) {
-		if (p->opts->base != NULL)
+	/*
+	 * No xml:base: the document's URL, unless it is a local file and
+	 * the feed names its site, or there is none.
+	 */
+	if (b == NULL ||
+	    (strncmp((const char *)b, "file:", 5) == 0 &&
+		p->doc->link != NULL)) {
+		xmlFree(b);
+		if (p->opts->base != NULL &&
+		    (strncmp(p->opts->base, "file:", 5) != 0 ||
+			p->doc->link == NULL))
 			return xstrdup(p->opts->base);
-		/* No URL for the document: its own link will do. */
 		return p->doc->link != NULL ? xstrdup(p->doc->link) : NULL;
 	}
 	s = url_resolve(p->opts->base, (const char *)b);

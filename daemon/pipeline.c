@@ -1,3 +1,5 @@
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -5,6 +7,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "dedup.h"
 #include "feed.h"
 #include "log.h"
 #include "match.h"
@@ -13,6 +16,7 @@
 #include "scheduler.h"
 #include "store.h"
 #include "text.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /*
@@ -39,6 +43,24 @@ pipeline_key(const struct entry *e)
 	return key;
 }
 
+/* Does text hold the opening words of summary (up to 80 bytes)? */
+static int
+pipeline_opens(const char *text, const char *summary)
+{
+	size_t n = strlen(summary);
+	char *head;
+	int found;
+
+	if (n > 80)
+		n = 80;
+	while (n > 0 && ((unsigned char)summary[n] & 0xc0) == 0x80)
+		n--;
+	head = xstrndup(summary, n);
+	found = strstr(text, head) != NULL;
+	free(head);
+	return found;
+}
+
 /* The plain text of the body: summary and content, once each. */
 static char *
 pipeline_body_text(const struct entry *e)
@@ -51,7 +73,8 @@ pipeline_body_text(const struct entry *e)
 		free(content);
 		return summary;
 	}
-	if (*summary == '\0' || strstr(content, summary) != NULL) {
+	/* A summary is often the content's opening, cut short. */
+	if (*summary == '\0' || pipeline_opens(content, summary)) {
 		free(summary);
 		return content;
 	}
@@ -75,97 +98,6 @@ pipeline_matched_json(const struct match_result *r)
 	return s;
 }
 
-/* What a match callback needs to record a story's matches. */
-struct pipeline_hit {
-	struct store *st;
-	const struct config_feed *feed;
-	int64_t story_id;
-	const char *title;
-	struct pipeline_stats *stats;
-	char **cause;
-	int rc;
-};
-
-/* A watchlist matched: record it and queue an alert for each hook. */
-static void
-pipeline_match_cb(void *arg, const struct match_result *r, void *cbarg)
-{
-	const struct config_watchlist *w = arg;
-	struct pipeline_hit *h = cbarg;
-	char *json;
-
-	if (h->rc == -1 || !config_watchlist_wants(w, h->feed))
-		return;
-	log_info("feed %s: \"%s\" matches watchlist %s", h->feed->name,
-	    h->title, w->name);
-	json = pipeline_matched_json(r);
-	h->rc = store_match_add(
-	    h->st, h->story_id, w->name, json, r->snippet, h->cause);
-	free(json);
-	if (h->rc == -1)
-		return;
-	h->stats->matches++;
-	for (size_t i = 0; w->hooks[i] != NULL && h->rc == 0; i++) {
-		h->rc = store_alert_add(h->st, h->story_id, w->name,
-		    w->hooks[i], time(NULL), h->cause);
-		if (h->rc == 0)
-			h->stats->alerts++;
-	}
-}
-
-/* Match a new story against every watchlist, in one pass. */
-static int
-pipeline_match(struct store *st, const struct config *cfg,
-    const struct config_feed *feed, int64_t story_id, const struct entry *e,
-    const char *title, const char *text, struct pipeline_stats *stats,
-    char **cause)
-{
-	struct pipeline_hit h = { st, feed, story_id, title, stats, cause, 0 };
-	struct match_story ms;
-
-	if (cfg->matcher == NULL)
-		return 0;
-	ms.title = title;
-	ms.text = text;
-	ms.feed = feed->name;
-	ms.url = e->link;
-	ms.tags = (const char *const *)feed->tags;
-	match_set_run(cfg->matcher, &ms, pipeline_match_cb, &h);
-	return h.rc;
-}
-
-static int
-pipeline_entry(struct store *st, const struct config *cfg,
-    const struct config_feed *feed, int64_t feed_id, const struct entry *e,
-    struct pipeline_stats *stats, char **cause)
-{
-	struct store_story s;
-	char *key, *title, *text;
-	int64_t story_id;
-	int is_new, rc;
-
-	if ((key = pipeline_key(e)) == NULL)
-		return 0;
-	title = text_from_html(e->title != NULL ? e->title : "");
-	text = pipeline_body_text(e);
-	s.key = key;
-	s.guid = e->id;
-	s.title = title;
-	s.url = e->link;
-	s.summary = text;
-	s.published = e->published != -1 ? e->published : e->updated;
-	rc = store_story_add(st, feed_id, &s, &story_id, &is_new, cause);
-	if (rc == 0 && is_new) {
-		stats->new_stories++;
-		rc = pipeline_match(
-		    st, cfg, feed, story_id, e, title, text, stats, cause);
-	}
-	free(key);
-	free(title);
-	free(text);
-	return rc;
-}
-
 /* What the parser's callback needs to store each entry. */
 struct pipeline_run {
 	struct store *st;
@@ -176,6 +108,185 @@ struct pipeline_run {
 	char *cause; /* the store failed: why */
 };
 
+/* A story being matched: where its matches are recorded. */
+struct pipeline_hit {
+	struct pipeline_run *run;
+	int64_t story_id;
+	int64_t cluster; /* its cluster's first story */
+	const char *title;
+	int rc;
+};
+
+/*
+ * A watchlist matched. Record it; the first story of a cluster to match
+ * a watchlist queues its alerts, the later ones only add sources.
+ */
+static void
+pipeline_match_cb(void *arg, const struct match_result *r, void *cbarg)
+{
+	const struct config_watchlist *w = arg;
+	struct pipeline_hit *h = cbarg;
+	struct pipeline_run *run = h->run;
+	char *json;
+	int is_first;
+
+	if (h->rc == -1 || !config_watchlist_wants(w, run->feed))
+		return;
+	json = pipeline_matched_json(r);
+	h->rc = store_match_add(
+	    run->st, h->story_id, w->name, json, r->snippet, &run->cause);
+	free(json);
+	if (h->rc == 0)
+		h->rc = store_cluster_claim(
+		    run->st, h->cluster, w->name, &is_first, &run->cause);
+	if (h->rc == -1)
+		return;
+	run->stats->matches++;
+	if (!is_first) {
+		log_info("feed %s: \"%s\" matches watchlist %s, already "
+			 "alerted for story %lld",
+		    run->feed->name, h->title, w->name, (long long)h->cluster);
+		return;
+	}
+	log_info("feed %s: \"%s\" matches watchlist %s", run->feed->name,
+	    h->title, w->name);
+	for (size_t i = 0; w->hooks[i] != NULL && h->rc == 0; i++) {
+		h->rc = store_alert_add(run->st, h->story_id, w->name,
+		    w->hooks[i], time(NULL), &run->cause);
+		if (h->rc == 0)
+			run->stats->alerts++;
+	}
+}
+
+/* Match a story against every watchlist, in one pass. */
+static int
+pipeline_match(struct pipeline_run *run, int64_t story_id, int64_t cluster,
+    const struct entry *e, const char *title, const char *text)
+{
+	struct pipeline_hit h = { run, story_id, cluster, title, 0 };
+	struct match_story ms;
+
+	if (run->cfg->matcher == NULL)
+		return 0;
+	ms.title = title;
+	ms.text = text;
+	ms.feed = run->feed->name;
+	ms.url = e->link;
+	ms.tags = (const char *const *)run->feed->tags;
+	match_set_run(run->cfg->matcher, &ms, pipeline_match_cb, &h);
+	return h.rc;
+}
+
+/* An exact hash of a story's words, to tell an edit. */
+static uint64_t
+pipeline_content_hash(const char *title, const char *text)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const char *p = title; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	h = (h ^ '\n') * 0x100000001b3ULL;
+	for (const char *p = text; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * A known item whose text changed: the story is updated, and a
+ * watchlist it matches now fires once, unless its cluster fired it.
+ */
+static int
+pipeline_edited(struct pipeline_run *run, const struct store_known *k,
+    const struct store_story *s, const struct entry *e)
+{
+	if (store_story_update(run->st, k->id, s, &run->cause) == -1)
+		return -1;
+	run->stats->edited++;
+	return pipeline_match(run, k->id, k->cluster, e, s->title, s->summary);
+}
+
+/* A new item: which story is it (cluster), then store and match it. */
+static int
+pipeline_new(
+    struct pipeline_run *run, struct store_story *s, const struct entry *e)
+{
+	const struct config *cfg = run->cfg;
+	char joined[32];
+	int64_t cluster, id;
+	int found, distance, is_new;
+
+	/* A feed that re-issued a guid: the same link, or the same words. */
+	if (store_story_seen(run->st, run->feed_id, s->canonical_url,
+		s->content_hash, &found, &run->cause) == -1)
+		return -1;
+	if (found) {
+		run->stats->reissued++;
+		return 0;
+	}
+	s->simhash = dedup_simhash(s->title, s->summary);
+	if (store_cluster_find(run->st, s->canonical_url, s->simhash,
+		cfg->dedup_distance, time(NULL) - cfg->dedup_window, &cluster,
+		&distance, &run->cause) == -1)
+		return -1;
+	if (cluster != 0) {
+		if (distance == -1)
+			snprintf(joined, sizeof joined, "same URL");
+		else
+			snprintf(
+			    joined, sizeof joined, "distance %d", distance);
+		s->cluster = cluster;
+		s->joined = joined;
+	}
+	if (store_story_add(
+		run->st, run->feed_id, s, &id, &is_new, &run->cause) == -1)
+		return -1;
+	if (!is_new)
+		return 0;
+	run->stats->new_stories++;
+	if (cluster != 0)
+		run->stats->duplicates++;
+	return pipeline_match(
+	    run, id, cluster != 0 ? cluster : id, e, s->title, s->summary);
+}
+
+static int
+pipeline_entry(struct pipeline_run *run, const struct entry *e)
+{
+	struct store_story s;
+	struct store_known k;
+	char *key, *title, *text, *canon = NULL;
+	int found, rc;
+
+	if ((key = pipeline_key(e)) == NULL)
+		return 0;
+	title = text_from_html(e->title != NULL ? e->title : "");
+	text = pipeline_body_text(e);
+	memset(&s, 0, sizeof s);
+	s.key = key;
+	s.guid = e->id;
+	s.title = title;
+	s.url = e->link;
+	s.summary = text;
+	s.published = e->published != -1 ? e->published : e->updated;
+	s.content_hash = pipeline_content_hash(title, text);
+	rc = store_story_known(
+	    run->st, run->feed_id, key, &k, &found, &run->cause);
+	if (rc == 0 && found && k.content_hash != s.content_hash)
+		rc = pipeline_edited(run, &k, &s, e);
+	else if (rc == 0 && !found) {
+		if (e->link != NULL)
+			canon = url_canonical(e->link,
+			    (const char *const *)run->cfg->tracking_params);
+		s.canonical_url = canon;
+		rc = pipeline_new(run, &s, e);
+	}
+	free(canon);
+	free(key);
+	free(title);
+	free(text);
+	return rc;
+}
+
 static int
 pipeline_entry_cb(struct entry *e, void *arg)
 {
@@ -183,8 +294,7 @@ pipeline_entry_cb(struct entry *e, void *arg)
 	int rc;
 
 	run->stats->entries++;
-	rc = pipeline_entry(run->st, run->cfg, run->feed, run->feed_id, e,
-	    run->stats, &run->cause);
+	rc = pipeline_entry(run, e);
 	feed_entry_free(e);
 	return rc;
 }

@@ -26,6 +26,9 @@ struct pipeline_body {
 struct pipeline_stats {
 	int entries; /* in the document */
 	int new_stories;
+	int duplicates; /* new stories that joined another's cluster */
+	int reissued;	/* known items under a new guid */
+	int edited;	/* known items whose text changed */
 	int matches;
 	int alerts;   /* queued in the outbox */
 	int failures; /* consecutive failed fetches, this one included */

@@ -79,6 +79,35 @@ static const char *store_migrations[] = {
 	"  VALUES ('delete', old.id, old.title, old.summary);"
 	"  INSERT INTO stories_fts (rowid, title, summary)"
 	"  VALUES (new.id, new.title, new.summary); END;",
+
+	/*
+	 * 2 -> 3: stories across feeds. A story joins the cluster of the
+	 * first story with its canonical URL or a near fingerprint;
+	 * cluster is NULL for a cluster's first story. A watchlist fires
+	 * once per cluster.
+	 */
+	"ALTER TABLE stories ADD COLUMN cluster INTEGER;"
+	"ALTER TABLE stories ADD COLUMN joined TEXT;"
+	"ALTER TABLE stories ADD COLUMN canonical_url TEXT;"
+	"ALTER TABLE stories ADD COLUMN simhash INTEGER;"
+	"ALTER TABLE stories ADD COLUMN fp0 INTEGER;"
+	"ALTER TABLE stories ADD COLUMN fp1 INTEGER;"
+	"ALTER TABLE stories ADD COLUMN fp2 INTEGER;"
+	"ALTER TABLE stories ADD COLUMN fp3 INTEGER;"
+	"ALTER TABLE stories ADD COLUMN content_hash INTEGER;"
+	"CREATE INDEX stories_cluster ON stories (cluster);"
+	"CREATE INDEX stories_canonical ON stories (canonical_url);"
+	"CREATE INDEX stories_fp0 ON stories (fp0);"
+	"CREATE INDEX stories_fp1 ON stories (fp1);"
+	"CREATE INDEX stories_fp2 ON stories (fp2);"
+	"CREATE INDEX stories_fp3 ON stories (fp3);"
+	"CREATE INDEX stories_first_seen ON stories (first_seen);"
+	"CREATE TABLE cluster_watchlists ("
+	"  cluster INTEGER NOT NULL,"
+	"  watchlist TEXT NOT NULL,"
+	"  PRIMARY KEY (cluster, watchlist));"
+	"INSERT OR IGNORE INTO cluster_watchlists"
+	"  SELECT story_id, watchlist FROM matches;",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -101,6 +130,17 @@ enum store_stmt {
 	STMT_ALERT_DELIVERED,
 	STMT_ALERT_FAILED,
 	STMT_ALERT_COUNT,
+	STMT_STORY_KNOWN,
+	STMT_STORY_SEEN_URL,
+	STMT_STORY_SEEN_HASH,
+	STMT_CLUSTER_BY_URL,
+	STMT_CLUSTER_BY_FP,
+	STMT_STORY_UPDATE,
+	STMT_CLUSTER_CLAIM,
+	STMT_SOURCES,
+	STMT_STORIES,
+	STMT_CLUSTER,
+	STMT_CLUSTER_WATCHLISTS,
 	STMT_COUNT
 };
 
@@ -123,7 +163,9 @@ static const char *store_sql[STMT_COUNT] = {
 	    " next_poll = ?7 WHERE id = ?1",
 	[STMT_STORY_INSERT] =
 	    "INSERT INTO stories (feed_id, key, guid, title, url, summary,"
-	    " published, first_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " published, first_seen, canonical_url, simhash, fp0, fp1, fp2,"
+	    " fp3, content_hash, cluster, joined) VALUES (?1, ?2, ?3, ?4, ?5,"
+	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
 	    " ON CONFLICT (feed_id, key) DO NOTHING",
 	[STMT_STORY_FIND] =
 	    "SELECT id FROM stories WHERE feed_id = ?1 AND key = ?2",
@@ -151,7 +193,67 @@ static const char *store_sql[STMT_COUNT] = {
 	    " next_attempt = ?3, state = CASE WHEN attempts + 1 >= ?4"
 	    " THEN 'failed' ELSE 'pending' END WHERE id = ?1",
 	[STMT_ALERT_COUNT] = "SELECT count(*) FROM alerts WHERE state = ?1",
+	[STMT_STORY_KNOWN] =
+	    "SELECT id, coalesce(cluster, id), content_hash FROM stories"
+	    " WHERE feed_id = ?1 AND key = ?2",
+	[STMT_STORY_SEEN_URL] =
+	    "SELECT 1 FROM stories WHERE canonical_url = ?2 AND feed_id = ?1"
+	    " LIMIT 1",
+	[STMT_STORY_SEEN_HASH] =
+	    "SELECT 1 FROM stories WHERE feed_id = ?1 AND content_hash = ?2"
+	    " LIMIT 1",
+	[STMT_CLUSTER_BY_URL] = "SELECT coalesce(cluster, id) FROM stories"
+				" WHERE canonical_url = ?1 ORDER BY id LIMIT 1",
+	/* Four indexed look-ups: a fingerprint within 3 bits shares a block. */
+	[STMT_CLUSTER_BY_FP] =
+	    "SELECT coalesce(cluster, id), simhash FROM stories"
+	    " WHERE fp0 = ?1 AND first_seen >= ?5 UNION ALL"
+	    " SELECT coalesce(cluster, id), simhash FROM stories"
+	    " WHERE fp1 = ?2 AND first_seen >= ?5 UNION ALL"
+	    " SELECT coalesce(cluster, id), simhash FROM stories"
+	    " WHERE fp2 = ?3 AND first_seen >= ?5 UNION ALL"
+	    " SELECT coalesce(cluster, id), simhash FROM stories"
+	    " WHERE fp3 = ?4 AND first_seen >= ?5",
+	[STMT_STORY_UPDATE] =
+	    "UPDATE stories SET title = ?2, summary = ?3, content_hash = ?4"
+	    " WHERE id = ?1",
+	[STMT_CLUSTER_CLAIM] =
+	    "INSERT OR IGNORE INTO cluster_watchlists (cluster, watchlist)"
+	    " VALUES (?1, ?2)",
+	[STMT_SOURCES] =
+	    "SELECT f.name, s.url, s.joined FROM stories s"
+	    " JOIN feeds f ON f.id = s.feed_id"
+	    " WHERE coalesce(s.cluster, s.id) ="
+	    "  (SELECT coalesce(cluster, id) FROM stories WHERE id = ?1)"
+	    " AND s.id != ?1 ORDER BY s.id",
+	[STMT_STORIES] =
+	    "SELECT h.id, h.title, h.url, h.summary, h.published, h.first_seen,"
+	    " f.name, f.url, h.joined FROM stories h"
+	    " JOIN feeds f ON f.id = h.feed_id WHERE h.id IN ("
+	    "  SELECT coalesce(s.cluster, s.id) FROM stories s"
+	    "  JOIN feeds sf ON sf.id = s.feed_id"
+	    "  WHERE (?1 IS NULL OR s.first_seen >= ?1)"
+	    "  AND (?2 IS NULL OR sf.name = ?2)"
+	    "  AND (?3 IS NULL OR EXISTS (SELECT 1 FROM matches m"
+	    "   WHERE m.story_id = s.id AND m.watchlist = ?3))"
+	    "  AND (?4 IS NULL OR s.id IN (SELECT rowid FROM stories_fts"
+	    "   WHERE stories_fts MATCH ?4)))"
+	    " ORDER BY h.first_seen DESC, h.id DESC LIMIT ?5",
+	[STMT_CLUSTER] =
+	    "SELECT s.id, s.title, s.url, s.summary, s.published, s.first_seen,"
+	    " f.name, f.url, s.joined FROM stories s"
+	    " JOIN feeds f ON f.id = s.feed_id"
+	    " WHERE coalesce(s.cluster, s.id) ="
+	    "  (SELECT coalesce(cluster, id) FROM stories WHERE id = ?1)"
+	    " ORDER BY s.cluster IS NOT NULL, s.id",
+	[STMT_CLUSTER_WATCHLISTS] =
+	    "SELECT watchlist FROM cluster_watchlists WHERE cluster ="
+	    " (SELECT coalesce(cluster, id) FROM stories WHERE id = ?1)"
+	    " ORDER BY watchlist",
 };
+
+/* The i-th 16-bit block of a fingerprint, as the index holds it. */
+#define STORE_FP_BLOCK(fp, i) ((int)(((fp) >> (16 * (i))) & 0xffff))
 
 struct store {
 	sqlite3 *db;
@@ -165,6 +267,7 @@ static int store_step_done(
     struct store *, sqlite3_stmt *, char **, const char *);
 static void store_bind_text(sqlite3_stmt *, int, const char *);
 static char *store_column_strdup(sqlite3_stmt *, int);
+static int store_alert_sources(struct store *, struct store_alert *, char **);
 
 struct store *
 store_open(const char *path, char **cause)
@@ -399,6 +502,14 @@ store_story_add(struct store *st, int64_t feed_id,
 	if (story->published != -1)
 		sqlite3_bind_int64(s, 7, (sqlite3_int64)story->published);
 	sqlite3_bind_int64(s, 8, (sqlite3_int64)time(NULL));
+	store_bind_text(s, 9, story->canonical_url);
+	sqlite3_bind_int64(s, 10, (sqlite3_int64)story->simhash);
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_int(s, 11 + i, STORE_FP_BLOCK(story->simhash, i));
+	sqlite3_bind_int64(s, 15, (sqlite3_int64)story->content_hash);
+	if (story->cluster != 0)
+		sqlite3_bind_int64(s, 16, story->cluster);
+	store_bind_text(s, 17, story->joined);
 	if (store_step_done(st, s, cause, "adding story") == -1)
 		return -1;
 	*is_new = sqlite3_changes(st->db) == 1;
@@ -447,6 +558,7 @@ store_alert_add(struct store *st, int64_t story_id, const char *watchlist,
 static void
 store_alert_read(sqlite3_stmt *s, struct store_alert *a)
 {
+	memset(a, 0, sizeof *a);
 	a->id = sqlite3_column_int64(s, 0);
 	a->alert_id = store_column_strdup(s, 1);
 	a->watchlist = store_column_strdup(s, 2);
@@ -490,6 +602,13 @@ store_alerts_due(struct store *st, time_t now, int64_t after_id, int max,
 		store_error(st, cause, "reading outbox");
 		return NULL;
 	}
+	for (int i = 0; i < *n; i++) {
+		if (store_alert_sources(st, &v[i], cause) == -1) {
+			store_alerts_free(v, *n);
+			*n = 0;
+			return NULL;
+		}
+	}
 	return v;
 }
 
@@ -507,6 +626,12 @@ store_alerts_free(struct store_alert *v, int n)
 		free(v[i].feed_url);
 		free(v[i].matched);
 		free(v[i].snippet);
+		for (int j = 0; j < v[i].nsources; j++) {
+			free(v[i].sources[j].feed);
+			free(v[i].sources[j].url);
+			free(v[i].sources[j].joined);
+		}
+		free(v[i].sources);
 	}
 	free(v);
 }
@@ -548,4 +673,227 @@ store_alert_count(struct store *st, const char *state, char **cause)
 	if (rc != SQLITE_ROW)
 		return store_error(st, cause, "counting alerts");
 	return count;
+}
+
+/* Step a statement expected to give at most one row; *found says. */
+static int
+store_step_row(struct store *st, sqlite3_stmt *s, int *found, char **cause,
+    const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	*found = rc == SQLITE_ROW;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return store_error(st, cause, what);
+	}
+	return 0;
+}
+
+static void
+store_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+int
+store_story_known(struct store *st, int64_t feed_id, const char *key,
+    struct store_known *k, int *found, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_STORY_KNOWN];
+
+	sqlite3_bind_int64(s, 1, feed_id);
+	store_bind_text(s, 2, key);
+	if (store_step_row(st, s, found, cause, "finding story") == -1)
+		return -1;
+	if (*found) {
+		k->id = sqlite3_column_int64(s, 0);
+		k->cluster = sqlite3_column_int64(s, 1);
+		k->content_hash = (uint64_t)sqlite3_column_int64(s, 2);
+	}
+	store_done(s);
+	return 0;
+}
+
+int
+store_story_seen(struct store *st, int64_t feed_id, const char *url,
+    uint64_t content_hash, int *found, char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (url != NULL) {
+		s = st->stmt[STMT_STORY_SEEN_URL];
+		store_bind_text(s, 2, url);
+	} else {
+		s = st->stmt[STMT_STORY_SEEN_HASH];
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)content_hash);
+	}
+	sqlite3_bind_int64(s, 1, feed_id);
+	if (store_step_row(st, s, found, cause, "finding story") == -1)
+		return -1;
+	store_done(s);
+	return 0;
+}
+
+int
+store_cluster_find(struct store *st, const char *url, uint64_t simhash,
+    int max_distance, time_t since, int64_t *cluster, int *distance,
+    char **cause)
+{
+	sqlite3_stmt *s;
+	int rc, found, d;
+
+	*cluster = 0;
+	*distance = -1;
+	if (url != NULL) {
+		s = st->stmt[STMT_CLUSTER_BY_URL];
+		store_bind_text(s, 1, url);
+		if (store_step_row(st, s, &found, cause, "finding story") == -1)
+			return -1;
+		if (found)
+			*cluster = sqlite3_column_int64(s, 0);
+		store_done(s);
+		if (found)
+			return 0;
+	}
+	if (simhash == 0)
+		return 0;
+	s = st->stmt[STMT_CLUSTER_BY_FP];
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_int(s, 1 + i, STORE_FP_BLOCK(simhash, i));
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		d = __builtin_popcountll(
+		    simhash ^ (uint64_t)sqlite3_column_int64(s, 1));
+		if (d <= max_distance && (*distance == -1 || d < *distance)) {
+			*distance = d;
+			*cluster = sqlite3_column_int64(s, 0);
+		}
+	}
+	store_done(s);
+	if (rc != SQLITE_DONE)
+		return store_error(st, cause, "finding near stories");
+	return 0;
+}
+
+int
+store_story_update(
+    struct store *st, int64_t id, const struct store_story *story, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_STORY_UPDATE];
+
+	sqlite3_bind_int64(s, 1, id);
+	store_bind_text(s, 2, story->title);
+	store_bind_text(s, 3, story->summary);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)story->content_hash);
+	return store_step_done(st, s, cause, "updating story");
+}
+
+int
+store_cluster_claim(struct store *st, int64_t cluster, const char *watchlist,
+    int *is_first, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_CLUSTER_CLAIM];
+
+	sqlite3_bind_int64(s, 1, cluster);
+	store_bind_text(s, 2, watchlist);
+	if (store_step_done(st, s, cause, "recording a match") == -1)
+		return -1;
+	*is_first = sqlite3_changes(st->db) == 1;
+	return 0;
+}
+
+/* Read the other sources of an alert's story into a. */
+static int
+store_alert_sources(struct store *st, struct store_alert *a, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_SOURCES];
+	struct store_source *src;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, a->story_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a->sources = xreallocarray(
+		    a->sources, (size_t)a->nsources + 1, sizeof *a->sources);
+		src = &a->sources[a->nsources++];
+		src->feed = store_column_strdup(s, 0);
+		src->url = store_column_strdup(s, 1);
+		src->joined = store_column_strdup(s, 2);
+	}
+	store_done(s);
+	if (rc != SQLITE_DONE)
+		return store_error(st, cause, "reading sources");
+	return 0;
+}
+
+/* Hand each row of a story query to cb. */
+static int
+store_rows(
+    struct store *st, sqlite3_stmt *s, store_row_cb cb, void *arg, char **cause)
+{
+	struct store_row r;
+	int rc, n = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(s, 0);
+		r.title = (const char *)sqlite3_column_text(s, 1);
+		r.url = (const char *)sqlite3_column_text(s, 2);
+		r.summary = (const char *)sqlite3_column_text(s, 3);
+		r.published = sqlite3_column_type(s, 4) == SQLITE_NULL ?
+		    -1 :
+		    (time_t)sqlite3_column_int64(s, 4);
+		r.first_seen = (time_t)sqlite3_column_int64(s, 5);
+		r.feed_name = (const char *)sqlite3_column_text(s, 6);
+		r.feed_url = (const char *)sqlite3_column_text(s, 7);
+		r.joined = (const char *)sqlite3_column_text(s, 8);
+		cb(&r, arg);
+		n++;
+	}
+	store_done(s);
+	if (rc != SQLITE_DONE)
+		return store_error(st, cause, "reading stories");
+	return n;
+}
+
+int
+store_stories(struct store *st, const struct store_filter *f, store_row_cb cb,
+    void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_STORIES];
+
+	if (f->since != 0)
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)f->since);
+	store_bind_text(s, 2, f->feed);
+	store_bind_text(s, 3, f->watchlist);
+	store_bind_text(s, 4, f->search);
+	sqlite3_bind_int(s, 5, f->limit > 0 ? f->limit : -1);
+	return store_rows(st, s, cb, arg, cause);
+}
+
+int
+store_cluster(
+    struct store *st, int64_t id, store_row_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_CLUSTER];
+
+	sqlite3_bind_int64(s, 1, id);
+	return store_rows(st, s, cb, arg, cause);
+}
+
+int
+store_cluster_watchlists(struct store *st, int64_t id,
+    void (*cb)(const char *, void *), void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_CLUSTER_WATCHLISTS];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(s, 0), arg);
+	store_done(s);
+	if (rc != SQLITE_DONE)
+		return store_error(st, cause, "reading matches");
+	return 0;
 }

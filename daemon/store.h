@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 struct entry;
@@ -42,7 +42,26 @@ struct store_story {
 	const char *title;
 	const char *url;
 	const char *summary;
-	time_t published; /* -1 = unknown */
+	time_t published;	   /* -1 = unknown */
+	const char *canonical_url; /* NULL = none */
+	uint64_t simhash;	   /* of title and text */
+	uint64_t content_hash;	   /* of title and text exactly, for edits */
+	int64_t cluster;	   /* the story it joins, 0 = a new story */
+	const char *joined;	   /* why it joins ("same URL", "distance 2") */
+};
+
+/* A story already known by its key in its feed. */
+struct store_known {
+	int64_t id;
+	int64_t cluster; /* the cluster's first story */
+	uint64_t content_hash;
+};
+
+/* A further source of an alert's story. */
+struct store_source {
+	char *feed;
+	char *url;
+	char *joined;
 };
 
 /* An alert due for delivery, with what the hook is told. */
@@ -61,6 +80,8 @@ struct store_alert {
 	char *feed_url;
 	char *matched; /* JSON array of the terms */
 	char *snippet;
+	struct store_source *sources; /* the cluster's other stories */
+	int nsources;
 };
 
 /* Alert states in the outbox. */
@@ -95,6 +116,35 @@ int store_feed_fetched(
     struct store *, int64_t id, const struct store_fetch *, char **cause);
 
 /*
+ * Look up the story with this key in feed id: *found is 1 and *k filled
+ * when there is one. Return 0 or -1.
+ */
+int store_story_known(struct store *, int64_t feed_id, const char *key,
+    struct store_known *k, int *found, char **cause);
+/*
+ * Does feed id hold a story with this canonical URL, or (url NULL) with
+ * this content hash? A feed that re-issues its guids is told by it.
+ */
+int store_story_seen(struct store *, int64_t feed_id, const char *url,
+    uint64_t content_hash, int *found, char **cause);
+/*
+ * Find the cluster a new story joins: the first story with the same
+ * canonical URL, else one seen since since whose fingerprint is within
+ * max_distance. Set *cluster (0 = none) and *distance (-1 for the URL).
+ */
+int store_cluster_find(struct store *, const char *url, uint64_t simhash,
+    int max_distance, time_t since, int64_t *cluster, int *distance,
+    char **cause);
+/* Replace a known story's title, text and content hash (an edit). */
+int store_story_update(
+    struct store *, int64_t id, const struct store_story *, char **cause);
+/*
+ * Record that a watchlist fired for a cluster. *is_first is 1 when it
+ * had not before: only then does the match alert. Return 0 or -1.
+ */
+int store_cluster_claim(struct store *, int64_t cluster, const char *watchlist,
+    int *is_first, char **cause);
+/*
  * Add a story to feed id unless its key is known. Set *story_id, and
  * *is_new to 1 when it was added. Return 0 or -1.
  */
@@ -124,6 +174,47 @@ int store_alert_delivered(struct store *, int64_t id, time_t now, char **cause);
  */
 int store_alert_attempt_failed(struct store *, int64_t id, const char *error,
     time_t next_attempt, int max_attempts, char **cause);
+/* Which stories `feedwatch stories` lists; NULL and 0 mean any. */
+struct store_filter {
+	time_t since; /* first seen at or after */
+	const char *feed;
+	const char *watchlist;
+	const char *search; /* FTS5 query over titles and text */
+	int limit;
+};
+
+/* A story of the log, lent to a callback. */
+struct store_row {
+	int64_t id;
+	const char *title;
+	const char *url;
+	const char *summary;
+	time_t published; /* -1 = unknown */
+	time_t first_seen;
+	const char *feed_name;
+	const char *feed_url;
+	const char *joined; /* why it joined its cluster; NULL: first */
+};
+
+typedef void (*store_row_cb)(const struct store_row *, void *);
+
+/*
+ * Call cb for each story (cluster) the filter selects, newest first:
+ * the cluster's first story stands for it. Return how many, or -1 with
+ * *cause (a bad FTS5 query says so in SQLite's words).
+ */
+int store_stories(struct store *, const struct store_filter *, store_row_cb cb,
+    void *arg, char **cause);
+/*
+ * Call cb for the story id's cluster, its first story first, each with
+ * why it joined. Return how many, 0 when id is unknown, or -1.
+ */
+int store_cluster(
+    struct store *, int64_t id, store_row_cb cb, void *arg, char **cause);
+/* Call back with each watchlist that fired for the story id's cluster. */
+int store_cluster_watchlists(struct store *, int64_t id,
+    void (*cb)(const char *, void *), void *arg, char **cause);
+
 /* Count alerts in a state. Return the count, or -1. */
 int store_alert_count(struct store *, const char *state, char **cause);
 

@@ -10,12 +10,51 @@
 
 /*
  * URLs through libcurl's URL API: resolving the links a feed gives against
- * the feed's own URL, in its elements and inside its HTML, and naming a
- * URL's host.
+ * the feed's own URL, in its elements and inside its HTML, naming a URL's
+ * host, and the canonical form that tells two links to one story apart.
  */
 
 /* Any scheme with "//"; spaces and non-ASCII in path and query encoded. */
 #define URL_SET_FLAGS (CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE)
+
+/* bytes of link url_canonical() reads at most: longer is no story's */
+#define URL_CANON_MAX (64 * 1024)
+
+/* A query parameter as a span of the query, and its place there. */
+struct url_param {
+	const char *s;
+	size_t len;	/* bytes, without the '&' */
+	size_t namelen; /* bytes before the '=', len when there is none */
+	size_t index;	/* 0 for the first parameter */
+};
+
+/*
+ * Query parameters that track the reader or ask for AMP, besides utm_*:
+ * lower case, sorted byte for byte for bsearch. Names match with ASCII
+ * case folded.
+ */
+static const char *const url_canon_drop[] = {
+	"_ga",
+	"amp",
+	"at_campaign",
+	"at_medium",
+	"cmp",
+	"cmpid",
+	"dclid",
+	"fbclid",
+	"gclid",
+	"igshid",
+	"mc_cid",
+	"mc_eid",
+	"msclkid",
+	"ncid",
+	"ocid",
+	"ref",
+	"ref_src",
+	"s_cid",
+	"spm",
+	"yclid",
+};
 
 static CURLU *url_handle(void);
 static char *url_clean(const char *);
@@ -24,6 +63,18 @@ static int url_set_fragment(CURLU *, const char *);
 static int url_lower_host(CURLU *);
 static int url_set_ref(CURLU *, const char *, const char *);
 static char *url_get(CURLU *);
+static int url_canon_scheme(CURLU *);
+static int url_canon_host(CURLU *);
+static int url_canon_hex(char);
+static int url_canon_is_unreserved(int);
+static void url_canon_pct(char *);
+static int url_canon_path(CURLU *);
+static int url_param_drop_cmp(const void *, const void *);
+static int url_param_is_dropped(const struct url_param *, const char *const *);
+static int url_param_cmp(const void *, const void *);
+static struct url_param *url_params(
+    const char *, const char *const *, size_t *);
+static int url_canon_query(CURLU *, const char *const *);
 
 /*
  * HTML is scanned as text, never parsed and printed again, so that only
@@ -851,4 +902,280 @@ url_resolve_html(const char *html, const char *base)
 	url_html_put(&h, h.copied, h.end - h.copied);
 	h.out[h.len] = '\0';
 	return h.out;
+}
+
+/*
+ * Keep http and https, both as https: one story is served by both. A
+ * port goes when it is 443, https's, or 80 on a link written as http.
+ */
+static int
+url_canon_scheme(CURLU *h)
+{
+	char *scheme, *port;
+	int is_http, is_https;
+	CURLUcode rc;
+
+	if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+		return -1;
+	is_http = strcmp(scheme, "http") == 0;
+	is_https = strcmp(scheme, "https") == 0;
+	curl_free(scheme);
+	if (!is_http && !is_https)
+		return -1;
+	rc = curl_url_get(h, CURLUPART_PORT, &port, 0);
+	if (rc == CURLUE_NO_PORT)
+		rc = CURLUE_OK;
+	else if (rc == CURLUE_OK) {
+		if (strcmp(port, "443") == 0 ||
+		    (is_http && strcmp(port, "80") == 0))
+			rc = curl_url_set(h, CURLUPART_PORT, NULL, 0);
+		curl_free(port);
+	}
+	if (rc != CURLUE_OK)
+		return -1;
+	rc = curl_url_set(h, CURLUPART_SCHEME, "https", 0);
+	return rc == CURLUE_OK ? 0 : -1;
+}
+
+/*
+ * Lower-case the host and drop the "www." and "amp." in front of it, as
+ * long as a name with a dot inside is left ("amp.dev" stays): the same
+ * site under another name. IPv6 literals are left, as in url_lower_host.
+ */
+static int
+url_canon_host(CURLU *h)
+{
+	char *host;
+	const char *p, *dot;
+	CURLUcode rc;
+
+	if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		return -1;
+	if (host[0] == '[') {
+		curl_free(host);
+		return 0;
+	}
+	url_lower(host);
+	p = host;
+	while (strncmp(p, "www.", 4) == 0 || strncmp(p, "amp.", 4) == 0) {
+		if ((dot = strchr(p + 4, '.')) == NULL || dot[1] == '\0')
+			break;
+		p += 4;
+	}
+	rc = curl_url_set(h, CURLUPART_HOST, p, 0);
+	curl_free(host);
+	return rc == CURLUE_OK ? 0 : -1;
+}
+
+static int
+url_canon_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * RFC 3986's unreserved characters, but for '.': "%2E%2E" decoded would
+ * make a dot segment after curl has removed them.
+ */
+static int
+url_canon_is_unreserved(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '~';
+}
+
+/*
+ * Normalise percent-encoding in place (RFC 3986 6.2.2.2): unreserved
+ * characters decoded, the rest in upper-case hex. curl offers no flag
+ * for either, and 7.88 writes lower-case hex whenever a part is set.
+ */
+static void
+url_canon_pct(char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = s;
+	int hi, lo;
+
+	while (*s != '\0') {
+		if (s[0] != '%' || (hi = url_canon_hex(s[1])) == -1 ||
+		    (lo = url_canon_hex(s[2])) == -1) {
+			*out++ = *s++;
+			continue;
+		}
+		if (url_canon_is_unreserved(hi << 4 | lo))
+			*out++ = (char)(hi << 4 | lo);
+		else {
+			*out++ = '%';
+			*out++ = hex[hi];
+			*out++ = hex[lo];
+		}
+		s += 3;
+	}
+	*out = '\0';
+}
+
+/*
+ * Drop the path's "amp" segments (AMP pages: /amp/x, /x/amp, /x/amp/)
+ * and its trailing slashes, but for the root's. Case is kept: paths are
+ * case-sensitive.
+ */
+static int
+url_canon_path(CURLU *h)
+{
+	char *path, *p, *seg, *out;
+	size_t len;
+	CURLUcode rc;
+
+	if (curl_url_get(h, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+		return -1;
+	url_canon_pct(path);
+	for (p = out = path; *p == '/'; p = seg + len) {
+		seg = p + 1;
+		len = strcspn(seg, "/");
+		if (len == 3 && strncmp(seg, "amp", 3) == 0)
+			continue;
+		memmove(out, p, len + 1);
+		out += len + 1;
+	}
+	memmove(out, p, strlen(p) + 1);
+	len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+	rc = curl_url_set(h, CURLUPART_PATH, len > 0 ? path : "/", 0);
+	curl_free(path);
+	return rc == CURLUE_OK ? 0 : -1;
+}
+
+static int
+url_param_drop_cmp(const void *key, const void *elem)
+{
+	const struct url_param *p = key;
+
+	return url_html_span_cmp(p->s, p->namelen, *(const char *const *)elem);
+}
+
+/* Does p track the reader, ask for AMP, or stand in extra? */
+static int
+url_param_is_dropped(const struct url_param *p, const char *const *extra)
+{
+	if (p->namelen >= 4 && strncasecmp(p->s, "utm_", 4) == 0)
+		return 1;
+	if (bsearch(p, url_canon_drop,
+		sizeof url_canon_drop / sizeof url_canon_drop[0],
+		sizeof url_canon_drop[0], url_param_drop_cmp) != NULL)
+		return 1;
+	if (url_html_span_cmp(p->s, p->len, "outputtype=amp") == 0)
+		return 1;
+	for (; extra != NULL && *extra != NULL; extra++) {
+		if (strlen(*extra) == p->namelen &&
+		    strncasecmp(p->s, *extra, p->namelen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* By name, byte for byte, then by place: qsort made stable. */
+static int
+url_param_cmp(const void *a, const void *b)
+{
+	const struct url_param *x = a, *y = b;
+	size_t n = x->namelen < y->namelen ? x->namelen : y->namelen;
+	int cmp;
+
+	if ((cmp = memcmp(x->s, y->s, n)) != 0)
+		return cmp;
+	if (x->namelen != y->namelen)
+		return x->namelen < y->namelen ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/*
+ * Split query at '&' into the parameters to keep, as spans of it, and
+ * count them in *n. Empty ones go; "a" and "a=" stay as written.
+ */
+static struct url_param *
+url_params(const char *query, const char *const *extra, size_t *n)
+{
+	struct url_param *params, p;
+	const char *s;
+	size_t count = 1, i = 0;
+
+	for (s = query; (s = strchr(s, '&')) != NULL; s++)
+		count++;
+	params = xcalloc(count, sizeof *params);
+	*n = 0;
+	for (s = query;; s += p.len + 1) {
+		p.s = s;
+		p.len = strcspn(s, "&");
+		p.namelen = strcspn(s, "=&");
+		p.index = i++;
+		if (p.len > 0 && !url_param_is_dropped(&p, extra))
+			params[(*n)++] = p;
+		if (s[p.len] == '\0')
+			break;
+	}
+	return params;
+}
+
+/* Drop the parameters that make no other story, and sort the rest. */
+static int
+url_canon_query(CURLU *h, const char *const *extra)
+{
+	struct url_param *params;
+	char *query, *out;
+	size_t n, i, len = 0;
+	CURLUcode rc;
+
+	rc = curl_url_get(h, CURLUPART_QUERY, &query, 0);
+	if (rc == CURLUE_NO_QUERY)
+		return 0;
+	if (rc != CURLUE_OK)
+		return -1;
+	url_canon_pct(query);
+	params = url_params(query, extra, &n);
+	qsort(params, n, sizeof *params, url_param_cmp);
+	out = xmalloc(strlen(query) + 1);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			out[len++] = '&';
+		memcpy(out + len, params[i].s, params[i].len);
+		len += params[i].len;
+	}
+	out[len] = '\0';
+	rc = curl_url_set(h, CURLUPART_QUERY, len > 0 ? out : NULL, 0);
+	free(out);
+	free(params);
+	curl_free(query);
+	return rc == CURLUE_OK ? 0 : -1;
+}
+
+char *
+url_canonical(const char *url, const char *const *extra)
+{
+	CURLU *h;
+	char *u, *s, *out = NULL;
+
+	if (url == NULL)
+		return NULL;
+	u = url_clean(url);
+	h = url_handle();
+	if (strlen(u) <= URL_CANON_MAX &&
+	    curl_url_set(h, CURLUPART_URL, u, URL_SET_FLAGS) == CURLUE_OK &&
+	    url_canon_scheme(h) == 0 && url_canon_host(h) == 0 &&
+	    url_canon_path(h) == 0 && url_canon_query(h, extra) == 0 &&
+	    curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(h, CURLUPART_URL, &s, 0) == CURLUE_OK) {
+		out = xstrdup(s);
+		curl_free(s);
+		url_canon_pct(out); /* the hex curl lower-cased, as before */
+	}
+	curl_url_cleanup(h);
+	free(u);
+	return out;
 }

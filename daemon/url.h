@@ -18,5 +18,12 @@ char *url_host(const char *url);
  * or NULL when nothing changed (or base is NULL). Cannot fail otherwise.
  */
 char *url_resolve_html(const char *html, const char *base);
+/*
+ * Return the canonical form of an absolute http(s) URL, for telling that
+ * two links are the same story (caller frees), or NULL when url is not
+ * one, or is longer than 64 KiB. extra is a NULL-terminated list of more
+ * query parameters to drop (may be NULL).
+ */
+char *url_canonical(const char *url, const char *const *extra);
 
 #endif

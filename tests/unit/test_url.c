@@ -15,8 +15,8 @@
 #include "url.h"
 
 /*
- * url_resolve(), url_host() and url_resolve_html(): tables of links and
- * HTML as feeds write them.
+ * url_resolve(), url_host(), url_resolve_html() and url_canonical():
+ * tables of links and HTML as feeds write them.
  */
 
 struct url_case {
@@ -855,6 +855,379 @@ test_url_html_linear(void **state)
 	}
 }
 
+/* url_canonical(): the canonical form, or NULL for no http(s) URL. */
+struct url_canon_case {
+	const char *in;
+	const char *want; /* NULL: not an absolute http(s) URL */
+};
+
+#define URL_CANON_STORY \
+	"https://example.com/news/big-story?page=2&section=world"
+
+/* One syndicated story, as feeds, newsletters and shares link it. */
+static const char *const url_canon_story_variants[] = {
+	URL_CANON_STORY,
+	"http://example.com/news/big-story?page=2&section=world",
+	"https://www.example.com/news/big-story?page=2&section=world",
+	"HTTPS://WWW.EXAMPLE.COM/news/big-story?page=2&section=world",
+	"https://example.com:443/news/big-story?page=2&section=world",
+	"http://example.com:80/news/big-story?page=2&section=world",
+	"https://example.com/news/big-story?page=2&section=world#comments",
+	"https://example.com/news/big-story?section=world&page=2",
+	"https://example.com/news/big-story?utm_source=rss&utm_medium=feed"
+	"&page=2&utm_campaign=daily&section=world",
+	"https://example.com/news/big-story?page=2&section=world"
+	"&fbclid=IwAR0xYz_123",
+	"https://example.com/news/big-story?gclid=EAIaIQ&page=2&mc_cid=4f2"
+	"&mc_eid=9a1&section=world",
+	"https://example.com/amp/news/big-story?page=2&section=world",
+	"https://example.com/news/big-story/amp?page=2&section=world",
+	"https://example.com/news/big-story/amp/?page=2&section=world",
+	"https://amp.example.com/news/big-story?page=2&section=world",
+	"https://example.com/news/big-story?amp&page=2&section=world",
+	"https://example.com/news/big-story?page=2&outputType=amp"
+	"&section=world",
+	"https://example.com/news/big-story/?page=2&section=world",
+	"http://www.example.com:80/amp/news/big-story/?section=world"
+	"&utm_campaign=x&page=2&ref=twitter#top",
+	"  https://example.com/news/big-story?page=2&&section=world&\n",
+	"https://example.com/news/./x/../big-story?page=2&section=world",
+	"https://example.com/news/big%2Dstory?page=%32&section=world",
+	"https://example.com/news/big-story?UTM_Source=x&page=2&FBCLID=y"
+	"&section=world&CMP=z",
+};
+
+/* Links to other stories: each keeps a canonical form of its own. */
+static const char *const url_canon_distinct[] = {
+	URL_CANON_STORY,
+	"https://example.com/news/big-story",
+	"https://example.com/news/big-story?page=3&section=world",
+	"https://example.com/news/big-story?page=2&section=sport",
+	"https://example.com/news/Big-Story?page=2&section=world",
+	"https://example.com/news/other-story?page=2&section=world",
+	"https://example.com/blog/big-story?page=2&section=world",
+	"https://news.example.com/news/big-story?page=2&section=world",
+	"https://example.org/news/big-story?page=2&section=world",
+	"https://example.com:8443/news/big-story?page=2&section=world",
+	"https://example.com/article?id=1",
+	"https://example.com/article?id=2",
+	"https://example.com/article?ID=1",
+	"https://example.com/article?id=1&id=2",
+	"https://example.com/article?id=2&id=1",
+	"https://example.com/article?id",
+	"https://example.com/article?id=",
+	"https://amp.dev/news/big-story",
+};
+
+static const struct url_canon_case url_canon_host_cases[] = {
+	{ "https://Example.COM/x", "https://example.com/x" },
+	{ "https://www.example.com/x", "https://example.com/x" },
+	{ "https://amp.example.com/x", "https://example.com/x" },
+	{ "https://www.amp.example.com/x", "https://example.com/x" },
+	{ "https://amp.dev/x", "https://amp.dev/x" },
+	{ "https://www.localhost/x", "https://www.localhost/x" },
+	{ "https://wwwexample.com/x", "https://wwwexample.com/x" },
+	{ "https://news.example.co.uk/x", "https://news.example.co.uk/x" },
+	{ "https://www.news.example.co.uk/x", "https://news.example.co.uk/x" },
+	{ "http://127.0.0.1:8080/x", "https://127.0.0.1:8080/x" },
+	{ "http://[::1]/x", "https://[::1]/x" },
+	{ "http://user@Example.com/x", "https://user@example.com/x" },
+};
+
+static const struct url_canon_case url_canon_port_cases[] = {
+	{ "http://example.com/", "https://example.com/" },
+	{ "http://example.com", "https://example.com/" },
+	{ "HTTP://example.com:80/", "https://example.com/" },
+	{ "https://example.com:443/", "https://example.com/" },
+	{ "http://example.com:0080/", "https://example.com/" },
+	{ "https://example.com:8080/", "https://example.com:8080/" },
+	{ "http://example.com:8080/", "https://example.com:8080/" },
+	/* 443 is the canonical scheme's; 80 is not https's. */
+	{ "http://example.com:443/", "https://example.com/" },
+	{ "https://example.com:80/", "https://example.com:80/" },
+};
+
+static const struct url_canon_case url_canon_path_cases[] = {
+	{ "https://example.com/a/", "https://example.com/a" },
+	{ "https://example.com/a//", "https://example.com/a" },
+	{ "https://example.com/", "https://example.com/" },
+	{ "https://example.com/a//b", "https://example.com/a//b" },
+	{ "https://example.com/News/A", "https://example.com/News/A" },
+	{ "https://example.com/a/./b/../c", "https://example.com/a/c" },
+	{ "https://example.com/a b", "https://example.com/a%20b" },
+	{ "https://example.com/%7euser/%41", "https://example.com/~user/A" },
+	{ "https://example.com/caf%c3%a9", "https://example.com/caf%C3%A9" },
+	{ "https://example.com/caf\xc3\xa9", "https://example.com/caf%C3%A9" },
+	{ "https://example.com/a%2fb%3F", "https://example.com/a%2Fb%3F" },
+	{ "https://example.com/a/%2e%2E/b", "https://example.com/a/%2E%2E/b" },
+	{ "https://example.com/100%25/x%zz%4",
+	    "https://example.com/100%25/x%zz%4" },
+};
+
+/* AMP pages, and what only looks like one. */
+static const struct url_canon_case url_canon_amp_cases[] = {
+	{ "https://example.com/amp/news/x", "https://example.com/news/x" },
+	{ "https://example.com/news/x/amp/", "https://example.com/news/x" },
+	{ "https://example.com/news/x/amp", "https://example.com/news/x" },
+	{ "https://example.com/news/amp/x", "https://example.com/news/x" },
+	{ "https://example.com/amp", "https://example.com/" },
+	{ "https://example.com/amp/", "https://example.com/" },
+	{ "https://example.com/x?amp", "https://example.com/x" },
+	{ "https://example.com/x?amp=1", "https://example.com/x" },
+	{ "https://example.com/x?outputType=amp", "https://example.com/x" },
+	{ "https://example.com/x?outputtype=AMP", "https://example.com/x" },
+	{ "https://example.com/x?outputType=html",
+	    "https://example.com/x?outputType=html" },
+	{ "https://example.com/AMP/x", "https://example.com/AMP/x" },
+	{ "https://example.com/ampere/x.amp",
+	    "https://example.com/ampere/x.amp" },
+	{ "https://example.com/x?ampm=pm", "https://example.com/x?ampm=pm" },
+};
+
+static const struct url_canon_case url_canon_query_cases[] = {
+	{ "https://example.com/x?b=2&a=1&c=3",
+	    "https://example.com/x?a=1&b=2&c=3" },
+	{ "https://example.com/x?b=2&a=3&a=1&b=1",
+	    "https://example.com/x?a=3&a=1&b=2&b=1" },
+	{ "https://example.com/x?B=1&a=2", "https://example.com/x?B=1&a=2" },
+	{ "https://example.com/x?ab=1&a=2&a",
+	    "https://example.com/x?a=2&a&ab=1" },
+	{ "https://example.com/x?a&a=", "https://example.com/x?a&a=" },
+	{ "https://example.com/x?", "https://example.com/x" },
+	{ "https://example.com/x?&&", "https://example.com/x" },
+	{ "https://example.com/x?=1&b", "https://example.com/x?=1&b" },
+	{ "https://example.com/x?q=a b&r=a+b",
+	    "https://example.com/x?q=a+b&r=a+b" },
+	{ "https://example.com/x?q=%7e%2f%c3%a9",
+	    "https://example.com/x?q=~%2F%C3%A9" },
+	{ "https://example.com/x?q=a%26b%3Dc&p=1",
+	    "https://example.com/x?p=1&q=a%26b%3Dc" },
+	{ "https://example.com/x?utm_source=a&utm_medium=b&utm_campaign=c"
+	  "&utm_term=d&utm_content=e&utm_id=f&utm_whatever=g",
+	    "https://example.com/x" },
+	{ "https://example.com/x?fbclid=1&gclid=2&dclid=3&msclkid=4"
+	  "&mc_cid=5&mc_eid=6&ref=7&ref_src=8&cmpid=9&_ga=10&igshid=11"
+	  "&yclid=12&spm=13&s_cid=14&ncid=15&ocid=16&cmp=17&at_medium=18"
+	  "&at_campaign=19&id=20",
+	    "https://example.com/x?id=20" },
+	{ "https://example.com/x?UTM_SOURCE=a&Fbclid=b&CMP=c&Ref=d&id=1",
+	    "https://example.com/x?id=1" },
+	{ "https://example.com/x?utm%5Fsource=a&%66bclid=b&id=1",
+	    "https://example.com/x?id=1" },
+	{ "https://example.com/x?utm=1&utmsource=2&reference=3&refs&cmp2=4",
+	    "https://example.com/x?cmp2=4&reference=3&refs&utm=1&utmsource=2" },
+	{ "https://example.com/x?ref", "https://example.com/x" },
+	{ "https://example.com/x?id=1#frag", "https://example.com/x?id=1" },
+	{ "https://example.com/x#", "https://example.com/x" },
+};
+
+static const struct url_canon_case url_canon_refused_cases[] = {
+	{ NULL, NULL },
+	{ "", NULL },
+	{ " \t\n", NULL },
+	{ "/news/x", NULL },
+	{ "news/x", NULL },
+	{ "//example.com/x", NULL },
+	{ "example.com/x", NULL },
+	{ "#frag", NULL },
+	{ "https://", NULL },
+	{ "http://exa mple.com/", NULL },
+	{ "http://example.com:99999/", NULL },
+	{ "ftp://example.com/x", NULL },
+	{ "gopher://example.org/1/", NULL },
+	{ "file:///tmp/x", NULL },
+	{ "mailto:someone@example.com", NULL },
+	{ "javascript:alert(1)", NULL },
+	{ "feed://example.com/rss", NULL },
+};
+
+static int
+url_canon_check(const char *in, const char *const *extra, const char *want)
+{
+	char *got;
+	int ok;
+
+	got = url_canonical(in, extra);
+	ok = url_check(in ? in : "(null)", got, want);
+	free(got);
+	return ok;
+}
+
+static void
+url_canon_run_cases(const struct url_canon_case *cases, size_t n)
+{
+	size_t i;
+	int failed = 0;
+
+	for (i = 0; i < n; i++)
+		failed += !url_canon_check(cases[i].in, NULL, cases[i].want);
+	assert_int_equal(failed, 0);
+}
+
+#define URL_CANON_RUN(cases) \
+	url_canon_run_cases(cases, sizeof cases / sizeof cases[0])
+
+/* Twenty-odd links to one story come to one string. */
+static void
+test_url_canonical_syndicated(void **state)
+{
+	size_t i;
+	int failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof url_canon_story_variants /
+		 sizeof url_canon_story_variants[0];
+	     i++) {
+		failed += !url_canon_check(
+		    url_canon_story_variants[i], NULL, URL_CANON_STORY);
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* Different stories, ids or path case: no two canonical forms agree. */
+static void
+test_url_canonical_distinct(void **state)
+{
+	enum { N = sizeof url_canon_distinct / sizeof url_canon_distinct[0] };
+	char *got[N];
+	size_t i, j;
+	int failed = 0;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		got[i] = url_canonical(url_canon_distinct[i], NULL);
+		assert_non_null(got[i]);
+	}
+	for (i = 0; i < N; i++) {
+		for (j = i + 1; j < N; j++) {
+			if (strcmp(got[i], got[j]) != 0)
+				continue;
+			print_error("%s and %s: both %s\n",
+			    url_canon_distinct[i], url_canon_distinct[j],
+			    got[i]);
+			failed++;
+		}
+	}
+	for (i = 0; i < N; i++)
+		free(got[i]);
+	assert_int_equal(failed, 0);
+}
+
+static void
+test_url_canonical_host(void **state)
+{
+	(void)state;
+	URL_CANON_RUN(url_canon_host_cases);
+}
+
+static void
+test_url_canonical_scheme_and_port(void **state)
+{
+	(void)state;
+	URL_CANON_RUN(url_canon_port_cases);
+}
+
+static void
+test_url_canonical_path(void **state)
+{
+	(void)state;
+	URL_CANON_RUN(url_canon_path_cases);
+}
+
+static void
+test_url_canonical_amp(void **state)
+{
+	(void)state;
+	URL_CANON_RUN(url_canon_amp_cases);
+}
+
+static void
+test_url_canonical_query(void **state)
+{
+	(void)state;
+	URL_CANON_RUN(url_canon_query_cases);
+}
+
+static void
+test_url_canonical_refused(void **state)
+{
+	char *in, *got;
+
+	(void)state;
+	URL_CANON_RUN(url_canon_refused_cases);
+
+	/* 64 KiB of link is accepted, a byte more is not. */
+	in = malloc(64 * 1024 + 2);
+	assert_non_null(in);
+	memcpy(in, "https://example.com/", 20);
+	memset(in + 20, 'a', 64 * 1024 - 20);
+	in[64 * 1024] = '\0';
+	got = url_canonical(in, NULL);
+	assert_non_null(got);
+	assert_string_equal(got, in);
+	free(got);
+	in[64 * 1024] = 'a';
+	in[64 * 1024 + 1] = '\0';
+	assert_null(url_canonical(in, NULL));
+	free(in);
+}
+
+/* The configured list drops more parameters, by name, case folded. */
+static void
+test_url_canonical_extra(void **state)
+{
+	static const char *const src[] = { "src", NULL };
+	static const char *const two[] = { "SRC", "via", NULL };
+	static const char *const none[] = { NULL };
+	int failed = 0;
+
+	(void)state;
+	failed += !url_canon_check(
+	    "https://example.com/x?src=rss", src, "https://example.com/x");
+	failed += !url_canon_check("https://example.com/x?id=1&src=rss&Src",
+	    src, "https://example.com/x?id=1");
+	failed += !url_canon_check("https://example.com/x?srcset=1&src2=2", src,
+	    "https://example.com/x?src2=2&srcset=1");
+	failed += !url_canon_check(
+	    "https://example.com/x?via=tw&src=rss&utm_source=a&id=1", two,
+	    "https://example.com/x?id=1");
+	failed += !url_canon_check("https://example.com/x?src=rss", none,
+	    "https://example.com/x?src=rss");
+	failed += !url_canon_check("https://example.com/x?src=rss", NULL,
+	    "https://example.com/x?src=rss");
+	failed += !url_canon_check("ftp://example.com/x?src=rss", src, NULL);
+	assert_int_equal(failed, 0);
+}
+
+/* A canonical form is its own canonical form. */
+static void
+test_url_canonical_is_idempotent(void **state)
+{
+	static const struct {
+		const struct url_canon_case *cases;
+		size_t n;
+	} tables[] = {
+#define URL_CANON_TABLE(t) { t, sizeof t / sizeof t[0] }
+		URL_CANON_TABLE(url_canon_host_cases),
+		URL_CANON_TABLE(url_canon_port_cases),
+		URL_CANON_TABLE(url_canon_path_cases),
+		URL_CANON_TABLE(url_canon_amp_cases),
+		URL_CANON_TABLE(url_canon_query_cases),
+#undef URL_CANON_TABLE
+	};
+	size_t i, j;
+	int failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		for (j = 0; j < tables[i].n; j++) {
+			failed += !url_canon_check(tables[i].cases[j].want,
+			    NULL, tables[i].cases[j].want);
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
 static int
 url_setup(void **state)
 {
@@ -890,6 +1263,16 @@ main(void)
 		cmocka_unit_test(test_url_html_is_idempotent),
 		cmocka_unit_test(test_url_html_large),
 		cmocka_unit_test(test_url_html_linear),
+		cmocka_unit_test(test_url_canonical_syndicated),
+		cmocka_unit_test(test_url_canonical_distinct),
+		cmocka_unit_test(test_url_canonical_host),
+		cmocka_unit_test(test_url_canonical_scheme_and_port),
+		cmocka_unit_test(test_url_canonical_path),
+		cmocka_unit_test(test_url_canonical_amp),
+		cmocka_unit_test(test_url_canonical_query),
+		cmocka_unit_test(test_url_canonical_refused),
+		cmocka_unit_test(test_url_canonical_extra),
+		cmocka_unit_test(test_url_canonical_is_idempotent),
 	};
 
 	return cmocka_run_group_tests(tests, url_setup, url_teardown);

@@ -1,0 +1,343 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* cmocka.h needs the standard headers above. */
+#include <cmocka.h>
+
+#include <libxml/parser.h>
+
+#include "config.h"
+#include "pipeline.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/*
+ * A story's path through the pipeline into a real SQLite story log:
+ * one story carried by many feeds is one cluster and one alert; feeds
+ * that re-issue guids, and edited items, alert only when they should.
+ */
+
+#define NFEEDS 20
+
+struct fixture {
+	char dir[64];
+	struct config *cfg;
+	struct store *st;
+};
+
+/* The story every feed carries, and the boilerplate feeds add to it. */
+static const char *story_text =
+    "A group of former top US national security officials have held "
+    "secret talks with Russians believed to be close to the Kremlin, as "
+    "well as the country's top diplomat, to lay the groundwork for "
+    "possible negotiations to end the war in Ukraine. Russian Foreign "
+    "Minister Sergei Lavrov spoke for several hours with members of the "
+    "group in New York in April, four former and two current officials "
+    "said. The discussions are known in diplomatic jargon as track two "
+    "diplomacy, a form of informal interaction involving private "
+    "individuals who are not currently in government. They occur because "
+    "formal, high-level diplomatic contacts between the U.S. and Russian "
+    "governments on Ukraine have been few and far between.";
+
+static const char *titles[] = {
+	"Former US officials held secret talks with Russians on ending war",
+	"Exclusive: Former US officials held secret talks with Russians on "
+	"ending war",
+	"Former U.S. officials held secret talks with Russians on ending war",
+	"FORMER US OFFICIALS HELD SECRET TALKS WITH RUSSIANS ON ENDING WAR",
+	"Former US officials held secret talks with Russians on ending war - "
+	"ForumDaily",
+};
+
+static const char *tails[] = {
+	"",
+	" Read more at NBC News.",
+	" Subscribe to our newsletter.",
+	" Copyright 2023 The Wire. All rights reserved.",
+};
+
+/* Feed i's link to the story: tracking, AMP, www and scheme variants. */
+static const char *links[] = {
+	"https://www.nbcnews.com/politics/secret-talks-russia-n1300",
+	"https://www.nbcnews.com/politics/secret-talks-russia-n1300?utm_"
+	"source=rss&utm_medium=feed",
+	"http://nbcnews.com/politics/secret-talks-russia-n1300",
+	"https://www.nbcnews.com/politics/secret-talks-russia-n1300/amp/",
+	"https://amp.nbcnews.com/politics/secret-talks-russia-n1300",
+	"https://www.nbcnews.com/politics/secret-talks-russia-n1300?fbclid=X1",
+	"https://www.nbcnews.com/politics/secret-talks-russia-n1300#comments",
+	"https://aggregator.example/world/2023/07/09/former-officials-talks",
+	"https://wire.example.org/story/88231?ref=rss",
+	"https://news.example.net/a/9921",
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = xcalloc(1, sizeof *fx);
+	char path[128], *cause = NULL;
+	FILE *f;
+
+	strcpy(fx->dir, "/tmp/feedwatch-pipeline-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(path, sizeof path, "%s/feedwatch.conf", fx->dir);
+	f = fopen(path, "w");
+	fprintf(f, "[daemon]\ndatabase = feedwatch.db\n");
+	for (int i = 0; i < NFEEDS; i++)
+		fprintf(f, "[feed \"f%02d\"]\nurl = http://127.0.0.1/f%02d\n",
+		    i, i);
+	fprintf(f,
+	    "[hook \"h\"]\ncommand = true\n"
+	    "[watchlist \"track-two\"]\nquery = \"track two diplomacy\"\n"
+	    "hooks = h\n"
+	    "[watchlist \"live\"]\nquery = \"live updates\"\nhooks = h\n"
+	    "[watchlist \"ceasefire\"]\nquery = ceasefire\nhooks = h\n");
+	fclose(f);
+	if ((fx->cfg = config_load(path, &cause)) == NULL)
+		fail_msg("%s", cause);
+	if ((fx->st = store_open(fx->cfg->database, &cause)) == NULL)
+		fail_msg("%s", cause);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[128];
+
+	store_close(fx->st);
+	config_free(fx->cfg);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+static struct config_feed *
+feed_of(struct fixture *fx, int i)
+{
+	struct config_feed *f;
+	int n = 0;
+
+	TAILQ_FOREACH(f, &fx->cfg->feeds, entry) {
+		if (n++ == i)
+			return f;
+	}
+	fail_msg("no feed %d", i);
+	return NULL;
+}
+
+/* Run one fetched document of feed i through the pipeline. */
+static struct pipeline_stats
+fetched(struct fixture *fx, int i, const char *doc)
+{
+	struct config_feed *f = feed_of(fx, i);
+	struct store_feed sf;
+	struct store_fetch fetch;
+	struct pipeline_body body = { doc, strlen(doc), f->url, NULL };
+	struct pipeline_stats stats;
+	char *cause = NULL;
+
+	assert_int_equal(
+	    store_feed_get(fx->st, f->name, f->url, &sf, &cause), 0);
+	memset(&fetch, 0, sizeof fetch);
+	fetch.when = time(NULL);
+	fetch.http_status = 200;
+	if (pipeline_feed(fx->st, fx->cfg, f, sf.id, 0, &body, &fetch, &stats,
+		&cause) == -1)
+		fail_msg("pipeline: %s", cause);
+	store_feed_clear(&sf);
+	return stats;
+}
+
+static char *
+rss_item(
+    const char *guid, const char *title, const char *link, const char *text)
+{
+	char *doc;
+
+	xasprintf(&doc,
+	    "<rss version=\"2.0\"><channel><title>t</title>"
+	    "<item><guid isPermaLink=\"false\">%s</guid><title>%s</title>"
+	    "<link>%s</link><description>%s</description></item>"
+	    "</channel></rss>",
+	    guid, title, link, text);
+	return doc;
+}
+
+static int
+pending(struct fixture *fx)
+{
+	char *cause = NULL;
+	int n = store_alert_count(fx->st, STORE_ALERT_PENDING, &cause);
+
+	assert_true(n >= 0);
+	return n;
+}
+
+static void
+count_cb(const struct store_row *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+}
+
+static void
+test_pipeline_syndicated_story_alerts_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct pipeline_stats stats;
+	char guid[32], text[2048], *doc, *cause = NULL;
+	int n = 0, dups = 0;
+
+	for (int i = 0; i < NFEEDS; i++) {
+		snprintf(guid, sizeof guid, "feed%d-story-%d", i, 1000 + i * 7);
+		snprintf(text, sizeof text, "%s%s", story_text,
+		    tails[i % (sizeof tails / sizeof tails[0])]);
+		doc = rss_item(guid,
+		    titles[i % (sizeof titles / sizeof titles[0])],
+		    links[i % (sizeof links / sizeof links[0])], text);
+		stats = fetched(fx, i, doc);
+		free(doc);
+		assert_int_equal(stats.new_stories, 1);
+		dups += stats.duplicates;
+	}
+	/* One story, twenty sources: one alert, nineteen joined it. */
+	assert_int_equal(dups, NFEEDS - 1);
+	assert_int_equal(pending(fx), 1);
+	assert_int_equal(
+	    store_cluster(fx->st, 1, count_cb, &n, &cause), NFEEDS);
+	assert_int_equal(n, NFEEDS);
+}
+
+static void
+test_pipeline_headline_template_not_merged(void **state)
+{
+	struct fixture *fx = *state;
+	char *doc;
+
+	doc = rss_item("a", "Live updates: the war in Ukraine",
+	    "https://a.example/live-1",
+	    "Ukrainian forces reported shelling near Bakhmut overnight, and "
+	    "officials in Kyiv said air defences shot down twelve drones over "
+	    "the capital. The foreign ministry summoned an envoy after a "
+	    "missile fell near the border with Poland on Tuesday morning.");
+	assert_int_equal(fetched(fx, 0, doc).duplicates, 0);
+	free(doc);
+	doc = rss_item("b", "Live updates: the war in Ukraine",
+	    "https://b.example/live-2",
+	    "Grain exports through the Black Sea resumed after a pause of two "
+	    "weeks as the first ship left Odesa carrying corn for Egypt. "
+	    "Insurers raised premiums for vessels bound for Ukrainian ports, "
+	    "traders in Geneva said, citing the risk of mines in the corridor.");
+	assert_int_equal(fetched(fx, 1, doc).duplicates, 0);
+	free(doc);
+	/* Two stories, each its own alert. */
+	assert_int_equal(pending(fx), 2);
+}
+
+static void
+test_pipeline_reissued_guids_are_not_new(void **state)
+{
+	struct fixture *fx = *state;
+	struct pipeline_stats stats;
+	char *doc;
+
+	doc = rss_item("guid-1", "Ceasefire talks resume",
+	    "https://wire.example.org/ceasefire", "Ceasefire talks resumed.");
+	stats = fetched(fx, 0, doc);
+	free(doc);
+	assert_int_equal(stats.new_stories, 1);
+	assert_int_equal(pending(fx), 1);
+	/* The same item, its guid changed by the feed's software. */
+	doc = rss_item("guid-1-v2", "Ceasefire talks resume",
+	    "https://wire.example.org/ceasefire?utm_source=rss",
+	    "Ceasefire talks resumed.");
+	stats = fetched(fx, 0, doc);
+	free(doc);
+	assert_int_equal(stats.new_stories, 0);
+	assert_int_equal(stats.reissued, 1);
+	/* Without a link, the same words tell it. */
+	doc = rss_item("x-1", "Ceasefire holds", "", "The ceasefire held.");
+	assert_int_equal(fetched(fx, 1, doc).new_stories, 1);
+	free(doc);
+	doc = rss_item("x-2", "Ceasefire holds", "", "The ceasefire held.");
+	stats = fetched(fx, 1, doc);
+	free(doc);
+	assert_int_equal(stats.new_stories, 0);
+	assert_int_equal(stats.reissued, 1);
+	assert_int_equal(pending(fx), 2);
+}
+
+static void
+test_pipeline_edit_alerts_once_when_it_newly_matches(void **state)
+{
+	struct fixture *fx = *state;
+	struct pipeline_stats stats;
+	char *doc;
+
+	doc = rss_item("e-1", "Talks in New York", "https://e.example/1",
+	    "Former officials met in New York.");
+	stats = fetched(fx, 0, doc);
+	free(doc);
+	assert_int_equal(stats.alerts, 0);
+	/* Edited: now it matches "track two diplomacy". */
+	doc = rss_item("e-1", "Talks in New York", "https://e.example/1",
+	    "Former officials met in New York for track two diplomacy.");
+	stats = fetched(fx, 0, doc);
+	free(doc);
+	assert_int_equal(stats.new_stories, 0);
+	assert_int_equal(stats.edited, 1);
+	assert_int_equal(stats.alerts, 1);
+	/* Edited again, matching the same: no second alert. */
+	doc = rss_item("e-1", "Talks in New York", "https://e.example/1",
+	    "Former officials met in New York for track two diplomacy, "
+	    "sources said.");
+	stats = fetched(fx, 0, doc);
+	free(doc);
+	assert_int_equal(stats.edited, 1);
+	assert_int_equal(stats.alerts, 0);
+	/* Fetched again unchanged: nothing at all. */
+	doc = rss_item("e-1", "Talks in New York", "https://e.example/1",
+	    "Former officials met in New York for track two diplomacy, "
+	    "sources said.");
+	stats = fetched(fx, 0, doc);
+	free(doc);
+	assert_int_equal(stats.edited, 0);
+	assert_int_equal(pending(fx), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_syndicated_story_alerts_once, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_headline_template_not_merged, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_reissued_guids_are_not_new, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_edit_alerts_once_when_it_newly_matches, setup,
+		    teardown),
+	};
+	int rc;
+
+	xmlInitParser();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	xmlCleanupParser();
+	return rc;
+}
