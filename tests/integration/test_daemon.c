@@ -167,7 +167,11 @@ struct run {
 	int status;
 	int is_done;
 	int is_timed_out;
+	int is_once; /* --once; else SIGTERM when all delivered */
+	int is_termed;
 };
+
+static int count_deliveries(const struct fixture *);
 
 /* The alerts the hook recorded in $DIR/out. */
 struct recorded {
@@ -449,23 +453,54 @@ daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Run feedwatchd --once -c conf with stderr to $DIR/stderr.N, serving
+ * Without --once: once both feeds were fetched and both alerts
+ * delivered, stop the daemon as systemd would, with SIGTERM.
+ */
+static void
+daemon_term_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->is_done || r->is_termed || r->fx->hits[ROUTE_RSS] == 0 ||
+	    r->fx->hits[ROUTE_ATOM] == 0 ||
+	    count_deliveries(r->fx) < (int)NEXPECT)
+		return;
+	r->is_termed = 1;
+	kill(r->pid, SIGTERM);
+}
+
+static int run_daemon_mode(struct fixture *, const char *, int, char **);
+
+/* Run feedwatchd --once; see run_daemon_mode. */
+static int
+run_daemon(struct fixture *fx, const char *conf, char **stderr_text)
+{
+	return run_daemon_mode(fx, conf, 1, stderr_text);
+}
+
+/*
+ * Run feedwatchd [--once] -c conf with stderr to $DIR/stderr.N, serving
  * HTTP from the fixture's loop until it exits. Return its wait status
  * and set *stderr_text (caller frees). A hang fails the test.
  */
 static int
-run_daemon(struct fixture *fx, const char *conf, char **stderr_text)
+run_daemon_mode(
+    struct fixture *fx, const char *conf, int once, char **stderr_text)
 {
-	struct timeval tv = { TEST_WATCHDOG, 0 };
+	struct timeval tv = { TEST_WATCHDOG, 0 }, poll = { 0, 50000 };
 	posix_spawn_file_actions_t fa;
-	struct event *sigchld, *watchdog;
+	struct event *sigchld, *watchdog, *term;
 	struct run r;
 	char errpath[PATH_MAX], name[32], **env;
 	char *argv[] = { (char *)daemon_path, "--once", "-c", (char *)conf,
 		NULL };
+	char *argv_fg[] = { (char *)daemon_path, "-c", (char *)conf, NULL };
 
 	memset(&r, 0, sizeof r);
 	r.fx = fx;
+	r.is_once = once;
 	snprintf(name, sizeof name, "stderr.%d", ++fx->runs);
 	path_in(fx, errpath, sizeof errpath, name);
 	/* Catch SIGCHLD before there is a child to send it. */
@@ -480,13 +515,19 @@ run_daemon(struct fixture *fx, const char *conf, char **stderr_text)
 	    &fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	env = daemon_envp();
-	assert_int_equal(
-	    posix_spawn(&r.pid, daemon_path, &fa, NULL, argv, env), 0);
+	assert_int_equal(posix_spawn(&r.pid, daemon_path, &fa, NULL,
+			     once ? argv : argv_fg, env),
+	    0);
 	free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	assert_int_equal(evtimer_add(watchdog, &tv), 0);
+	term = event_new(fx->base, -1, EV_PERSIST, daemon_term_cb, &r);
+	assert_non_null(term);
+	if (!once)
+		assert_int_equal(event_add(term, &poll), 0);
 	while (!r.is_done)
 		assert_int_not_equal(event_base_dispatch(fx->base), -1);
+	event_free(term);
 	event_free(watchdog);
 	event_free(sigchld);
 	*stderr_text = read_file(errpath);
@@ -754,6 +795,32 @@ set_fail(const struct fixture *fx, int on)
 		assert_int_equal(unlink(path), 0);
 }
 
+/*
+ * Running in the foreground, the daemon polls, delivers, and on SIGTERM
+ * stops cleanly: exit 0, the database closed with everything in it.
+ */
+static void
+test_daemon_sigterm_stops_cleanly(void **state)
+{
+	struct fixture *fx = *state;
+	char *err;
+	int status;
+
+	status = run_daemon_mode(fx, fx->conf, 0, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	assert_non_null(strstr(err, "Terminated: stopping"));
+	free(err);
+	check_alerts(fx);
+	assert_int_equal(count_deliveries(fx), NEXPECT);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM stories"), 5);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM alerts"
+			     " WHERE state = 'delivered'"),
+	    NEXPECT);
+}
+
 /* A first run delivers one alert per matching story, and logs them. */
 static void
 test_daemon_first_run_alerts(void **state)
@@ -895,6 +962,9 @@ main(int argc, char **argv)
 		    daemon_setup, daemon_teardown),
 		cmocka_unit_test_setup_teardown(test_daemon_bad_config_refused,
 		    daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_sigterm_stops_cleanly, daemon_setup,
+		    daemon_teardown),
 	};
 
 	if (argc != 2) {
