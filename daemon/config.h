@@ -60,8 +60,8 @@ struct config {
 	int dedup_distance; /* bits between near-duplicate stories */
 	int dedup_window;   /* seconds a story can be joined for */
 	char **tracking_params;
-	    /* more query parameters URLs drop */ /* element nesting in a
-						     document */
+	/* more query parameters URLs drop */ /* element nesting in a
+						 document */
 	char *user_agent;
 	TAILQ_HEAD(, config_feed) feeds;
 	TAILQ_HEAD(, config_watchlist) watchlists;
