@@ -32,6 +32,7 @@
 #define CONFIG_DEFAULT_HOOK_RETRIES 10
 #define CONFIG_MAX_INTERVAL (7 * 24 * 3600)
 #define CONFIG_DEFAULT_DEDUP_WINDOW (7 * 24 * 3600)
+#define CONFIG_DEFAULT_RETENTION (90 * 24 * 3600)
 
 enum config_section {
 	SECTION_NONE,
@@ -84,6 +85,7 @@ static int config_set_dedup_window(
     struct config_parse *, const char *, char **);
 static int config_set_tracking_params(
     struct config_parse *, const char *, char **);
+static int config_set_retention(struct config_parse *, const char *, char **);
 static int config_set_feed_encoding(
     struct config_parse *, const char *, char **);
 static int config_set_feed_url(struct config_parse *, const char *, char **);
@@ -111,6 +113,7 @@ static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "max_depth", config_set_max_depth },
 	{ SECTION_DAEMON, "max_entries", config_set_max_entries },
 	{ SECTION_DAEMON, "max_fetches", config_set_max_fetches },
+	{ SECTION_DAEMON, "retention", config_set_retention },
 	{ SECTION_DAEMON, "timeout", config_set_fetch_timeout },
 	{ SECTION_DAEMON, "tracking_params", config_set_tracking_params },
 	{ SECTION_DAEMON, "user_agent", config_set_user_agent },
@@ -378,6 +381,19 @@ config_set_dedup_window(struct config_parse *p, const char *v, char **cause)
 	if (config_duration(v, &p->cfg->dedup_window) == -1 ||
 	    p->cfg->dedup_window < 1) {
 		xasprintf(cause, "\"%s\" is not a duration (e.g. 7d, 36h)", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+config_set_retention(struct config_parse *p, const char *v, char **cause)
+{
+	if (config_duration(v, &p->cfg->retention) == -1) {
+		xasprintf(cause,
+		    "\"%s\" is not a duration (e.g. 90d; 0 keeps "
+		    "stories for ever)",
+		    v);
 		return -1;
 	}
 	return 0;
@@ -867,6 +883,7 @@ config_new(const char *path)
 	cfg->max_depth = PARSE_MAX_DEPTH;
 	cfg->dedup_distance = DEDUP_MAX_DISTANCE;
 	cfg->dedup_window = CONFIG_DEFAULT_DEDUP_WINDOW;
+	cfg->retention = CONFIG_DEFAULT_RETENTION;
 	TAILQ_INIT(&cfg->feeds);
 	TAILQ_INIT(&cfg->watchlists);
 	TAILQ_INIT(&cfg->hooks);

@@ -59,6 +59,7 @@ struct config {
 	int max_depth;
 	int dedup_distance; /* bits between near-duplicate stories */
 	int dedup_window;   /* seconds a story can be joined for */
+	int retention; /* seconds a story's text is kept, 0 = for ever */
 	char **tracking_params;
 	/* more query parameters URLs drop */ /* element nesting in a
 						 document */

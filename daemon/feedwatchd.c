@@ -31,6 +31,8 @@
 
 #define DEFAULT_CONFIG "/etc/feedwatch/feedwatch.conf"
 #define CONNECT_TIMEOUT 20 /* seconds */
+#define PRUNE_BATCH 500	   /* stories pruned in one transaction */
+#define PRUNE_EVERY 3600   /* seconds between pruning rounds */
 
 struct daemon;
 
@@ -57,6 +59,7 @@ struct daemon {
 	struct event *sig_int;
 	struct event *sig_term;
 	struct event *sig_hup;
+	struct event *prune;
 };
 
 static void daemon_poll_cb(void *);
@@ -195,6 +198,32 @@ daemon_feeds_start(struct daemon *d)
 	}
 }
 
+/*
+ * Retention: prune old stories a batch at a time, each batch its own
+ * short transaction, coming back to the loop between batches.
+ */
+static void
+daemon_prune_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { PRUNE_EVERY, 0 };
+	char *cause;
+	int n;
+
+	(void)fd;
+	(void)what;
+	n = store_prune(
+	    d->store, time(NULL) - d->cfg->retention, PRUNE_BATCH, &cause);
+	if (n == -1) {
+		log_warnx("retention: %s", cause);
+		free(cause);
+	} else if (n > 0)
+		log_info("retention: pruned %d stories", n);
+	if (n == PRUNE_BATCH)
+		tv.tv_sec = 0;
+	evtimer_add(d->prune, &tv);
+}
+
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -233,6 +262,8 @@ daemon_setup(struct daemon *d, const char *path)
 		fatalx("cannot set up libcurl");
 	d->alert = alert_new(
 	    d->base, d->store, d->cfg, d->once, daemon_alert_idle_cb, d);
+	if ((d->prune = evtimer_new(d->base, daemon_prune_cb, d)) == NULL)
+		fatalx("cannot set up the retention timer");
 	d->sig_int = evsignal_new(d->base, SIGINT, daemon_signal_cb, d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, daemon_signal_cb, d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, daemon_signal_cb, d);
@@ -257,6 +288,7 @@ daemon_teardown(struct daemon *d)
 	event_free(d->sig_int);
 	event_free(d->sig_term);
 	event_free(d->sig_hup);
+	event_free(d->prune);
 	event_base_free(d->base);
 	store_close(d->store);
 	config_free(d->cfg);
@@ -328,6 +360,11 @@ main(int argc, char **argv)
 	daemon_setup(&d, path);
 	daemon_feeds_start(&d);
 	alert_kick(d.alert);
+	if (!d.once && d.cfg->retention > 0) {
+		struct timeval tv = { 60, 0 };
+
+		evtimer_add(d.prune, &tv);
+	}
 	log_info("started: %zu feeds%s", d.nfeeds, d.once ? ", once" : "");
 	daemon_notify("READY=1");
 	if (event_base_dispatch(d.base) == -1)

@@ -108,6 +108,10 @@ static const char *store_migrations[] = {
 	"  PRIMARY KEY (cluster, watchlist));"
 	"INSERT OR IGNORE INTO cluster_watchlists"
 	"  SELECT story_id, watchlist FROM matches;",
+
+	/* 3 -> 4: retention; a pruned story keeps only its identity. */
+	"ALTER TABLE stories ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX stories_prune ON stories (pruned, first_seen);",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -141,6 +145,10 @@ enum store_stmt {
 	STMT_STORIES,
 	STMT_CLUSTER,
 	STMT_CLUSTER_WATCHLISTS,
+	STMT_PRUNE_PICK,
+	STMT_PRUNE_ALERTS,
+	STMT_PRUNE_MATCHES,
+	STMT_PRUNE_STORY,
 	STMT_COUNT
 };
 
@@ -246,6 +254,16 @@ static const char *store_sql[STMT_COUNT] = {
 	    " WHERE coalesce(s.cluster, s.id) ="
 	    "  (SELECT coalesce(cluster, id) FROM stories WHERE id = ?1)"
 	    " ORDER BY s.cluster IS NOT NULL, s.id",
+	[STMT_PRUNE_PICK] =
+	    "SELECT id FROM stories WHERE pruned = 0 AND first_seen < ?1"
+	    " AND id NOT IN (SELECT story_id FROM alerts"
+	    "  WHERE state = 'pending') ORDER BY first_seen LIMIT ?2",
+	[STMT_PRUNE_ALERTS] =
+	    "DELETE FROM alerts WHERE story_id = ?1 AND state != 'pending'",
+	[STMT_PRUNE_MATCHES] = "DELETE FROM matches WHERE story_id = ?1",
+	[STMT_PRUNE_STORY] =
+	    "UPDATE stories SET title = NULL, summary = NULL, url = NULL,"
+	    " guid = NULL, pruned = 1 WHERE id = ?1",
 	[STMT_CLUSTER_WATCHLISTS] =
 	    "SELECT watchlist FROM cluster_watchlists WHERE cluster ="
 	    " (SELECT coalesce(cluster, id) FROM stories WHERE id = ?1)"
@@ -896,4 +914,55 @@ store_cluster_watchlists(struct store *st, int64_t id,
 	if (rc != SQLITE_DONE)
 		return store_error(st, cause, "reading matches");
 	return 0;
+}
+
+/* Prune one story: its text, matches and finished alerts. */
+static int
+store_prune_one(struct store *st, int64_t id, char **cause)
+{
+	static const enum store_stmt steps[] = { STMT_PRUNE_ALERTS,
+		STMT_PRUNE_MATCHES, STMT_PRUNE_STORY };
+
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		sqlite3_bind_int64(st->stmt[steps[i]], 1, id);
+		if (store_step_done(st, st->stmt[steps[i]], cause, "pruning") ==
+		    -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_prune(struct store *st, time_t before, int max, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_PRUNE_PICK];
+	int64_t *ids = xcalloc((size_t)max, sizeof *ids);
+	int n = 0, rc = SQLITE_DONE;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
+	sqlite3_bind_int(s, 2, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	store_done(s);
+	if (n < max && rc != SQLITE_DONE) {
+		free(ids);
+		return store_error(st, cause, "choosing stories to prune");
+	}
+	if (n > 0 && store_begin(st, cause) == -1) {
+		free(ids);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (store_prune_one(st, ids[i], cause) == -1) {
+			store_rollback(st);
+			free(ids);
+			return -1;
+		}
+	}
+	free(ids);
+	if (n > 0 && store_commit(st, cause) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return n;
 }

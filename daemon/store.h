@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 struct entry;
@@ -214,6 +214,15 @@ int store_cluster(
 /* Call back with each watchlist that fired for the story id's cluster. */
 int store_cluster_watchlists(struct store *, int64_t id,
     void (*cb)(const char *, void *), void *arg, char **cause);
+
+/*
+ * Prune up to max stories first seen before before: their text, matches
+ * and finished alerts go, their identity (key, canonical URL, hashes,
+ * cluster, the watchlists it fired) stays, so that a pruned story that
+ * comes back alerts no one. Stories with a pending alert are kept.
+ * Return how many were pruned (max means there may be more), or -1.
+ */
+int store_prune(struct store *, time_t before, int max, char **cause);
 
 /* Count alerts in a state. Return the count, or -1. */
 int store_alert_count(struct store *, const char *state, char **cause);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <libxml/parser.h>
+#include <sqlite3.h>
 
 #include "config.h"
 #include "pipeline.h"
@@ -318,6 +319,55 @@ test_pipeline_edit_alerts_once_when_it_newly_matches(void **state)
 	assert_int_equal(pending(fx), 1);
 }
 
+static void
+exec_sql(struct fixture *fx, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(fx->cfg->database, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void
+test_pipeline_pruned_story_does_not_alert_again(void **state)
+{
+	struct fixture *fx = *state;
+	struct store_alert *a;
+	struct pipeline_stats stats;
+	char *doc, *cause = NULL;
+	int n;
+
+	doc = rss_item("p-1", "Track two diplomacy in Geneva",
+	    "https://p.example/geneva", "Officials met in Geneva.");
+	assert_int_equal(fetched(fx, 0, doc).alerts, 1);
+	a = store_alerts_due(fx->st, 0, 0, 10, &n, &cause);
+	assert_int_equal(n, 1);
+	assert_int_equal(
+	    store_alert_delivered(fx->st, a->id, time(NULL), &cause), 0);
+	store_alerts_free(a, n);
+	/* A hundred days on, retention (90 days) prunes its text. */
+	exec_sql(fx, "UPDATE stories SET first_seen = first_seen - 8640000");
+	assert_int_equal(
+	    store_prune(fx->st, time(NULL) - 90 * 86400, 500, &cause), 1);
+	assert_int_equal(
+	    store_prune(fx->st, time(NULL) - 90 * 86400, 500, &cause), 0);
+	/* The same item again in its feed: known, nothing new. */
+	stats = fetched(fx, 0, doc);
+	assert_int_equal(stats.new_stories + stats.edited + stats.alerts, 0);
+	free(doc);
+	/* The same story in another feed: it joins, and alerts no one. */
+	doc = rss_item("q-9", "Track two diplomacy in Geneva",
+	    "https://p.example/geneva?utm_source=x",
+	    "Officials met in Geneva.");
+	stats = fetched(fx, 1, doc);
+	free(doc);
+	assert_int_equal(stats.new_stories, 1);
+	assert_int_equal(stats.duplicates, 1);
+	assert_int_equal(stats.alerts, 0);
+	assert_int_equal(pending(fx), 0);
+}
+
 int
 main(void)
 {
@@ -332,6 +382,9 @@ main(void)
 		    test_pipeline_reissued_guids_are_not_new, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pipeline_edit_alerts_once_when_it_newly_matches, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_pruned_story_does_not_alert_again, setup,
 		    teardown),
 	};
 	int rc;
