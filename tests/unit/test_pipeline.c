@@ -329,6 +329,22 @@ exec_sql(struct fixture *fx, const char *sql)
 	sqlite3_close(db);
 }
 
+static int
+count_sql(struct fixture *fx, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open(fx->cfg->database, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
 static void
 test_pipeline_pruned_story_does_not_alert_again(void **state)
 {
@@ -352,6 +368,12 @@ test_pipeline_pruned_story_does_not_alert_again(void **state)
 	    store_prune(fx->st, time(NULL) - 90 * 86400, 500, &cause), 1);
 	assert_int_equal(
 	    store_prune(fx->st, time(NULL) - 90 * 86400, 500, &cause), 0);
+	assert_int_equal(
+	    count_sql(fx,
+		"SELECT count(*) FROM stories WHERE "
+		"title IS NULL AND summary IS NULL AND pruned = 1"),
+	    1);
+	assert_int_equal(count_sql(fx, "SELECT count(*) FROM alerts"), 0);
 	/* The same item again in its feed: known, nothing new. */
 	stats = fetched(fx, 0, doc);
 	assert_int_equal(stats.new_stories + stats.edited + stats.alerts, 0);
