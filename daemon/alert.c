@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,8 +32,7 @@
 
 #define ALERT_OUTPUT_MAX (64 * 1024) /* bytes of hook output logged */
 #define ALERT_RECHECK 15	     /* seconds between outbox looks */
-#define ALERT_BACKOFF_MIN 30	     /* seconds after a first failure */
-#define ALERT_BACKOFF_MAX 3600	     /* seconds, at most */
+#define ALERT_TEMPFAIL_EVERY 3600    /* seconds: exit 75 counts once */
 
 struct alert_run {
 	struct alert *alert;   /* back-pointer, not owned */
@@ -431,34 +431,47 @@ alert_log_output(struct alert_run *r)
 		    r->hook->name, r->out_dropped);
 }
 
-/* Seconds before the next try after attempts failed tries. */
+/*
+ * Seconds before the next try after attempts failed tries: doubling
+ * from min to max, less up to a fifth so retries spread out.
+ */
 static int
-alert_backoff(int attempts)
+alert_backoff(int attempts, int min, int max)
 {
-	long d = ALERT_BACKOFF_MIN;
+	long d = min;
 
-	for (int i = 1; i < attempts && d < ALERT_BACKOFF_MAX; i++)
+	for (int i = 1; i < attempts && d < max; i++)
 		d *= 2;
-	if (d > ALERT_BACKOFF_MAX)
-		d = ALERT_BACKOFF_MAX;
+	if (d > max)
+		d = max;
 	return (int)(d - arc4random_uniform((uint32_t)d / 5 + 1));
 }
 
-/* Record a failed attempt of a (it stays pending or becomes failed). */
+/*
+ * Record a failed attempt of a: it stays pending, or becomes failed
+ * after the hook's retries. A hook that asked to be tried later (exit
+ * EX_TEMPFAIL) has that counted at most once an hour.
+ */
 static void
-alert_failed(
-    struct alert *al, const struct store_alert *a, int retries, const char *why)
+alert_failed(struct alert *al, const struct store_alert *a,
+    const struct config_hook *hook, const char *why, int is_tempfail)
 {
 	char *cause;
-	int attempts = a->attempts + 1;
-	time_t next = time(NULL) + alert_backoff(attempts);
+	time_t now = time(NULL), next = now;
+	int counts =
+	    !is_tempfail || now - a->counted_at >= ALERT_TEMPFAIL_EVERY;
+	int attempts = a->attempts + counts, retries = hook ? hook->retries : 1;
 
+	if (hook != NULL)
+		next += alert_backoff(attempts > 0 ? attempts : 1,
+		    hook->retry_min, hook->retry_max);
 	log_warnx("alert %s (watchlist %s, hook %s): %s%s", a->alert_id,
 	    a->watchlist, a->hook, why,
-	    attempts >= retries ? "; giving up, the alert is kept as failed" :
-				  "; will retry");
+	    counts && attempts >= retries ?
+		"; giving up, the alert is kept as failed" :
+		"; will retry");
 	if (store_alert_attempt_failed(
-		al->store, a->id, why, next, retries, &cause) == -1) {
+		al->store, a->id, why, next, retries, counts, &cause) == -1) {
 		log_warnx("alert %s: %s", a->alert_id, cause);
 		free(cause);
 	}
@@ -489,7 +502,9 @@ alert_finish(struct alert_run *r, int status)
 		else
 			snprintf(why, sizeof why, "killed by signal %d",
 			    WTERMSIG(status));
-		alert_failed(al, r->a, r->hook->retries, why);
+		alert_failed(al, r->a, r->hook, why,
+		    !r->is_timed_out && WIFEXITED(status) &&
+			WEXITSTATUS(status) == EX_TEMPFAIL);
 	}
 	/* The rest of its process group goes with it. */
 	killpg(r->pid, SIGKILL);
@@ -507,7 +522,8 @@ alert_deliver(struct alert *al, struct store_alert *a)
 	char why[256];
 
 	if ((hook = config_hook_find(al->cfg, a->hook)) == NULL) {
-		alert_failed(al, a, 1, "its hook is no longer configured");
+		alert_failed(
+		    al, a, NULL, "its hook is no longer configured", 0);
 		store_alerts_free(a, 1);
 		alert_kick(al);
 		return;
@@ -522,7 +538,7 @@ alert_deliver(struct alert *al, struct store_alert *a)
 	if (alert_start(r) == -1) {
 		snprintf(why, sizeof why, "cannot run %s: %s", hook->argv[0],
 		    strerror(errno));
-		alert_failed(al, a, hook->retries, why);
+		alert_failed(al, a, hook, why, 0);
 		alert_run_free(r);
 		alert_kick(al);
 		return;

@@ -30,6 +30,8 @@
 #define CONFIG_DEFAULT_MAX_BODY (16 * 1024 * 1024)
 #define CONFIG_DEFAULT_HOOK_TIMEOUT 60
 #define CONFIG_DEFAULT_HOOK_RETRIES 10
+#define CONFIG_DEFAULT_HOOK_RETRY_MIN 30
+#define CONFIG_DEFAULT_HOOK_RETRY_MAX 3600
 #define CONFIG_MAX_INTERVAL (7 * 24 * 3600)
 #define CONFIG_DEFAULT_DEDUP_WINDOW (7 * 24 * 3600)
 #define CONFIG_DEFAULT_RETENTION (90 * 24 * 3600)
@@ -103,6 +105,10 @@ static int config_set_hook_timeout(
     struct config_parse *, const char *, char **);
 static int config_set_hook_retries(
     struct config_parse *, const char *, char **);
+static int config_set_hook_retry_min(
+    struct config_parse *, const char *, char **);
+static int config_set_hook_retry_max(
+    struct config_parse *, const char *, char **);
 
 static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "database", config_set_database },
@@ -128,6 +134,8 @@ static const struct config_key config_keys[] = {
 	{ SECTION_WATCHLIST, "query", config_set_wl_query },
 	{ SECTION_HOOK, "command", config_set_hook_command },
 	{ SECTION_HOOK, "retries", config_set_hook_retries },
+	{ SECTION_HOOK, "retry_max", config_set_hook_retry_max },
+	{ SECTION_HOOK, "retry_min", config_set_hook_retry_min },
 	{ SECTION_HOOK, "timeout", config_set_hook_timeout },
 };
 
@@ -562,6 +570,22 @@ config_set_hook_timeout(struct config_parse *p, const char *v, char **cause)
 }
 
 static int
+config_set_hook_retry_min(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+
+	return config_interval(v, &h->retry_min, cause);
+}
+
+static int
+config_set_hook_retry_max(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+
+	return config_interval(v, &h->retry_max, cause);
+}
+
+static int
 config_set_hook_retries(struct config_parse *p, const char *v, char **cause)
 {
 	struct config_hook *h = p->obj;
@@ -616,6 +640,8 @@ config_section_new(
 		h->line = line;
 		h->timeout = CONFIG_DEFAULT_HOOK_TIMEOUT;
 		h->retries = CONFIG_DEFAULT_HOOK_RETRIES;
+		h->retry_min = CONFIG_DEFAULT_HOOK_RETRY_MIN;
+		h->retry_max = CONFIG_DEFAULT_HOOK_RETRY_MAX;
 		TAILQ_INSERT_TAIL(&cfg->hooks, h, entry);
 		return h;
 	default:

@@ -40,9 +40,11 @@ struct config_watchlist {
 struct config_hook {
 	char *name;
 	char *command;
-	char **argv; /* split from command, argv[0] resolved */
-	int timeout; /* seconds */
-	int retries; /* attempts before an alert is failed */
+	char **argv;   /* split from command, argv[0] resolved */
+	int timeout;   /* seconds */
+	int retries;   /* attempts before an alert is failed */
+	int retry_min; /* seconds before a first retry */
+	int retry_max; /* seconds between retries, at most */
 	int line;
 	TAILQ_ENTRY(config_hook) entry;
 };
@@ -59,7 +61,7 @@ struct config {
 	int max_depth;
 	int dedup_distance; /* bits between near-duplicate stories */
 	int dedup_window;   /* seconds a story can be joined for */
-	int retention; /* seconds a story's text is kept, 0 = for ever */
+	int retention;	    /* seconds a story's text is kept, 0 = for ever */
 	char **tracking_params;
 	/* more query parameters URLs drop */ /* element nesting in a
 						 document */

@@ -42,8 +42,13 @@ static int cmd_check_config(int, char **);
 static int cmd_parse(int, char **);
 static int cmd_match(int, char **);
 static int cmd_stories(int, char **);
+static int cmd_alerts(int, char **);
 
 static const struct cmd cmd_table[] = {
+	{ "alerts", cmd_alerts,
+	    "alerts [-c FILE] [--pending|--failed|--delivered] [--limit N] "
+	    "[--json]\n"
+	    "                 alerts [-c FILE] retry ID|--failed" },
 	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
 	{ "match", cmd_match,
 	    "match [-c FILE] [--watchlist NAME] [--feed NAME] [--text] "
@@ -820,6 +825,144 @@ cmd_stories(int argc, char **argv)
 	else
 		rc = stories_list(&c, &f);
 	store_close(c.st);
+	config_free(cfg);
+	return rc;
+}
+
+/* `feedwatch alerts`: the outbox. */
+static void
+alerts_print_cb(const struct store_alert_row *r, void *arg)
+{
+	const int *is_json = arg;
+	char created[32], next[32];
+	json_t *o;
+
+	date_format(r->created, created, sizeof created);
+	date_format(r->next_attempt, next, sizeof next);
+	if (*is_json) {
+		o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s?, s:s, s:s?, "
+			      "s:I, s:s?}",
+		    "id", (json_int_t)r->id, "alert_id", r->alert_id,
+		    "watchlist", r->watchlist, "hook", r->hook, "state",
+		    r->state, "attempts", r->attempts, "last_error",
+		    r->last_error, "created", created, "next_attempt",
+		    strcmp(r->state, "pending") == 0 && r->next_attempt > 0 ?
+			next :
+			NULL,
+		    "story_id", (json_int_t)r->story_id, "title", r->title);
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+		return;
+	}
+	printf("%lld  %-9s %d attempt%s  %s -> %s  %s\n", (long long)r->id,
+	    r->state, r->attempts, r->attempts == 1 ? "" : "s", r->watchlist,
+	    r->hook, r->title != NULL ? r->title : "(pruned)");
+	if (r->last_error != NULL && strcmp(r->state, "delivered") != 0)
+		printf("    last error: %s%s%s\n", r->last_error,
+		    strcmp(r->state, "pending") == 0 && r->next_attempt > 0 ?
+			"; next try " :
+			"",
+		    strcmp(r->state, "pending") == 0 && r->next_attempt > 0 ?
+			next :
+			"");
+}
+
+static int
+alerts_retry(struct store *st, const char *what)
+{
+	char *end, *cause;
+	long long id = 0;
+	int n;
+
+	if (strcmp(what, "--failed") != 0) {
+		id = strtoll(what, &end, 10);
+		if (*what == '\0' || *end != '\0' || id < 1) {
+			fprintf(
+			    stderr, "feedwatch: %s is not an alert id\n", what);
+			return 2;
+		}
+	}
+	if ((n = store_alert_retry(st, id, &cause)) == -1) {
+		fprintf(stderr, "feedwatch: %s\n", cause);
+		free(cause);
+		return 2;
+	}
+	printf("%d alert%s back to pending\n", n, n == 1 ? "" : "s");
+	return n > 0 || id == 0 ? 0 : 1;
+}
+
+static int
+cmd_alerts(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "pending", no_argument, NULL, 'p' },
+		{ "failed", no_argument, NULL, 'f' },
+		{ "delivered", no_argument, NULL, 'd' },
+		{ "limit", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG, *state = NULL;
+	struct config *cfg;
+	struct store *st = NULL;
+	char *cause;
+	int ch, limit = 50, is_json = 0, is_retry, rc = 0;
+
+	/* "retry --failed": --failed names what to retry, not a filter. */
+	is_retry = argc > 1 && strcmp(argv[argc - 2], "retry") == 0;
+	while (!is_retry &&
+	    (ch = getopt_long(argc, argv, "c:pfdn:j", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'p':
+			state = STORE_ALERT_PENDING;
+			break;
+		case 'f':
+			state = STORE_ALERT_FAILED;
+			break;
+		case 'd':
+			state = STORE_ALERT_DELIVERED;
+			break;
+		case 'n':
+			limit = atoi(optarg);
+			break;
+		case 'j':
+			is_json = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (is_retry) {
+		for (optind = 1; optind < argc - 2; optind++) {
+			if (strcmp(argv[optind], "-c") == 0 &&
+			    optind + 1 < argc - 2)
+				path = argv[++optind];
+			else
+				usage();
+		}
+	} else if (optind != argc)
+		usage();
+	if ((cfg = config_load(path, &cause)) == NULL ||
+	    (st = store_open(cfg->database, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		config_free(cfg);
+		return 2;
+	}
+	if (is_retry)
+		rc = alerts_retry(st, argv[argc - 1]);
+	else if (store_alert_list(st, state, limit, alerts_print_cb, &is_json,
+		     &cause) == -1) {
+		fprintf(stderr, "feedwatch: %s\n", cause);
+		free(cause);
+		rc = 2;
+	}
+	store_close(st);
 	config_free(cfg);
 	return rc;
 }

@@ -112,6 +112,9 @@ static const char *store_migrations[] = {
 	/* 3 -> 4: retention; a pruned story keeps only its identity. */
 	"ALTER TABLE stories ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX stories_prune ON stories (pruned, first_seen);",
+
+	/* 4 -> 5: a hook's "try later" (exit 75) counts once an hour. */
+	"ALTER TABLE alerts ADD COLUMN counted_at INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -149,6 +152,8 @@ enum store_stmt {
 	STMT_PRUNE_ALERTS,
 	STMT_PRUNE_MATCHES,
 	STMT_PRUNE_STORY,
+	STMT_ALERT_LIST,
+	STMT_ALERT_RETRY,
 	STMT_COUNT
 };
 
@@ -186,7 +191,7 @@ static const char *store_sql[STMT_COUNT] = {
 	[STMT_ALERTS_DUE] =
 	    "SELECT a.id, a.alert_id, a.watchlist, a.hook, a.attempts,"
 	    " s.id, s.title, s.url, s.summary, s.published, f.name, f.url,"
-	    " m.matched, m.snippet"
+	    " m.matched, m.snippet, a.counted_at"
 	    " FROM alerts a JOIN stories s ON s.id = a.story_id"
 	    " JOIN feeds f ON f.id = s.feed_id"
 	    " LEFT JOIN matches m ON m.story_id = a.story_id"
@@ -197,9 +202,19 @@ static const char *store_sql[STMT_COUNT] = {
 	    "UPDATE alerts SET state = 'delivered', delivered = ?2,"
 	    " attempts = attempts + 1, last_error = NULL WHERE id = ?1",
 	[STMT_ALERT_FAILED] =
-	    "UPDATE alerts SET attempts = attempts + 1, last_error = ?2,"
-	    " next_attempt = ?3, state = CASE WHEN attempts + 1 >= ?4"
+	    "UPDATE alerts SET attempts = attempts + ?5, last_error = ?2,"
+	    " next_attempt = ?3, counted_at = CASE WHEN ?5 THEN ?6"
+	    " ELSE counted_at END, state = CASE WHEN ?5 AND attempts + 1 >= ?4"
 	    " THEN 'failed' ELSE 'pending' END WHERE id = ?1",
+	[STMT_ALERT_LIST] =
+	    "SELECT a.id, a.alert_id, a.watchlist, a.hook, a.state,"
+	    " a.attempts, a.last_error, a.created, a.next_attempt, s.id,"
+	    " s.title FROM alerts a JOIN stories s ON s.id = a.story_id"
+	    " WHERE ?1 IS NULL OR a.state = ?1 ORDER BY a.id DESC LIMIT ?2",
+	[STMT_ALERT_RETRY] =
+	    "UPDATE alerts SET state = 'pending', attempts = 0,"
+	    " next_attempt = 0, counted_at = 0"
+	    " WHERE state = 'failed' AND (?1 = 0 OR id = ?1)",
 	[STMT_ALERT_COUNT] = "SELECT count(*) FROM alerts WHERE state = ?1",
 	[STMT_STORY_KNOWN] =
 	    "SELECT id, coalesce(cluster, id), content_hash FROM stories"
@@ -594,6 +609,7 @@ store_alert_read(sqlite3_stmt *s, struct store_alert *a)
 	a->feed_url = store_column_strdup(s, 11);
 	a->matched = store_column_strdup(s, 12);
 	a->snippet = store_column_strdup(s, 13);
+	a->counted_at = (time_t)sqlite3_column_int64(s, 14);
 }
 
 struct store_alert *
@@ -666,7 +682,7 @@ store_alert_delivered(struct store *st, int64_t id, time_t now, char **cause)
 
 int
 store_alert_attempt_failed(struct store *st, int64_t id, const char *error,
-    time_t next_attempt, int max_attempts, char **cause)
+    time_t next_attempt, int max_attempts, int counts, char **cause)
 {
 	sqlite3_stmt *s = st->stmt[STMT_ALERT_FAILED];
 
@@ -674,6 +690,8 @@ store_alert_attempt_failed(struct store *st, int64_t id, const char *error,
 	store_bind_text(s, 2, error);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)next_attempt);
 	sqlite3_bind_int(s, 4, max_attempts);
+	sqlite3_bind_int(s, 5, counts ? 1 : 0);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)time(NULL));
 	return store_step_done(st, s, cause, "recording failed delivery");
 }
 
@@ -965,4 +983,46 @@ store_prune(struct store *st, time_t before, int max, char **cause)
 		return -1;
 	}
 	return n;
+}
+
+int
+store_alert_list(struct store *st, const char *state, int limit,
+    void (*cb)(const struct store_alert_row *, void *), void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_LIST];
+	struct store_alert_row r;
+	int rc, n = 0;
+
+	store_bind_text(s, 1, state);
+	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(s, 0);
+		r.alert_id = (const char *)sqlite3_column_text(s, 1);
+		r.watchlist = (const char *)sqlite3_column_text(s, 2);
+		r.hook = (const char *)sqlite3_column_text(s, 3);
+		r.state = (const char *)sqlite3_column_text(s, 4);
+		r.attempts = sqlite3_column_int(s, 5);
+		r.last_error = (const char *)sqlite3_column_text(s, 6);
+		r.created = (time_t)sqlite3_column_int64(s, 7);
+		r.next_attempt = (time_t)sqlite3_column_int64(s, 8);
+		r.story_id = sqlite3_column_int64(s, 9);
+		r.title = (const char *)sqlite3_column_text(s, 10);
+		cb(&r, arg);
+		n++;
+	}
+	store_done(s);
+	if (rc != SQLITE_DONE)
+		return store_error(st, cause, "reading the outbox");
+	return n;
+}
+
+int
+store_alert_retry(struct store *st, int64_t id, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_RETRY];
+
+	sqlite3_bind_int64(s, 1, id);
+	if (store_step_done(st, s, cause, "retrying alerts") == -1)
+		return -1;
+	return sqlite3_changes(st->db);
 }

@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 struct entry;
@@ -80,6 +80,7 @@ struct store_alert {
 	char *feed_url;
 	char *matched; /* JSON array of the terms */
 	char *snippet;
+	time_t counted_at;	      /* when a failed attempt last counted */
 	struct store_source *sources; /* the cluster's other stories */
 	int nsources;
 };
@@ -170,10 +171,12 @@ void store_alerts_free(struct store_alert *, int n);
 int store_alert_delivered(struct store *, int64_t id, time_t now, char **cause);
 /*
  * Record a failed attempt with its reason: the alert stays pending until
- * next_attempt, or becomes failed once it has had max_attempts.
+ * next_attempt, or becomes failed once it has had max_attempts. When
+ * counts is 0 (a hook asked for a later try), the attempt is not
+ * counted toward max_attempts.
  */
 int store_alert_attempt_failed(struct store *, int64_t id, const char *error,
-    time_t next_attempt, int max_attempts, char **cause);
+    time_t next_attempt, int max_attempts, int counts, char **cause);
 /* Which stories `feedwatch stories` lists; NULL and 0 mean any. */
 struct store_filter {
 	time_t since; /* first seen at or after */
@@ -223,6 +226,31 @@ int store_cluster_watchlists(struct store *, int64_t id,
  * Return how many were pruned (max means there may be more), or -1.
  */
 int store_prune(struct store *, time_t before, int max, char **cause);
+
+/* An alert as `feedwatch alerts` lists it, lent to a callback. */
+struct store_alert_row {
+	int64_t id;
+	const char *alert_id;
+	const char *watchlist;
+	const char *hook;
+	const char *state;
+	int attempts;
+	const char *last_error;
+	time_t created;
+	time_t next_attempt;
+	int64_t story_id;
+	const char *title;
+};
+
+/* Call cb for each alert in state (NULL = any), newest first. */
+int store_alert_list(struct store *, const char *state, int limit,
+    void (*cb)(const struct store_alert_row *, void *), void *arg,
+    char **cause);
+/*
+ * Put a failed alert (id), or every failed alert (id 0), back to
+ * pending with its attempts reset. Return how many, or -1.
+ */
+int store_alert_retry(struct store *, int64_t id, char **cause);
 
 /* Count alerts in a state. Return the count, or -1. */
 int store_alert_count(struct store *, const char *state, char **cause);

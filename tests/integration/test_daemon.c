@@ -273,8 +273,9 @@ path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
 
 /*
  * The hook: records stdin and FEEDWATCH_* to $DIR/out/<alert id>.*, and
- * a line per delivery in $DIR/deliveries; with $DIR/fail it exits 1
- * before it has read or written anything.
+ * a line per delivery in $DIR/deliveries; with $DIR/fail it exits with
+ * the status written in that file (1 when empty) before it has read or
+ * written anything.
  */
 static void
 write_hook(const struct fixture *fx)
@@ -285,7 +286,7 @@ write_hook(const struct fixture *fx)
 	n = asprintf(&text,
 	    "#!/bin/sh\n"
 	    "d='%s'\n"
-	    "if [ -e \"$d/fail\" ]; then exit 1; fi\n"
+	    "if [ -e \"$d/fail\" ]; then c=$(cat \"$d/fail\"); exit ${c:-1}; fi\n"
 	    "cat >\"$d/out/$FEEDWATCH_ALERT_ID.json\" || exit 2\n"
 	    "env | grep '^FEEDWATCH_' | sort "
 	    ">\"$d/out/$FEEDWATCH_ALERT_ID.env\" || exit 2\n"
@@ -340,7 +341,8 @@ write_config(struct fixture *fx, int with_bad_feeds)
 	    "\n"
 	    "[hook \"record\"]\n"
 	    "command = ./hook.sh\n"
-	    "timeout = 10s\n",
+	    "timeout = 10s\n"
+	    "retries = 2\n",
 	    fx->port, fx->port, feeds);
 	assert_true(n > 0);
 	write_file(fx->conf, text, 0644);
@@ -821,6 +823,98 @@ test_daemon_sigterm_stops_cleanly(void **state)
 	    NEXPECT);
 }
 
+/* Make the hook exit with code (as text), or 1 when code is "". */
+static void
+set_fail_code(const struct fixture *fx, const char *code)
+{
+	char path[PATH_MAX];
+
+	path_in(fx, path, sizeof path, "fail");
+	write_file(path, code, 0644);
+}
+
+/* Run the feedwatch tool beside feedwatchd; return its exit status. */
+static int
+run_tool(
+    const struct fixture *fx, const char *cmdname, const char *args, char **out)
+{
+	char cmd[PATH_MAX * 3], path[PATH_MAX], *end;
+	int n, status;
+
+	n = snprintf(path, sizeof path, "%s", daemon_path);
+	assert_true(n > 0 && (size_t)n < sizeof path);
+	assert_non_null(end = strrchr(path, 'd'));
+	*end = '\0';
+	n = snprintf(cmd, sizeof cmd, "'%s' %s -c '%s' %s >'%s/tool.out' 2>&1",
+	    path, cmdname, fx->conf, args, fx->dir);
+	assert_true(n > 0 && (size_t)n < sizeof cmd);
+	status = system(cmd);
+	path_in(fx, path, sizeof path, "tool.out");
+	*out = read_file(path);
+	assert_non_null(*out);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * A hook that exits 75 (EX_TEMPFAIL) asks to be tried later: that counts
+ * toward its retries at most once an hour, so it is never failed by it.
+ */
+static void
+test_daemon_tempfail_counts_once_an_hour(void **state)
+{
+	struct fixture *fx = *state;
+
+	set_fail_code(fx, "75");
+	for (int i = 0; i < 3; i++)
+		run_daemon_ok(fx);
+	assert_int_equal(count_recorded(fx), 0);
+	assert_int_equal(
+	    db_count(fx,
+		"SELECT count(*) FROM alerts WHERE state = 'pending'"
+		" AND attempts = 1 AND last_error = 'exit status 75'"),
+	    NEXPECT);
+	set_fail(fx, 0);
+	run_daemon_ok(fx);
+	check_alerts(fx);
+}
+
+/*
+ * A hook that keeps failing ends failed with its reason, visible in
+ * `feedwatch alerts`; `feedwatch alerts retry --failed` puts it back and
+ * the next run delivers it.
+ */
+static void
+test_daemon_failed_alerts_retried_by_hand(void **state)
+{
+	struct fixture *fx = *state;
+	char *out;
+
+	set_fail_code(fx, "");
+	run_daemon_ok(fx);
+	run_daemon_ok(fx);
+	assert_int_equal(
+	    db_count(fx, "SELECT count(*) FROM alerts WHERE state = 'failed'"),
+	    NEXPECT);
+	assert_int_equal(run_tool(fx, "alerts", "--failed", &out), 0);
+	assert_non_null(
+	    strstr(out, "failed    2 attempts  track-two -> record"));
+	assert_non_null(strstr(out, "last error: exit status 1"));
+	free(out);
+	assert_int_equal(run_tool(fx, "alerts", "--failed --json", &out), 0);
+	assert_non_null(strstr(out, "\"state\":\"failed\""));
+	free(out);
+	/* A failed alert is not tried again by itself. */
+	set_fail(fx, 0);
+	run_daemon_ok(fx);
+	assert_int_equal(count_recorded(fx), 0);
+	assert_int_equal(run_tool(fx, "alerts", "retry --failed", &out), 0);
+	assert_non_null(strstr(out, "2 alerts back to pending"));
+	free(out);
+	run_daemon_ok(fx);
+	check_alerts(fx);
+	assert_int_equal(count_deliveries(fx), NEXPECT);
+}
+
 /* A first run delivers one alert per matching story, and logs them. */
 static void
 test_daemon_first_run_alerts(void **state)
@@ -964,6 +1058,12 @@ main(int argc, char **argv)
 		    daemon_setup, daemon_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_sigterm_stops_cleanly, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_tempfail_counts_once_an_hour, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_failed_alerts_retried_by_hand, daemon_setup,
 		    daemon_teardown),
 	};
 

@@ -331,8 +331,8 @@ test_store_outbox(void **state)
 	assert_int_equal(a->published, 1688911320);
 
 	/* A failed attempt waits for its backoff, then is due again. */
-	assert_int_equal(store_alert_attempt_failed(
-			     st, a->id, "exit status 1", now + 60, 2, &cause),
+	assert_int_equal(store_alert_attempt_failed(st, a->id, "exit status 1",
+			     now + 60, 2, 1, &cause),
 	    0);
 	assert_int_equal(count_due(st, now, 0), 0);
 	assert_int_equal(count_due(st, now + 60, 0), 1);
@@ -341,8 +341,8 @@ test_store_outbox(void **state)
 	/* ... but only once per run: none after the one just tried. */
 	assert_int_equal(count_due(st, 0, a->id), 0);
 	/* The last allowed attempt fails it for good, with its reason. */
-	assert_int_equal(store_alert_attempt_failed(
-			     st, a->id, "exit status 2", now + 120, 2, &cause),
+	assert_int_equal(store_alert_attempt_failed(st, a->id, "exit status 2",
+			     now + 120, 2, 1, &cause),
 	    0);
 	assert_int_equal(store_alert_count(st, STORE_ALERT_FAILED, &cause), 1);
 	assert_int_equal(store_alert_count(st, STORE_ALERT_PENDING, &cause), 0);
