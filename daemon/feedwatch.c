@@ -43,6 +43,7 @@ static int cmd_parse(int, char **);
 static int cmd_match(int, char **);
 static int cmd_stories(int, char **);
 static int cmd_alerts(int, char **);
+static int cmd_feeds(int, char **);
 
 static const struct cmd cmd_table[] = {
 	{ "alerts", cmd_alerts,
@@ -50,6 +51,7 @@ static const struct cmd cmd_table[] = {
 	    "[--json]\n"
 	    "                 alerts [-c FILE] retry ID|--failed" },
 	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
+	{ "feeds", cmd_feeds, "feeds [-c FILE] [list] [--json]" },
 	{ "match", cmd_match,
 	    "match [-c FILE] [--watchlist NAME] [--feed NAME] [--text] "
 	    "[--json] FILE|URL\n"
@@ -958,6 +960,107 @@ cmd_alerts(int argc, char **argv)
 		rc = alerts_retry(st, argv[argc - 1]);
 	else if (store_alert_list(st, state, limit, alerts_print_cb, &is_json,
 		     &cause) == -1) {
+		fprintf(stderr, "feedwatch: %s\n", cause);
+		free(cause);
+		rc = 2;
+	}
+	store_close(st);
+	config_free(cfg);
+	return rc;
+}
+
+/* `feedwatch feeds`: what every feed is doing. */
+static void
+feeds_time(time_t t, char *buf, size_t len)
+{
+	if (t == 0)
+		snprintf(buf, len, "never");
+	else
+		date_format(t, buf, len);
+}
+
+static void
+feeds_print_cb(const struct store_feed_row *r, void *arg)
+{
+	const int *is_json = arg;
+	char attempt[32], ok[32], next[32];
+	const char *state = r->last_attempt == 0 ? "new" :
+	    r->failures > 0			 ? "failing" :
+						   "ok";
+	json_t *o;
+
+	feeds_time(r->last_attempt, attempt, sizeof attempt);
+	feeds_time(r->last_success, ok, sizeof ok);
+	feeds_time(r->next_poll, next, sizeof next);
+	if (*is_json) {
+		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:s?, s:s, "
+			      "s:i, s:i}",
+		    "name", r->name, "url", r->url, "state", state,
+		    "last_attempt", attempt, "last_success", ok, "http_status",
+		    r->http_status ? json_integer(r->http_status) : json_null(),
+		    "failures", r->failures, "last_error", r->last_error,
+		    "next_poll", next, "items", r->items, "stories",
+		    r->stories);
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+		return;
+	}
+	printf("%-20s %-7s last ok %-20s %4d items %5d stories  next %s\n",
+	    r->name, state, ok, r->items, r->stories, next);
+	if (r->failures > 0)
+		printf("    %d failure%s in a row, HTTP %d: %s\n", r->failures,
+		    r->failures == 1 ? "" : "s", r->http_status,
+		    r->last_error != NULL ? r->last_error : "");
+}
+
+static int
+cmd_feeds(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	struct config *cfg;
+	struct config_feed *f;
+	struct store_feed sf;
+	struct store *st = NULL;
+	char *cause = NULL;
+	int ch, is_json = 0, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:j", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'j':
+			is_json = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind < argc &&
+	    (strcmp(argv[optind], "list") != 0 || optind + 1 != argc))
+		usage();
+	if ((cfg = config_load(path, &cause)) == NULL ||
+	    (st = store_open(cfg->database, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		config_free(cfg);
+		return 2;
+	}
+	/* Configured feeds not polled yet are listed too, as new. */
+	TAILQ_FOREACH(f, &cfg->feeds, entry) {
+		if (store_feed_get(st, f->name, f->url, &sf, &cause) == -1)
+			break;
+		store_feed_clear(&sf);
+	}
+	if (cause == NULL)
+		store_feeds(st, feeds_print_cb, &is_json, &cause);
+	if (cause != NULL) {
 		fprintf(stderr, "feedwatch: %s\n", cause);
 		free(cause);
 		rc = 2;

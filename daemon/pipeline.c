@@ -357,6 +357,8 @@ pipeline_feed(struct store *st, const struct config *cfg,
 		rc = -1;
 	}
 	stats->failures = fetch->error != NULL ? failures + 1 : 0;
+	fetch->items =
+	    body != NULL && fetch->error == NULL ? stats->entries : -1;
 	interval = feed->interval != 0 ? feed->interval : cfg->interval;
 	fetch->next_poll = fetch->when +
 	    scheduler_delay(interval, stats->failures, SCHEDULER_MAX_BACKOFF);

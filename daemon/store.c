@@ -154,6 +154,7 @@ enum store_stmt {
 	STMT_PRUNE_STORY,
 	STMT_ALERT_LIST,
 	STMT_ALERT_RETRY,
+	STMT_FEEDS,
 	STMT_COUNT
 };
 
@@ -171,8 +172,11 @@ static const char *store_sql[STMT_COUNT] = {
 	    " last_success = CASE WHEN ?4 IS NULL THEN ?2 ELSE last_success END,"
 	    " http_status = ?3, last_error = ?4,"
 	    " failures = CASE WHEN ?4 IS NULL THEN 0 ELSE failures + 1 END,"
-	    " etag = CASE WHEN ?4 IS NULL THEN ?5 ELSE etag END,"
-	    " last_modified = CASE WHEN ?4 IS NULL THEN ?6 ELSE last_modified END,"
+	    /* A 304 need not repeat the validators: keep the old ones. */
+	    " etag = CASE WHEN ?4 IS NULL THEN coalesce(?5, etag) ELSE etag END,"
+	    " last_modified = CASE WHEN ?4 IS NULL"
+	    "  THEN coalesce(?6, last_modified) ELSE last_modified END,"
+	    " items_seen = CASE WHEN ?8 >= 0 THEN ?8 ELSE items_seen END,"
 	    " next_poll = ?7 WHERE id = ?1",
 	[STMT_STORY_INSERT] =
 	    "INSERT INTO stories (feed_id, key, guid, title, url, summary,"
@@ -211,6 +215,10 @@ static const char *store_sql[STMT_COUNT] = {
 	    " a.attempts, a.last_error, a.created, a.next_attempt, s.id,"
 	    " s.title FROM alerts a JOIN stories s ON s.id = a.story_id"
 	    " WHERE ?1 IS NULL OR a.state = ?1 ORDER BY a.id DESC LIMIT ?2",
+	[STMT_FEEDS] = "SELECT f.name, f.url, f.last_attempt, f.last_success,"
+		       " f.http_status, f.failures, f.last_error, f.next_poll,"
+		       " f.items_seen, (SELECT count(*) FROM stories s"
+		       "  WHERE s.feed_id = f.id) FROM feeds f ORDER BY f.name",
 	[STMT_ALERT_RETRY] =
 	    "UPDATE alerts SET state = 'pending', attempts = 0,"
 	    " next_attempt = 0, counted_at = 0"
@@ -515,6 +523,7 @@ store_feed_fetched(
 	store_bind_text(s, 5, r->etag);
 	store_bind_text(s, 6, r->last_modified);
 	sqlite3_bind_int64(s, 7, (sqlite3_int64)r->next_poll);
+	sqlite3_bind_int(s, 8, r->items);
 	return store_step_done(st, s, cause, "recording fetch");
 }
 
@@ -1025,4 +1034,31 @@ store_alert_retry(struct store *st, int64_t id, char **cause)
 	if (store_step_done(st, s, cause, "retrying alerts") == -1)
 		return -1;
 	return sqlite3_changes(st->db);
+}
+
+int
+store_feeds(struct store *st, void (*cb)(const struct store_feed_row *, void *),
+    void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_FEEDS];
+	struct store_feed_row r;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.name = (const char *)sqlite3_column_text(s, 0);
+		r.url = (const char *)sqlite3_column_text(s, 1);
+		r.last_attempt = (time_t)sqlite3_column_int64(s, 2);
+		r.last_success = (time_t)sqlite3_column_int64(s, 3);
+		r.http_status = sqlite3_column_int(s, 4);
+		r.failures = sqlite3_column_int(s, 5);
+		r.last_error = (const char *)sqlite3_column_text(s, 6);
+		r.next_poll = (time_t)sqlite3_column_int64(s, 7);
+		r.items = sqlite3_column_int(s, 8);
+		r.stories = sqlite3_column_int(s, 9);
+		cb(&r, arg);
+	}
+	store_done(s);
+	if (rc != SQLITE_DONE)
+		return store_error(st, cause, "reading feeds");
+	return 0;
 }

@@ -33,6 +33,21 @@ struct store_fetch {
 	const char *etag;
 	const char *last_modified;
 	time_t next_poll;
+	int items; /* entries in the document, -1 = not read (304) */
+};
+
+/* A feed's state as `feedwatch feeds` shows it, lent to a callback. */
+struct store_feed_row {
+	const char *name;
+	const char *url;
+	time_t last_attempt; /* 0 = never */
+	time_t last_success; /* 0 = never */
+	int http_status;     /* 0 = none */
+	int failures;	     /* consecutive */
+	const char *last_error;
+	time_t next_poll;
+	int items;
+	int stories;
 };
 
 /* A story as the log keeps it: plain text, absolute link. */
@@ -112,6 +127,9 @@ void store_rollback(struct store *);
 int store_feed_get(struct store *, const char *name, const char *url,
     struct store_feed *f, char **cause);
 void store_feed_clear(struct store_feed *);
+/* Call cb for every feed the log knows, by name. Return 0 or -1. */
+int store_feeds(struct store *,
+    void (*cb)(const struct store_feed_row *, void *), void *arg, char **cause);
 /* Record the outcome of a fetch of feed id. Return 0 or -1. */
 int store_feed_fetched(
     struct store *, int64_t id, const struct store_fetch *, char **cause);

@@ -280,9 +280,11 @@ test_store_feed_state(void **state)
 	struct store *st = open_ok(fx->path);
 	struct store_feed f;
 	struct store_fetch ok = { 1000, 200, NULL, "\"v1\"", "Mon, 01 Jan 2024",
-		1900 };
+		1900, 5 };
 	struct store_fetch bad = { 2000, 503, "HTTP status 503", NULL, NULL,
-		2600 };
+		2600, -1 };
+	struct store_fetch not_modified = { 3000, 304, NULL, NULL, NULL, 3900,
+		-1 };
 	char *cause;
 
 	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
@@ -296,9 +298,21 @@ test_store_feed_state(void **state)
 	assert_int_equal(f.failures, 1);
 	assert_int_equal(f.next_poll, 2600);
 	store_feed_clear(&f);
-	store_close(st);
+	/* A 304 without validators keeps them, and the item count too. */
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
 	assert_int_equal(
-	    count_sql(fx->path, "SELECT last_success FROM feeds"), 1000);
+	    store_feed_fetched(st, f.id, &not_modified, &cause), 0);
+	store_feed_clear(&f);
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	assert_string_equal(f.etag, "\"v1\"");
+	assert_int_equal(f.failures, 0);
+	store_feed_clear(&f);
+	store_close(st);
+	/* The 304 was a successful poll; the document had 5 items. */
+	assert_int_equal(
+	    count_sql(fx->path, "SELECT last_success FROM feeds"), 3000);
+	assert_int_equal(
+	    count_sql(fx->path, "SELECT items_seen FROM feeds"), 5);
 }
 
 static void
