@@ -41,7 +41,8 @@ struct daemon_feed {
 	struct config_feed *cf; /* owned by the configuration */
 	struct store_feed state;
 	struct scheduler_job *job;
-	int is_busy; /* a fetch is running */
+	time_t next_poll; /* UTC seconds */
+	int is_busy;	  /* a fetch is running */
 };
 
 struct daemon {
@@ -60,6 +61,9 @@ struct daemon {
 	struct event *sig_term;
 	struct event *sig_hup;
 	struct event *prune;
+	struct event *watchdog; /* WATCHDOG=1 at half WATCHDOG_USEC */
+	struct timeval watchdog_every;
+	time_t status_at; /* when STATUS= was last sent */
 };
 
 static void daemon_poll_cb(void *);
@@ -79,6 +83,51 @@ daemon_notify(const char *state)
 #else
 	(void)state;
 #endif
+}
+
+/*
+ * Keep systemd's STATUS= line current: feeds, failing ones, pending
+ * alerts and the next poll. At most once a second.
+ */
+static void
+daemon_status(struct daemon *d)
+{
+	time_t now = time(NULL), next = 0;
+	char status[256], *cause;
+	size_t failing = 0;
+	int pending;
+
+	if (now == d->status_at)
+		return;
+	d->status_at = now;
+	for (size_t i = 0; i < d->nfeeds; i++) {
+		if (d->feeds[i].state.failures > 0)
+			failing++;
+		if (next == 0 || d->feeds[i].next_poll < next)
+			next = d->feeds[i].next_poll;
+	}
+	if ((pending = store_alert_count(
+		 d->store, STORE_ALERT_PENDING, &cause)) == -1) {
+		free(cause);
+		pending = 0;
+	}
+	snprintf(status, sizeof status,
+	    "STATUS=%zu feeds, %zu failing, %d "
+	    "alerts pending, next poll in %llds",
+	    d->nfeeds, failing, pending,
+	    (long long)(next > now ? next - now : 0));
+	daemon_notify(status);
+}
+
+static void
+daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	daemon_notify("WATCHDOG=1");
+	evtimer_add(d->watchdog, &d->watchdog_every);
 }
 
 /* With --once: stop when every feed was polled and the outbox is idle. */
@@ -144,8 +193,10 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 		return;
 	}
 	scheduler_job_in(df->job, (int)(sf.next_poll - sf.when));
+	df->next_poll = sf.next_poll;
 	if (stats.alerts > 0)
 		alert_kick(d->alert);
+	daemon_status(d);
 }
 
 static void
@@ -195,6 +246,7 @@ daemon_feeds_start(struct daemon *d)
 		df->job = scheduler_job_new(d->base, daemon_poll_cb, df);
 		scheduler_job_in(
 		    df->job, d->once ? 0 : (int)(df->state.next_poll - now));
+		df->next_poll = df->state.next_poll;
 	}
 }
 
@@ -222,6 +274,24 @@ daemon_prune_cb(evutil_socket_t fd, short what, void *arg)
 	if (n == PRUNE_BATCH)
 		tv.tv_sec = 0;
 	evtimer_add(d->prune, &tv);
+}
+
+/* When systemd watches us (WATCHDOG_USEC), keep it told from the loop. */
+static void
+daemon_watchdog_start(struct daemon *d)
+{
+#ifdef HAVE_LIBSYSTEMD
+	uint64_t usec;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	d->watchdog_every.tv_sec = (time_t)(usec / 2 / 1000000);
+	d->watchdog_every.tv_usec = (suseconds_t)(usec / 2 % 1000000);
+	daemon_notify("WATCHDOG=1");
+	evtimer_add(d->watchdog, &d->watchdog_every);
+#else
+	(void)d;
+#endif
 }
 
 static void
@@ -262,8 +332,9 @@ daemon_setup(struct daemon *d, const char *path)
 		fatalx("cannot set up libcurl");
 	d->alert = alert_new(
 	    d->base, d->store, d->cfg, d->once, daemon_alert_idle_cb, d);
-	if ((d->prune = evtimer_new(d->base, daemon_prune_cb, d)) == NULL)
-		fatalx("cannot set up the retention timer");
+	if ((d->prune = evtimer_new(d->base, daemon_prune_cb, d)) == NULL ||
+	    (d->watchdog = evtimer_new(d->base, daemon_watchdog_cb, d)) == NULL)
+		fatalx("cannot set up the daemon's timers");
 	d->sig_int = evsignal_new(d->base, SIGINT, daemon_signal_cb, d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, daemon_signal_cb, d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, daemon_signal_cb, d);
@@ -289,6 +360,7 @@ daemon_teardown(struct daemon *d)
 	event_free(d->sig_term);
 	event_free(d->sig_hup);
 	event_free(d->prune);
+	event_free(d->watchdog);
 	event_base_free(d->base);
 	store_close(d->store);
 	config_free(d->cfg);
@@ -367,6 +439,9 @@ main(int argc, char **argv)
 	}
 	log_info("started: %zu feeds%s", d.nfeeds, d.once ? ", once" : "");
 	daemon_notify("READY=1");
+	daemon_watchdog_start(&d);
+	if (!d.once)
+		daemon_status(&d);
 	if (event_base_dispatch(d.base) == -1)
 		log_warnx("event loop failed");
 	if (d.once)

@@ -1,6 +1,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -180,6 +181,8 @@ struct recorded {
 };
 
 static const char *daemon_path;
+/* More environment for the next daemon run, NULL-terminated. */
+static const char *extra_env[4];
 
 static void
 server_cb(struct evhttp_request *req, void *arg)
@@ -424,6 +427,11 @@ daemon_envp(void)
 	}
 	env[n++] = "TZ=IST-5:30";
 	env[n] = NULL;
+	for (j = 0; extra_env[j] != NULL; j++) {
+		assert_non_null(env = realloc(env, (n + 2) * sizeof *env));
+		env[n++] = (char *)extra_env[j];
+		env[n] = NULL;
+	}
 	return env;
 }
 
@@ -915,6 +923,81 @@ test_daemon_failed_alerts_retried_by_hand(void **state)
 	assert_int_equal(count_deliveries(fx), NEXPECT);
 }
 
+/* What the daemon told "systemd": one datagram a line. */
+struct notify {
+	char text[8192];
+	size_t len;
+};
+
+static void
+notify_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct notify *nt = arg;
+	char buf[512];
+	ssize_t n;
+
+	(void)what;
+	while ((n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT)) > 0) {
+		if (nt->len + (size_t)n + 2 > sizeof nt->text)
+			continue;
+		memcpy(nt->text + nt->len, buf, (size_t)n);
+		nt->len += (size_t)n;
+		nt->text[nt->len++] = '\n';
+		nt->text[nt->len] = '\0';
+	}
+}
+
+/*
+ * Under systemd (Type=notify, WatchdogSec=): READY=1 once running,
+ * STATUS= kept current, WATCHDOG=1 keep-alives from the loop, and
+ * STOPPING=1 on SIGTERM, in that order.
+ */
+static void
+test_daemon_notify_protocol(void **state)
+{
+#ifdef HAVE_LIBSYSTEMD
+	struct fixture *fx = *state;
+	struct sockaddr_un sun;
+	struct notify nt;
+	struct event *ev;
+	char env[sizeof sun.sun_path + 32], *err;
+	const char *ready, *status, *stopping;
+	int fd, st;
+
+	memset(&nt, 0, sizeof nt);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	path_in(fx, sun.sun_path, sizeof sun.sun_path, "notify");
+	assert_true((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	assert_non_null(ev = event_new(fx->base, fd, EV_READ | EV_PERSIST,
+			    notify_read_cb, &nt));
+	assert_int_equal(event_add(ev, NULL), 0);
+	snprintf(env, sizeof env, "NOTIFY_SOCKET=%s", sun.sun_path);
+	extra_env[0] = env;
+	extra_env[1] = "WATCHDOG_USEC=200000";
+	extra_env[2] = NULL;
+	st = run_daemon_mode(fx, fx->conf, 0, &err);
+	extra_env[0] = NULL;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("feedwatchd: wait status %#x; stderr:\n%s", st, err);
+	free(err);
+	notify_read_cb(fd, EV_READ, &nt);
+	event_free(ev);
+	close(fd);
+	ready = strstr(nt.text, "READY=1\n");
+	status = strstr(nt.text, "STATUS=2 feeds, 0 failing, ");
+	stopping = strstr(nt.text, "STOPPING=1\n");
+	if (ready == NULL || status == NULL || stopping == NULL ||
+	    strstr(nt.text, "WATCHDOG=1\n") == NULL || ready > stopping)
+		fail_msg("notifications:\n%s", nt.text);
+	check_alerts(fx);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
 /* A first run delivers one alert per matching story, and logs them. */
 static void
 test_daemon_first_run_alerts(void **state)
@@ -1062,6 +1145,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_tempfail_counts_once_an_hour, daemon_setup,
 		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_notify_protocol, daemon_setup, daemon_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_failed_alerts_retried_by_hand, daemon_setup,
 		    daemon_teardown),
