@@ -733,7 +733,7 @@ config_parse_reader(char *str, int num, void *arg)
 		config_error(p, p->line,
 		    "line longer than %d characters "
 		    "(continue a long value on indented lines)",
-		    num - 2);
+		    num - 3);
 		p->buf[num - 2] = '\n';
 		p->buf[num - 1] = '\0';
 		len = num - 1;

@@ -310,6 +310,19 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+/* Log each configuration error on a line of its own, then exit. */
+static void
+daemon_config_fatal(char *cause)
+{
+	char *line, *next;
+
+	for (line = cause; (next = strchr(line, '\n')) != NULL; line = next) {
+		*next++ = '\0';
+		log_warnx("%s", line);
+	}
+	fatalx("%s", line);
+}
+
 static void
 daemon_setup(struct daemon *d, const char *path)
 {
@@ -317,7 +330,7 @@ daemon_setup(struct daemon *d, const char *path)
 	char *cause;
 
 	if ((d->cfg = config_load(path, &cause)) == NULL)
-		fatalx("%s", cause);
+		daemon_config_fatal(cause);
 	if ((d->store = store_open(d->cfg->database, &cause)) == NULL)
 		fatalx("%s", cause);
 	if ((d->base = event_base_new()) == NULL)
