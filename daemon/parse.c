@@ -641,42 +641,6 @@ parse_tags(struct entry *e, const xmlNode *n)
 	free(all);
 }
 
-/* What WINDOWS-1252 means by &#128; to &#159;; 0 where it means nothing. */
-static const unsigned short parse_cp1252[32] = {
-	0x20ac,
-	0,
-	0x201a,
-	0x0192,
-	0x201e,
-	0x2026,
-	0x2020,
-	0x2021,
-	0x02c6,
-	0x2030,
-	0x0160,
-	0x2039,
-	0x0152,
-	0,
-	0x017d,
-	0,
-	0,
-	0x2018,
-	0x2019,
-	0x201c,
-	0x201d,
-	0x2022,
-	0x2013,
-	0x2014,
-	0x02dc,
-	0x2122,
-	0x0161,
-	0x203a,
-	0x0153,
-	0,
-	0x017e,
-	0x0178,
-};
-
 /*
  * Tidy an HTML value's references, as a browser reads them: a bare &
  * becomes &amp;, &#X becomes &#x, and &#128; to &#159; become the
@@ -701,10 +665,9 @@ parse_html_tidy(char *s)
 		if (p[1] == '#') {
 			hex = p[2] == 'x' || p[2] == 'X';
 			cp = strtoul(p + 2 + hex, &end, hex ? 16 : 10);
-			if (end > p + 2 + hex && *end == ';' && cp >= 0x80 &&
-			    cp <= 0x9f && parse_cp1252[cp - 0x80] != 0) {
-				o += sprintf(
-				    o, "&#x%x;", parse_cp1252[cp - 0x80]);
+			if (end > p + 2 + hex && *end == ';' &&
+			    repair_cp1252(cp) != 0) {
+				o += sprintf(o, "&#x%x;", repair_cp1252(cp));
 				p = end;
 				continue;
 			}

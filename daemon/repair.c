@@ -74,7 +74,7 @@ struct repair {
 };
 
 /* What WINDOWS-1252 means by bytes 0x80-0x9f; 0 where it means nothing. */
-static const uint16_t repair_cp1252[32] = {
+static const uint16_t repair_cp1252_table[32] = {
 	0x20ac,
 	0,
 	0x201a,
@@ -108,6 +108,14 @@ static const uint16_t repair_cp1252[32] = {
 	0x017e,
 	0x0178,
 };
+
+unsigned int
+repair_cp1252(unsigned long cp)
+{
+	if (cp < 0x80 || cp > 0x9f)
+		return 0;
+	return repair_cp1252_table[cp - 0x80];
+}
 
 struct repair *
 repair_new(void)
@@ -191,9 +199,9 @@ repair_numeric(
 		r->n_bad_ref++;
 		repair_emit(o, "&amp;", 5);
 		repair_emit(o, s + 1, len - 1);
-	} else if (cp >= 0x80 && cp <= 0x9f && repair_cp1252[cp - 0x80]) {
+	} else if (repair_cp1252(cp) != 0) {
 		r->n_c1++;
-		repair_emit_ref(o, repair_cp1252[cp - 0x80]);
+		repair_emit_ref(o, repair_cp1252(cp));
 	} else if (!repair_is_xml_char(cp)) {
 		r->n_bad_ref++;
 		repair_emit(o, "\xef\xbf\xbd", 3);

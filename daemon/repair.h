@@ -15,6 +15,11 @@
 
 struct repair;
 
+/*
+ * Return the character WINDOWS-1252 means by code point cp in 0x80-0x9f
+ * (what &#150; means in a feed), or 0 when it means none.
+ */
+unsigned int repair_cp1252(unsigned long cp);
 /* Return a repairer, owned by the caller. Cannot fail. */
 struct repair *repair_new(void);
 void repair_free(struct repair *);
