@@ -218,11 +218,17 @@ static void dedup_bench_compose(const struct dedup_bench *, uint32_t,
     struct dedup_bench_words *, struct dedup_bench_words *, int *);
 static void dedup_bench_copy(
     struct dedup_bench *, uint32_t, uint64_t *, struct dedup_bench_item *);
+static void dedup_bench_retitle(const struct dedup_bench *, uint64_t *,
+    struct dedup_bench_item *, struct dedup_bench_words *);
 static void dedup_bench_pipeline(
     struct dedup_bench *, uint32_t, struct dedup_bench_item *, double *);
 static uint64_t dedup_bench_hash(const char *, const char *);
 static void dedup_bench_lap(struct dedup_bench *, int, double *);
+static void dedup_bench_record(
+    struct dedup_bench *, uint32_t, uint64_t, int64_t, int64_t, int);
 static void dedup_bench_lookups(struct dedup_bench *, int);
+static uint64_t dedup_bench_probes(
+    const struct dedup_bench *, int, uint64_t *, char **);
 static void dedup_bench_truth(const struct dedup_bench *);
 static uint32_t *dedup_bench_byid(const struct dedup_bench *);
 static uint32_t dedup_bench_root(const struct dedup_bench *, uint32_t);
@@ -667,7 +673,7 @@ dedup_bench_copy(struct dedup_bench *db, uint32_t i, uint64_t *r,
 	struct dedup_bench_story *s = &db->stories[i];
 	struct dedup_bench_words title, text;
 	uint32_t src, pick, recent;
-	int feed, kind, k, retitle;
+	int feed, kind;
 
 	recent =
 	    db->nrecent < DEDUP_BENCH_RECENT ? db->nrecent : DEDUP_BENCH_RECENT;
@@ -685,22 +691,10 @@ dedup_bench_copy(struct dedup_bench *db, uint32_t i, uint64_t *r,
 	}
 	if (kind == DEDUP_BENCH_LEAD) {
 		/* Well inside the lead that dedup_simhash reads. */
-		k = (int)dedup_bench_below(r, 48);
-		text.w[k] = dedup_bench_word(db, r);
+		text.w[dedup_bench_below(r, 48)] = dedup_bench_word(db, r);
 	}
 
-	retitle = (int)dedup_bench_below(r, DEDUP_BENCH_NRETITLES);
-	if (retitle == DEDUP_BENCH_EXCLUSIVE)
-		dedup_bench_puts(&it->title, "Exclusive:");
-	else if (retitle == DEDUP_BENCH_UPDATE)
-		dedup_bench_puts(&it->title, "Update:");
-	else if (retitle == DEDUP_BENCH_WORD) {
-		k = (int)dedup_bench_below(r, (uint32_t)title.n);
-		title.w[k] = dedup_bench_word(db, r);
-	}
-	dedup_bench_render(db, &it->title, &title);
-	if (retitle == DEDUP_BENCH_SITE)
-		dedup_bench_printf(&it->title, " - Host%d News", it->feed);
+	dedup_bench_retitle(db, r, it, &title);
 	dedup_bench_render(db, &it->text, &text);
 	dedup_bench_puts(&it->text, " ");
 	dedup_bench_puts(&it->text,
@@ -723,6 +717,26 @@ dedup_bench_copy(struct dedup_bench *db, uint32_t i, uint64_t *r,
 	s->feed = (uint8_t)it->feed;
 }
 
+/* Render a copy's headline as syndication edits it. */
+static void
+dedup_bench_retitle(const struct dedup_bench *db, uint64_t *r,
+    struct dedup_bench_item *it, struct dedup_bench_words *title)
+{
+	int retitle = (int)dedup_bench_below(r, DEDUP_BENCH_NRETITLES);
+
+	if (retitle == DEDUP_BENCH_EXCLUSIVE)
+		dedup_bench_puts(&it->title, "Exclusive:");
+	else if (retitle == DEDUP_BENCH_UPDATE)
+		dedup_bench_puts(&it->title, "Update:");
+	else if (retitle == DEDUP_BENCH_WORD) {
+		title->w[dedup_bench_below(r, (uint32_t)title->n)] =
+		    dedup_bench_word(db, r);
+	}
+	dedup_bench_render(db, &it->title, title);
+	if (retitle == DEDUP_BENCH_SITE)
+		dedup_bench_printf(&it->title, " - Host%d News", it->feed);
+}
+
 /*
  * What pipeline_entry and pipeline_new do with a new item, less the
  * HTML to text and the matching; the caller holds the transaction. *t
@@ -732,12 +746,11 @@ static void
 dedup_bench_pipeline(
     struct dedup_bench *db, uint32_t i, struct dedup_bench_item *it, double *t)
 {
-	struct dedup_bench_story *rec = &db->stories[i];
 	struct store_story s;
 	struct store_known k;
 	int64_t feed_id = db->feed_ids[it->feed], cluster, id;
 	char joined[32], *canon, *cause;
-	int found, distance, is_new, b;
+	int found, distance, is_new;
 
 	memset(&s, 0, sizeof s);
 	s.key = it->key.s;
@@ -786,8 +799,18 @@ dedup_bench_pipeline(
 		dedup_bench_die("story %u: not added", i);
 	free(canon);
 	dedup_bench_lap(db, DEDUP_BENCH_ADD, t);
+	dedup_bench_record(db, i, s.simhash, id, cluster, distance);
+}
 
-	rec->simhash = s.simhash;
+/* Keep what the store made of story i, and count its fingerprint. */
+static void
+dedup_bench_record(struct dedup_bench *db, uint32_t i, uint64_t simhash,
+    int64_t id, int64_t cluster, int distance)
+{
+	struct dedup_bench_story *rec = &db->stories[i];
+	int b;
+
+	rec->simhash = simhash;
 	rec->id = id;
 	rec->cluster = cluster;
 	rec->distance = (int8_t)distance;
@@ -799,7 +822,7 @@ dedup_bench_pipeline(
 			db->by_distance[distance]++;
 	}
 	for (b = 0; b < 4; b++)
-		db->blocks[b][dedup_block(s.simhash, b)]++;
+		db->blocks[b][dedup_block(simhash, b)]++;
 }
 
 /* pipeline_content_hash: FNV-1a over title, a newline, and text. */
@@ -828,25 +851,69 @@ dedup_bench_lap(struct dedup_bench *db, int step, double *t)
 
 /*
  * Time n calls of store_cluster_find alone, in one transaction, with
- * fresh fingerprints: every other one within 1 to 3 bits of a stored
- * story drawn at random, the rest random. Each has a fresh canonical
- * URL, so the URL look-up misses first, as for a new story's link.
- * Print the medians, and the stored rows sharing a block with the
- * fingerprint (what the four indexed look-ups read).
+ * fresh fingerprints (dedup_bench_probes). Print the medians, and the
+ * stored rows sharing a block with the fingerprints (what the four
+ * indexed look-ups read).
  */
 static void
 dedup_bench_lookups(struct dedup_bench *db, int n)
 {
-	uint64_t r = DEDUP_BENCH_SEED ^ db->nstories, *fp, x, rows = 0;
+	uint64_t *fp, rows;
 	int64_t *ns, cluster;
-	double t0, t1;
-	char **url, *cause, buf[128];
-	int k, b, flips, distance, found = 0;
-	uint32_t s;
+	double t0;
+	char **url, *cause;
+	int k, distance, found = 0;
 
 	fp = xcalloc((size_t)n, sizeof *fp);
 	ns = xcalloc((size_t)n, sizeof *ns);
 	url = xcalloc((size_t)n, sizeof *url);
+	rows = dedup_bench_probes(db, n, fp, url);
+	if (store_begin(db->st, &cause) == -1)
+		dedup_bench_die("%s", cause);
+	for (k = 0; k < n; k++) {
+		t0 = dedup_bench_now();
+		if (store_cluster_find(db->st, url[k], fp[k],
+			DEDUP_MAX_DISTANCE, time(NULL) - DEDUP_BENCH_WINDOW,
+			&cluster, &distance, &cause) == -1)
+			dedup_bench_die("%s", cause);
+		ns[k] = (int64_t)((dedup_bench_now() - t0) * 1e9);
+		if (k % 2 == 0 && cluster != 0)
+			found++;
+	}
+	if (store_commit(db->st, &cause) == -1)
+		dedup_bench_die("%s", cause);
+
+	/* The near ones are the even ones, the far ones the odd ones. */
+	printf("lookup %u n %d near_found %d rows_per_lookup %.2f"
+	       " median_ns %lld p90_ns %lld near_ns %lld far_ns %lld\n",
+	    db->nstories, n, found, (double)rows / n,
+	    dedup_bench_quantile(ns, n, 0, 1, 50),
+	    dedup_bench_quantile(ns, n, 0, 1, 90),
+	    dedup_bench_quantile(ns, n, 0, 2, 50),
+	    dedup_bench_quantile(ns, n, 1, 2, 50));
+	fflush(stdout);
+	for (k = 0; k < n; k++)
+		free(url[k]);
+	free(url);
+	free(ns);
+	free(fp);
+}
+
+/*
+ * Fill fp and url with n look-ups: every other fingerprint within 1 to
+ * 3 bits of a stored story drawn at random, the rest random; each URL
+ * fresh, so that the URL look-up misses first, as for a new story's
+ * link. Return the stored rows that share a block with them, in all.
+ */
+static uint64_t
+dedup_bench_probes(
+    const struct dedup_bench *db, int n, uint64_t *fp, char **url)
+{
+	uint64_t r = DEDUP_BENCH_SEED ^ db->nstories, x, rows = 0;
+	char buf[128];
+	int k, b, flips;
+	uint32_t s;
+
 	for (k = 0; k < n; k++) {
 		if (k % 2 == 0) {
 			do
@@ -870,37 +937,7 @@ dedup_bench_lookups(struct dedup_bench *db, int n)
 		    db->nstories, k);
 		url[k] = url_canonical(buf, NULL);
 	}
-
-	if (store_begin(db->st, &cause) == -1)
-		dedup_bench_die("%s", cause);
-	for (k = 0; k < n; k++) {
-		t0 = dedup_bench_now();
-		if (store_cluster_find(db->st, url[k], fp[k],
-			DEDUP_MAX_DISTANCE, time(NULL) - DEDUP_BENCH_WINDOW,
-			&cluster, &distance, &cause) == -1)
-			dedup_bench_die("%s", cause);
-		t1 = dedup_bench_now();
-		ns[k] = (int64_t)((t1 - t0) * 1e9);
-		if (k % 2 == 0 && cluster != 0)
-			found++;
-	}
-	if (store_commit(db->st, &cause) == -1)
-		dedup_bench_die("%s", cause);
-
-	/* The near ones are the even ones, the far ones the odd ones. */
-	printf("lookup %u n %d near_found %d rows_per_lookup %.2f"
-	       " median_ns %lld p90_ns %lld near_ns %lld far_ns %lld\n",
-	    db->nstories, n, found, (double)rows / n,
-	    dedup_bench_quantile(ns, n, 0, 1, 50),
-	    dedup_bench_quantile(ns, n, 0, 1, 90),
-	    dedup_bench_quantile(ns, n, 0, 2, 50),
-	    dedup_bench_quantile(ns, n, 1, 2, 50));
-	fflush(stdout);
-	for (k = 0; k < n; k++)
-		free(url[k]);
-	free(url);
-	free(ns);
-	free(fp);
+	return rows;
 }
 
 /*
