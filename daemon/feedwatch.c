@@ -66,6 +66,27 @@ static const struct cmd cmd_table[] = {
 	    "[--encoding CHARSET] FILE" },
 };
 
+/*
+ * Load the configuration at path and open its story log. Return 0, or
+ * -1 after saying why on stderr (nothing is left open).
+ */
+static int
+cli_open_log(const char *path, struct config **cfg, struct store **st)
+{
+	char *cause;
+
+	*st = NULL;
+	if ((*cfg = config_load(path, &cause)) == NULL ||
+	    (*st = store_open((*cfg)->database, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		config_free(*cfg);
+		*cfg = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 match_cli_has_watchlist(const struct config *cfg, const char *name)
 {
@@ -778,7 +799,6 @@ cmd_stories(int argc, char **argv)
 	struct store_filter f = { 0, NULL, NULL, NULL, 50 };
 	struct stories_cli c = { NULL, 0, NULL };
 	struct config *cfg;
-	char *cause;
 	int ch, secs, rc;
 
 	while ((ch = getopt_long(
@@ -813,13 +833,8 @@ cmd_stories(int argc, char **argv)
 	}
 	if (optind < argc && strcmp(argv[optind], "show") != 0)
 		usage();
-	if ((cfg = config_load(path, &cause)) == NULL ||
-	    (c.st = store_open(cfg->database, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
-		free(cause);
-		config_free(cfg);
+	if (cli_open_log(path, &cfg, &c.st) == -1)
 		return 2;
-	}
 	if (optind < argc && optind + 2 == argc)
 		rc = stories_show(&c, argv[optind + 1]);
 	else if (optind < argc)
@@ -949,13 +964,8 @@ cmd_alerts(int argc, char **argv)
 		}
 	} else if (optind != argc)
 		usage();
-	if ((cfg = config_load(path, &cause)) == NULL ||
-	    (st = store_open(cfg->database, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
-		free(cause);
-		config_free(cfg);
+	if (cli_open_log(path, &cfg, &st) == -1)
 		return 2;
-	}
 	if (is_retry)
 		rc = alerts_retry(st, argv[argc - 1]);
 	else if (store_alert_list(st, state, limit, alerts_print_cb, &is_json,
@@ -1045,13 +1055,8 @@ cmd_feeds(int argc, char **argv)
 	if (optind < argc &&
 	    (strcmp(argv[optind], "list") != 0 || optind + 1 != argc))
 		usage();
-	if ((cfg = config_load(path, &cause)) == NULL ||
-	    (st = store_open(cfg->database, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
-		free(cause);
-		config_free(cfg);
+	if (cli_open_log(path, &cfg, &st) == -1)
 		return 2;
-	}
 	/* Configured feeds not polled yet are listed too, as new. */
 	TAILQ_FOREACH(f, &cfg->feeds, entry) {
 		if (store_feed_get(st, f->name, f->url, &sf, &cause) == -1)
