@@ -991,6 +991,13 @@ parse_end_cb(
 	 * append to it with xmlTextConcat rather than through its cached
 	 * length, which belonged to another node.
 	 */
+	for (xmlNode *a = p->container; a != NULL; a = a->parent) {
+		/* Broken markup can put the channel inside what goes. */
+		if (a == node) {
+			p->container = NULL;
+			break;
+		}
+	}
 	xmlUnlinkNode(node);
 	xmlFreeNode(node);
 	ctxt->nodemem = 0;
