@@ -136,6 +136,12 @@ alert_free(struct alert *al)
 }
 
 void
+alert_set_config(struct alert *al, const struct config *cfg)
+{
+	al->cfg = cfg;
+}
+
+void
 alert_kick(struct alert *al)
 {
 	struct timeval tv = { 0, 0 };

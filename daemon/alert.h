@@ -25,6 +25,8 @@ struct alert *alert_new(struct event_base *, struct store *,
     const struct config *, int once, alert_idle_cb idle_cb, void *arg);
 /* Kill running hooks' process groups and free; accepts NULL. */
 void alert_free(struct alert *);
+/* Use cfg's hooks for runs started from now on (after a reload). */
+void alert_set_config(struct alert *, const struct config *cfg);
 /* Look at the outbox now (after new alerts were queued). */
 void alert_kick(struct alert *);
 /* Return 1 while a hook runs or alerts wait to be tried. */

@@ -33,6 +33,13 @@
 #define CONFIG_DEFAULT_HOOK_RETRY_MIN 30
 #define CONFIG_DEFAULT_HOOK_RETRY_MAX 3600
 #define CONFIG_MAX_INTERVAL (7 * 24 * 3600)
+#define CONFIG_DEFAULT_MIN_INTERVAL 60
+#define CONFIG_DEFAULT_MAX_INTERVAL (6 * 3600)
+#define CONFIG_DEFAULT_UNHEALTHY_AFTER (24 * 3600)
+#define CONFIG_DEFAULT_MAX_PER_HOST 4
+#define CONFIG_DEFAULT_CONNECT_TIMEOUT 20
+#define CONFIG_DEFAULT_LOW_SPEED_LIMIT 64 /* bytes per second ... */
+#define CONFIG_DEFAULT_LOW_SPEED_TIME 30  /* ... for this many seconds */
 #define CONFIG_DEFAULT_DEDUP_WINDOW (7 * 24 * 3600)
 #define CONFIG_DEFAULT_RETENTION (90 * 24 * 3600)
 
@@ -78,6 +85,25 @@ static int config_set_max_fetches(struct config_parse *, const char *, char **);
 static int config_set_fetch_timeout(
     struct config_parse *, const char *, char **);
 static int config_set_max_body(struct config_parse *, const char *, char **);
+static int config_set_connect_timeout(
+    struct config_parse *, const char *, char **);
+static int config_set_low_speed_limit(
+    struct config_parse *, const char *, char **);
+static int config_set_low_speed_time(
+    struct config_parse *, const char *, char **);
+static int config_set_ca_file(struct config_parse *, const char *, char **);
+static int config_set_proxy(struct config_parse *, const char *, char **);
+static int config_set_max_per_host(
+    struct config_parse *, const char *, char **);
+static int config_set_min_interval(
+    struct config_parse *, const char *, char **);
+static int config_set_max_interval(
+    struct config_parse *, const char *, char **);
+static int config_set_adaptive(struct config_parse *, const char *, char **);
+static int config_set_unhealthy_after(
+    struct config_parse *, const char *, char **);
+static int config_set_health_hooks(
+    struct config_parse *, const char *, char **);
 static int config_set_user_agent(struct config_parse *, const char *, char **);
 static int config_set_max_entries(struct config_parse *, const char *, char **);
 static int config_set_max_depth(struct config_parse *, const char *, char **);
@@ -111,21 +137,40 @@ static int config_set_hook_retry_max(
     struct config_parse *, const char *, char **);
 
 static const struct config_key config_keys[] = {
+	{ SECTION_DAEMON, "adaptive", config_set_adaptive },
+	{ SECTION_DAEMON, "ca_file", config_set_ca_file },
+	{ SECTION_DAEMON, "connect_timeout", config_set_connect_timeout },
 	{ SECTION_DAEMON, "database", config_set_database },
 	{ SECTION_DAEMON, "dedup_distance", config_set_dedup_distance },
 	{ SECTION_DAEMON, "dedup_window", config_set_dedup_window },
+	{ SECTION_DAEMON, "health_hooks", config_set_health_hooks },
 	{ SECTION_DAEMON, "interval", config_set_interval },
+	{ SECTION_DAEMON, "low_speed_limit", config_set_low_speed_limit },
+	{ SECTION_DAEMON, "low_speed_time", config_set_low_speed_time },
 	{ SECTION_DAEMON, "max_body", config_set_max_body },
 	{ SECTION_DAEMON, "max_depth", config_set_max_depth },
 	{ SECTION_DAEMON, "max_entries", config_set_max_entries },
 	{ SECTION_DAEMON, "max_fetches", config_set_max_fetches },
+	{ SECTION_DAEMON, "max_interval", config_set_max_interval },
+	{ SECTION_DAEMON, "max_per_host", config_set_max_per_host },
+	{ SECTION_DAEMON, "min_interval", config_set_min_interval },
+	{ SECTION_DAEMON, "proxy", config_set_proxy },
 	{ SECTION_DAEMON, "retention", config_set_retention },
 	{ SECTION_DAEMON, "timeout", config_set_fetch_timeout },
 	{ SECTION_DAEMON, "tracking_params", config_set_tracking_params },
+	{ SECTION_DAEMON, "unhealthy_after", config_set_unhealthy_after },
 	{ SECTION_DAEMON, "user_agent", config_set_user_agent },
+	{ SECTION_FEED, "adaptive", config_set_adaptive },
+	{ SECTION_FEED, "ca_file", config_set_ca_file },
+	{ SECTION_FEED, "connect_timeout", config_set_connect_timeout },
 	{ SECTION_FEED, "encoding", config_set_feed_encoding },
 	{ SECTION_FEED, "interval", config_set_feed_interval },
+	{ SECTION_FEED, "low_speed_limit", config_set_low_speed_limit },
+	{ SECTION_FEED, "low_speed_time", config_set_low_speed_time },
+	{ SECTION_FEED, "max_body", config_set_max_body },
+	{ SECTION_FEED, "proxy", config_set_proxy },
 	{ SECTION_FEED, "tags", config_set_feed_tags },
+	{ SECTION_FEED, "timeout", config_set_fetch_timeout },
 	{ SECTION_FEED, "url", config_set_feed_url },
 	{ SECTION_WATCHLIST, "accents", config_set_wl_accents },
 	{ SECTION_WATCHLIST, "feeds", config_set_wl_feeds },
@@ -310,10 +355,137 @@ config_set_max_fetches(struct config_parse *p, const char *v, char **cause)
 	return 0;
 }
 
+/* The fetch settings a key sets: the daemon's, or the current feed's. */
+static struct config_fetch *
+config_fetch_of(struct config_parse *p)
+{
+	if (p->kind == SECTION_FEED)
+		return &((struct config_feed *)p->obj)->fetch;
+	return &p->cfg->fetch;
+}
+
 static int
 config_set_fetch_timeout(struct config_parse *p, const char *v, char **cause)
 {
-	return config_interval(v, &p->cfg->fetch_timeout, cause);
+	return config_interval(v, &config_fetch_of(p)->timeout, cause);
+}
+
+static int
+config_set_connect_timeout(struct config_parse *p, const char *v, char **cause)
+{
+	return config_interval(v, &config_fetch_of(p)->connect_timeout, cause);
+}
+
+static int
+config_set_low_speed_limit(struct config_parse *p, const char *v, char **cause)
+{
+	long long n;
+
+	if (config_number(v, 1, 1024 * 1024 * 1024, &n, cause) == -1)
+		return -1;
+	config_fetch_of(p)->low_speed_limit = (int)n;
+	return 0;
+}
+
+static int
+config_set_low_speed_time(struct config_parse *p, const char *v, char **cause)
+{
+	return config_interval(v, &config_fetch_of(p)->low_speed_time, cause);
+}
+
+static int
+config_set_ca_file(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_fetch *cf = config_fetch_of(p);
+	char *path;
+
+	path = config_path(p->cfg, v);
+	if (access(path, R_OK) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(cf->ca_file);
+	cf->ca_file = path;
+	return 0;
+}
+
+/* A proxy URL, or "none" for a direct connection whatever the
+ * environment says. */
+static int
+config_set_proxy(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_fetch *cf = config_fetch_of(p);
+
+	if (strcmp(v, "none") != 0 && strstr(v, "://") == NULL) {
+		xasprintf(cause,
+		    "\"%s\" is not a proxy URL (e.g. "
+		    "http://proxy:3128, socks5h://127.0.0.1:9050) or \"none\"",
+		    v);
+		return -1;
+	}
+	free(cf->proxy);
+	cf->proxy = xstrdup(strcmp(v, "none") == 0 ? "" : v);
+	return 0;
+}
+
+static int
+config_set_max_per_host(struct config_parse *p, const char *v, char **cause)
+{
+	long long n;
+
+	if (config_number(v, 1, 1024, &n, cause) == -1)
+		return -1;
+	p->cfg->max_per_host = (int)n;
+	return 0;
+}
+
+static int
+config_set_min_interval(struct config_parse *p, const char *v, char **cause)
+{
+	return config_interval(v, &p->cfg->min_interval, cause);
+}
+
+static int
+config_set_max_interval(struct config_parse *p, const char *v, char **cause)
+{
+	return config_interval(v, &p->cfg->max_interval, cause);
+}
+
+static int
+config_set_adaptive(struct config_parse *p, const char *v, char **cause)
+{
+	int yes;
+
+	if (strcmp(v, "yes") == 0)
+		yes = 1;
+	else if (strcmp(v, "no") == 0)
+		yes = 0;
+	else {
+		xasprintf(cause, "\"%s\" is not yes or no", v);
+		return -1;
+	}
+	if (p->kind == SECTION_FEED)
+		((struct config_feed *)p->obj)->adaptive = yes;
+	else
+		p->cfg->is_adaptive = yes;
+	return 0;
+}
+
+static int
+config_set_unhealthy_after(struct config_parse *p, const char *v, char **cause)
+{
+	return config_interval(v, &p->cfg->unhealthy_after, cause);
+}
+
+static int
+config_set_health_hooks(struct config_parse *p, const char *v, char **cause)
+{
+	(void)cause;
+	config_list_free(p->cfg->health_hooks);
+	p->cfg->health_hooks = config_list(v);
+	p->cfg->health_hooks_line = p->line;
+	return 0;
 }
 
 static int
@@ -337,7 +509,7 @@ config_set_max_body(struct config_parse *p, const char *v, char **cause)
 		return -1;
 	}
 	free(num);
-	p->cfg->max_body = (size_t)(n * unit);
+	config_fetch_of(p)->max_body = (size_t)(n * unit);
 	return 0;
 }
 
@@ -616,6 +788,7 @@ config_section_new(
 		f->name = xstrdup(name);
 		f->line = line;
 		f->tags = xcalloc(1, sizeof *f->tags);
+		f->adaptive = -1;
 		TAILQ_INSERT_TAIL(&cfg->feeds, f, entry);
 		return f;
 	case SECTION_WATCHLIST:
@@ -859,10 +1032,26 @@ config_check(struct config_parse *p)
 	struct config_watchlist *w;
 	struct config_hook *h;
 
+	if (p->cfg->min_interval > p->cfg->max_interval)
+		config_error(p, 0, "min_interval is above max_interval");
 	TAILQ_FOREACH(f, &p->cfg->feeds, entry) {
 		if (f->url == NULL)
 			config_error(
 			    p, f->line, "feed \"%s\" has no url", f->name);
+		if (f->interval != 0 &&
+		    (f->interval < p->cfg->min_interval ||
+			f->interval > p->cfg->max_interval))
+			config_error(p, f->line,
+			    "feed \"%s\": interval %ds is outside "
+			    "min_interval..max_interval (%ds..%ds)",
+			    f->name, f->interval, p->cfg->min_interval,
+			    p->cfg->max_interval);
+	}
+	for (size_t i = 0; p->cfg->health_hooks[i] != NULL; i++) {
+		if (config_hook_find(p->cfg, p->cfg->health_hooks[i]) == NULL)
+			config_error(p, p->cfg->health_hooks_line,
+			    "health_hooks: no [hook \"%s\"]",
+			    p->cfg->health_hooks[i]);
 	}
 	TAILQ_FOREACH(h, &p->cfg->hooks, entry) {
 		if (h->command == NULL)
@@ -903,8 +1092,16 @@ config_new(const char *path)
 	cfg->database = xstrdup(CONFIG_DEFAULT_DATABASE);
 	cfg->interval = CONFIG_DEFAULT_INTERVAL;
 	cfg->max_fetches = CONFIG_DEFAULT_MAX_FETCHES;
-	cfg->fetch_timeout = CONFIG_DEFAULT_FETCH_TIMEOUT;
-	cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
+	cfg->min_interval = CONFIG_DEFAULT_MIN_INTERVAL;
+	cfg->max_interval = CONFIG_DEFAULT_MAX_INTERVAL;
+	cfg->unhealthy_after = CONFIG_DEFAULT_UNHEALTHY_AFTER;
+	cfg->health_hooks = config_list("");
+	cfg->max_per_host = CONFIG_DEFAULT_MAX_PER_HOST;
+	cfg->fetch.timeout = CONFIG_DEFAULT_FETCH_TIMEOUT;
+	cfg->fetch.connect_timeout = CONFIG_DEFAULT_CONNECT_TIMEOUT;
+	cfg->fetch.low_speed_limit = CONFIG_DEFAULT_LOW_SPEED_LIMIT;
+	cfg->fetch.low_speed_time = CONFIG_DEFAULT_LOW_SPEED_TIME;
+	cfg->fetch.max_body = CONFIG_DEFAULT_MAX_BODY;
 	cfg->max_entries = PARSE_MAX_ENTRIES;
 	cfg->max_depth = PARSE_MAX_DEPTH;
 	cfg->dedup_distance = DEDUP_MAX_DISTANCE;
@@ -965,6 +1162,8 @@ config_free(struct config *cfg)
 		free(f->name);
 		free(f->url);
 		free(f->encoding);
+		free(f->fetch.ca_file);
+		free(f->fetch.proxy);
 		config_list_free(f->tags);
 		free(f);
 	}
@@ -986,11 +1185,52 @@ config_free(struct config *cfg)
 	}
 	match_set_free(cfg->matcher);
 	config_list_free(cfg->tracking_params);
+	config_list_free(cfg->health_hooks);
+	free(cfg->fetch.ca_file);
+	free(cfg->fetch.proxy);
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg->database);
 	free(cfg->user_agent);
 	free(cfg);
+}
+
+void
+config_feed_fetch(const struct config *cfg, const struct config_feed *f,
+    struct config_fetch *out)
+{
+	const struct config_fetch *d = &cfg->fetch, *o = &f->fetch;
+
+	out->timeout = o->timeout != 0 ? o->timeout : d->timeout;
+	out->connect_timeout =
+	    o->connect_timeout != 0 ? o->connect_timeout : d->connect_timeout;
+	out->low_speed_limit =
+	    o->low_speed_limit != 0 ? o->low_speed_limit : d->low_speed_limit;
+	out->low_speed_time =
+	    o->low_speed_time != 0 ? o->low_speed_time : d->low_speed_time;
+	out->max_body = o->max_body != 0 ? o->max_body : d->max_body;
+	out->ca_file = o->ca_file != NULL ? o->ca_file : d->ca_file;
+	out->proxy = o->proxy != NULL ? o->proxy : d->proxy;
+}
+
+int
+config_feed_adaptive(const struct config *cfg, const struct config_feed *f)
+{
+	if (f->interval != 0)
+		return 0;
+	return f->adaptive != -1 ? f->adaptive : cfg->is_adaptive;
+}
+
+struct config_feed *
+config_feed_find(const struct config *cfg, const char *name)
+{
+	struct config_feed *f;
+
+	TAILQ_FOREACH(f, &cfg->feeds, entry) {
+		if (strcmp(f->name, name) == 0)
+			return f;
+	}
+	return NULL;
 }
 
 struct config_hook *

@@ -13,10 +13,26 @@
 
 struct match_set;
 
+/*
+ * How a feed is fetched: [daemon] sets the defaults, a [feed] section
+ * may override each; 0 or NULL in a feed's copy means "the daemon's".
+ */
+struct config_fetch {
+	int timeout;	     /* seconds for a whole transfer */
+	int connect_timeout; /* seconds */
+	int low_speed_limit; /* bytes per second ... */
+	int low_speed_time;  /* ... for this many seconds, then give up */
+	size_t max_body;     /* bytes, after decompression */
+	char *ca_file;	     /* PEM bundle to verify TLS with */
+	char *proxy;	     /* "" = none, NULL = libcurl's environment */
+};
+
 struct config_feed {
 	char *name;
 	char *url;
-	int interval;	/* seconds, 0 = the daemon's */
+	int interval; /* seconds, 0 = the daemon's */
+	int adaptive; /* -1 = the daemon's, 0 = no, 1 = yes */
+	struct config_fetch fetch;
 	char **tags;	/* NULL-terminated */
 	char *encoding; /* overrides what the feed declares, NULL = none */
 	int line;
@@ -53,18 +69,22 @@ struct config {
 	char *path;
 	char *dir; /* directory of path, for relative paths */
 	char *database;
-	int interval;	    /* seconds between polls of a feed */
-	int max_fetches;    /* concurrent transfers */
-	int fetch_timeout;  /* seconds for a whole transfer */
-	size_t max_body;    /* bytes */
+	int interval;	     /* seconds between polls of a feed */
+	int min_interval;    /* seconds: no feed is polled more often */
+	int max_interval;    /* seconds: backoff and adaptive polling cap */
+	int is_adaptive;     /* poll busy feeds more often, quiet ones less */
+	int unhealthy_after; /* seconds of failure before a health alert */
+	char **health_hooks; /* NULL-terminated, may be empty */
+	int health_hooks_line;
+	int max_fetches;  /* concurrent transfers */
+	int max_per_host; /* concurrent transfers to one host */
+	struct config_fetch fetch;
 	size_t max_entries; /* entries read from one document */
-	int max_depth;
+	int max_depth;	    /* element nesting in a document */
 	int dedup_distance; /* bits between near-duplicate stories */
 	int dedup_window;   /* seconds a story can be joined for */
 	int retention;	    /* seconds a story's text is kept, 0 = for ever */
-	char **tracking_params;
-	/* more query parameters URLs drop */ /* element nesting in a
-						 document */
+	char **tracking_params; /* more query parameters URLs drop */
 	char *user_agent;
 	TAILQ_HEAD(, config_feed) feeds;
 	TAILQ_HEAD(, config_watchlist) watchlists;
@@ -80,6 +100,14 @@ struct config {
  */
 struct config *config_load(const char *path, char **cause);
 void config_free(struct config *);
+/* Fill *out with the feed's fetch settings, its own or the daemon's;
+ * strings stay owned by the configuration. */
+void config_feed_fetch(const struct config *, const struct config_feed *,
+    struct config_fetch *out);
+/* Return 1 when the feed's interval adapts to how often it publishes
+ * (never for a feed with an interval of its own). */
+int config_feed_adaptive(const struct config *, const struct config_feed *);
+struct config_feed *config_feed_find(const struct config *, const char *);
 struct config_hook *config_hook_find(const struct config *, const char *);
 /* Return 1 when the watchlist applies to the feed (by name or tag). */
 int config_watchlist_wants(

@@ -151,3 +151,14 @@ feed_format_name(enum feed_format f)
 		return "unknown";
 	return feed_format_names[f];
 }
+
+int
+feed_doc_min_interval(const struct feed_doc *d)
+{
+	int sy = 0;
+
+	if (d->update_period > 0)
+		sy = d->update_period /
+		    (d->update_frequency > 0 ? d->update_frequency : 1);
+	return d->ttl > sy ? d->ttl : sy;
+}

@@ -55,6 +55,9 @@ struct feed_doc {
 	char *description;
 	char *language;
 	time_t updated;
+	int ttl;	      /* seconds, from RSS <ttl>; 0 = none */
+	int update_period;    /* seconds, from sy:updatePeriod; 0 = none */
+	int update_frequency; /* times per update_period; 0 = once */
 	struct entry **entries;
 	size_t nentries;
 };
@@ -77,6 +80,12 @@ void feed_entry_add_category(struct entry *, char *);
 /* Add an enclosure (url and type taken over) unless its url is known. */
 void feed_entry_add_enclosure(
     struct entry *, char *url, char *type, long long length);
+/*
+ * Return the shortest interval (seconds) the feed asks readers to wait
+ * between polls, from <ttl> and sy:updatePeriod/updateFrequency; 0 when
+ * it says nothing.
+ */
+int feed_doc_min_interval(const struct feed_doc *);
 /* Name of a format as in `feedwatch parse` output ("rss20", ...). */
 const char *feed_format_name(enum feed_format);
 

@@ -298,10 +298,18 @@ match_fetched_cb(const struct fetch_result *r, void *arg)
 static int
 match_load_url(struct match_input *in, const char *url)
 {
-	struct fetch_opts fo = { NULL, 1, 60, 20, PARSE_MAX_SIZE };
-	struct fetch_req req = { url, NULL, NULL };
+	struct fetch_opts fo = { NULL, 1, 1 };
+	struct fetch_req req;
 	struct event_base *base;
 	struct fetch *f;
+
+	memset(&req, 0, sizeof req);
+	req.url = url;
+	req.timeout = 60;
+	req.connect_timeout = 20;
+	req.low_speed_limit = 64;
+	req.low_speed_time = 30;
+	req.max_body = PARSE_MAX_SIZE;
 
 	if ((base = event_base_new()) == NULL ||
 	    (f = fetch_new(base, &fo)) == NULL)
@@ -993,35 +1001,55 @@ static void
 feeds_print_cb(const struct store_feed_row *r, void *arg)
 {
 	const int *is_json = arg;
-	char attempt[32], ok[32], next[32];
-	const char *state = r->last_attempt == 0 ? "new" :
-	    r->failures > 0			 ? "failing" :
-						   "ok";
+	char attempt[32], ok[32], next[32], since[32], gone[32];
+	const char *state = r->gone_at != 0 ? "gone" :
+	    r->last_attempt == 0	    ? "new" :
+	    r->failures > 0		    ? "failing" :
+	    r->moved_url != NULL	    ? "moved" :
+					      "ok";
 	json_t *o;
 
 	feeds_time(r->last_attempt, attempt, sizeof attempt);
 	feeds_time(r->last_success, ok, sizeof ok);
 	feeds_time(r->next_poll, next, sizeof next);
+	feeds_time(r->failing_since, since, sizeof since);
+	feeds_time(r->gone_at, gone, sizeof gone);
 	if (*is_json) {
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:s?, s:s, "
-			      "s:i, s:i}",
+			      "s:i, s:i, s:s?, s:o, s:o, s:o}",
 		    "name", r->name, "url", r->url, "state", state,
 		    "last_attempt", attempt, "last_success", ok, "http_status",
 		    r->http_status ? json_integer(r->http_status) : json_null(),
 		    "failures", r->failures, "last_error", r->last_error,
-		    "next_poll", next, "items", r->items, "stories",
-		    r->stories);
+		    "next_poll", next, "items", r->items, "stories", r->stories,
+		    "moved_to", r->moved_url, "failing_since",
+		    r->failing_since ? json_string(since) : json_null(),
+		    "gone_since", r->gone_at ? json_string(gone) : json_null(),
+		    "interval",
+		    r->poll_interval ? json_integer(r->poll_interval) :
+				       json_null());
 		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(o);
 		return;
 	}
 	printf("%-20s %-7s last ok %-20s %4d items %5d stories  next %s\n",
-	    r->name, state, ok, r->items, r->stories, next);
-	if (r->failures > 0)
-		printf("    %d failure%s in a row, HTTP %d: %s\n", r->failures,
-		    r->failures == 1 ? "" : "s", r->http_status,
-		    r->last_error != NULL ? r->last_error : "");
+	    r->name, state, ok, r->items, r->stories,
+	    r->gone_at != 0 ? "never (gone)" : next);
+	if (r->gone_at != 0)
+		printf("    gone since %s (HTTP 410): not polled until its url "
+		       "changes\n",
+		    gone);
+	if (r->moved_url != NULL)
+		printf("    moved permanently to %s: polled there; update its "
+		       "url\n",
+		    r->moved_url);
+	if (r->failures > 0 && r->gone_at == 0)
+		printf("    %d failure%s in a row since %s, HTTP %d: %s\n",
+		    r->failures, r->failures == 1 ? "" : "s", since,
+		    r->http_status, r->last_error != NULL ? r->last_error : "");
+	if (r->poll_interval > 0)
+		printf("    adaptive interval %dm\n", r->poll_interval / 60);
 }
 
 static int

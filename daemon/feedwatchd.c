@@ -1,3 +1,5 @@
+#include <sys/queue.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -20,40 +22,57 @@
 #include "pipeline.h"
 #include "scheduler.h"
 #include "store.h"
+#include "url.h"
 #include "version.h"
 #include "xmalloc.h"
 
 /*
  * feedwatchd: load the configuration, open the story log, and run the
  * loop that polls feeds and delivers alerts; --once polls every feed a
- * single time, tries every pending alert once, and exits.
+ * single time, tries every pending alert once, and exits. SIGHUP
+ * reloads the configuration; feeds that stay keep their state.
  */
 
 #define DEFAULT_CONFIG "/etc/feedwatch/feedwatch.conf"
-#define CONNECT_TIMEOUT 20 /* seconds */
-#define PRUNE_BATCH 500	   /* stories pruned in one transaction */
-#define PRUNE_EVERY 3600   /* seconds between pruning rounds */
+#define PRUNE_BATCH 500	  /* stories pruned in one transaction */
+#define PRUNE_EVERY 3600  /* seconds between pruning rounds */
+#define HOST_SLOWDOWN 600 /* seconds a 429 without Retry-After slows a host */
 
 struct daemon;
 
 struct daemon_feed {
 	struct daemon *d;	/* back-pointer, not owned */
-	struct config_feed *cf; /* owned by the configuration */
+	struct config_feed *cf; /* owned by the configuration; NULL once
+				   a reload removed the feed */
 	struct store_feed state;
 	struct scheduler_job *job;
 	time_t next_poll; /* UTC seconds */
 	int is_busy;	  /* a fetch is running */
+	TAILQ_ENTRY(daemon_feed) entry;
+};
+
+/* A host that answered 429: no feed of it is polled before until. */
+struct daemon_host {
+	char *name;
+	time_t until;
+	LIST_ENTRY(daemon_host) entry;
 };
 
 struct daemon {
 	struct event_base *base;
+	const char *path; /* of the configuration */
 	struct config *cfg;
+	struct config **retired; /* replaced by reloads, freed at exit */
+	size_t nretired;
 	struct store *store;
 	struct fetch *fetch;
 	struct alert *alert;
-	struct daemon_feed *feeds;
+	TAILQ_HEAD(, daemon_feed) feeds;
+	TAILQ_HEAD(, daemon_feed) removed; /* fetching, then freed */
+	LIST_HEAD(, daemon_host) hosts;
 	size_t nfeeds;
-	size_t polled; /* with --once: feeds finished */
+	size_t polled;	    /* with --once: feeds finished */
+	char *reload_error; /* the last reload's first error, or NULL */
 	int once;
 	int new_stories;
 	int alerts;
@@ -67,6 +86,7 @@ struct daemon {
 };
 
 static void daemon_poll_cb(void *);
+static void daemon_feed_free(struct daemon_feed *);
 
 static void
 usage(void)
@@ -92,19 +112,21 @@ daemon_notify(const char *state)
 static void
 daemon_status(struct daemon *d)
 {
+	struct daemon_feed *df;
 	time_t now = time(NULL), next = 0;
-	char status[256], *cause;
+	char status[512], *cause;
 	size_t failing = 0;
 	int pending;
 
 	if (now == d->status_at)
 		return;
 	d->status_at = now;
-	for (size_t i = 0; i < d->nfeeds; i++) {
-		if (d->feeds[i].state.failures > 0)
+	TAILQ_FOREACH(df, &d->feeds, entry) {
+		if (df->state.failures > 0 || df->state.gone_at != 0)
 			failing++;
-		if (next == 0 || d->feeds[i].next_poll < next)
-			next = d->feeds[i].next_poll;
+		if (df->state.gone_at == 0 &&
+		    (next == 0 || df->next_poll < next))
+			next = df->next_poll;
 	}
 	if ((pending = store_alert_count(
 		 d->store, STORE_ALERT_PENDING, &cause)) == -1) {
@@ -112,10 +134,13 @@ daemon_status(struct daemon *d)
 		pending = 0;
 	}
 	snprintf(status, sizeof status,
-	    "STATUS=%zu feeds, %zu failing, %d "
+	    "STATUS=%s%s%zu feeds, %zu failing, %d "
 	    "alerts pending, next poll in %llds",
-	    d->nfeeds, failing, pending,
-	    (long long)(next > now ? next - now : 0));
+	    d->reload_error != NULL ? "reload refused, running on the previous "
+				      "configuration: " :
+				      "",
+	    d->reload_error != NULL ? d->reload_error : "", d->nfeeds, failing,
+	    pending, (long long)(next > now ? next - now : 0));
 	daemon_notify(status);
 }
 
@@ -145,6 +170,70 @@ daemon_alert_idle_cb(void *arg)
 	daemon_check_done(arg);
 }
 
+/* The host a 429 slowed, made when first needed. */
+static struct daemon_host *
+daemon_host_get(struct daemon *d, const char *name, int create)
+{
+	struct daemon_host *h;
+
+	LIST_FOREACH(h, &d->hosts, entry) {
+		if (strcmp(h->name, name) == 0)
+			return h;
+	}
+	if (!create)
+		return NULL;
+	h = xcalloc(1, sizeof *h);
+	h->name = xstrdup(name);
+	LIST_INSERT_HEAD(&d->hosts, h, entry);
+	return h;
+}
+
+/* Where the feed is fetched: its new home after a permanent move. */
+static const char *
+daemon_feed_url(const struct daemon_feed *df)
+{
+	return df->state.moved_url != NULL ? df->state.moved_url : df->cf->url;
+}
+
+/* A 429 slows every feed of that host until the time it asked. */
+static void
+daemon_slow_host(struct daemon *d, struct daemon_feed *df, time_t until)
+{
+	struct daemon_host *h;
+	char *host;
+
+	if ((host = url_host(daemon_feed_url(df))) == NULL)
+		return;
+	h = daemon_host_get(d, host, 1);
+	if (until > h->until) {
+		h->until = until;
+		log_warnx("host %s: too many requests; no feed of it is "
+			  "polled for %llds",
+		    host, (long long)(until - time(NULL)));
+	}
+	free(host);
+}
+
+/* Log what a fetch changed about where the feed lives. */
+static void
+daemon_feed_moved(struct daemon_feed *df, const struct store_fetch *sf)
+{
+	if (sf->moved_url != NULL) {
+		log_warnx("feed %s: moved permanently to %s; polling it "
+			  "there from now on (set url = %s in the "
+			  "configuration)",
+		    df->cf->name, sf->moved_url, sf->moved_url);
+		free(df->state.moved_url);
+		df->state.moved_url = xstrdup(sf->moved_url);
+	}
+	if (sf->is_gone) {
+		log_warnx("feed %s: %s is gone (HTTP 410); it is not polled "
+			  "again until its url changes",
+		    df->cf->name, daemon_feed_url(df));
+		df->state.gone_at = sf->when;
+	}
+}
+
 static void
 daemon_fetched_cb(const struct fetch_result *r, void *arg)
 {
@@ -156,28 +245,44 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 	char *cause;
 
 	df->is_busy = 0;
+	if (df->cf == NULL) {
+		/* A reload removed the feed while it was fetched. */
+		TAILQ_REMOVE(&d->removed, df, entry);
+		daemon_feed_free(df);
+		return;
+	}
 	memset(&sf, 0, sizeof sf);
 	sf.when = time(NULL);
 	sf.http_status = r->http_status;
 	sf.error = r->error;
 	sf.etag = r->etag;
 	sf.last_modified = r->last_modified;
+	sf.retry_after = r->retry_after;
+	sf.is_gone = r->http_status == 410;
+	if (r->moved_url != NULL &&
+	    strcmp(r->moved_url, daemon_feed_url(df)) != 0)
+		sf.moved_url = r->moved_url;
 	if (r->error != NULL)
-		log_warnx(
-		    "feed %s: %s: %s", df->cf->name, df->cf->url, r->error);
+		log_warnx("feed %s: %s: %s", df->cf->name, daemon_feed_url(df),
+		    r->error);
 	body.data = r->body;
 	body.len = r->len;
 	body.url = r->effective_url;
 	body.content_type = r->content_type;
-	if (pipeline_feed(d->store, d->cfg, df->cf, df->state.id,
-		df->state.failures, r->body != NULL ? &body : NULL, &sf, &stats,
-		&cause) == -1) {
+	if (pipeline_feed(d->store, d->cfg, df->cf, &df->state,
+		r->body != NULL ? &body : NULL, &sf, &stats, &cause) == -1) {
 		/* Nothing was written: poll again soon, lose nothing. */
 		log_warnx("feed %s: story log: %s", df->cf->name, cause);
 		free(cause);
 		sf.next_poll = sf.when + scheduler_delay(60, 0, 60);
 	} else {
+		daemon_feed_moved(df, &sf);
 		df->state.failures = stats.failures;
+		df->state.poll_interval = sf.poll_interval;
+		if (stats.failures == 0)
+			df->state.failing_since = 0;
+		else if (df->state.failing_since == 0)
+			df->state.failing_since = sf.when;
 		d->new_stories += stats.new_stories;
 		d->alerts += stats.alerts;
 		if (r->not_modified)
@@ -186,14 +291,20 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 			log_info("feed %s: %d entries, %d new, %d alerts",
 			    df->cf->name, stats.entries, stats.new_stories,
 			    stats.alerts);
+		if (r->http_status == 429)
+			daemon_slow_host(d, df,
+			    sf.when +
+				(r->retry_after > 0 ? r->retry_after :
+						      HOST_SLOWDOWN));
 	}
 	if (d->once) {
 		d->polled++;
 		alert_kick(d->alert);
 		return;
 	}
-	scheduler_job_in(df->job, (int)(sf.next_poll - sf.when));
 	df->next_poll = sf.next_poll;
+	if (df->state.gone_at == 0)
+		scheduler_job_in(df->job, (int)(sf.next_poll - sf.when));
 	if (stats.alerts > 0)
 		alert_kick(d->alert);
 	daemon_status(d);
@@ -203,24 +314,101 @@ static void
 daemon_poll_cb(void *arg)
 {
 	struct daemon_feed *df = arg;
+	struct daemon *d = df->d;
+	struct daemon_host *h;
+	struct config_fetch cf;
 	struct fetch_req req;
+	time_t now = time(NULL);
+	char *host;
 
 	if (df->is_busy)
 		return;
-	req.url = df->cf->url;
-	req.etag = df->state.etag;
-	req.last_modified = df->state.last_modified;
-	log_debug("feed %s: polling %s", df->cf->name, df->cf->url);
-	if (fetch_start(df->d->fetch, &req, daemon_fetched_cb, df) == -1) {
-		/* libcurl refused the transfer; try again after a while. */
-		if (df->d->once) {
-			df->d->polled++;
-			daemon_check_done(df->d);
-		} else
-			scheduler_job_in(df->job, 60);
+	if (df->state.gone_at != 0) {
+		if (d->once) {
+			log_info("feed %s: gone (HTTP 410), not polled",
+			    df->cf->name);
+			d->polled++;
+			daemon_check_done(d);
+		}
 		return;
 	}
+	if (!d->once && (host = url_host(daemon_feed_url(df))) != NULL) {
+		h = daemon_host_get(d, host, 0);
+		free(host);
+		if (h != NULL && h->until > now) {
+			/* Spread the host's feeds over a minute after it. */
+			df->next_poll =
+			    h->until + (time_t)arc4random_uniform(60);
+			scheduler_job_in(df->job, (int)(df->next_poll - now));
+			return;
+		}
+	}
+	config_feed_fetch(d->cfg, df->cf, &cf);
+	memset(&req, 0, sizeof req);
+	req.url = daemon_feed_url(df);
+	req.etag = df->state.etag;
+	req.last_modified = df->state.last_modified;
+	req.timeout = cf.timeout;
+	req.connect_timeout = cf.connect_timeout;
+	req.low_speed_limit = cf.low_speed_limit;
+	req.low_speed_time = cf.low_speed_time;
+	req.max_body = cf.max_body;
+	req.ca_file = cf.ca_file;
+	req.proxy = cf.proxy;
+	log_debug("feed %s: polling %s", df->cf->name, req.url);
 	df->is_busy = 1;
+	if (fetch_start(d->fetch, &req, daemon_fetched_cb, df) == -1) {
+		/* libcurl refused the transfer; try again after a while. */
+		df->is_busy = 0;
+		if (d->once) {
+			d->polled++;
+			daemon_check_done(d);
+		} else
+			scheduler_job_in(df->job, 60);
+	}
+}
+
+/* A feed of the configuration, with its stored state; NULL on error. */
+static struct daemon_feed *
+daemon_feed_new(struct daemon *d, struct config_feed *cf, char **cause)
+{
+	struct daemon_feed *df;
+
+	df = xcalloc(1, sizeof *df);
+	df->d = d;
+	df->cf = cf;
+	if (store_feed_get(d->store, cf->name, cf->url, &df->state, cause) ==
+	    -1) {
+		free(df);
+		return NULL;
+	}
+	df->job = scheduler_job_new(d->base, daemon_poll_cb, df);
+	return df;
+}
+
+static void
+daemon_feed_free(struct daemon_feed *df)
+{
+	scheduler_job_free(df->job);
+	store_feed_clear(&df->state);
+	free(df);
+}
+
+/* Schedule a feed's first poll from its stored next poll time. */
+static void
+daemon_feed_schedule(struct daemon_feed *df)
+{
+	time_t now = time(NULL);
+
+	df->next_poll = df->state.next_poll;
+	if (df->state.gone_at != 0 && !df->d->once) {
+		log_warnx("feed %s: gone (HTTP 410) since %lld; not polled "
+			  "until its url changes",
+		    df->cf->name, (long long)df->state.gone_at);
+		return;
+	}
+	scheduler_job_in(
+	    df->job, df->d->once ? 0 : (int)(df->state.next_poll - now));
 }
 
 /* Read each feed's stored state and schedule its first poll. */
@@ -229,24 +417,14 @@ daemon_feeds_start(struct daemon *d)
 {
 	struct config_feed *cf;
 	struct daemon_feed *df;
-	time_t now = time(NULL);
 	char *cause;
-	size_t n = 0;
 
-	TAILQ_FOREACH(cf, &d->cfg->feeds, entry)
-		n++;
-	d->feeds = n > 0 ? xcalloc(n, sizeof *d->feeds) : NULL;
 	TAILQ_FOREACH(cf, &d->cfg->feeds, entry) {
-		df = &d->feeds[d->nfeeds++];
-		df->d = d;
-		df->cf = cf;
-		if (store_feed_get(
-			d->store, cf->name, cf->url, &df->state, &cause) == -1)
+		if ((df = daemon_feed_new(d, cf, &cause)) == NULL)
 			fatalx("feed %s: %s", cf->name, cause);
-		df->job = scheduler_job_new(d->base, daemon_poll_cb, df);
-		scheduler_job_in(
-		    df->job, d->once ? 0 : (int)(df->state.next_poll - now));
-		df->next_poll = df->state.next_poll;
+		TAILQ_INSERT_TAIL(&d->feeds, df, entry);
+		d->nfeeds++;
+		daemon_feed_schedule(df);
 	}
 }
 
@@ -294,6 +472,8 @@ daemon_watchdog_start(struct daemon *d)
 #endif
 }
 
+static void daemon_reload(struct daemon *);
+
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -301,8 +481,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		log_info("SIGHUP ignored: restart feedwatchd to load a "
-			 "changed configuration");
+		daemon_reload(d);
 		return;
 	}
 	log_info("%s: stopping", strsignal((int)sig));
@@ -310,9 +489,10 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
-/* Log each configuration error on a line of its own, then exit. */
+/* Log each configuration error on a line of its own, the last one
+ * with fn (log_warnx or fatalx). */
 static void
-daemon_config_fatal(char *cause)
+daemon_config_errors(char *cause, void (*fn)(const char *, ...))
 {
 	char *line, *next;
 
@@ -320,7 +500,150 @@ daemon_config_fatal(char *cause)
 		*next++ = '\0';
 		log_warnx("%s", line);
 	}
-	fatalx("%s", line);
+	fn("%s", line);
+}
+
+static void
+daemon_fetch_opts(const struct config *cfg, struct fetch_opts *fo)
+{
+	memset(fo, 0, sizeof *fo);
+	fo->user_agent = cfg->user_agent;
+	fo->max_fetches = cfg->max_fetches;
+	fo->max_per_host = cfg->max_per_host;
+}
+
+/* The feed of that name among the daemon's, or NULL. */
+static struct daemon_feed *
+daemon_feed_find(struct daemon *d, const char *name)
+{
+	struct daemon_feed *df;
+
+	TAILQ_FOREACH(df, &d->feeds, entry) {
+		if (strcmp(df->cf->name, name) == 0)
+			return df;
+	}
+	return NULL;
+}
+
+/*
+ * Move the daemon's feeds onto the configuration cfg: a feed that stays
+ * (same name, same url) keeps its state, timer and running fetch; a new
+ * one, or one whose url changed, is read from the log and scheduled; a
+ * removed one is dropped, once its running fetch ends. Return 0, or -1
+ * with *cause when the log could not be read; nothing changed then.
+ */
+static int
+daemon_feeds_swap(struct daemon *d, struct config *cfg, char **cause)
+{
+	struct config_feed *cf;
+	struct daemon_feed *df, *next, **list;
+	size_t n = 0, i, added = 0, removed = 0;
+	int *is_new;
+
+	TAILQ_FOREACH(cf, &cfg->feeds, entry)
+		n++;
+	list = xcalloc(n + 1, sizeof *list);
+	is_new = xcalloc(n + 1, sizeof *is_new);
+	i = 0;
+	TAILQ_FOREACH(cf, &cfg->feeds, entry) {
+		df = daemon_feed_find(d, cf->name);
+		if (df != NULL && strcmp(df->cf->url, cf->url) == 0)
+			list[i] = df;
+		else if ((list[i] = daemon_feed_new(d, cf, cause)) != NULL)
+			is_new[i] = 1;
+		else {
+			while (i-- > 0) {
+				if (is_new[i])
+					daemon_feed_free(list[i]);
+			}
+			free(list);
+			free(is_new);
+			return -1;
+		}
+		i++;
+	}
+	i = 0;
+	TAILQ_FOREACH(cf, &cfg->feeds, entry) {
+		if (!is_new[i])
+			TAILQ_REMOVE(&d->feeds, list[i], entry);
+		else if (daemon_feed_find(d, cf->name) == NULL)
+			added++;
+		list[i++]->cf = cf;
+	}
+	/* What is left was removed, or replaced by a changed url. */
+	for (df = TAILQ_FIRST(&d->feeds); df != NULL; df = next) {
+		next = TAILQ_NEXT(df, entry);
+		TAILQ_REMOVE(&d->feeds, df, entry);
+		if (config_feed_find(cfg, df->cf->name) == NULL)
+			removed++;
+		df->cf = NULL;
+		if (df->is_busy)
+			TAILQ_INSERT_TAIL(&d->removed, df, entry);
+		else
+			daemon_feed_free(df);
+	}
+	for (i = 0; i < n; i++) {
+		TAILQ_INSERT_TAIL(&d->feeds, list[i], entry);
+		if (is_new[i])
+			daemon_feed_schedule(list[i]);
+	}
+	d->nfeeds = n;
+	free(list);
+	free(is_new);
+	log_info(
+	    "reload: %zu feeds, %zu added, %zu removed", n, added, removed);
+	return 0;
+}
+
+/*
+ * SIGHUP: read the configuration again. A configuration with errors is
+ * refused, each error logged, and the daemon goes on with the one it
+ * has; STATUS= says so until a reload succeeds.
+ */
+static void
+daemon_reload(struct daemon *d)
+{
+	struct config *cfg;
+	struct fetch_opts fo;
+	char *cause, *nl;
+
+	log_info("SIGHUP: reloading %s", d->path);
+	daemon_notify("RELOADING=1");
+	if ((cfg = config_load(d->path, &cause)) == NULL ||
+	    daemon_feeds_swap(d, cfg, &cause) == -1) {
+		config_free(cfg);
+		free(d->reload_error);
+		d->reload_error = xstrdup(cause);
+		if ((nl = strchr(d->reload_error, '\n')) != NULL)
+			*nl = '\0';
+		daemon_config_errors(cause, log_warnx);
+		free(cause);
+		log_warnx("reload refused: still running on the previous "
+			  "configuration");
+		d->status_at = 0;
+		daemon_notify("READY=1");
+		daemon_status(d);
+		return;
+	}
+	if (strcmp(cfg->database, d->cfg->database) != 0)
+		log_warnx("reload: database %s still in use; a new database "
+			  "takes a restart",
+		    d->cfg->database);
+	daemon_fetch_opts(cfg, &fo);
+	fetch_set_opts(d->fetch, &fo);
+	alert_set_config(d->alert, cfg);
+	/* Running hooks may still point into the old configuration. */
+	d->retired =
+	    xreallocarray(d->retired, d->nretired + 1, sizeof *d->retired);
+	d->retired[d->nretired++] = d->cfg;
+	d->cfg = cfg;
+	free(d->reload_error);
+	d->reload_error = NULL;
+	log_info("reload: done");
+	d->status_at = 0;
+	daemon_notify("READY=1");
+	daemon_status(d);
+	alert_kick(d->alert);
 }
 
 static void
@@ -329,18 +652,17 @@ daemon_setup(struct daemon *d, const char *path)
 	struct fetch_opts fo;
 	char *cause;
 
+	d->path = path;
+	TAILQ_INIT(&d->feeds);
+	TAILQ_INIT(&d->removed);
+	LIST_INIT(&d->hosts);
 	if ((d->cfg = config_load(path, &cause)) == NULL)
-		daemon_config_fatal(cause);
+		daemon_config_errors(cause, fatalx);
 	if ((d->store = store_open(d->cfg->database, &cause)) == NULL)
 		fatalx("%s", cause);
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	memset(&fo, 0, sizeof fo);
-	fo.user_agent = d->cfg->user_agent;
-	fo.max_fetches = d->cfg->max_fetches;
-	fo.timeout = d->cfg->fetch_timeout;
-	fo.connect_timeout = CONNECT_TIMEOUT;
-	fo.max_body = d->cfg->max_body;
+	daemon_fetch_opts(d->cfg, &fo);
 	if ((d->fetch = fetch_new(d->base, &fo)) == NULL)
 		fatalx("cannot set up libcurl");
 	d->alert = alert_new(
@@ -362,13 +684,28 @@ daemon_setup(struct daemon *d, const char *path)
 static void
 daemon_teardown(struct daemon *d)
 {
+	struct daemon_feed *df;
+	struct daemon_host *h;
+
 	fetch_free(d->fetch);
 	alert_free(d->alert);
-	for (size_t i = 0; i < d->nfeeds; i++) {
-		scheduler_job_free(d->feeds[i].job);
-		store_feed_clear(&d->feeds[i].state);
+	while ((df = TAILQ_FIRST(&d->feeds)) != NULL) {
+		TAILQ_REMOVE(&d->feeds, df, entry);
+		daemon_feed_free(df);
 	}
-	free(d->feeds);
+	while ((df = TAILQ_FIRST(&d->removed)) != NULL) {
+		TAILQ_REMOVE(&d->removed, df, entry);
+		daemon_feed_free(df);
+	}
+	while ((h = LIST_FIRST(&d->hosts)) != NULL) {
+		LIST_REMOVE(h, entry);
+		free(h->name);
+		free(h);
+	}
+	for (size_t i = 0; i < d->nretired; i++)
+		config_free(d->retired[i]);
+	free(d->retired);
+	free(d->reload_error);
 	event_free(d->sig_int);
 	event_free(d->sig_term);
 	event_free(d->sig_hup);

@@ -9,6 +9,7 @@
 
 #include "fetch.h"
 #include "log.h"
+#include "url.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -18,12 +19,22 @@
  * to watch (fetch_socket_cb) and when to wake it (fetch_timer_cb); the
  * loop calls curl_multi_socket_action and fetch_drain collects what
  * finished.
+ *
+ * Transfers beyond max_fetches, or beyond max_per_host to one host,
+ * wait in our own queue rather than in libcurl's, so that a transfer's
+ * timeouts start when it really starts.
  */
 
 #define FETCH_MAX_REDIRS 10
-#define FETCH_LOW_SPEED_LIMIT 64 /* bytes per second ... */
-#define FETCH_LOW_SPEED_TIME 30	 /* ... for this many seconds */
-#define FETCH_MAX_HEADER 1024	 /* bytes of an ETag we keep */
+#define FETCH_MAX_HEADER 1024		      /* bytes of an ETag we keep */
+#define FETCH_MAX_RETRY_AFTER (7 * 24 * 3600) /* seconds we believe */
+
+/* Transfers running to one host. */
+struct fetch_host {
+	char *name;
+	int running;
+	LIST_ENTRY(fetch_host) entry;
+};
 
 struct fetch_sock {
 	struct event *ev;
@@ -36,10 +47,16 @@ struct transfer {
 	fetch_done_cb cb;
 	void *arg;
 	struct curl_slist *headers;
+	char *url;
+	char *host;		 /* "" for file:// */
+	struct fetch_host *slot; /* while running, not owned */
+	size_t max_body;
 	char *body;
 	size_t len;
 	size_t cap;
 	int is_too_big;
+	int is_moved;  /* every redirect so far was permanent */
+	int redirects; /* responses that were redirects */
 	char *etag;
 	char *last_modified;
 	char errbuf[CURL_ERROR_SIZE];
@@ -52,8 +69,15 @@ struct fetch {
 	struct event *timer;
 	struct fetch_opts opts;
 	char *user_agent;
-	int running;
-	TAILQ_HEAD(, transfer) transfers;
+	int running;			  /* libcurl's count */
+	int active;			  /* transfers handed to libcurl */
+	int queued;			  /* transfers waiting their turn */
+	TAILQ_HEAD(, transfer) transfers; /* handed to libcurl */
+	TAILQ_HEAD(, transfer) waiting;
+	TAILQ_HEAD(, transfer) refused; /* told from the loop, not inline */
+	struct event *refused_ev;
+	int is_pumping;
+	LIST_HEAD(, fetch_host) hosts;
 	LIST_HEAD(, fetch_sock) socks;
 };
 
@@ -61,7 +85,32 @@ static int fetch_socket_cb(CURL *, curl_socket_t, int, void *, void *);
 static int fetch_timer_cb(CURLM *, long, void *);
 static void fetch_event_cb(evutil_socket_t, short, void *);
 static void fetch_timeout_cb(evutil_socket_t, short, void *);
+static void fetch_refused_cb(evutil_socket_t, short, void *);
+static void fetch_pump(struct fetch *);
 static void fetch_drain(struct fetch *);
+
+void
+fetch_set_opts(struct fetch *f, const struct fetch_opts *opts)
+{
+	free(f->user_agent);
+	f->opts = *opts;
+	if (opts->user_agent != NULL)
+		f->user_agent = xstrdup(opts->user_agent);
+	else
+		f->user_agent = xstrdup("feedwatch/" FEEDWATCH_VERSION);
+	f->opts.user_agent = f->user_agent;
+	if (f->opts.max_fetches < 1)
+		f->opts.max_fetches = 1;
+	if (f->opts.max_per_host < 1)
+		f->opts.max_per_host = f->opts.max_fetches;
+	if (f->multi != NULL) {
+		curl_multi_setopt(f->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+		    (long)f->opts.max_fetches);
+		curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+		    (long)f->opts.max_per_host);
+		fetch_pump(f);
+	}
+}
 
 struct fetch *
 fetch_new(struct event_base *base, const struct fetch_opts *opts)
@@ -70,16 +119,14 @@ fetch_new(struct event_base *base, const struct fetch_opts *opts)
 
 	f = xcalloc(1, sizeof *f);
 	f->base = base;
-	f->opts = *opts;
-	if (opts->user_agent != NULL)
-		f->user_agent = xstrdup(opts->user_agent);
-	else
-		f->user_agent = xstrdup("feedwatch/" FEEDWATCH_VERSION);
-	f->opts.user_agent = f->user_agent;
 	TAILQ_INIT(&f->transfers);
+	TAILQ_INIT(&f->waiting);
+	TAILQ_INIT(&f->refused);
+	LIST_INIT(&f->hosts);
 	LIST_INIT(&f->socks);
 	if ((f->multi = curl_multi_init()) == NULL ||
-	    (f->timer = evtimer_new(base, fetch_timeout_cb, f)) == NULL) {
+	    (f->timer = evtimer_new(base, fetch_timeout_cb, f)) == NULL ||
+	    (f->refused_ev = evtimer_new(base, fetch_refused_cb, f)) == NULL) {
 		fetch_free(f);
 		return NULL;
 	}
@@ -87,8 +134,8 @@ fetch_new(struct event_base *base, const struct fetch_opts *opts)
 	curl_multi_setopt(f->multi, CURLMOPT_SOCKETDATA, f);
 	curl_multi_setopt(f->multi, CURLMOPT_TIMERFUNCTION, fetch_timer_cb);
 	curl_multi_setopt(f->multi, CURLMOPT_TIMERDATA, f);
-	curl_multi_setopt(
-	    f->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)opts->max_fetches);
+	curl_multi_setopt(f->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	fetch_set_opts(f, opts);
 	return f;
 }
 
@@ -97,6 +144,8 @@ fetch_transfer_free(struct transfer *t)
 {
 	curl_easy_cleanup(t->easy);
 	curl_slist_free_all(t->headers);
+	free(t->url);
+	free(t->host);
 	free(t->body);
 	free(t->etag);
 	free(t->last_modified);
@@ -108,6 +157,7 @@ fetch_free(struct fetch *f)
 {
 	struct transfer *t;
 	struct fetch_sock *s;
+	struct fetch_host *h;
 
 	if (f == NULL)
 		return;
@@ -115,6 +165,21 @@ fetch_free(struct fetch *f)
 		TAILQ_REMOVE(&f->transfers, t, entry);
 		curl_multi_remove_handle(f->multi, t->easy);
 		fetch_transfer_free(t);
+	}
+	while ((t = TAILQ_FIRST(&f->waiting)) != NULL) {
+		TAILQ_REMOVE(&f->waiting, t, entry);
+		fetch_transfer_free(t);
+	}
+	while ((t = TAILQ_FIRST(&f->refused)) != NULL) {
+		TAILQ_REMOVE(&f->refused, t, entry);
+		fetch_transfer_free(t);
+	}
+	if (f->refused_ev != NULL)
+		event_free(f->refused_ev);
+	while ((h = LIST_FIRST(&f->hosts)) != NULL) {
+		LIST_REMOVE(h, entry);
+		free(h->name);
+		free(h);
 	}
 	if (f->multi != NULL)
 		curl_multi_cleanup(f->multi);
@@ -132,7 +197,7 @@ fetch_free(struct fetch *f)
 int
 fetch_running(const struct fetch *f)
 {
-	return f->running;
+	return f->active + f->queued;
 }
 
 /* libcurl's socket callback: watch what it asks, stop when it says so. */
@@ -225,14 +290,14 @@ fetch_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	struct transfer *t = arg;
 	size_t n = size * nmemb;
 
-	if (n > t->fetch->opts.max_body - t->len) {
+	if (n > t->max_body - t->len) {
 		t->is_too_big = 1;
 		return 0;
 	}
 	if (t->len + n + 1 > t->cap) {
 		t->cap = t->len + n + 1 < 65536 ? 65536 : (t->len + n + 1) * 2;
-		if (t->cap > t->fetch->opts.max_body + 1)
-			t->cap = t->fetch->opts.max_body + 1;
+		if (t->cap > t->max_body + 1)
+			t->cap = t->max_body + 1;
 		t->body = xreallocarray(t->body, t->cap, 1);
 	}
 	memcpy(t->body + t->len, data, n);
@@ -271,11 +336,22 @@ fetch_header_cb(char *line, size_t size, size_t nmemb, void *arg)
 	struct transfer *t = arg;
 	size_t n = size * nmemb;
 
-	/* A new response (after a redirect) replaces what we kept. */
+	/*
+	 * A new response (after a redirect) replaces what we kept; a
+	 * redirect that is not permanent means the feed did not move.
+	 */
 	if (n > 5 && strncmp(line, "HTTP/", 5) == 0) {
+		const char *sp = memchr(line, ' ', n);
+		int code = sp != NULL ? atoi(sp + 1) : 0;
+
 		free(t->etag);
 		free(t->last_modified);
 		t->etag = t->last_modified = NULL;
+		if (code >= 300 && code < 400 && code != 304) {
+			t->redirects++;
+			if (code != 301 && code != 308)
+				t->is_moved = 0;
+		}
 	}
 	fetch_header_keep(&t->etag, line, n, "ETag:");
 	fetch_header_keep(&t->last_modified, line, n, "Last-Modified:");
@@ -297,15 +373,18 @@ fetch_setopts(struct fetch *f, struct transfer *t, const struct fetch_req *r)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRS);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, f->opts.user_agent);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)f->opts.timeout);
-	curl_easy_setopt(
-	    e, CURLOPT_CONNECTTIMEOUT, (long)f->opts.connect_timeout);
-	curl_easy_setopt(
-	    e, CURLOPT_LOW_SPEED_LIMIT, (long)FETCH_LOW_SPEED_LIMIT);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)FETCH_LOW_SPEED_TIME);
-	curl_easy_setopt(
-	    e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->opts.max_body);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)r->timeout);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)r->connect_timeout);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)r->low_speed_limit);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)r->low_speed_time);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
+	if (r->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, r->ca_file);
+	if (r->proxy != NULL)
+		curl_easy_setopt(e, CURLOPT_PROXY, r->proxy);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, fetch_header_cb);
@@ -323,29 +402,130 @@ fetch_setopts(struct fetch *f, struct transfer *t, const struct fetch_req *r)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
 }
 
+/* The count of running transfers to a host, made when first needed. */
+static struct fetch_host *
+fetch_host_get(struct fetch *f, const char *name)
+{
+	struct fetch_host *h;
+
+	LIST_FOREACH(h, &f->hosts, entry) {
+		if (strcmp(h->name, name) == 0)
+			return h;
+	}
+	h = xcalloc(1, sizeof *h);
+	h->name = xstrdup(name);
+	LIST_INSERT_HEAD(&f->hosts, h, entry);
+	return h;
+}
+
+/* A transfer to this host ended; forget hosts with none running. */
+static void
+fetch_host_put(struct fetch_host *h)
+{
+	if (--h->running > 0)
+		return;
+	LIST_REMOVE(h, entry);
+	free(h->name);
+	free(h);
+}
+
+/* Tell the owners of transfers libcurl refused, from the loop. */
+static void
+fetch_refused_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	struct fetch_result r;
+	struct transfer *t;
+
+	(void)fd;
+	(void)what;
+	while ((t = TAILQ_FIRST(&f->refused)) != NULL) {
+		TAILQ_REMOVE(&f->refused, t, entry);
+		memset(&r, 0, sizeof r);
+		r.error = t->errbuf;
+		t->cb(&r, t->arg);
+		fetch_transfer_free(t);
+	}
+}
+
+/* Hand a transfer to libcurl; a refusal is told from the loop. */
+static void
+fetch_begin(struct fetch *f, struct transfer *t)
+{
+	struct timeval now = { 0, 0 };
+	CURLMcode rc;
+
+	t->slot = fetch_host_get(f, t->host);
+	t->slot->running++;
+	f->active++;
+	if ((rc = curl_multi_add_handle(f->multi, t->easy)) == CURLM_OK) {
+		TAILQ_INSERT_TAIL(&f->transfers, t, entry);
+		return;
+	}
+	f->active--;
+	fetch_host_put(t->slot);
+	t->slot = NULL;
+	snprintf(t->errbuf, sizeof t->errbuf, "libcurl: %s",
+	    curl_multi_strerror(rc));
+	log_warnx("%s: %s", t->url, t->errbuf);
+	TAILQ_INSERT_TAIL(&f->refused, t, entry);
+	evtimer_add(f->refused_ev, &now);
+}
+
+/* Start queued transfers while there is room, overall and per host. */
+static void
+fetch_pump(struct fetch *f)
+{
+	struct transfer *t, *next;
+	struct fetch_host *h;
+	int is_full;
+
+	if (f->is_pumping)
+		return;
+	f->is_pumping = 1;
+	for (t = TAILQ_FIRST(&f->waiting);
+	     t != NULL && f->active < f->opts.max_fetches; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		is_full = 0;
+		LIST_FOREACH(h, &f->hosts, entry) {
+			if (strcmp(h->name, t->host) == 0) {
+				is_full = h->running >= f->opts.max_per_host;
+				break;
+			}
+		}
+		if (is_full)
+			continue;
+		TAILQ_REMOVE(&f->waiting, t, entry);
+		f->queued--;
+		fetch_begin(f, t);
+	}
+	f->is_pumping = 0;
+}
+
 int
 fetch_start(
     struct fetch *f, const struct fetch_req *r, fetch_done_cb cb, void *arg)
 {
 	struct transfer *t;
-	CURLMcode rc;
 
 	t = xcalloc(1, sizeof *t);
 	t->fetch = f;
 	t->cb = cb;
 	t->arg = arg;
+	t->max_body = r->max_body;
+	t->is_moved = 1;
+	t->url = xstrdup(r->url);
+	if ((t->host = url_host(r->url)) == NULL)
+		t->host = xstrdup("");
 	if ((t->easy = curl_easy_init()) == NULL) {
-		free(t);
 		log_warnx("%s: curl_easy_init failed", r->url);
-		return -1;
-	}
-	fetch_setopts(f, t, r);
-	if ((rc = curl_multi_add_handle(f->multi, t->easy)) != CURLM_OK) {
-		log_warnx("%s: %s", r->url, curl_multi_strerror(rc));
 		fetch_transfer_free(t);
 		return -1;
 	}
-	TAILQ_INSERT_TAIL(&f->transfers, t, entry);
+	fetch_setopts(f, t, r);
+	TAILQ_INSERT_TAIL(&f->waiting, t, entry);
+	f->queued++;
+	fetch_pump(f);
 	return 0;
 }
 
@@ -357,28 +537,50 @@ fetch_result(struct transfer *t, CURLcode code, struct fetch_result *r,
 	long http = 0;
 	char *ct = NULL, *url = NULL;
 
+	curl_off_t retry_after = 0;
+
 	memset(r, 0, sizeof *r);
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &http);
 	curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ct);
 	curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
+	curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &retry_after);
 	r->http_status = (int)http;
 	r->content_type = ct;
 	r->effective_url = url;
 	r->etag = t->etag;
 	r->last_modified = t->last_modified;
+	if ((http == 429 || http == 503) && retry_after > 0)
+		r->retry_after = retry_after > FETCH_MAX_RETRY_AFTER ?
+		    FETCH_MAX_RETRY_AFTER :
+		    (int)retry_after;
+	if (t->redirects > 0 && t->is_moved && code == CURLE_OK &&
+	    ((http >= 200 && http < 300) || http == 304) && url != NULL &&
+	    strcmp(url, t->url) != 0)
+		r->moved_url = url;
 	if (t->is_too_big || code == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(status, statuslen,
 		    "body larger than max_body "
 		    "(%zu bytes)",
-		    t->fetch->opts.max_body);
+		    t->max_body);
 		r->error = status;
 	} else if (code != CURLE_OK) {
 		r->error =
 		    t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(code);
 	} else if (http == 304) {
 		r->not_modified = 1;
-	} else if (http >= 400 || (http != 0 && http < 200) || http == 204) {
-		snprintf(status, statuslen, "HTTP status %ld", http);
+	} else if (http >= 300 || (http != 0 && http < 200) || http == 204) {
+		if (http >= 300 && http < 400)
+			snprintf(status, statuslen,
+			    "HTTP status %ld: more than %d redirects or "
+			    "no Location",
+			    http, FETCH_MAX_REDIRS);
+		else
+			snprintf(status, statuslen, "HTTP status %ld%s", http,
+			    http == 410	    ? " (gone)" :
+				http == 429 ? " (too many requests)" :
+				http == 404 ? " (not found)" :
+				http == 503 ? " (unavailable)" :
+					      "");
 		r->error = status;
 	} else {
 		r->body = t->body != NULL ? t->body : "";
@@ -403,7 +605,10 @@ fetch_drain(struct fetch *f)
 		fetch_result(t, msg->data.result, &r, status, sizeof status);
 		curl_multi_remove_handle(f->multi, t->easy);
 		TAILQ_REMOVE(&f->transfers, t, entry);
+		f->active--;
+		fetch_host_put(t->slot);
 		t->cb(&r, t->arg);
 		fetch_transfer_free(t);
 	}
+	fetch_pump(f);
 }

@@ -13,17 +13,22 @@ struct fetch;
 
 struct fetch_opts {
 	const char *user_agent;
-	int max_fetches;     /* concurrent transfers */
-	int timeout;	     /* seconds for a whole transfer */
-	int connect_timeout; /* seconds */
-	size_t max_body;     /* bytes */
+	int max_fetches;  /* concurrent transfers; more wait their turn */
+	int max_per_host; /* concurrent transfers to one host */
 };
 
-/* A feed fetch request; strings are borrowed until the callback. */
+/* A feed fetch request; strings are borrowed until fetch_start returns. */
 struct fetch_req {
 	const char *url;
 	const char *etag; /* NULL = unconditional */
 	const char *last_modified;
+	int timeout;	     /* seconds for the whole transfer */
+	int connect_timeout; /* seconds */
+	int low_speed_limit; /* bytes per second ... */
+	int low_speed_time;  /* ... for this many seconds, then give up */
+	size_t max_body;     /* bytes, after decompression */
+	const char *ca_file; /* NULL = the system's */
+	const char *proxy;   /* NULL = environment, "" = none */
 };
 
 /* What came back. Strings live until the callback returns. */
@@ -37,6 +42,10 @@ struct fetch_result {
 	const char *etag;
 	const char *last_modified;
 	const char *effective_url;
+	/* Where the feed now lives: set when it was reached through
+	 * permanent redirects (301, 308) only. */
+	const char *moved_url;
+	int retry_after; /* seconds a 429 or 503 asked for, 0 = none */
 };
 
 typedef void (*fetch_done_cb)(const struct fetch_result *, void *);
@@ -46,12 +55,15 @@ struct fetch *fetch_new(struct event_base *base, const struct fetch_opts *);
 /* Abandon running transfers (no callbacks) and free; accepts NULL. */
 void fetch_free(struct fetch *);
 /*
- * Start a transfer; cb runs exactly once, from the loop, when it ends.
+ * Start a transfer, or queue it while max_fetches run or max_per_host
+ * run to its host; cb runs exactly once, from the loop, when it ends.
  * Return 0, or -1 (cb will not run) when libcurl refuses it.
  */
 int fetch_start(
     struct fetch *, const struct fetch_req *, fetch_done_cb cb, void *arg);
-/* Number of transfers running. */
+/* Take new options for transfers started from now on. */
+void fetch_set_opts(struct fetch *, const struct fetch_opts *);
+/* Number of transfers running or queued. */
 int fetch_running(const struct fetch *);
 
 #endif

@@ -45,6 +45,7 @@ enum parse_family {
 	FAMILY_DCTERMS,
 	FAMILY_MEDIA,
 	FAMILY_XHTML,
+	FAMILY_SY,
 };
 
 enum parse_field {
@@ -62,6 +63,9 @@ enum parse_field {
 	FIELD_ENCLOSURE,
 	FIELD_GUID_LINK, /* an RSS guid that is a permalink */
 	FIELD_TAGS,	 /* comma-separated categories */
+	FIELD_TTL,	 /* minutes a reader may cache the feed */
+	FIELD_UPDATE_PERIOD,
+	FIELD_UPDATE_FREQUENCY,
 	FIELD_COUNT
 };
 
@@ -133,6 +137,9 @@ static const struct parse_rule parse_feed_rules[] = {
 	{ FAMILY_DC, "language", FIELD_LANGUAGE, 0 },
 	{ FAMILY_DC, "date", FIELD_UPDATED, 0 },
 	{ FAMILY_DCTERMS, "modified", FIELD_UPDATED, 0 },
+	{ FAMILY_RSS, "ttl", FIELD_TTL, 0 },
+	{ FAMILY_SY, "updatePeriod", FIELD_UPDATE_PERIOD, 0 },
+	{ FAMILY_SY, "updateFrequency", FIELD_UPDATE_FREQUENCY, 0 },
 };
 
 static const struct {
@@ -151,6 +158,7 @@ static const struct {
 	{ "http://search.yahoo.com/mrss/", FAMILY_MEDIA },
 	{ "http://search.yahoo.com/mrss", FAMILY_MEDIA },
 	{ "http://www.w3.org/1999/xhtml", FAMILY_XHTML },
+	{ "http://purl.org/rss/1.0/modules/syndication/", FAMILY_SY },
 	/* Atom's names before 1.0, as feedparser knows them. */
 	{ "http://example.com/necho", FAMILY_ATOM },
 	{ "http://purl.org/echo/", FAMILY_ATOM },
@@ -187,6 +195,8 @@ struct parse {
 
 static void parse_repair_report(struct parse *, const struct repair *);
 static char *parse_html_tidy(char *);
+static void parse_schedule(
+    struct feed_doc *, enum parse_field, const xmlNode *);
 
 static xmlSAXHandler parse_sax;
 static startElementNsSAX2Func parse_sax2_start;
@@ -867,10 +877,57 @@ parse_feed_field(struct parse *p, xmlNode *k)
 			parse_set_date(
 			    &d->updated, prio, r->prio, parse_date(p, k));
 			break;
+		case FIELD_TTL:
+		case FIELD_UPDATE_PERIOD:
+		case FIELD_UPDATE_FREQUENCY:
+			parse_schedule(d, r->field, k);
+			break;
 		default:
 			break;
 		}
 	}
+}
+
+/*
+ * How often the feed says it changes: RSS's <ttl> (minutes) and the
+ * syndication module's updatePeriod / updateFrequency. Nonsense is
+ * ignored; nothing beyond a week is believed.
+ */
+static void
+parse_schedule(struct feed_doc *d, enum parse_field field, const xmlNode *k)
+{
+	static const struct {
+		const char *name;
+		int seconds;
+	} periods[] = {
+		{ "hourly", 3600 },
+		{ "daily", 86400 },
+		{ "weekly", 7 * 86400 },
+		{ "monthly", 30 * 86400 },
+		{ "yearly", 365 * 86400 },
+	};
+	char *v, *end;
+	long n;
+
+	if ((v = parse_text(k)) == NULL)
+		return;
+	if (field == FIELD_UPDATE_PERIOD) {
+		for (size_t i = 0; i < sizeof periods / sizeof periods[0];
+		     i++) {
+			if (strcasecmp(v, periods[i].name) == 0)
+				d->update_period = periods[i].seconds;
+		}
+		free(v);
+		return;
+	}
+	n = strtol(v, &end, 10);
+	if (end != v && *end == '\0' && n > 0 && n <= 7 * 24 * 60) {
+		if (field == FIELD_TTL)
+			d->ttl = (int)n * 60;
+		else
+			d->update_frequency = (int)n;
+	}
+	free(v);
 }
 
 /* The root element names the format, and where entries stand. */

@@ -105,7 +105,10 @@ struct pipeline_run {
 	const struct config_feed *feed;
 	int64_t feed_id;
 	struct pipeline_stats *stats;
-	char *cause; /* the store failed: why */
+	char *cause;			  /* the store failed: why */
+	time_t dates[PIPELINE_MAX_DATES]; /* entries', for the schedule */
+	size_t ndates;
+	int feed_min; /* seconds the feed asks between polls */
 };
 
 /* A story being matched: where its matches are recorded. */
@@ -294,6 +297,10 @@ pipeline_entry_cb(struct entry *e, void *arg)
 	int rc;
 
 	run->stats->entries++;
+	if (run->ndates < PIPELINE_MAX_DATES &&
+	    (e->published != -1 || e->updated != -1))
+		run->dates[run->ndates++] =
+		    e->published != -1 ? e->published : e->updated;
 	rc = pipeline_entry(run, e);
 	feed_entry_free(e);
 	return rc;
@@ -316,7 +323,9 @@ pipeline_parse(struct pipeline_run *run, const struct pipeline_body *body,
 	opts.base = body->url;
 	opts.content_type = body->content_type;
 	opts.encoding = feed->encoding;
-	opts.max_size = run->cfg->max_body;
+	opts.max_size = run->feed->fetch.max_body != 0 ?
+	    run->feed->fetch.max_body :
+	    run->cfg->fetch.max_body;
 	opts.max_entries = run->cfg->max_entries;
 	opts.max_depth = run->cfg->max_depth;
 	doc = parse_buffer(
@@ -330,6 +339,7 @@ pipeline_parse(struct pipeline_run *run, const struct pipeline_body *body,
 		fetch->error = *error;
 		return 0;
 	}
+	run->feed_min = feed_doc_min_interval(doc);
 	for (size_t i = 0; i < doc->nerrors && i < 3; i++)
 		log_warnx("feed %s: %s", feed->name, doc->errors[i]);
 	if (doc->nerrors > 3)
@@ -339,16 +349,48 @@ pipeline_parse(struct pipeline_run *run, const struct pipeline_body *body,
 	return 0;
 }
 
+/* When the feed is polled next, from its configuration and this poll. */
+static void
+pipeline_schedule(struct pipeline_run *run, const struct store_feed *state,
+    struct store_fetch *fetch, int has_body)
+{
+	const struct config *cfg = run->cfg;
+	struct scheduler_policy sp;
+
+	memset(&sp, 0, sizeof sp);
+	sp.interval =
+	    run->feed->interval != 0 ? run->feed->interval : cfg->interval;
+	sp.min_interval = cfg->min_interval;
+	sp.max_interval = cfg->max_interval;
+	sp.is_adaptive = config_feed_adaptive(cfg, run->feed);
+	sp.prev_interval = state->poll_interval;
+	sp.failures = run->stats->failures;
+	sp.retry_after = fetch->retry_after;
+	if (has_body && fetch->error == NULL) {
+		sp.feed_min = run->feed_min;
+		sp.gap = scheduler_gap(run->dates, run->ndates);
+	} else if (sp.is_adaptive && state->poll_interval == 0)
+		sp.prev_interval = sp.interval;
+	fetch->next_poll =
+	    fetch->when + scheduler_next(&sp, &fetch->poll_interval);
+}
+
 int
 pipeline_feed(struct store *st, const struct config *cfg,
-    const struct config_feed *feed, int64_t feed_id, int failures,
+    const struct config_feed *feed, const struct store_feed *state,
     const struct pipeline_body *body, struct store_fetch *fetch,
     struct pipeline_stats *stats, char **cause)
 {
-	struct pipeline_run run = { st, cfg, feed, feed_id, stats, NULL };
+	struct pipeline_run run;
 	char *error = NULL;
-	int rc = 0, interval;
+	int rc = 0;
 
+	memset(&run, 0, sizeof run);
+	run.st = st;
+	run.cfg = cfg;
+	run.feed = feed;
+	run.feed_id = state->id;
+	run.stats = stats;
 	memset(stats, 0, sizeof *stats);
 	if (store_begin(st, cause) == -1)
 		return -1;
@@ -356,14 +398,12 @@ pipeline_feed(struct store *st, const struct config *cfg,
 		*cause = run.cause;
 		rc = -1;
 	}
-	stats->failures = fetch->error != NULL ? failures + 1 : 0;
+	stats->failures = fetch->error != NULL ? state->failures + 1 : 0;
 	fetch->items =
 	    body != NULL && fetch->error == NULL ? stats->entries : -1;
-	interval = feed->interval != 0 ? feed->interval : cfg->interval;
-	fetch->next_poll = fetch->when +
-	    scheduler_delay(interval, stats->failures, SCHEDULER_MAX_BACKOFF);
+	pipeline_schedule(&run, state, fetch, body != NULL);
 	if (rc == 0)
-		rc = store_feed_fetched(st, feed_id, fetch, cause);
+		rc = store_feed_fetched(st, state->id, fetch, cause);
 	if (rc == 0)
 		rc = store_commit(st, cause);
 	if (rc == -1)

@@ -13,7 +13,10 @@
 struct config;
 struct config_feed;
 struct store;
+struct store_feed;
 struct store_fetch;
+
+#define PIPELINE_MAX_DATES 256 /* entry dates kept to learn a feed's pace */
 
 /* A fetched document. */
 struct pipeline_body {
@@ -35,14 +38,14 @@ struct pipeline_stats {
 };
 
 /*
- * Process a fetch of feed (row feed_id, failures consecutive failures
- * before it): when body is not NULL, parse it and store what is new;
- * in any case record the outcome in *fetch (its error is set when the
- * body is not a feed) and set fetch->next_poll. Return 0, or -1 with
+ * Process a fetch of feed (its row as state): when body is not NULL,
+ * parse it and store what is new; in any case record the outcome in
+ * *fetch (its error is set when the body is not a feed) and set
+ * fetch->next_poll and fetch->poll_interval. Return 0, or -1 with
  * *cause when the store failed and nothing was written.
  */
 int pipeline_feed(struct store *, const struct config *,
-    const struct config_feed *, int64_t feed_id, int failures,
+    const struct config_feed *, const struct store_feed *state,
     const struct pipeline_body *body, struct store_fetch *fetch,
     struct pipeline_stats *, char **cause);
 

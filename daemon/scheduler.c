@@ -73,3 +73,64 @@ scheduler_delay(int interval, int failures, int max_interval)
 		d -= arc4random_uniform(jitter + 1);
 	return d < 1 ? 1 : (int)d;
 }
+
+int
+scheduler_next(const struct scheduler_policy *p, int *interval)
+{
+	int64_t base = p->interval, target;
+	int delay;
+
+	*interval = 0;
+	if (p->is_adaptive) {
+		base = p->prev_interval > 0 ? p->prev_interval : p->interval;
+		if (p->gap > 0) {
+			target = p->gap;
+			base += (target - base) / 4;
+		}
+		if (base < p->feed_min)
+			base = p->feed_min;
+	}
+	if (base < p->min_interval)
+		base = p->min_interval;
+	if (base > p->max_interval)
+		base = p->max_interval;
+	if (p->is_adaptive)
+		*interval = (int)base;
+	delay = scheduler_delay((int)base, p->failures, p->max_interval);
+	if (p->retry_after > delay)
+		delay = p->retry_after;
+	return delay;
+}
+
+static int
+scheduler_cmp_time(const void *a, const void *b)
+{
+	time_t x = *(const time_t *)a, y = *(const time_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+scheduler_gap(time_t *dates, size_t n)
+{
+	time_t *gaps;
+	size_t ngaps = 0;
+	int gap;
+
+	if (n < 2)
+		return 0;
+	qsort(dates, n, sizeof *dates, scheduler_cmp_time);
+	gaps = xreallocarray(NULL, n, sizeof *gaps);
+	for (size_t i = 1; i < n; i++) {
+		if (dates[i] != dates[i - 1])
+			gaps[ngaps++] = dates[i] - dates[i - 1];
+	}
+	if (ngaps == 0) {
+		free(gaps);
+		return 0;
+	}
+	qsort(gaps, ngaps, sizeof *gaps, scheduler_cmp_time);
+	gap = gaps[ngaps / 2] > INT32_MAX ? INT32_MAX : (int)gaps[ngaps / 2];
+	free(gaps);
+	return gap;
+}

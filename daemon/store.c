@@ -115,6 +115,14 @@ static const char *store_migrations[] = {
 
 	/* 4 -> 5: a hook's "try later" (exit 75) counts once an hour. */
 	"ALTER TABLE alerts ADD COLUMN counted_at INTEGER NOT NULL DEFAULT 0;",
+
+	/* 5 -> 6: moved and gone feeds, failing since, adaptive interval. */
+	"ALTER TABLE feeds ADD COLUMN moved_url TEXT;"
+	"ALTER TABLE feeds ADD COLUMN moved_from TEXT;"
+	"ALTER TABLE feeds ADD COLUMN gone_at INTEGER;"
+	"ALTER TABLE feeds ADD COLUMN failing_since INTEGER;"
+	"ALTER TABLE feeds ADD COLUMN poll_interval INTEGER;"
+	"ALTER TABLE feeds ADD COLUMN health TEXT;",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -164,9 +172,16 @@ static const char *store_sql[STMT_COUNT] = {
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_FEED_INSERT] =
 	    "INSERT INTO feeds (name, url) VALUES (?1, ?2)"
-	    " ON CONFLICT (name) DO UPDATE SET url = excluded.url",
-	[STMT_FEED_GET] = "SELECT id, etag, last_modified, next_poll, failures"
-			  " FROM feeds WHERE name = ?1",
+	    " ON CONFLICT (name) DO UPDATE SET url = excluded.url,"
+	    /* A move or a 410 holds until the configured URL changes. */
+	    " moved_url = CASE WHEN moved_from = excluded.url"
+	    "  THEN moved_url END,"
+	    " moved_from = CASE WHEN moved_from = excluded.url"
+	    "  THEN moved_from END,"
+	    " gone_at = CASE WHEN url = excluded.url THEN gone_at END",
+	[STMT_FEED_GET] = "SELECT id, etag, last_modified, next_poll, failures,"
+			  " moved_url, gone_at, failing_since, poll_interval,"
+			  " health FROM feeds WHERE name = ?1",
 	[STMT_FEED_FETCHED] =
 	    "UPDATE feeds SET last_attempt = ?2,"
 	    " last_success = CASE WHEN ?4 IS NULL THEN ?2 ELSE last_success END,"
@@ -177,6 +192,12 @@ static const char *store_sql[STMT_COUNT] = {
 	    " last_modified = CASE WHEN ?4 IS NULL"
 	    "  THEN coalesce(?6, last_modified) ELSE last_modified END,"
 	    " items_seen = CASE WHEN ?8 >= 0 THEN ?8 ELSE items_seen END,"
+	    " failing_since = CASE WHEN ?4 IS NULL THEN NULL"
+	    "  ELSE coalesce(failing_since, ?2) END,"
+	    " moved_from = CASE WHEN ?9 IS NULL THEN moved_from ELSE url END,"
+	    " moved_url = coalesce(?9, moved_url),"
+	    " gone_at = CASE WHEN ?10 THEN ?2 ELSE gone_at END,"
+	    " poll_interval = ?11,"
 	    " next_poll = ?7 WHERE id = ?1",
 	[STMT_STORY_INSERT] =
 	    "INSERT INTO stories (feed_id, key, guid, title, url, summary,"
@@ -218,7 +239,9 @@ static const char *store_sql[STMT_COUNT] = {
 	[STMT_FEEDS] = "SELECT f.name, f.url, f.last_attempt, f.last_success,"
 		       " f.http_status, f.failures, f.last_error, f.next_poll,"
 		       " f.items_seen, (SELECT count(*) FROM stories s"
-		       "  WHERE s.feed_id = f.id) FROM feeds f ORDER BY f.name",
+		       "  WHERE s.feed_id = f.id), f.moved_url, f.gone_at,"
+		       " f.failing_since, f.poll_interval"
+		       " FROM feeds f ORDER BY f.name",
 	[STMT_ALERT_RETRY] =
 	    "UPDATE alerts SET state = 'pending', attempts = 0,"
 	    " next_attempt = 0, counted_at = 0"
@@ -493,6 +516,11 @@ store_feed_get(struct store *st, const char *name, const char *url,
 		f->last_modified = store_column_strdup(s, 2);
 		f->next_poll = (time_t)sqlite3_column_int64(s, 3);
 		f->failures = sqlite3_column_int(s, 4);
+		f->moved_url = store_column_strdup(s, 5);
+		f->gone_at = (time_t)sqlite3_column_int64(s, 6);
+		f->failing_since = (time_t)sqlite3_column_int64(s, 7);
+		f->poll_interval = sqlite3_column_int(s, 8);
+		f->health = store_column_strdup(s, 9);
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -506,6 +534,8 @@ store_feed_clear(struct store_feed *f)
 {
 	free(f->etag);
 	free(f->last_modified);
+	free(f->moved_url);
+	free(f->health);
 	memset(f, 0, sizeof *f);
 }
 
@@ -524,6 +554,10 @@ store_feed_fetched(
 	store_bind_text(s, 6, r->last_modified);
 	sqlite3_bind_int64(s, 7, (sqlite3_int64)r->next_poll);
 	sqlite3_bind_int(s, 8, r->items);
+	store_bind_text(s, 9, r->moved_url);
+	sqlite3_bind_int(s, 10, r->is_gone);
+	if (r->poll_interval > 0)
+		sqlite3_bind_int(s, 11, r->poll_interval);
 	return store_step_done(st, s, cause, "recording fetch");
 }
 
@@ -1055,6 +1089,10 @@ store_feeds(struct store *st, void (*cb)(const struct store_feed_row *, void *),
 		r.next_poll = (time_t)sqlite3_column_int64(s, 7);
 		r.items = sqlite3_column_int(s, 8);
 		r.stories = sqlite3_column_int(s, 9);
+		r.moved_url = (const char *)sqlite3_column_text(s, 10);
+		r.gone_at = (time_t)sqlite3_column_int64(s, 11);
+		r.failing_since = (time_t)sqlite3_column_int64(s, 12);
+		r.poll_interval = sqlite3_column_int(s, 13);
 		cb(&r, arg);
 	}
 	store_done(s);

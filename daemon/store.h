@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 struct entry;
@@ -21,8 +21,13 @@ struct store_feed {
 	int64_t id;
 	char *etag; /* NULL = none */
 	char *last_modified;
-	time_t next_poll; /* UTC seconds, 0 = now */
-	int failures;	  /* consecutive */
+	time_t next_poll;     /* UTC seconds, 0 = now */
+	int failures;	      /* consecutive */
+	char *moved_url;      /* where a permanent redirect sent it, or NULL */
+	time_t gone_at;	      /* when it answered 410 Gone, 0 = never */
+	time_t failing_since; /* first of the current failures, 0 = none */
+	int poll_interval;    /* seconds adaptive polling chose, 0 = none */
+	char *health;	      /* the incident last alerted, or NULL */
 };
 
 /* The outcome of one fetch, for the feed's row. */
@@ -34,6 +39,10 @@ struct store_fetch {
 	const char *last_modified;
 	time_t next_poll;
 	int items; /* entries in the document, -1 = not read (304) */
+	const char *moved_url; /* new home after permanent redirects */
+	int is_gone;	       /* it answered 410 Gone */
+	int poll_interval;     /* seconds adaptive polling chose, 0 = none */
+	int retry_after;       /* seconds the server asked (not stored) */
 };
 
 /* A feed's state as `feedwatch feeds` shows it, lent to a callback. */
@@ -48,6 +57,10 @@ struct store_feed_row {
 	time_t next_poll;
 	int items;
 	int stories;
+	const char *moved_url; /* NULL = not moved */
+	time_t gone_at;	       /* 0 = not gone */
+	time_t failing_since;  /* 0 = not failing */
+	int poll_interval;     /* 0 = the configured interval */
 };
 
 /* A story as the log keeps it: plain text, absolute link. */

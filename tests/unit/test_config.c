@@ -229,7 +229,7 @@ test_config_valid(void **state)
 	assert_non_null(cfg);
 	assert_non_null(strstr(cfg->database, "/state/feedwatch.db"));
 	assert_int_equal(cfg->interval, 5400);
-	assert_int_equal(cfg->max_body, 2 * 1024 * 1024);
+	assert_int_equal(cfg->fetch.max_body, 2 * 1024 * 1024);
 	f = TAILQ_FIRST(&cfg->feeds);
 	assert_string_equal(f->name, "world");
 	assert_int_equal(f->interval, 300);

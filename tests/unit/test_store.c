@@ -279,12 +279,20 @@ test_store_feed_state(void **state)
 	struct fixture *fx = *state;
 	struct store *st = open_ok(fx->path);
 	struct store_feed f;
-	struct store_fetch ok = { 1000, 200, NULL, "\"v1\"", "Mon, 01 Jan 2024",
-		1900, 5 };
-	struct store_fetch bad = { 2000, 503, "HTTP status 503", NULL, NULL,
-		2600, -1 };
-	struct store_fetch not_modified = { 3000, 304, NULL, NULL, NULL, 3900,
-		-1 };
+	struct store_fetch ok = { .when = 1000,
+		.http_status = 200,
+		.etag = "\"v1\"",
+		.last_modified = "Mon, 01 Jan 2024",
+		.next_poll = 1900,
+		.items = 5 };
+	struct store_fetch bad = { .when = 2000,
+		.http_status = 503,
+		.error = "HTTP status 503",
+		.next_poll = 2600,
+		.items = -1 };
+	struct store_fetch not_modified = {
+		.when = 3000, .http_status = 304, .next_poll = 3900, .items = -1
+	};
 	char *cause;
 
 	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
@@ -297,6 +305,7 @@ test_store_feed_state(void **state)
 	assert_string_equal(f.last_modified, "Mon, 01 Jan 2024");
 	assert_int_equal(f.failures, 1);
 	assert_int_equal(f.next_poll, 2600);
+	assert_int_equal(f.failing_since, 2000);
 	store_feed_clear(&f);
 	/* A 304 without validators keeps them, and the item count too. */
 	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
@@ -313,6 +322,52 @@ test_store_feed_state(void **state)
 	    count_sql(fx->path, "SELECT last_success FROM feeds"), 3000);
 	assert_int_equal(
 	    count_sql(fx->path, "SELECT items_seen FROM feeds"), 5);
+}
+
+/*
+ * A permanent move and a 410 hold while the configured url stays; a new
+ * url in the configuration starts the feed afresh.
+ */
+static void
+test_store_feed_moved_gone(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_feed f;
+	struct store_fetch moved = { .when = 1000,
+		.http_status = 200,
+		.next_poll = 1900,
+		.items = 3,
+		.moved_url = "https://new.example/feed",
+		.poll_interval = 1200 };
+	struct store_fetch gone = { .when = 2000,
+		.http_status = 410,
+		.error = "HTTP status 410 (gone)",
+		.next_poll = 2900,
+		.items = -1,
+		.is_gone = 1 };
+	char *cause;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	assert_null(f.moved_url);
+	assert_int_equal(store_feed_fetched(st, f.id, &moved, &cause), 0);
+	store_feed_clear(&f);
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	assert_string_equal(f.moved_url, "https://new.example/feed");
+	assert_int_equal(f.poll_interval, 1200);
+	assert_int_equal(f.gone_at, 0);
+	assert_int_equal(store_feed_fetched(st, f.id, &gone, &cause), 0);
+	store_feed_clear(&f);
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	assert_int_equal(f.gone_at, 2000);
+	assert_string_equal(f.moved_url, "https://new.example/feed");
+	store_feed_clear(&f);
+	/* The user edits the url: neither the move nor the 410 holds. */
+	assert_int_equal(store_feed_get(st, "a", "http://b/", &f, &cause), 0);
+	assert_null(f.moved_url);
+	assert_int_equal(f.gone_at, 0);
+	store_feed_clear(&f);
+	store_close(st);
 }
 
 static void
@@ -415,6 +470,8 @@ main(void)
 		    test_store_rollback_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_feed_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_feed_moved_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(
