@@ -30,11 +30,12 @@
  * between different stories.
  */
 
-#define DEDUP_SHINGLE 2	     /* tokens per shingle */
-#define DEDUP_LEAD_TOKENS 64 /* tokens of a title or text that count */
-#define DEDUP_MAX_BYTES 8192 /* bytes of a title or text tokenised */
-#define DEDUP_TITLE_WEIGHT 1 /* per shingle */
-#define DEDUP_TEXT_WEIGHT 8  /* per shingle */
+#define DEDUP_SHINGLE 2	       /* tokens per shingle */
+#define DEDUP_LEAD_TOKENS 64   /* tokens of a title or text that count */
+#define DEDUP_MAX_BYTES 8192   /* bytes of a title or text tokenised */
+#define DEDUP_FIRST_BYTES 1024 /* tried first: the lead is usually in it */
+#define DEDUP_TITLE_WEIGHT 1   /* per shingle */
+#define DEDUP_TEXT_WEIGHT 8    /* per shingle */
 #define DEDUP_FNV_BASIS 0xcbf29ce484222325ULL
 #define DEDUP_FNV_PRIME 0x100000001b3ULL
 
@@ -63,14 +64,35 @@ static void
 dedup_add(int *sum, const char *s, int w)
 {
 	struct text_tokens t;
-	size_t i, n, k = DEDUP_SHINGLE;
+	size_t i, n, k = DEDUP_SHINGLE, len, cut;
 	uint64_t h;
 	int b;
 
 	if (s == NULL)
 		return;
 	memset(&t, 0, sizeof t);
-	text_tokenize(&t, s, dedup_prefix(s), 0);
+	/*
+	 * Tokenise a first kilobyte, cut at white space so that its tokens
+	 * are the text's own first ones; the rest only when the lead is
+	 * not in it.
+	 */
+	len = dedup_prefix(s);
+	cut = len;
+	if (len > DEDUP_FIRST_BYTES) {
+		cut = DEDUP_FIRST_BYTES;
+		while (cut > 0 && s[cut] != ' ' && s[cut] != '\n' &&
+		    s[cut] != '\t')
+			cut--;
+	}
+	if (cut > 0 && cut < len) {
+		text_tokenize(&t, s, cut, 0);
+		if (t.n < DEDUP_LEAD_TOKENS) {
+			text_tokens_clear(&t);
+			cut = 0;
+		}
+	}
+	if (cut == 0 || cut == len)
+		text_tokenize(&t, s, len, 0);
 	n = t.n < DEDUP_LEAD_TOKENS ? t.n : DEDUP_LEAD_TOKENS;
 	/* Too few words for one shingle: each word is one. */
 	if (n < k)
