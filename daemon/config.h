@@ -66,6 +66,7 @@ struct config {
 	/* more query parameters URLs drop */ /* element nesting in a
 						 document */
 	char *user_agent;
+	char *metrics; /* ADDRESS:PORT serving /metrics, NULL = off */
 	TAILQ_HEAD(, config_feed) feeds;
 	TAILQ_HEAD(, config_watchlist) watchlists;
 	struct match_set *matcher; /* every watchlist's query; the arg of
