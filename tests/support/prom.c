@@ -310,34 +310,39 @@ prom_check_histograms(const struct prom *p)
 	}
 }
 
-/* No two samples share a name and labels. */
+static int
+prom_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* No two samples share a name and labels: sorted, neighbours differ. */
 static void
 prom_check_unique(const struct prom *p)
 {
-	const struct prom_sample *x, *y;
-	const char *lx, *ly;
-	char *a, *b;
-	int same;
+	const struct prom_sample *x;
+	const char *le;
+	char **all, *key;
 
+	if (p->n == 0)
+		return;
+	all = xcalloc(p->n, sizeof *all);
 	for (size_t i = 0; i < p->n; i++) {
-		for (size_t j = i + 1; j < p->n; j++) {
-			x = &p->samples[i];
-			y = &p->samples[j];
-			if (strcmp(x->name, y->name) != 0)
-				continue;
-			a = prom_key(x);
-			b = prom_key(y);
-			lx = prom_label(x, "le");
-			ly = prom_label(y, "le");
-			same = strcmp(a, b) == 0 &&
-			    (lx == NULL ? ly == NULL :
-					  ly != NULL && strcmp(lx, ly) == 0);
-			free(b);
-			if (same)
-				fail_msg("%s{%s} twice", x->name, a);
-			free(a);
-		}
+		x = &p->samples[i];
+		key = prom_key(x);
+		le = prom_label(x, "le");
+		xasprintf(
+		    &all[i], "%s{%sle=%s}", x->name, key, le != NULL ? le : "");
+		free(key);
 	}
+	qsort(all, p->n, sizeof *all, prom_strcmp);
+	for (size_t i = 1; i < p->n; i++) {
+		if (strcmp(all[i - 1], all[i]) == 0)
+			fail_msg("%s twice", all[i]);
+	}
+	for (size_t i = 0; i < p->n; i++)
+		free(all[i]);
+	free(all);
 }
 
 void
