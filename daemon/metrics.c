@@ -286,6 +286,8 @@ metrics_lag_arm(struct metrics *m)
 {
 	struct timeval tv = { METRICS_LAG_EVERY, 0 };
 
+	/* The timer counts from the loop's cached time: make it now. */
+	event_base_update_cache_time(m->base);
 	m->lag_due = metrics_now() + METRICS_LAG_EVERY;
 	evtimer_add(m->lag_ev, &tv);
 }
