@@ -82,9 +82,11 @@ fetched(struct store *st, int64_t id, time_t when, const char *error)
 
 	memset(&sf, 0, sizeof sf);
 	sf.when = when;
-	sf.http_status = error != NULL && strncmp(error, "HTTP", 4) == 0 ? 503 :
-	    error == NULL						 ? 200 :
-									   0;
+	/* "HTTP status 503" came with an answer; other errors without. */
+	if (error == NULL)
+		sf.http_status = 200;
+	else if (strncmp(error, "HTTP", 4) == 0)
+		sf.http_status = 503;
 	sf.error = error;
 	sf.next_poll = when + 900;
 	sf.items = error == NULL ? 3 : -1;
