@@ -19,6 +19,7 @@
 #include "config.h"
 #include "date.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -51,6 +52,7 @@ struct alert_run {
 	size_t out_len;
 	size_t out_dropped; /* bytes past ALERT_OUTPUT_MAX */
 	int is_timed_out;
+	struct timespec started; /* CLOCK_MONOTONIC */
 };
 
 struct alert {
@@ -64,6 +66,7 @@ struct alert {
 	struct event *kick_ev;
 	struct alert_run *run; /* the hook running, or NULL */
 	int64_t cursor;	       /* with once: last alert tried */
+	struct metrics *metrics;
 	int is_idle;
 };
 
@@ -133,6 +136,12 @@ alert_free(struct alert *al)
 	event_free(al->sigchld_ev);
 	event_free(al->kick_ev);
 	free(al);
+}
+
+void
+alert_set_metrics(struct alert *al, struct metrics *m)
+{
+	al->metrics = m;
 }
 
 void
@@ -402,6 +411,7 @@ alert_start(struct alert_run *r)
 		close(out[1]);
 		return -1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	close(in[0]);
 	close(out[1]);
 	fcntl(r->in_fd, F_SETFL, O_NONBLOCK);
@@ -487,9 +497,15 @@ static void
 alert_finish(struct alert_run *r, int status)
 {
 	struct alert *al = r->alert;
+	struct timespec now;
 	char why[128], *cause;
 
 	alert_log_output(r);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	metrics_hook_run(al->metrics, r->hook->name,
+	    (double)(now.tv_sec - r->started.tv_sec) +
+		(double)(now.tv_nsec - r->started.tv_nsec) / 1e9,
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0 && !r->is_timed_out);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !r->is_timed_out) {
 		log_info("alert %s delivered by hook %s", r->a->alert_id,
 		    r->hook->name);

@@ -10,6 +10,7 @@
 
 struct config;
 struct event_base;
+struct metrics;
 struct store;
 struct store_alert;
 struct alert;
@@ -23,6 +24,8 @@ typedef void (*alert_idle_cb)(void *);
  */
 struct alert *alert_new(struct event_base *, struct store *,
     const struct config *, int once, alert_idle_cb idle_cb, void *arg);
+/* Count hook runs and their time in metrics (NULL: none). */
+void alert_set_metrics(struct alert *, struct metrics *);
 /* Kill running hooks' process groups and free; accepts NULL. */
 void alert_free(struct alert *);
 /* Use cfg's hooks for runs started from now on (after a reload). */

@@ -14,6 +14,7 @@
 #include "dedup.h"
 #include "log.h"
 #include "match.h"
+#include "metrics.h"
 #include "parse.h"
 #include "xmalloc.h"
 
@@ -82,6 +83,7 @@ static void config_error(struct config_parse *, int, const char *, ...)
 static int config_set_database(struct config_parse *, const char *, char **);
 static int config_set_interval(struct config_parse *, const char *, char **);
 static int config_set_max_fetches(struct config_parse *, const char *, char **);
+static int config_set_metrics(struct config_parse *, const char *, char **);
 static int config_set_fetch_timeout(
     struct config_parse *, const char *, char **);
 static int config_set_max_body(struct config_parse *, const char *, char **);
@@ -153,6 +155,7 @@ static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "max_fetches", config_set_max_fetches },
 	{ SECTION_DAEMON, "max_interval", config_set_max_interval },
 	{ SECTION_DAEMON, "max_per_host", config_set_max_per_host },
+	{ SECTION_DAEMON, "metrics", config_set_metrics },
 	{ SECTION_DAEMON, "min_interval", config_set_min_interval },
 	{ SECTION_DAEMON, "proxy", config_set_proxy },
 	{ SECTION_DAEMON, "retention", config_set_retention },
@@ -352,6 +355,17 @@ config_set_max_fetches(struct config_parse *p, const char *v, char **cause)
 	if (config_number(v, 1, 1024, &n, cause) == -1)
 		return -1;
 	p->cfg->max_fetches = (int)n;
+	return 0;
+}
+
+/* Where /metrics is served: ADDRESS:PORT, checked as metrics.c binds it. */
+static int
+config_set_metrics(struct config_parse *p, const char *v, char **cause)
+{
+	if (metrics_listen_check(v, cause) == -1)
+		return -1;
+	free(p->cfg->metrics);
+	p->cfg->metrics = xstrdup(v);
 	return 0;
 }
 
@@ -1192,6 +1206,7 @@ config_free(struct config *cfg)
 	free(cfg->dir);
 	free(cfg->database);
 	free(cfg->user_agent);
+	free(cfg->metrics);
 	free(cfg);
 }
 

@@ -86,6 +86,7 @@ struct config {
 	int retention;	    /* seconds a story's text is kept, 0 = for ever */
 	char **tracking_params; /* more query parameters URLs drop */
 	char *user_agent;
+	char *metrics; /* ADDRESS:PORT serving /metrics, NULL = off */
 	TAILQ_HEAD(, config_feed) feeds;
 	TAILQ_HEAD(, config_watchlist) watchlists;
 	struct match_set *matcher; /* every watchlist's query; the arg of

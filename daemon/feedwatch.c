@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -44,6 +46,7 @@ static int cmd_match(int, char **);
 static int cmd_stories(int, char **);
 static int cmd_alerts(int, char **);
 static int cmd_feeds(int, char **);
+static int cmd_status(int, char **);
 
 static const struct cmd cmd_table[] = {
 	{ "alerts", cmd_alerts,
@@ -61,6 +64,7 @@ static const struct cmd cmd_table[] = {
 	    "stories [-c FILE] [--since 2d] [--feed NAME] [--watchlist NAME] "
 	    "[--search QUERY] [--limit N] [--json]\n"
 	    "                 stories [-c FILE] show ID [--json]" },
+	{ "status", cmd_status, "status [-c FILE] [--json]" },
 	{ "parse", cmd_parse,
 	    "parse [--base URL] [--content-type TYPE] "
 	    "[--encoding CHARSET] FILE" },
@@ -1098,6 +1102,348 @@ cmd_feeds(int argc, char **argv)
 		free(cause);
 		rc = 2;
 	}
+	store_close(st);
+	config_free(cfg);
+	return rc;
+}
+
+/* `feedwatch status`: one screen for a human. */
+#define STATUS_WORST 5	     /* failing feeds shown */
+#define STATUS_ERROR_MAX 100 /* bytes of a last error shown */
+
+/* A configured feed's row, copied from store_feeds. */
+struct status_feed {
+	char *name;
+	char *url;
+	char *last_error;
+	int failures;
+	int http_status;
+	time_t last_attempt; /* 0 = never */
+	time_t last_success; /* 0 = never */
+};
+
+struct status_cli {
+	const struct config *cfg;
+	struct status_feed *feeds; /* configured feeds the log knows */
+	size_t nfeeds;
+	size_t configured, ok, failing, fresh;
+	time_t now;
+	time_t midnight;     /* local, today */
+	time_t last_success; /* of any feed, 0 = never */
+	int64_t today, total;
+	int pending, failed, delivered;
+	long long db_size, wal_size; /* bytes, -1 = no file */
+};
+
+static void
+status_feed_cb(const struct store_feed_row *r, void *arg)
+{
+	struct status_cli *c = arg;
+	struct status_feed *f;
+
+	if (match_cli_feed(c->cfg, r->name, NULL) == NULL)
+		return;
+	c->feeds = xreallocarray(c->feeds, c->nfeeds + 1, sizeof *c->feeds);
+	f = &c->feeds[c->nfeeds++];
+	f->name = xstrdup(r->name);
+	f->url = xstrdup(r->url);
+	f->last_error = r->last_error != NULL ? xstrdup(r->last_error) : NULL;
+	f->failures = r->failures;
+	f->http_status = r->http_status;
+	f->last_attempt = r->last_attempt;
+	f->last_success = r->last_success;
+}
+
+/* Failing first, most failures first, then the longest without success. */
+static int
+status_feed_cmp(const void *a, const void *b)
+{
+	const struct status_feed *x = a, *y = b;
+
+	if (x->failures != y->failures)
+		return x->failures > y->failures ? -1 : 1;
+	if (x->last_success != y->last_success)
+		return x->last_success < y->last_success ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Sort the configured feeds into new, OK and failing. */
+static void
+status_count_feeds(struct status_cli *c)
+{
+	struct config_feed *cf;
+	struct status_feed *f;
+
+	TAILQ_FOREACH(cf, &c->cfg->feeds, entry) {
+		c->configured++;
+		for (f = c->feeds; f < c->feeds + c->nfeeds; f++) {
+			if (strcmp(f->name, cf->name) == 0)
+				break;
+		}
+		if (f == c->feeds + c->nfeeds || f->last_attempt == 0)
+			c->fresh++;
+		else if (f->failures > 0)
+			c->failing++;
+		else
+			c->ok++;
+		if (f < c->feeds + c->nfeeds &&
+		    f->last_success > c->last_success)
+			c->last_success = f->last_success;
+	}
+	if (c->nfeeds > 0)
+		qsort(c->feeds, c->nfeeds, sizeof *c->feeds, status_feed_cmp);
+}
+
+/* Local midnight at the start of today. */
+static time_t
+status_midnight(time_t now)
+{
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
+}
+
+static long long
+status_file_size(const char *path, const char *suffix)
+{
+	struct stat sb;
+	char *p;
+	int rc;
+
+	xasprintf(&p, "%s%s", path, suffix);
+	rc = stat(p, &sb);
+	free(p);
+	return rc == 0 ? (long long)sb.st_size : -1;
+}
+
+/* Read what the screen shows. Return 0, or -1 with *cause. */
+static int
+status_read(struct status_cli *c, struct store *st, char **cause)
+{
+	c->now = time(NULL);
+	c->midnight = status_midnight(c->now);
+	if (store_feeds(st, status_feed_cb, c, cause) == -1 ||
+	    (c->today = store_story_count(st, c->midnight, cause)) == -1 ||
+	    (c->total = store_story_count(st, 0, cause)) == -1 ||
+	    (c->pending = store_alert_count(st, STORE_ALERT_PENDING, cause)) ==
+		-1 ||
+	    (c->failed = store_alert_count(st, STORE_ALERT_FAILED, cause)) ==
+		-1 ||
+	    (c->delivered =
+		    store_alert_count(st, STORE_ALERT_DELIVERED, cause)) == -1)
+		return -1;
+	status_count_feeds(c);
+	c->db_size = status_file_size(c->cfg->database, "");
+	c->wal_size = status_file_size(c->cfg->database, "-wal");
+	return 0;
+}
+
+static void
+status_clear(struct status_cli *c)
+{
+	for (size_t i = 0; i < c->nfeeds; i++) {
+		free(c->feeds[i].name);
+		free(c->feeds[i].url);
+		free(c->feeds[i].last_error);
+	}
+	free(c->feeds);
+}
+
+/* A local time and how long ago it was: "2026-11-27 14:02 (5 min ago)". */
+static void
+status_when(const struct status_cli *c, time_t t, char *buf, size_t len)
+{
+	long long ago = t < c->now ? (long long)(c->now - t) : 0;
+	char date[32];
+	struct tm tm;
+
+	if (t == 0) {
+		snprintf(buf, len, "never");
+		return;
+	}
+	localtime_r(&t, &tm);
+	strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tm);
+	if (ago < 120)
+		snprintf(buf, len, "%s (%lld s ago)", date, ago);
+	else if (ago < 120 * 60)
+		snprintf(buf, len, "%s (%lld min ago)", date, ago / 60);
+	else if (ago < 48 * 3600)
+		snprintf(buf, len, "%s (%lld h ago)", date, ago / 3600);
+	else
+		snprintf(buf, len, "%s (%lld d ago)", date, ago / 86400);
+}
+
+static void
+status_bytes(long long n, char *buf, size_t len)
+{
+	if (n < 1024)
+		snprintf(buf, len, "%lld B", n);
+	else if (n < 1024 * 1024)
+		snprintf(buf, len, "%.1f KiB", (double)n / 1024);
+	else if (n < 1024LL * 1024 * 1024)
+		snprintf(buf, len, "%.1f MiB", (double)n / (1024 * 1024));
+	else
+		snprintf(
+		    buf, len, "%.1f GiB", (double)n / (1024 * 1024 * 1024));
+}
+
+/* An error on one short line: control characters blanked, cut. */
+static void
+status_error(const char *error, char *buf, size_t len)
+{
+	size_t n;
+
+	snprintf(buf, len, "%s", error != NULL ? error : "(no error kept)");
+	for (char *p = buf; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	}
+	if ((n = strlen(buf)) <= STATUS_ERROR_MAX)
+		return;
+	n = STATUS_ERROR_MAX;
+	while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+		n--;
+	snprintf(buf + n, len - n, "...");
+}
+
+static void
+status_print_feeds(const struct status_cli *c)
+{
+	const struct status_feed *f;
+	char when[64], error[STATUS_ERROR_MAX + 8];
+	size_t i;
+
+	printf("feeds:         %zu configured: %zu OK, %zu failing",
+	    c->configured, c->ok, c->failing);
+	if (c->fresh > 0)
+		printf(", %zu new", c->fresh);
+	putchar('\n');
+	for (i = 0; i < c->nfeeds && i < STATUS_WORST; i++) {
+		f = &c->feeds[i];
+		if (f->failures == 0 || f->last_attempt == 0)
+			break;
+		status_when(c, f->last_success, when, sizeof when);
+		status_error(f->last_error, error, sizeof error);
+		printf("  %-12s %d failure%s in a row, last OK %s\n", f->name,
+		    f->failures, f->failures == 1 ? "" : "s", when);
+		printf("  %-12s %s\n", "", error);
+	}
+	if (i == STATUS_WORST && c->failing > STATUS_WORST)
+		printf("  %-12s and %zu more failing (feedwatch feeds)\n", "",
+		    c->failing - STATUS_WORST);
+}
+
+static void
+status_print_text(const struct status_cli *c)
+{
+	char when[64], db[32], wal[32];
+
+	status_print_feeds(c);
+	printf("stories:       %lld first seen today, %lld in all\n",
+	    (long long)c->today, (long long)c->total);
+	printf("alerts:        %d pending, %d failed, %d delivered\n",
+	    c->pending, c->failed, c->delivered);
+	status_bytes(c->db_size, db, sizeof db);
+	status_bytes(c->wal_size, wal, sizeof wal);
+	printf("database:      %s: %s", c->cfg->database,
+	    c->db_size >= 0 ? db : "missing");
+	if (c->wal_size >= 0)
+		printf(", WAL %s", wal);
+	putchar('\n');
+	status_when(c, c->last_success, when, sizeof when);
+	printf("last success:  %s\n", when);
+}
+
+static json_t *
+status_json_time(time_t t)
+{
+	return t == 0 ? json_null() : json_date(t);
+}
+
+static void
+status_print_json(const struct status_cli *c)
+{
+	json_t *worst = json_array(), *o;
+	const struct status_feed *f;
+
+	for (size_t i = 0; i < c->nfeeds && i < STATUS_WORST; i++) {
+		f = &c->feeds[i];
+		if (f->failures == 0 || f->last_attempt == 0)
+			break;
+		json_array_append_new(worst,
+		    json_pack("{s:s, s:s, s:i, s:o, s:s?, s:o}", "name",
+			f->name, "url", f->url, "failures", f->failures,
+			"http_status",
+			f->http_status ? json_integer(f->http_status) :
+					 json_null(),
+			"last_error", f->last_error, "last_success",
+			status_json_time(f->last_success)));
+	}
+	o = json_pack("{s:{s:I, s:I, s:I, s:I, s:o}, s:{s:I, s:I, s:o}, "
+		      "s:{s:i, s:i, s:i}, s:{s:s, s:o, s:o}, s:o}",
+	    "feeds", "configured", (json_int_t)c->configured, "ok",
+	    (json_int_t)c->ok, "failing", (json_int_t)c->failing, "new",
+	    (json_int_t)c->fresh, "worst", worst, "stories", "today",
+	    (json_int_t)c->today, "total", (json_int_t)c->total, "today_since",
+	    json_date(c->midnight), "alerts", "pending", c->pending, "failed",
+	    c->failed, "delivered", c->delivered, "database", "path",
+	    c->cfg->database, "bytes",
+	    c->db_size >= 0 ? json_integer(c->db_size) : json_null(),
+	    "wal_bytes",
+	    c->wal_size >= 0 ? json_integer(c->wal_size) : json_null(),
+	    "last_success", status_json_time(c->last_success));
+	if (o == NULL)
+		fatalx("json_pack failed");
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(o);
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	struct status_cli c;
+	struct config *cfg;
+	struct store *st;
+	char *cause = NULL;
+	int ch, is_json = 0, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:j", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'j':
+			is_json = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (cli_open_log(path, &cfg, &st) == -1)
+		return 2;
+	memset(&c, 0, sizeof c);
+	c.cfg = cfg;
+	if (status_read(&c, st, &cause) == -1) {
+		fprintf(stderr, "feedwatch: %s\n", cause);
+		free(cause);
+		rc = 2;
+	} else if (is_json)
+		status_print_json(&c);
+	else
+		status_print_text(&c);
+	status_clear(&c);
 	store_close(st);
 	config_free(cfg);
 	return rc;

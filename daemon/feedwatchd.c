@@ -19,6 +19,7 @@
 #include "config.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "scheduler.h"
 #include "store.h"
@@ -67,6 +68,7 @@ struct daemon {
 	struct store *store;
 	struct fetch *fetch;
 	struct alert *alert;
+	struct metrics *metrics; /* NULL = metrics off */
 	TAILQ_HEAD(, daemon_feed) feeds;
 	TAILQ_HEAD(, daemon_feed) removed; /* fetching, then freed */
 	LIST_HEAD(, daemon_host) hosts;
@@ -245,6 +247,7 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 	char *cause;
 
 	df->is_busy = 0;
+	metrics_fetch(d->metrics, r->http_status, r->len);
 	if (df->cf == NULL) {
 		/* A reload removed the feed while it was fetched. */
 		TAILQ_REMOVE(&d->removed, df, entry);
@@ -270,13 +273,19 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 	body.url = r->effective_url;
 	body.content_type = r->content_type;
 	if (pipeline_feed(d->store, d->cfg, df->cf, &df->state,
-		r->body != NULL ? &body : NULL, &sf, &stats, &cause) == -1) {
+		r->body != NULL ? &body : NULL, &sf, &stats, d->metrics,
+		&cause) == -1) {
 		/* Nothing was written: poll again soon, lose nothing. */
 		log_warnx("feed %s: story log: %s", df->cf->name, cause);
 		free(cause);
 		sf.next_poll = sf.when + scheduler_delay(60, 0, 60);
 	} else {
 		daemon_feed_moved(df, &sf);
+		metrics_stories(d->metrics,
+		    stats.new_stories - stats.duplicates, stats.duplicates);
+		/* No fetch error, yet the fetch failed: not a feed. */
+		if (r->error == NULL && r->body != NULL && stats.failures > 0)
+			metrics_parse_error(d->metrics);
 		df->state.failures = stats.failures;
 		df->state.poll_interval = sf.poll_interval;
 		if (stats.failures == 0)
@@ -489,6 +498,54 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+/* At each scrape: feeds by state, and the outbox by state. */
+static void
+daemon_gauges_cb(struct metrics_gauges *g, void *arg)
+{
+	static const char *states[] = { STORE_ALERT_PENDING,
+		STORE_ALERT_DELIVERED, STORE_ALERT_FAILED };
+	int *counts[] = { &g->alerts_pending, &g->alerts_delivered,
+		&g->alerts_failed };
+	struct daemon *d = arg;
+	struct daemon_feed *df;
+	char *cause;
+
+	g->feeds_ok = g->feeds_failing = g->feeds_gone = 0;
+	TAILQ_FOREACH(df, &d->feeds, entry) {
+		if (df->state.gone_at != 0)
+			g->feeds_gone++;
+		else if (df->state.failures > 0)
+			g->feeds_failing++;
+		else
+			g->feeds_ok++;
+	}
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++) {
+		if ((*counts[i] = store_alert_count(
+			 d->store, states[i], &cause)) == -1) {
+			log_warnx("metrics: %s", cause);
+			free(cause);
+			return;
+		}
+	}
+}
+
+/* Serve /metrics when the configuration asks; not with --once. */
+static void
+daemon_metrics_start(struct daemon *d)
+{
+	char *cause;
+
+	if (d->once || d->cfg->metrics == NULL)
+		return;
+	if ((d->metrics = metrics_new(d->base, d->cfg->metrics, &cause)) ==
+	    NULL)
+		fatalx("metrics: %s", cause);
+	metrics_set_gauges_cb(d->metrics, daemon_gauges_cb, d);
+	alert_set_metrics(d->alert, d->metrics);
+	log_info(
+	    "metrics: serving http://%s/metrics", metrics_address(d->metrics));
+}
+
 /* Log each configuration error on a line of its own, the last one
  * with fn (log_warnx or fatalx). */
 static void
@@ -667,6 +724,7 @@ daemon_setup(struct daemon *d, const char *path)
 		fatalx("cannot set up libcurl");
 	d->alert = alert_new(
 	    d->base, d->store, d->cfg, d->once, daemon_alert_idle_cb, d);
+	daemon_metrics_start(d);
 	if ((d->prune = evtimer_new(d->base, daemon_prune_cb, d)) == NULL ||
 	    (d->watchdog = evtimer_new(d->base, daemon_watchdog_cb, d)) == NULL)
 		fatalx("cannot set up the daemon's timers");
@@ -689,6 +747,7 @@ daemon_teardown(struct daemon *d)
 
 	fetch_free(d->fetch);
 	alert_free(d->alert);
+	metrics_free(d->metrics);
 	while ((df = TAILQ_FIRST(&d->feeds)) != NULL) {
 		TAILQ_REMOVE(&d->feeds, df, entry);
 		daemon_feed_free(df);

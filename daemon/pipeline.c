@@ -11,6 +11,7 @@
 #include "feed.h"
 #include "log.h"
 #include "match.h"
+#include "metrics.h"
 #include "parse.h"
 #include "pipeline.h"
 #include "scheduler.h"
@@ -108,7 +109,8 @@ struct pipeline_run {
 	char *cause;			  /* the store failed: why */
 	time_t dates[PIPELINE_MAX_DATES]; /* entries', for the schedule */
 	size_t ndates;
-	int feed_min; /* seconds the feed asks between polls */
+	int feed_min;		 /* seconds the feed asks between polls */
+	struct metrics *metrics; /* NULL = none */
 };
 
 /* A story being matched: where its matches are recorded. */
@@ -145,6 +147,7 @@ pipeline_match_cb(void *arg, const struct match_result *r, void *cbarg)
 	if (h->rc == -1)
 		return;
 	run->stats->matches++;
+	metrics_match(run->metrics, w->name);
 	if (!is_first) {
 		log_info("feed %s: \"%s\" matches watchlist %s, already "
 			 "alerted for story %lld",
@@ -379,7 +382,7 @@ int
 pipeline_feed(struct store *st, const struct config *cfg,
     const struct config_feed *feed, const struct store_feed *state,
     const struct pipeline_body *body, struct store_fetch *fetch,
-    struct pipeline_stats *stats, char **cause)
+    struct pipeline_stats *stats, struct metrics *metrics, char **cause)
 {
 	struct pipeline_run run;
 	char *error = NULL;
@@ -391,6 +394,7 @@ pipeline_feed(struct store *st, const struct config *cfg,
 	run.feed = feed;
 	run.feed_id = state->id;
 	run.stats = stats;
+	run.metrics = metrics;
 	memset(stats, 0, sizeof *stats);
 	if (store_begin(st, cause) == -1)
 		return -1;

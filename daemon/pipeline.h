@@ -12,6 +12,7 @@
 
 struct config;
 struct config_feed;
+struct metrics;
 struct store;
 struct store_feed;
 struct store_fetch;
@@ -47,6 +48,6 @@ struct pipeline_stats {
 int pipeline_feed(struct store *, const struct config *,
     const struct config_feed *, const struct store_feed *state,
     const struct pipeline_body *body, struct store_fetch *fetch,
-    struct pipeline_stats *, char **cause);
+    struct pipeline_stats *, struct metrics *, char **cause);
 
 #endif

@@ -163,6 +163,7 @@ enum store_stmt {
 	STMT_ALERT_LIST,
 	STMT_ALERT_RETRY,
 	STMT_FEEDS,
+	STMT_STORY_COUNT,
 	STMT_COUNT
 };
 
@@ -314,6 +315,8 @@ static const char *store_sql[STMT_COUNT] = {
 	    "SELECT watchlist FROM cluster_watchlists WHERE cluster ="
 	    " (SELECT coalesce(cluster, id) FROM stories WHERE id = ?1)"
 	    " ORDER BY watchlist",
+	[STMT_STORY_COUNT] = "SELECT count(*) FROM stories"
+			     " WHERE cluster IS NULL AND first_seen >= ?1",
 };
 
 /* The i-th 16-bit block of a fingerprint, as the index holds it. */
@@ -751,6 +754,23 @@ store_alert_count(struct store *st, const char *state, char **cause)
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_ROW)
 		return store_error(st, cause, "counting alerts");
+	return count;
+}
+
+int64_t
+store_story_count(struct store *st, time_t since, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_STORY_COUNT];
+	int64_t count = 0;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		count = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW)
+		return store_error(st, cause, "counting stories");
 	return count;
 }
 

@@ -285,5 +285,10 @@ int store_alert_retry(struct store *, int64_t id, char **cause);
 
 /* Count alerts in a state. Return the count, or -1. */
 int store_alert_count(struct store *, const char *state, char **cause);
+/*
+ * Count the stories (clusters, as store_stories lists them) first seen
+ * at or after since; 0 counts them all. Return the count, or -1.
+ */
+int64_t store_story_count(struct store *, time_t since, char **cause);
 
 #endif

@@ -320,6 +320,42 @@ test_config_duration(void **state)
 	}
 }
 
+/* [daemon] metrics = ADDRESS:PORT: off unless set, checked at load. */
+static void
+test_config_metrics(void **state)
+{
+	static const struct {
+		const char *value;
+		const char *message;
+	} bad[] = {
+		{ "9464", "metrics: \"9464\": no port" },
+		{ "localhost:9464", "\"localhost\" is not an IPv4 address" },
+		{ "::1:9464", "write an IPv6 address in brackets" },
+		{ "127.0.0.1:70000", "\"70000\" is not a port" },
+	};
+	struct fixture *fx = *state;
+	struct config *cfg;
+	char text[128], want[256], *cause;
+
+	assert_null(load(fx, "[daemon]\ndatabase = x.db\n", &cfg));
+	assert_null(cfg->metrics);
+	config_free(cfg);
+	assert_null(load(fx, "[daemon]\nmetrics = [::1]:9464\n", &cfg));
+	assert_string_equal(cfg->metrics, "[::1]:9464");
+	config_free(cfg);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "[daemon]\n\nmetrics = %s\n",
+		    bad[i].value);
+		assert_non_null(cause = load(fx, text, NULL));
+		snprintf(want, sizeof want, "%s:3: metrics: ", fx->path);
+		if (strstr(cause, want) == NULL ||
+		    strstr(cause, bad[i].message) == NULL)
+			fail_msg("want \"%s...%s\", got \"%s\"", want,
+			    bad[i].message, cause);
+		free(cause);
+	}
+}
+
 int
 main(void)
 {
@@ -336,6 +372,8 @@ main(void)
 		    test_config_valid, setup, teardown),
 		cmocka_unit_test(test_config_split_argv),
 		cmocka_unit_test(test_config_duration),
+		cmocka_unit_test_setup_teardown(
+		    test_config_metrics, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -155,8 +155,8 @@ fetched(struct fixture *fx, int i, const char *doc)
 	memset(&fetch, 0, sizeof fetch);
 	fetch.when = time(NULL);
 	fetch.http_status = 200;
-	if (pipeline_feed(
-		fx->st, fx->cfg, f, &sf, &body, &fetch, &stats, &cause) == -1)
+	if (pipeline_feed(fx->st, fx->cfg, f, &sf, &body, &fetch, &stats, NULL,
+		&cause) == -1)
 		fail_msg("pipeline: %s", cause);
 	store_feed_clear(&sf);
 	return stats;

@@ -452,6 +452,44 @@ test_store_delivered(void **state)
 	store_close(st);
 }
 
+/* Stories are counted by cluster, and by when they were first seen. */
+static void
+test_store_story_count(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_story s;
+	struct store_feed f;
+	char *cause = NULL;
+	int64_t first, id;
+	int is_new;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	assert_int_equal(store_story_count(st, 0, &cause), 0);
+	first = add_story(st, f.id, "id:1", &is_new);
+	add_story(st, f.id, "id:2", &is_new);
+	add_story(st, f.id, "id:3", &is_new);
+	/* A copy that joins story 1 is no further story. */
+	memset(&s, 0, sizeof s);
+	s.key = "id:4";
+	s.title = "A title";
+	s.published = -1;
+	s.cluster = first;
+	s.joined = "same URL";
+	assert_int_equal(
+	    store_story_add(st, f.id, &s, &id, &is_new, &cause), 0);
+	assert_int_equal(store_story_count(st, 0, &cause), 3);
+	store_close(st);
+	exec_sql(fx->path,
+	    "UPDATE stories SET first_seen = 1000 WHERE key = 'id:2'");
+	st = open_ok(fx->path);
+	assert_int_equal(store_story_count(st, 0, &cause), 3);
+	assert_int_equal(store_story_count(st, 1001, &cause), 2);
+	assert_int_equal(store_story_count(st, time(NULL) + 10, &cause), 0);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -476,6 +514,8 @@ main(void)
 		    test_store_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_delivered, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_story_count, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
