@@ -15,6 +15,7 @@
 #include "log.h"
 #include "match.h"
 #include "metrics.h"
+#include "opml.h"
 #include "parse.h"
 #include "xmalloc.h"
 
@@ -50,11 +51,13 @@ enum config_section {
 	SECTION_FEED,
 	SECTION_WATCHLIST,
 	SECTION_HOOK,
+	SECTION_FEEDS,
 	SECTION_BAD, /* an error was reported; ignore its keys */
 };
 
 struct config_parse {
 	struct config *cfg;
+	int flags; /* CONFIG_OPML_MAY_BE_MISSING */
 	FILE *f;
 	char *buf; /* getline's buffer */
 	size_t bufsize;
@@ -122,6 +125,7 @@ static int config_set_feed_url(struct config_parse *, const char *, char **);
 static int config_set_feed_interval(
     struct config_parse *, const char *, char **);
 static int config_set_feed_tags(struct config_parse *, const char *, char **);
+static int config_set_opml(struct config_parse *, const char *, char **);
 static int config_set_wl_query(struct config_parse *, const char *, char **);
 static int config_set_wl_language(struct config_parse *, const char *, char **);
 static int config_set_wl_accents(struct config_parse *, const char *, char **);
@@ -175,6 +179,7 @@ static const struct config_key config_keys[] = {
 	{ SECTION_FEED, "tags", config_set_feed_tags },
 	{ SECTION_FEED, "timeout", config_set_fetch_timeout },
 	{ SECTION_FEED, "url", config_set_feed_url },
+	{ SECTION_FEEDS, "opml", config_set_opml },
 	{ SECTION_WATCHLIST, "accents", config_set_wl_accents },
 	{ SECTION_WATCHLIST, "feeds", config_set_wl_feeds },
 	{ SECTION_WATCHLIST, "hooks", config_set_wl_hooks },
@@ -192,6 +197,7 @@ static const char *config_section_names[] = {
 	[SECTION_FEED] = "feed",
 	[SECTION_WATCHLIST] = "watchlist",
 	[SECTION_HOOK] = "hook",
+	[SECTION_FEEDS] = "feeds",
 };
 
 /* Append "FILE:LINE: message" to the error list. */
@@ -654,6 +660,28 @@ config_set_feed_tags(struct config_parse *p, const char *v, char **cause)
 	return 0;
 }
 
+/* Each opml key names one more file; they are read once the file is. */
+static int
+config_set_opml(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_opml *o;
+	char *path = config_path(p->cfg, v);
+
+	TAILQ_FOREACH(o, &p->cfg->opml, entry) {
+		if (strcmp(o->path, path) == 0) {
+			xasprintf(cause, "%s is named at line %d already", path,
+			    o->line);
+			free(path);
+			return -1;
+		}
+	}
+	o = xcalloc(1, sizeof *o);
+	o->path = path;
+	o->line = p->line;
+	TAILQ_INSERT_TAIL(&p->cfg->opml, o, entry);
+	return 0;
+}
+
 static int
 config_set_wl_language(struct config_parse *p, const char *v, char **cause)
 {
@@ -852,6 +880,10 @@ config_section_open(struct config_parse *p, const char *text)
 		p->kind = SECTION_DAEMON;
 		return;
 	}
+	if (strcmp(text, "feeds") == 0) {
+		p->kind = SECTION_FEEDS;
+		return;
+	}
 	kind[0] = '\0';
 	sscanf(text, "%15[a-z]", kind);
 	for (i = SECTION_FEED; i <= SECTION_HOOK; i++) {
@@ -1038,6 +1070,83 @@ config_check_query(struct config_parse *p, struct config_watchlist *w)
 	match_set_add(p->cfg->matcher, q, w);
 }
 
+/* A feed's URL from OPML: a path is relative to the OPML file. */
+static char *
+config_opml_url(const struct config_opml *c, const char *url)
+{
+	const char *slash = strrchr(c->path, '/');
+	char *out;
+
+	if (strstr(url, "://") != NULL)
+		return xstrdup(url);
+	if (url[0] == '/' || slash == NULL)
+		xasprintf(&out, "file://%s", url);
+	else
+		xasprintf(&out, "file://%.*s/%s", (int)(slash - c->path),
+		    c->path, url);
+	return out;
+}
+
+/* One feed of an OPML file, unless its name is taken. */
+static void
+config_opml_feed(
+    struct config_parse *p, struct config_opml *c, const struct opml_feed *of)
+{
+	struct config_feed *f;
+	size_t n;
+
+	if ((f = config_feed_find(p->cfg, of->name)) != NULL) {
+		if (f->opml == NULL)
+			config_error(p, c->line,
+			    "opml: %s:%d: feed \"%s\" is also [feed \"%s\"] "
+			    "at line %d",
+			    c->path, of->line, of->name, f->name, f->line);
+		else
+			config_error(p, c->line,
+			    "opml: %s:%d: feed \"%s\" is also in %s:%d (opml "
+			    "at line %d)",
+			    c->path, of->line, of->name, f->opml, f->opml_line,
+			    f->line);
+		return;
+	}
+	f = xcalloc(1, sizeof *f);
+	f->name = xstrdup(of->name);
+	f->url = config_opml_url(c, of->url);
+	for (n = 0; of->tags[n] != NULL; n++)
+		continue;
+	f->tags = xcalloc(n + 1, sizeof *f->tags);
+	for (size_t i = 0; i < n; i++)
+		f->tags[i] = xstrdup(of->tags[i]);
+	f->line = c->line;
+	f->opml = c->path;
+	f->opml_line = of->line;
+	f->adaptive = -1;
+	TAILQ_INSERT_TAIL(&p->cfg->feeds, f, entry);
+}
+
+/* Append the feeds of each OPML file, after the [feed] sections. */
+static void
+config_load_opml(struct config_parse *p)
+{
+	struct config_opml *c;
+	struct opml *o;
+	char *cause;
+
+	TAILQ_FOREACH(c, &p->cfg->opml, entry) {
+		if ((p->flags & CONFIG_OPML_MAY_BE_MISSING) &&
+		    access(c->path, F_OK) == -1 && errno == ENOENT)
+			continue;
+		if ((o = opml_load(c->path, &cause)) == NULL) {
+			config_error(p, c->line, "opml: %s", cause);
+			free(cause);
+			continue;
+		}
+		for (size_t i = 0; i < o->nfeeds; i++)
+			config_opml_feed(p, c, &o->feeds[i]);
+		opml_free(o);
+	}
+}
+
 /* Checks that need the whole file: required keys, compiled queries. */
 static void
 config_check(struct config_parse *p)
@@ -1045,6 +1154,11 @@ config_check(struct config_parse *p)
 	struct config_feed *f;
 	struct config_watchlist *w;
 	struct config_hook *h;
+
+	/* Watchlists may name OPML feeds: a broken list would mislead. */
+	config_load_opml(p);
+	if (p->errors != NULL)
+		return;
 
 	if (p->cfg->min_interval > p->cfg->max_interval)
 		config_error(p, 0, "min_interval is above max_interval");
@@ -1122,6 +1236,7 @@ config_new(const char *path)
 	cfg->dedup_window = CONFIG_DEFAULT_DEDUP_WINDOW;
 	cfg->retention = CONFIG_DEFAULT_RETENTION;
 	TAILQ_INIT(&cfg->feeds);
+	TAILQ_INIT(&cfg->opml);
 	TAILQ_INIT(&cfg->watchlists);
 	TAILQ_INIT(&cfg->hooks);
 	return cfg;
@@ -1130,10 +1245,17 @@ config_new(const char *path)
 struct config *
 config_load(const char *path, char **cause)
 {
+	return config_load_flags(path, 0, cause);
+}
+
+struct config *
+config_load_flags(const char *path, int flags, char **cause)
+{
 	struct config_parse p;
 	int rc;
 
 	memset(&p, 0, sizeof p);
+	p.flags = flags;
 	p.cfg = config_new(path);
 	if ((p.f = fopen(path, "re")) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
@@ -1166,6 +1288,7 @@ void
 config_free(struct config *cfg)
 {
 	struct config_feed *f;
+	struct config_opml *o;
 	struct config_watchlist *w;
 	struct config_hook *h;
 
@@ -1180,6 +1303,11 @@ config_free(struct config *cfg)
 		free(f->fetch.proxy);
 		config_list_free(f->tags);
 		free(f);
+	}
+	while ((o = TAILQ_FIRST(&cfg->opml)) != NULL) {
+		TAILQ_REMOVE(&cfg->opml, o, entry);
+		free(o->path);
+		free(o);
 	}
 	while ((w = TAILQ_FIRST(&cfg->watchlists)) != NULL) {
 		TAILQ_REMOVE(&cfg->watchlists, w, entry);

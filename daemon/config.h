@@ -7,8 +7,10 @@
 
 /*
  * The configuration: an INI file (inih) with [daemon], [feed "name"],
- * [watchlist "name"] and [hook "name"] sections. Relative paths in it
- * (database, file feeds, hook programs) are relative to its directory.
+ * [feeds], [watchlist "name"] and [hook "name"] sections. Relative paths
+ * in it (database, file feeds, OPML files, hook programs) are relative
+ * to its directory. The feeds of the OPML files that [feeds] names come
+ * after those of the [feed] sections.
  */
 
 struct match_set;
@@ -35,8 +37,17 @@ struct config_feed {
 	struct config_fetch fetch;
 	char **tags;	/* NULL-terminated */
 	char *encoding; /* overrides what the feed declares, NULL = none */
-	int line;
+	int line;	/* of its section, or of the opml key it came from */
+	char *opml;	/* its OPML file (a config_opml's path), NULL = none */
+	int opml_line;	/* of its outline in that file */
 	TAILQ_ENTRY(config_feed) entry;
+};
+
+/* An OPML file of feeds, named by an opml key of [feeds]. */
+struct config_opml {
+	char *path; /* absolute */
+	int line;   /* of the opml key */
+	TAILQ_ENTRY(config_opml) entry;
 };
 
 struct config_watchlist {
@@ -88,6 +99,7 @@ struct config {
 	char *user_agent;
 	char *metrics; /* ADDRESS:PORT serving /metrics, NULL = off */
 	TAILQ_HEAD(, config_feed) feeds;
+	TAILQ_HEAD(, config_opml) opml; /* in the order of the keys */
 	TAILQ_HEAD(, config_watchlist) watchlists;
 	struct match_set *matcher; /* every watchlist's query; the arg of
 				      each is its struct config_watchlist */
@@ -100,6 +112,10 @@ struct config {
  * line as "FILE:LINE: message" (caller frees).
  */
 struct config *config_load(const char *path, char **cause);
+/* For config_load_flags: an OPML file that does not exist has no feeds. */
+#define CONFIG_OPML_MAY_BE_MISSING 0x1
+/* config_load with flags, for the command line tool that creates it. */
+struct config *config_load_flags(const char *path, int flags, char **cause);
 void config_free(struct config *);
 /* Fill *out with the feed's fetch settings, its own or the daemon's;
  * strings stay owned by the configuration. */

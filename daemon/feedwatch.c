@@ -16,13 +16,16 @@
 
 #include "config.h"
 #include "date.h"
+#include "discover.h"
 #include "feed.h"
 #include "fetch.h"
 #include "log.h"
 #include "match.h"
+#include "opml.h"
 #include "parse.h"
 #include "store.h"
 #include "text.h"
+#include "url.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -47,6 +50,7 @@ static int cmd_stories(int, char **);
 static int cmd_alerts(int, char **);
 static int cmd_feeds(int, char **);
 static int cmd_status(int, char **);
+static int cmd_feeds_dispatch(int, char **);
 
 static const struct cmd cmd_table[] = {
 	{ "alerts", cmd_alerts,
@@ -54,7 +58,12 @@ static const struct cmd cmd_table[] = {
 	    "[--json]\n"
 	    "                 alerts [-c FILE] retry ID|--failed" },
 	{ "check-config", cmd_check_config, "check-config [-c FILE]" },
-	{ "feeds", cmd_feeds, "feeds [-c FILE] [list] [--json]" },
+	{ "feeds", cmd_feeds_dispatch,
+	    "feeds [-c FILE] [list] [--json]\n"
+	    "                 feeds [-c FILE] add [--name NAME] [--tags TAGS] "
+	    "[--pick N] URL\n"
+	    "                 feeds [-c FILE] import FILE.opml\n"
+	    "                 feeds [-c FILE] export" },
 	{ "match", cmd_match,
 	    "match [-c FILE] [--watchlist NAME] [--feed NAME] [--text] "
 	    "[--json] FILE|URL\n"
@@ -989,6 +998,759 @@ cmd_alerts(int argc, char **argv)
 	store_close(st);
 	config_free(cfg);
 	return rc;
+}
+
+/*
+ * `feedwatch feeds add|import|export`: the feed list kept in OPML. add
+ * and import write into the first opml file of [feeds], creating it;
+ * export prints every configured feed as OPML 2.0.
+ */
+
+#define FEEDS_OPML_TITLE "feedwatch feeds"
+
+/* Where new feeds go: the configuration and its first OPML file. */
+struct feeds_target {
+	struct config *cfg;
+	const char *path; /* the OPML file, borrowed from cfg */
+	struct opml *opml;
+	int is_new; /* the file does not exist yet */
+};
+
+/* A document fetched once by `feeds add`. */
+struct feeds_page {
+	char *body;
+	size_t len;
+	char *content_type;
+	char *url; /* after redirects */
+	char *error;
+};
+
+/* What `feeds add` was told. */
+struct feeds_add_opts {
+	const char *name; /* --name, or NULL */
+	char **tags;	  /* --tags, NULL-terminated */
+	int pick;	  /* --pick, 0 = none */
+};
+
+/*
+ * The first word of argv that is not an option or an option's value:
+ * the subcommand of `feeds`, which options may come before.
+ */
+static const char *
+feeds_word(int argc, char **argv)
+{
+	static const char *valued[] = { "config", "name", "tags", "pick" };
+	const char *a;
+	size_t len;
+
+	for (int i = 1; i < argc; i++) {
+		a = argv[i];
+		if (strcmp(a, "--") == 0)
+			return i + 1 < argc ? argv[i + 1] : NULL;
+		if (a[0] != '-' || a[1] == '\0')
+			return a;
+		if (a[1] != '-') {
+			if (strchr("cntp", a[1]) != NULL && a[2] == '\0')
+				i++;
+			continue;
+		}
+		if (strchr(a, '=') != NULL)
+			continue;
+		len = strlen(a + 2);
+		for (size_t j = 0; j < sizeof valued / sizeof valued[0]; j++) {
+			if (strncmp(valued[j], a + 2, len) == 0) {
+				i++;
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* A NULL-terminated list of the comma- or space-separated words of s. */
+static char **
+feeds_tags(const char *s)
+{
+	char **v = xcalloc(1, sizeof *v);
+	size_t n = 0, len;
+
+	while (s != NULL && *(s += strspn(s, ", \t")) != '\0') {
+		len = strcspn(s, ", \t");
+		v = xreallocarray(v, n + 2, sizeof *v);
+		v[n++] = xstrndup(s, len);
+		v[n] = NULL;
+		s += len;
+	}
+	return v;
+}
+
+static void
+feeds_tags_free(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Load the configuration and the OPML file new feeds go to. */
+static int
+feeds_target_open(const char *path, struct feeds_target *t)
+{
+	struct config_opml *c;
+	char *cause;
+
+	memset(t, 0, sizeof *t);
+	t->cfg = config_load_flags(path, CONFIG_OPML_MAY_BE_MISSING, &cause);
+	if (t->cfg == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		return 2;
+	}
+	if ((c = TAILQ_FIRST(&t->cfg->opml)) == NULL) {
+		fprintf(stderr,
+		    "feedwatch: %s names no OPML file to keep feeds in; "
+		    "add one to it:\n\n[feeds]\nopml = feeds.opml\n",
+		    path);
+		config_free(t->cfg);
+		return 2;
+	}
+	t->path = c->path;
+	if (access(t->path, F_OK) == -1 && errno == ENOENT) {
+		t->is_new = 1;
+		t->opml = opml_new(FEEDS_OPML_TITLE);
+	} else if ((t->opml = opml_load(t->path, &cause)) == NULL) {
+		fprintf(stderr, "feedwatch: %s\n", cause);
+		free(cause);
+		config_free(t->cfg);
+		return 2;
+	}
+	return 0;
+}
+
+static void
+feeds_target_close(struct feeds_target *t)
+{
+	opml_free(t->opml);
+	config_free(t->cfg);
+}
+
+static int
+feeds_target_save(struct feeds_target *t)
+{
+	char *cause;
+
+	if (opml_save(t->opml, t->path, &cause) == -1) {
+		fprintf(stderr, "feedwatch: %s\n", cause);
+		free(cause);
+		return 2;
+	}
+	return 0;
+}
+
+/* Two URLs of one feed: the same, or the same once canonical. */
+static int
+feeds_same_url(const char *a, const char *b)
+{
+	char *ca, *cb;
+	int is_same;
+
+	if (strcmp(a, b) == 0)
+		return 1;
+	ca = url_canonical(a, NULL);
+	cb = url_canonical(b, NULL);
+	is_same = ca != NULL && cb != NULL && strcmp(ca, cb) == 0;
+	free(ca);
+	free(cb);
+	return is_same;
+}
+
+/* The name of the feed configured with this URL, or NULL. */
+static const char *
+feeds_url_owner(const struct feeds_target *t, const char *url)
+{
+	struct config_feed *f;
+
+	TAILQ_FOREACH(f, &t->cfg->feeds, entry) {
+		if (feeds_same_url(f->url, url))
+			return f->name;
+	}
+	for (size_t i = 0; i < t->opml->nfeeds; i++) {
+		if (feeds_same_url(t->opml->feeds[i].url, url))
+			return t->opml->feeds[i].name;
+	}
+	return NULL;
+}
+
+static int
+feeds_name_is_taken(const struct feeds_target *t, const char *name)
+{
+	struct config_feed *f;
+
+	TAILQ_FOREACH(f, &t->cfg->feeds, entry) {
+		if (strcmp(f->name, name) == 0)
+			return 1;
+	}
+	return opml_find(t->opml, name) != NULL;
+}
+
+/* The length of s cut to at most max bytes, not inside a character. */
+static size_t
+feeds_cut(const char *s, size_t max)
+{
+	size_t len = strlen(s);
+
+	if (len <= max)
+		return len;
+	for (len = max; len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80;)
+		len--;
+	return len;
+}
+
+/* name, or name-2, name-3, ... as the configuration reads OPML. */
+static char *
+feeds_name_unique(const struct feeds_target *t, const char *name)
+{
+	char *s = xstrdup(name);
+	int len = (int)feeds_cut(name, OPML_MAX_NAME - 12);
+
+	for (int i = 2; feeds_name_is_taken(t, s); i++) {
+		free(s);
+		xasprintf(&s, "%.*s-%d", len, name, i);
+	}
+	return s;
+}
+
+/*
+ * A name from a feed's title (which may hold markup): plain text without
+ * control characters, cut to OPML_MAX_NAME bytes. NULL when empty.
+ */
+static char *
+feeds_name_from(const char *title)
+{
+	char *text, *out;
+	size_t len = 0;
+
+	if (title == NULL)
+		return NULL;
+	text = text_from_html(title);
+	out = xmalloc(strlen(text) + 1);
+	for (const char *s = text; *s != '\0'; s++) {
+		if ((unsigned char)*s >= 0x20 && *s != 0x7f)
+			out[len++] = *s;
+	}
+	free(text);
+	out[len] = '\0';
+	len = feeds_cut(out, OPML_MAX_NAME);
+	while (len > 0 && out[len - 1] == ' ')
+		len--;
+	out[len] = '\0';
+	if (len == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void
+feeds_fetched_cb(const struct fetch_result *r, void *arg)
+{
+	struct feeds_page *p = arg;
+
+	if (r->error != NULL) {
+		p->error = xstrdup(r->error);
+		return;
+	}
+	p->body = xmalloc(r->len + 1);
+	memcpy(p->body, r->body != NULL ? r->body : "", r->len);
+	p->body[r->len] = '\0';
+	p->len = r->len;
+	if (r->content_type != NULL)
+		p->content_type = xstrdup(r->content_type);
+	if (r->effective_url != NULL) {
+		free(p->url);
+		p->url = xstrdup(r->effective_url);
+	}
+}
+
+/*
+ * Fetch url once, as the daemon would: its user agent, timeout and
+ * max_body, redirects to http(s) only. Return 0, or -1 with p->error.
+ */
+static int
+feeds_fetch(const struct config *cfg, const char *url, struct feeds_page *p)
+{
+	struct fetch_opts fo = { cfg->user_agent, 1, 1 };
+	struct fetch_req req;
+	struct event_base *base;
+	struct fetch *f;
+
+	memset(&req, 0, sizeof req);
+	req.url = url;
+	req.timeout = cfg->fetch.timeout;
+	req.connect_timeout = cfg->fetch.connect_timeout;
+	req.low_speed_limit = cfg->fetch.low_speed_limit;
+	req.low_speed_time = cfg->fetch.low_speed_time;
+	req.max_body = cfg->fetch.max_body;
+	req.ca_file = cfg->fetch.ca_file;
+	req.proxy = cfg->fetch.proxy;
+	memset(p, 0, sizeof *p);
+	p->url = xstrdup(url);
+	if ((base = event_base_new()) == NULL ||
+	    (f = fetch_new(base, &fo)) == NULL)
+		fatalx("cannot set up libevent and libcurl");
+	if (fetch_start(f, &req, feeds_fetched_cb, p) == 0)
+		event_base_dispatch(base);
+	else
+		p->error = xstrdup("libcurl refused the URL");
+	fetch_free(f);
+	event_base_free(base);
+	return p->error != NULL ? -1 : 0;
+}
+
+static void
+feeds_page_clear(struct feeds_page *p)
+{
+	free(p->body);
+	free(p->content_type);
+	free(p->url);
+	free(p->error);
+}
+
+static int
+feeds_entry_cb(struct entry *e, void *arg)
+{
+	(void)arg;
+	feed_entry_free(e);
+	return 0;
+}
+
+/* The page read as a feed, or NULL with *cause. */
+static struct feed_doc *
+feeds_parse(const struct feeds_page *p, char **cause)
+{
+	struct parse_opts opts;
+
+	memset(&opts, 0, sizeof opts);
+	opts.base = p->url;
+	opts.content_type = p->content_type;
+	return parse_buffer(
+	    p->body, p->len, &opts, feeds_entry_cb, NULL, cause);
+}
+
+/* Say so when url is configured already; return 1 then, else 0. */
+static int
+feeds_is_known(const struct feeds_target *t, const char *url)
+{
+	const char *owner;
+
+	if ((owner = feeds_url_owner(t, url)) == NULL)
+		return 0;
+	fprintf(stderr, "feedwatch: %s is configured already, as feed \"%s\"\n",
+	    url, owner);
+	return 1;
+}
+
+/* The name a feed gets when --name does not give one. */
+static char *
+feeds_name_default(const struct feeds_target *t, const char *url,
+    const struct feed_doc *doc, const char *title)
+{
+	const char *slash = strrchr(url, '/');
+	char *base, *name;
+
+	if ((base = feeds_name_from(doc->title)) == NULL &&
+	    (base = feeds_name_from(title)) == NULL &&
+	    ((base = url_host(url)) == NULL || *base == '\0')) {
+		free(base);
+		/* file:///srv/feeds/local.xml has no host: local.xml */
+		if (slash == NULL ||
+		    (base = feeds_name_from(slash + 1)) == NULL)
+			base = xstrdup("feed");
+	}
+	name = feeds_name_unique(t, base);
+	free(base);
+	return name;
+}
+
+/* Append a feed that was read to the OPML file; return an exit status. */
+static int
+feeds_add_doc(struct feeds_target *t, const char *url,
+    const struct feed_doc *doc, const char *title,
+    const struct feeds_add_opts *o)
+{
+	const char *const *tags = (const char *const *)o->tags;
+	char *name = NULL, *cause;
+	const char *use = o->name;
+	int rc;
+
+	if (o->name != NULL && feeds_name_is_taken(t, o->name)) {
+		fprintf(stderr,
+		    "feedwatch: a feed is called \"%s\" already; choose "
+		    "another --name\n",
+		    o->name);
+		return 1;
+	}
+	if (use == NULL)
+		use = name = feeds_name_default(t, url, doc, title);
+	rc = opml_add(t->opml, use, url, tags, doc->link, &cause);
+	if (rc == -1 && doc->link != NULL) {
+		/* A site link that XML cannot hold is left out, not the feed.
+		 */
+		free(cause);
+		rc = opml_add(t->opml, use, url, tags, NULL, &cause);
+	}
+	if (rc == -1) {
+		fprintf(stderr, "feedwatch: %s\n", cause);
+		free(cause);
+		free(name);
+		return 2;
+	}
+	if ((rc = feeds_target_save(t)) == 0)
+		printf("added \"%s\" <%s> to %s%s\n", use, url, t->path,
+		    t->is_new ? " (created)" : "");
+	free(name);
+	return rc;
+}
+
+/* Fetch a feed a page links to and add it; return an exit status. */
+static int
+feeds_add_link(struct feeds_target *t, const struct discover_link *l,
+    const struct feeds_add_opts *o)
+{
+	struct feeds_page page;
+	struct feed_doc *doc;
+	char *cause;
+	int rc;
+
+	if (feeds_is_known(t, l->url))
+		return 1;
+	if (feeds_fetch(t->cfg, l->url, &page) == -1) {
+		fprintf(stderr, "feedwatch: %s: %s\n", l->url, page.error);
+		feeds_page_clear(&page);
+		return 2;
+	}
+	if ((doc = feeds_parse(&page, &cause)) == NULL) {
+		fprintf(stderr, "feedwatch: %s: %s\n", l->url, cause);
+		free(cause);
+		feeds_page_clear(&page);
+		return 1;
+	}
+	rc = feeds_add_doc(t, l->url, doc, l->title, o);
+	feed_doc_free(doc);
+	feeds_page_clear(&page);
+	return rc;
+}
+
+/* One line of the feeds a page links to, for --pick. */
+static void
+feeds_print_link(
+    const struct feeds_target *t, size_t i, const struct discover_link *l)
+{
+	const char *owner = feeds_url_owner(t, l->url);
+
+	printf("%zu. %s <%s> (%s)", i,
+	    l->title != NULL ? l->title : "(no title)", l->url, l->type);
+	if (owner != NULL)
+		printf(", configured already as \"%s\"", owner);
+	putchar('\n');
+}
+
+/*
+ * A page that is not a feed: add the feed it links to, or the one
+ * --pick chooses; list them when it links to several and none is
+ * chosen. Return an exit status.
+ */
+static int
+feeds_add_page(struct feeds_target *t, const char *url,
+    const struct feeds_page *page, const char *why,
+    const struct feeds_add_opts *o)
+{
+	struct discover_link *links;
+	size_t n;
+	int rc;
+
+	n = discover_links(page->body, page->len, page->url, &links);
+	if (n == 0) {
+		fprintf(stderr, "feedwatch: %s: %s, and it links to no feed\n",
+		    url, why);
+		rc = 1;
+	} else if (o->pick > 0 && (size_t)o->pick > n) {
+		fprintf(stderr,
+		    "feedwatch: %s links to %zu feed%s: --pick %d is not "
+		    "one\n",
+		    url, n, n == 1 ? "" : "s", o->pick);
+		rc = 2;
+	} else if (n > 1 && o->pick == 0) {
+		for (size_t i = 0; i < n; i++)
+			feeds_print_link(t, i + 1, &links[i]);
+		fprintf(stderr,
+		    "feedwatch: %s links to %zu feeds; add one with "
+		    "--pick N\n",
+		    url, n);
+		rc = 1;
+	} else
+		rc =
+		    feeds_add_link(t, &links[o->pick > 0 ? o->pick - 1 : 0], o);
+	discover_free(links, n);
+	return rc;
+}
+
+/* `feeds add URL`: a feed, or a page that links to one. */
+static int
+feeds_add_url(
+    struct feeds_target *t, const char *url, const struct feeds_add_opts *o)
+{
+	struct feeds_page page;
+	struct feed_doc *doc;
+	char *cause;
+	int rc;
+
+	if (feeds_is_known(t, url))
+		return 1;
+	if (feeds_fetch(t->cfg, url, &page) == -1) {
+		fprintf(stderr, "feedwatch: %s: %s\n", url, page.error);
+		feeds_page_clear(&page);
+		return 2;
+	}
+	if ((doc = feeds_parse(&page, &cause)) != NULL) {
+		rc = feeds_add_doc(t, url, doc, NULL, o);
+		feed_doc_free(doc);
+	} else {
+		rc = feeds_add_page(t, url, &page, cause, o);
+		free(cause);
+	}
+	feeds_page_clear(&page);
+	return rc;
+}
+
+static int
+feeds_add(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "tags", required_argument, NULL, 't' },
+		{ "pick", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG, *tags = NULL, *url;
+	struct feeds_add_opts o = { NULL, NULL, 0 };
+	struct feeds_target t;
+	char *end;
+	long n;
+	int ch, rc;
+
+	while (
+	    (ch = getopt_long(argc, argv, "c:n:t:p:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			o.name = optarg;
+			break;
+		case 't':
+			tags = optarg;
+			break;
+		case 'p':
+			n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1 ||
+			    n > DISCOVER_MAX_LINKS)
+				usage();
+			o.pick = (int)n;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind + 2 != argc)
+		usage();
+	url = argv[optind + 1];
+	if (strstr(url, "://") == NULL) {
+		fprintf(stderr,
+		    "feedwatch: %s is not a URL (http://, https:// or "
+		    "file://)\n",
+		    url);
+		return 2;
+	}
+	if ((rc = feeds_target_open(path, &t)) != 0)
+		return rc;
+	o.tags = feeds_tags(tags);
+	rc = feeds_add_url(&t, url, &o);
+	feeds_tags_free(o.tags);
+	feeds_target_close(&t);
+	return rc;
+}
+
+/* A feed URL of an imported file: a path is relative to that file. */
+static char *
+feeds_import_url(const char *file, const char *url)
+{
+	const char *slash = strrchr(file, '/');
+	char *dir, *abs, *out;
+
+	if (strstr(url, "://") != NULL)
+		return xstrdup(url);
+	if (url[0] == '/') {
+		xasprintf(&out, "file://%s", url);
+		return out;
+	}
+	dir = slash != NULL ? xstrndup(file, (size_t)(slash - file) + 1) :
+			      xstrdup(".");
+	if ((abs = realpath(dir, NULL)) == NULL)
+		abs = xstrdup(dir);
+	xasprintf(&out, "file://%s%s%s", abs,
+	    abs[strlen(abs) - 1] == '/' ? "" : "/", url);
+	free(abs);
+	free(dir);
+	return out;
+}
+
+/* One feed of an imported file; count it as added or skipped. */
+static void
+feeds_import_feed(struct feeds_target *t, const char *file,
+    const struct opml_feed *f, size_t *added, size_t *skipped)
+{
+	const char *owner;
+	char *url, *name, *cause;
+
+	url = feeds_import_url(file, f->url);
+	if ((owner = feeds_url_owner(t, url)) != NULL) {
+		printf("skipped \"%s\" <%s>: configured already, as \"%s\"\n",
+		    f->name, url, owner);
+		(*skipped)++;
+		free(url);
+		return;
+	}
+	name = feeds_name_unique(t, f->name);
+	if (opml_add(t->opml, name, url, (const char *const *)f->tags,
+		f->html_url, &cause) == -1) {
+		printf("skipped \"%s\" <%s>: %s:%d: %s\n", f->name, url, file,
+		    f->line, cause);
+		free(cause);
+		(*skipped)++;
+	} else {
+		printf("added \"%s\" <%s>", name, url);
+		if (strcmp(name, f->name) != 0)
+			printf(" (\"%s\" is taken)", f->name);
+		putchar('\n');
+		(*added)++;
+	}
+	free(name);
+	free(url);
+}
+
+static int
+feeds_import(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG, *file;
+	struct feeds_target t;
+	struct opml *src;
+	char *cause;
+	size_t added = 0, skipped = 0;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (ch != 'c')
+			usage();
+		path = optarg;
+	}
+	if (optind + 2 != argc)
+		usage();
+	file = argv[optind + 1];
+	if ((src = opml_load(file, &cause)) == NULL) {
+		fprintf(stderr, "feedwatch: %s\n", cause);
+		free(cause);
+		return 2;
+	}
+	if ((rc = feeds_target_open(path, &t)) != 0) {
+		opml_free(src);
+		return rc;
+	}
+	for (size_t i = 0; i < src->nfeeds; i++)
+		feeds_import_feed(&t, file, &src->feeds[i], &added, &skipped);
+	if (added > 0)
+		rc = feeds_target_save(&t);
+	if (rc == 0)
+		printf("%s: %zu feed%s added, %zu skipped%s\n", t.path, added,
+		    added == 1 ? "" : "s", skipped,
+		    t.is_new && added > 0 ? " (created)" : "");
+	feeds_target_close(&t);
+	opml_free(src);
+	return rc;
+}
+
+static int
+feeds_export(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = DEFAULT_CONFIG;
+	struct config *cfg;
+	struct config_feed *f;
+	struct opml *o;
+	char *cause, *text;
+	size_t len;
+	int ch, rc = 0;
+
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		if (ch != 'c')
+			usage();
+		path = optarg;
+	}
+	if (optind + 1 != argc)
+		usage();
+	if ((cfg = config_load(path, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		return 2;
+	}
+	o = opml_new(FEEDS_OPML_TITLE);
+	TAILQ_FOREACH(f, &cfg->feeds, entry) {
+		if (opml_add(o, f->name, f->url, (const char *const *)f->tags,
+			NULL, &cause) == -1) {
+			fprintf(stderr, "feedwatch: %s; left out\n", cause);
+			free(cause);
+			rc = 1;
+		}
+	}
+	text = opml_dump(o, &len);
+	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) == EOF) {
+		fprintf(stderr, "feedwatch: stdout: %s\n", strerror(errno));
+		rc = 2;
+	}
+	free(text);
+	opml_free(o);
+	config_free(cfg);
+	return rc;
+}
+
+/* `feedwatch feeds`: add, import and export here, the list below. */
+static int
+cmd_feeds_dispatch(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int, char **);
+	} subs[] = {
+		{ "add", feeds_add },
+		{ "export", feeds_export },
+		{ "import", feeds_import },
+	};
+	const char *word = feeds_word(argc, argv);
+
+	for (size_t i = 0; word != NULL && i < sizeof subs / sizeof subs[0];
+	     i++) {
+		if (strcmp(word, subs[i].name) == 0)
+			return subs[i].run(argc, argv);
+	}
+	return cmd_feeds(argc, argv);
 }
 
 /* `feedwatch feeds`: what every feed is doing. */

@@ -38,11 +38,15 @@ setup(void **state)
 static int
 teardown(void **state)
 {
+	static const char *files[] = { "hook.sh", "feeds.opml", "more.opml",
+		"bad.opml" };
 	struct fixture *fx = *state;
-	char hook[160];
+	char path[160];
 
-	snprintf(hook, sizeof hook, "%s/hook.sh", fx->dir);
-	unlink(hook);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
+		unlink(path);
+	}
 	unlink(fx->path);
 	rmdir(fx->dir);
 	free(fx);
@@ -128,13 +132,18 @@ static const struct bad_case bad_cases[] = {
 	    "retries: \"many\" is not a number" },
 	{ "[daemon]\ndatabase = a.db\n  more = 1\n", 3,
 	    "only query may continue" },
+	{ "[feeds]\nurl = http://a/\n", 2, "unknown key \"url\" in [feeds]" },
+	{ "[feeds \"x\"]\nopml = a.opml\n", 1,
+	    "unknown section [feeds \"x\"]" },
+	{ "[feeds]\nopml = a.opml\nopml = a.opml\n", 3,
+	    "/a.opml is named at line 2 already" },
 };
 
 static void
 test_config_bad_line_names_file_and_line(void **state)
 {
 	struct fixture *fx = *state;
-	char want[256], *cause;
+	char want[512], *cause;
 
 	for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
 		const struct bad_case *c = &bad_cases[i];
@@ -256,6 +265,154 @@ test_config_valid(void **state)
 	config_free(cfg);
 }
 
+/* An OPML file in the fixture's directory. */
+static void
+write_opml(struct fixture *fx, const char *name, const char *body)
+{
+	char path[160], *text;
+
+	snprintf(path, sizeof path, "%s/%s", fx->dir, name);
+	xasprintf(&text,
+	    "<?xml version=\"1.0\"?>\n<opml version=\"2.0\">\n<body>\n%s"
+	    "</body>\n</opml>\n",
+	    body);
+	write_file(path, text, 0644);
+	free(text);
+}
+
+static void
+test_config_opml(void **state)
+{
+	struct fixture *fx = *state;
+	struct config *cfg;
+	struct config_feed *f;
+	struct config_opml *o;
+	char want[256];
+
+	write_opml(fx, "feeds.opml",
+	    "<outline text=\"World News\">\n"
+	    "  <outline text=\"NBC\" xmlUrl=\"https://nbc.example/world\"\n"
+	    "      category=\"/us,breaking\"/>\n"
+	    "</outline>\n"
+	    "<outline text=\"local\" xmlUrl=\"local.xml\"/>\n");
+	write_opml(fx, "more.opml",
+	    "<outline title=\"More\" xmlUrl=\"https://more.example/\"/>\n");
+	assert_null(load(fx,
+	    "[feed \"a\"]\n"
+	    "url = http://a.example/\n"
+	    "[feeds]\n"
+	    "opml = feeds.opml\n"
+	    "opml = more.opml\n"
+	    "[watchlist \"w\"]\n"
+	    "query = x\n"
+	    "feeds = tag:World-News, More\n",
+	    &cfg));
+	assert_non_null(cfg);
+	o = TAILQ_FIRST(&cfg->opml);
+	snprintf(want, sizeof want, "%s/feeds.opml", fx->dir);
+	assert_string_equal(o->path, want);
+	assert_int_equal(o->line, 4);
+	assert_int_equal(TAILQ_NEXT(o, entry)->line, 5);
+	f = TAILQ_FIRST(&cfg->feeds);
+	assert_string_equal(f->name, "a");
+	assert_null(f->opml);
+	f = TAILQ_NEXT(f, entry);
+	assert_string_equal(f->name, "NBC");
+	assert_string_equal(f->url, "https://nbc.example/world");
+	assert_string_equal(f->tags[0], "World-News");
+	assert_string_equal(f->tags[1], "us");
+	assert_string_equal(f->tags[2], "breaking");
+	assert_null(f->tags[3]);
+	assert_int_equal(f->line, 4);
+	assert_string_equal(f->opml, want);
+	assert_int_equal(f->opml_line, 6);
+	assert_int_equal(
+	    config_watchlist_wants(TAILQ_FIRST(&cfg->watchlists), f), 1);
+	/* A path in OPML is relative to the OPML file. */
+	f = TAILQ_NEXT(f, entry);
+	snprintf(want, sizeof want, "file://%s/local.xml", fx->dir);
+	assert_string_equal(f->url, want);
+	assert_null(f->tags[0]);
+	f = TAILQ_NEXT(f, entry);
+	assert_string_equal(f->name, "More");
+	assert_int_equal(f->line, 5);
+	assert_null(TAILQ_NEXT(f, entry));
+	config_free(cfg);
+}
+
+/* A name in OPML that a section or another file has: both places. */
+static void
+test_config_opml_clash(void **state)
+{
+	struct fixture *fx = *state;
+	char want[512], *cause;
+
+	write_opml(fx, "feeds.opml",
+	    "<outline text=\"x\" xmlUrl=\"https://x.example/\"/>\n"
+	    "<outline text=\"nbc\" xmlUrl=\"https://nbc.example/\"/>\n");
+	write_opml(fx, "more.opml",
+	    "\n<outline text=\"x\" xmlUrl=\"https://x2.example/\"/>\n");
+	cause = load(fx,
+	    "[feeds]\n"
+	    "opml = feeds.opml\n"
+	    "\n"
+	    "[feed \"nbc\"]\n"
+	    "url = http://nbc.example/\n"
+	    "[feeds]\n"
+	    "opml = more.opml\n",
+	    NULL);
+	assert_non_null(cause);
+	snprintf(want, sizeof want,
+	    "%s:2: opml: %s/feeds.opml:5: feed \"nbc\" is also [feed \"nbc\"] "
+	    "at line 4",
+	    fx->path, fx->dir);
+	if (strstr(cause, want) == NULL)
+		fail_msg("want \"%s\" in \"%s\"", want, cause);
+	snprintf(want, sizeof want,
+	    "%s:7: opml: %s/more.opml:5: feed \"x\" is also in "
+	    "%s/feeds.opml:4 (opml at line 2)",
+	    fx->path, fx->dir, fx->dir);
+	if (strstr(cause, want) == NULL)
+		fail_msg("want \"%s\" in \"%s\"", want, cause);
+	free(cause);
+}
+
+static void
+test_config_opml_missing_or_malformed(void **state)
+{
+	struct fixture *fx = *state;
+	struct config *cfg;
+	char want[512], *cause;
+	const char *text = "[daemon]\n"
+			   "interval = 5m\n"
+			   "[feeds]\n"
+			   "opml = feeds.opml\n";
+
+	cause = load(fx, text, NULL);
+	assert_non_null(cause);
+	snprintf(want, sizeof want,
+	    "%s:4: opml: %s/feeds.opml: No such file or directory", fx->path,
+	    fx->dir);
+	assert_string_equal(cause, want);
+	free(cause);
+	/* The command line tool creates it: no feeds yet. */
+	cause = NULL;
+	cfg = config_load_flags(fx->path, CONFIG_OPML_MAY_BE_MISSING, &cause);
+	assert_non_null(cfg);
+	assert_true(TAILQ_EMPTY(&cfg->feeds));
+	assert_non_null(TAILQ_FIRST(&cfg->opml));
+	config_free(cfg);
+	write_opml(fx, "feeds.opml", "<outline text=\"a\" xmlUrl=\"x\">\n");
+	cause = load(fx, text, NULL);
+	assert_non_null(cause);
+	snprintf(want, sizeof want,
+	    "%s:4: opml: %s/feeds.opml:5: Opening and ending tag mismatch: "
+	    "outline line 4 and body",
+	    fx->path, fx->dir);
+	assert_string_equal(cause, want);
+	free(cause);
+}
+
 static void
 test_config_split_argv(void **state)
 {
@@ -370,6 +527,12 @@ main(void)
 		    test_config_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_config_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_opml, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_opml_clash, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_opml_missing_or_malformed, setup, teardown),
 		cmocka_unit_test(test_config_split_argv),
 		cmocka_unit_test(test_config_duration),
 		cmocka_unit_test_setup_teardown(

@@ -1,0 +1,561 @@
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* cmocka.h needs the four headers above it. */
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "opml.h"
+
+/*
+ * feedwatch feeds add, import and export: the command run against pages
+ * and feeds served by evhttp from the test's own event_base, and what it
+ * leaves in the configured OPML file.
+ */
+
+#define TEST_WATCHDOG 30 /* seconds before a hung command is killed */
+#define DATA FEEDWATCH_TEST_DATA "/opml/"
+
+extern char **environ;
+
+/* What the fixture server answers, by path. */
+struct route {
+	const char *path;
+	const char *file; /* in DATA */
+	const char *type; /* Content-Type */
+};
+
+static const struct route routes[] = {
+	{ "/news/page.html", "page-two-feeds.html",
+	    "text/html; charset=utf-8" },
+	{ "/plain.html", "page-no-feeds.html", "text/html" },
+	{ "/a.xml", "feed-a.xml", "application/rss+xml" },
+	{ "/news/feeds/b.atom", "feed-b.atom", "application/atom+xml" },
+};
+
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+struct fixture {
+	char dir[64];
+	char conf[128];
+	char opml[128];
+	char url[64]; /* http://127.0.0.1:PORT */
+	struct event_base *base;
+	struct evhttp *http;
+	int hits[NROUTES];
+	int runs;
+	char *out; /* what the last run printed */
+	char *err;
+};
+
+/* A run of feedwatch, watched from the fixture's loop. */
+struct run {
+	struct fixture *fx;
+	pid_t pid;
+	int status;
+	int is_done;
+	int is_timed_out;
+};
+
+static const char *feedwatch_path;
+
+/* Read a whole file; NULL when it cannot be opened. Caller frees. */
+static char *
+read_file(const char *path)
+{
+	FILE *f;
+	char *s = NULL;
+	size_t cap = 0, len = 0, n;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			cap = cap * 2 + 4096;
+			assert_non_null(s = realloc(s, cap + 1));
+		}
+		n = fread(s + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	assert_int_equal(ferror(f), 0);
+	fclose(f);
+	s[len] = '\0';
+	return s;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f;
+
+	assert_non_null(f = fopen(path, "we"));
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+server_cb(struct evhttp_request *req, void *arg)
+{
+	struct fixture *fx = arg;
+	struct evbuffer *buf;
+	const char *path;
+	char file[PATH_MAX];
+	char *body;
+
+	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	for (size_t i = 0; path != NULL && i < NROUTES; i++) {
+		if (strcmp(path, routes[i].path) != 0)
+			continue;
+		fx->hits[i]++;
+		snprintf(file, sizeof file, "%s%s", DATA, routes[i].file);
+		assert_non_null(body = read_file(file));
+		assert_non_null(buf = evbuffer_new());
+		evbuffer_add(buf, body, strlen(body));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", routes[i].type);
+		evhttp_send_reply(req, 200, "OK", buf);
+		evbuffer_free(buf);
+		free(body);
+		return;
+	}
+	evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+}
+
+/* Serve on 127.0.0.1, port 0, and learn the port (regress_http.c). */
+static void
+server_start(struct fixture *fx)
+{
+	struct evhttp_bound_socket *sock;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof sin;
+
+	assert_non_null(fx->base = event_base_new());
+	assert_non_null(fx->http = evhttp_new(fx->base));
+	evhttp_set_gencb(fx->http, server_cb, fx);
+	sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0);
+	assert_non_null(sock);
+	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
+			     (struct sockaddr *)&sin, &len),
+	    0);
+	snprintf(fx->url, sizeof fx->url, "http://127.0.0.1:%d",
+	    ntohs(sin.sin_port));
+}
+
+static int
+feeds_setup(void **state)
+{
+	struct fixture *fx;
+
+	assert_non_null(fx = calloc(1, sizeof *fx));
+	strcpy(fx->dir, "/tmp/feedwatch-feeds.XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->conf, sizeof fx->conf, "%s/feedwatch.conf", fx->dir);
+	snprintf(fx->opml, sizeof fx->opml, "%s/feeds.opml", fx->dir);
+	write_file(fx->conf,
+	    "[daemon]\ndatabase = feedwatch.db\n\n[feeds]\nopml = feeds.opml\n");
+	server_start(fx);
+	*state = fx;
+	return 0;
+}
+
+static int
+feeds_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int
+feeds_teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	if (fx == NULL)
+		return 0;
+	if (fx->http != NULL)
+		evhttp_free(fx->http);
+	if (fx->base != NULL)
+		event_base_free(fx->base);
+	nftw(fx->dir, feeds_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(fx->out);
+	free(fx->err);
+	free(fx);
+	return 0;
+}
+
+/* Our environment without proxies: the server is on loopback. */
+static char **
+run_envp(void)
+{
+	char **env;
+	const char *eq;
+	size_t n = 0, i, len;
+
+	for (i = 0; environ[i] != NULL; i++)
+		continue;
+	assert_non_null(env = calloc(i + 1, sizeof *env));
+	for (i = 0; environ[i] != NULL; i++) {
+		if ((eq = strchr(environ[i], '=')) == NULL)
+			continue;
+		len = (size_t)(eq - environ[i]);
+		if (len >= 6 && strncasecmp(eq - 6, "_proxy", 6) == 0)
+			continue;
+		env[n++] = environ[i];
+	}
+	env[n] = NULL;
+	return env;
+}
+
+static void
+run_sigchld_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)sig;
+	(void)what;
+	if (!r->is_done && waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
+		r->is_done = 1;
+		event_base_loopbreak(r->fx->base);
+	}
+}
+
+static void
+run_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	r->is_timed_out = 1;
+	kill(r->pid, SIGKILL);
+	waitpid(r->pid, &r->status, 0);
+	r->is_done = 1;
+	event_base_loopbreak(r->fx->base);
+}
+
+/*
+ * Run feedwatch with args (NULL-terminated, after the program) while
+ * the fixture's loop serves HTTP. Return its exit status; what it
+ * printed is in fx->out and fx->err. A hang fails the test.
+ */
+static int
+run_feedwatch(struct fixture *fx, ...)
+{
+	struct timeval tv = { TEST_WATCHDOG, 0 };
+	posix_spawn_file_actions_t fa;
+	struct event *sigchld, *watchdog;
+	struct run r;
+	char outpath[128], errpath[128], *argv[16], **env;
+	size_t argc = 0;
+	va_list ap;
+
+	argv[argc++] = (char *)feedwatch_path;
+	va_start(ap, fx);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		assert_true(++argc < sizeof argv / sizeof argv[0]);
+	va_end(ap);
+	memset(&r, 0, sizeof r);
+	r.fx = fx;
+	fx->runs++;
+	snprintf(outpath, sizeof outpath, "%s/out.%d", fx->dir, fx->runs);
+	snprintf(errpath, sizeof errpath, "%s/err.%d", fx->dir, fx->runs);
+	/* Catch SIGCHLD before there is a child to send it. */
+	sigchld = evsignal_new(fx->base, SIGCHLD, run_sigchld_cb, &r);
+	watchdog = evtimer_new(fx->base, run_watchdog_cb, &r);
+	assert_non_null(sigchld);
+	assert_non_null(watchdog);
+	assert_int_equal(evsignal_add(sigchld, NULL), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(
+	    &fa, 1, outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_addopen(
+	    &fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	env = run_envp();
+	assert_int_equal(
+	    posix_spawn(&r.pid, feedwatch_path, &fa, NULL, argv, env), 0);
+	free(env);
+	posix_spawn_file_actions_destroy(&fa);
+	assert_int_equal(evtimer_add(watchdog, &tv), 0);
+	while (!r.is_done)
+		assert_int_not_equal(event_base_dispatch(fx->base), -1);
+	event_free(watchdog);
+	event_free(sigchld);
+	free(fx->out);
+	free(fx->err);
+	assert_non_null(fx->out = read_file(outpath));
+	assert_non_null(fx->err = read_file(errpath));
+	unlink(outpath);
+	unlink(errpath);
+	if (r.is_timed_out)
+		fail_msg("feedwatch hung for %ds; killed. stderr:\n%s",
+		    TEST_WATCHDOG, fx->err);
+	if (!WIFEXITED(r.status))
+		fail_msg("feedwatch died (status %d); stderr:\n%s", r.status,
+		    fx->err);
+	return WEXITSTATUS(r.status);
+}
+
+static void
+assert_contains(const char *text, const char *want)
+{
+	if (strstr(text, want) == NULL)
+		fail_msg("\"%s\" not in:\n%s", want, text);
+}
+
+/* Nothing but what the test wrote is left in its directory. */
+static void
+assert_no_temporary(const struct fixture *fx)
+{
+	struct dirent *de;
+	DIR *d;
+
+	assert_non_null(d = opendir(fx->dir));
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, ".feeds.opml.", 12) == 0)
+			fail_msg("%s/%s is left", fx->dir, de->d_name);
+	}
+	closedir(d);
+}
+
+/* A page with two feeds: listed without --pick, the second added with. */
+static void
+test_feeds_add_pick(void **state)
+{
+	struct fixture *fx = *state;
+	char page[128], want[2048], *opml;
+
+	snprintf(page, sizeof page, "%s/news/page.html", fx->url);
+	assert_int_equal(
+	    run_feedwatch(fx, "feeds", "add", "-c", fx->conf, page, NULL), 1);
+	snprintf(want, sizeof want,
+	    "1. Wire A <%s/a.xml> (application/rss+xml)\n"
+	    "2. Desk B <%s/news/feeds/b.atom> (application/atom+xml)\n",
+	    fx->url, fx->url);
+	assert_string_equal(fx->out, want);
+	assert_contains(fx->err, "links to 2 feeds; add one with --pick N");
+	assert_null(read_file(fx->opml));
+
+	/* Options before the subcommand and after the URL. */
+	assert_int_equal(run_feedwatch(fx, "feeds", "-c", fx->conf, "add", page,
+			     "--pick", "2", "--tags", "world, tech", NULL),
+	    0);
+	snprintf(want, sizeof want,
+	    "added \"Desk B\" <%s/news/feeds/b.atom> to %s (created)\n",
+	    fx->url, fx->opml);
+	assert_string_equal(fx->out, want);
+	assert_non_null(opml = read_file(fx->opml));
+	snprintf(want, sizeof want,
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<opml version=\"2.0\">\n"
+	    "  <head>\n"
+	    "    <title>feedwatch feeds</title>\n"
+	    "  </head>\n"
+	    "  <body>\n"
+	    "    <outline text=\"world\" title=\"world\">\n"
+	    "      <outline type=\"rss\" text=\"Desk B\" title=\"Desk B\" "
+	    "xmlUrl=\"%s/news/feeds/b.atom\" "
+	    "htmlUrl=\"https://desk-b.example.org/\" category=\"tech\"/>\n"
+	    "    </outline>\n"
+	    "  </body>\n"
+	    "</opml>\n",
+	    fx->url);
+	assert_string_equal(opml, want);
+	free(opml);
+	assert_int_equal(fx->hits[0], 2);
+	assert_int_equal(fx->hits[2], 0); /* Wire A was never fetched */
+	assert_int_equal(fx->hits[3], 1);
+	assert_no_temporary(fx);
+
+	/* The configuration reads it back: the feed and its tags. */
+	assert_int_equal(
+	    run_feedwatch(fx, "check-config", "-c", fx->conf, NULL), 0);
+	assert_contains(fx->out, "OK: 1 feeds");
+}
+
+/* A page without feed links: exit 1, the OPML file as it was. */
+static void
+test_feeds_add_no_links(void **state)
+{
+	struct fixture *fx = *state;
+	char url[128], *before, *after;
+
+	snprintf(url, sizeof url, "%s/a.xml", fx->url);
+	assert_int_equal(
+	    run_feedwatch(fx, "feeds", "add", url, "-c", fx->conf, NULL), 0);
+	assert_non_null(before = read_file(fx->opml));
+	assert_contains(before, "text=\"Wire &amp; A\"");
+	snprintf(url, sizeof url, "%s/plain.html", fx->url);
+	assert_int_equal(
+	    run_feedwatch(fx, "feeds", "add", url, "-c", fx->conf, NULL), 1);
+	assert_string_equal(fx->out, "");
+	assert_contains(fx->err,
+	    "plain.html: not a feed: the document is "
+	    "<html>, and it links to no feed");
+	assert_non_null(after = read_file(fx->opml));
+	assert_string_equal(before, after);
+	assert_no_temporary(fx);
+	free(before);
+	free(after);
+}
+
+/* A feed's own URL: added under its title, once. */
+static void
+test_feeds_add_feed_twice(void **state)
+{
+	struct fixture *fx = *state;
+	char url[128], want[512];
+
+	snprintf(url, sizeof url, "%s/a.xml", fx->url);
+	assert_int_equal(run_feedwatch(fx, "feeds", "add", "--name", "wire",
+			     url, "-c", fx->conf, NULL),
+	    0);
+	snprintf(want, sizeof want, "added \"wire\" <%s> to %s (created)\n",
+	    url, fx->opml);
+	assert_string_equal(fx->out, want);
+	assert_int_equal(
+	    run_feedwatch(fx, "feeds", "add", url, "-c", fx->conf, NULL), 1);
+	snprintf(want, sizeof want,
+	    "%s is configured already, as feed \"wire\"", url);
+	assert_contains(fx->err, want);
+	/* A page that links to it says so, and --pick 1 adds nothing. */
+	snprintf(url, sizeof url, "%s/news/page.html", fx->url);
+	assert_int_equal(run_feedwatch(fx, "feeds", "add", "--pick", "1", url,
+			     "-c", fx->conf, NULL),
+	    1);
+	assert_contains(fx->err, "configured already, as feed \"wire\"");
+	assert_int_equal(
+	    run_feedwatch(fx, "feeds", "add", url, "-c", fx->conf, NULL), 1);
+	assert_contains(fx->out,
+	    "(application/rss+xml), configured already as "
+	    "\"wire\"\n2. Desk B");
+	assert_int_equal(run_feedwatch(fx, "feeds", "add", "--pick", "3", url,
+			     "-c", fx->conf, NULL),
+	    2);
+	assert_contains(fx->err, "links to 2 feeds: --pick 3 is not one");
+}
+
+static void
+test_feeds_without_opml(void **state)
+{
+	struct fixture *fx = *state;
+	char url[128];
+
+	write_file(fx->conf, "[feed \"a\"]\nurl = http://a.example/\n");
+	snprintf(url, sizeof url, "%s/a.xml", fx->url);
+	assert_int_equal(
+	    run_feedwatch(fx, "feeds", "add", url, "-c", fx->conf, NULL), 2);
+	assert_contains(fx->err,
+	    "names no OPML file to keep feeds in; add one "
+	    "to it:\n\n[feeds]\nopml = feeds.opml\n");
+	assert_int_equal(fx->hits[2], 0);
+	assert_int_equal(
+	    run_feedwatch(fx, "feeds", "add", "a.xml", "-c", fx->conf, NULL),
+	    2);
+	assert_contains(fx->err, "a.xml is not a URL");
+}
+
+/* A reader's file imported, then everything exported: the same feeds. */
+static void
+test_feeds_import_export(void **state)
+{
+	struct fixture *fx = *state;
+	struct opml *src, *back;
+	const struct opml_feed *f;
+	char *cause = NULL;
+
+	write_file(fx->conf,
+	    "[daemon]\ndatabase = feedwatch.db\n"
+	    "[feed \"meduza\"]\n"
+	    "url = https://meduza.io/rss/en/all\n"
+	    "tags = ru exile\n"
+	    "[feeds]\nopml = feeds.opml\n");
+	assert_int_equal(run_feedwatch(fx, "feeds", "import",
+			     DATA "nested.opml", "-c", fx->conf, NULL),
+	    0);
+	assert_contains(fx->out,
+	    "skipped \"Meduza\" <https://meduza.io/rss/en/all>: configured "
+	    "already, as \"meduza\"\n");
+	assert_contains(fx->out,
+	    "feeds.opml: 4 feeds added, 1 skipped "
+	    "(created)\n");
+	/* Again: every URL is known now. */
+	assert_int_equal(run_feedwatch(fx, "feeds", "import",
+			     DATA "nested.opml", "-c", fx->conf, NULL),
+	    0);
+	assert_contains(fx->out, "feeds.opml: 0 feeds added, 5 skipped\n");
+
+	assert_int_equal(
+	    run_feedwatch(fx, "feeds", "export", "-c", fx->conf, NULL), 0);
+	assert_non_null(
+	    back = opml_read(fx->out, strlen(fx->out), "export", &cause));
+	assert_non_null(src = opml_load(DATA "nested.opml", &cause));
+	assert_int_equal(back->nfeeds, 5);
+	for (size_t i = 0; i < src->nfeeds; i++) {
+		if (strcmp(src->feeds[i].name, "Meduza") == 0)
+			continue;
+		if ((f = opml_find(back, src->feeds[i].name)) == NULL)
+			fail_msg("%s not exported:\n%s", src->feeds[i].name,
+			    fx->out);
+		assert_string_equal(f->url, src->feeds[i].url);
+		for (size_t j = 0; src->feeds[i].tags[j] != NULL; j++)
+			assert_string_equal(f->tags[j], src->feeds[i].tags[j]);
+	}
+	assert_non_null(f = opml_find(back, "meduza"));
+	assert_string_equal(f->tags[0], "ru");
+	assert_string_equal(f->tags[1], "exile");
+	opml_free(src);
+	opml_free(back);
+	assert_int_equal(run_feedwatch(fx, "feeds", "import",
+			     DATA "billion-laughs.opml", "-c", fx->conf, NULL),
+	    2);
+	assert_contains(fx->err, "entity declarations are refused");
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_feeds_add_pick, feeds_setup, feeds_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_feeds_add_no_links, feeds_setup, feeds_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_feeds_add_feed_twice, feeds_setup, feeds_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_feeds_without_opml, feeds_setup, feeds_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_feeds_import_export, feeds_setup, feeds_teardown),
+	};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s FEEDWATCH\n", argv[0]);
+		return 2;
+	}
+	feedwatch_path = argv[1];
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
