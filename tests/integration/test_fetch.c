@@ -75,6 +75,7 @@ struct route {
 
 enum route_id {
 	R_GOOD,
+	R_ADAPTIVE,
 	R_COND,
 	R_GZIP,
 	R_CHAIN1,
@@ -103,6 +104,7 @@ enum route_id {
 
 static const struct route routes[R_COUNT] = {
 	[R_GOOD] = { "/good.xml", KIND_FEED, 200, 0, 0 },
+	[R_ADAPTIVE] = { "/adaptive.xml", KIND_FEED, 200, 0, 0 },
 	[R_COND] = { "/cond.xml", KIND_COND, 200, 0, 0 },
 	[R_GZIP] = { "/gzip.xml", KIND_GZIP, 200, 0, 0 },
 	[R_CHAIN1] = { "/chain/1", KIND_REDIRECT, 302, R_CHAIN2, 0 },
@@ -137,6 +139,7 @@ struct feed_case {
 
 static const struct feed_case cases[] = {
 	{ "good", R_GOOD, "" },
+	{ "adaptive", R_ADAPTIVE, "adaptive = yes\n" },
 	{ "cond", R_COND, "" },
 	{ "gzip", R_GZIP, "" },
 	{ "chain", R_CHAIN1, "" },
@@ -148,7 +151,9 @@ static const struct feed_case cases[] = {
 	{ "unavailable", R_UNAVAIL, "" },
 	{ "trickle", R_TRICKLE,
 	    "low_speed_limit = 1000\nlow_speed_time = 2s\ntimeout = 15s\n" },
+	{ "timeout", R_TRICKLE, "timeout = 1s\n" },
 	{ "endless", R_ENDLESS, "max_body = 64k\n" },
+	{ "toolarge", R_GOOD, "max_body = 100\n" },
 	{ "bomb", R_BOMB, "max_body = 1M\n" },
 	{ "closed", -1, "connect_timeout = 2s\n" },
 };
@@ -905,6 +910,7 @@ struct row {
 	char moved_url[256];
 	char etag[128];
 	char last_modified[128];
+	int poll_interval;
 	int stories;
 };
 
@@ -922,7 +928,7 @@ row_get(const struct fixture *fx, const char *name, struct row *r)
 	static const char sql[] =
 	    "SELECT coalesce(http_status, 0), failures, last_error,"
 	    " coalesce(last_attempt, 0), next_poll, coalesce(gone_at, 0),"
-	    " moved_url, etag, last_modified,"
+	    " moved_url, etag, last_modified, coalesce(poll_interval, 0),"
 	    " (SELECT count(*) FROM stories s WHERE s.feed_id = f.id)"
 	    " FROM feeds f WHERE name = ?1";
 	char path[PATH_MAX];
@@ -947,9 +953,31 @@ row_get(const struct fixture *fx, const char *name, struct row *r)
 	column_copy(s, 6, r->moved_url, sizeof r->moved_url);
 	column_copy(s, 7, r->etag, sizeof r->etag);
 	column_copy(s, 8, r->last_modified, sizeof r->last_modified);
-	r->stories = sqlite3_column_int(s, 9);
+	r->poll_interval = sqlite3_column_int(s, 9);
+	r->stories = sqlite3_column_int(s, 10);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+}
+
+/* Run a "SELECT count(*) ..." on the daemon's database. */
+static int
+db_count(const struct fixture *fx, const char *sql)
+{
+	char path[PATH_MAX];
+	sqlite3_stmt *s;
+	sqlite3 *db;
+	int n;
+
+	path_in(fx, path, sizeof path, "feedwatch.db");
+	assert_int_equal(
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
 }
 
 /* What a feed's row must say after a run. */
@@ -1006,10 +1034,14 @@ static const struct expect_row first_failed[] = {
 	{ "busy", 429, 1, "HTTP status 429", 0 },
 	{ "unavailable", 503, 1, "HTTP status 503", 0 },
 	{ "trickle", 200, 1, "too slow", 0 },
+	{ "timeout", 200, 1, "timed out", 0 },
 	{ "endless", 200, 1, "max_body", 0 },
+	{ "toolarge", 200, 1, "body larger than max_body (100 bytes)", 0 },
 	{ "bomb", 200, 1, "max_body", 0 },
 	{ "closed", 0, 1, "Failed to connect", 0 },
 };
+
+static const struct expect_row adaptive = { "adaptive", 200, 0, NULL, 2 };
 
 /* The first run: each case's row, the good feeds' stories, the log. */
 static void
@@ -1023,7 +1055,15 @@ check_first_run(struct fixture *fx, const char *err, long elapsed)
 		check_row(fx, &first_ok[i], &r);
 		/* The interval, 15 minutes, up to 10% early. */
 		check_next_poll(first_ok[i].name, &r, 855, 45);
+		assert_int_equal(r.poll_interval, 0);
 	}
+	/*
+	 * Adaptive: a quarter of the way from 15 minutes toward the two
+	 * hours between its entries, 2475 s, up to 10% early.
+	 */
+	check_row(fx, &adaptive, &r);
+	assert_int_equal(r.poll_interval, 2475);
+	check_next_poll("adaptive", &r, 2352, 124);
 	for (i = 0; i < sizeof first_failed / sizeof first_failed[0]; i++)
 		check_row(fx, &first_failed[i], &r);
 
@@ -1103,6 +1143,10 @@ check_second_run(struct fixture *fx, const char *err)
 		if (strcmp(first_ok[i].name, "cond") != 0)
 			check_row(fx, &first_ok[i], &r);
 	}
+	/* Another quarter of the way: 2475 + (7200 - 2475) / 4. */
+	check_row(fx, &adaptive, &r);
+	assert_int_equal(r.poll_interval, 3656);
+	check_next_poll("adaptive", &r, 3474, 183);
 	for (size_t i = 0; i < sizeof first_failed / sizeof first_failed[0];
 	     i++) {
 		x = first_failed[i];
@@ -1150,9 +1194,59 @@ test_fetch_every_case_once(void **state)
 
 	assert_int_equal(run_tool(fx, "feeds", &out), 0);
 	if (count_lines(out, "expired ", " gone ") != 1 ||
-	    count_lines(out, "moved permanently to ", "/new301.xml") != 1)
+	    count_lines(out, "moved permanently to ", "/new301.xml") != 1 ||
+	    count_lines(out, "adaptive interval 60m", "") != 1)
 		fail_msg("feedwatch feeds:\n%s", out);
 	free(out);
+}
+
+/* Write a configuration of feeds expired and moved301 at these routes. */
+static void
+write_config_two(struct fixture *fx, int expired, int moved)
+{
+	char *text = config_head("");
+
+	append_feed(&text, fx, "expired", expired);
+	append(&text, "\n");
+	append_feed(&text, fx, "moved301", moved);
+	write_file(fx->conf, text);
+	free(text);
+}
+
+/*
+ * A gone feed and a moved one stay so until their url is changed: then
+ * the first is polled again, and the second at its new url only.
+ */
+static void
+test_fetch_url_change_resets(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct expect_row back = { "expired", 200, 0, NULL, 2 };
+	static const struct expect_row moved = { "moved301", 200, 0, NULL, 2 };
+	struct run r;
+	struct row row;
+	char *err;
+
+	write_config_two(fx, R_GONE, R_OLD301);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	free(err);
+	row_get(fx, "expired", &row);
+	assert_true(row.gone_at != 0);
+	row_get(fx, "moved301", &row);
+	assert_true(row.moved_url[0] != '\0');
+
+	/* As the log advised: url = the new address. */
+	write_config_two(fx, R_CHAIN, R_NEW301);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	free(err);
+	check_row(fx, &back, &row);
+	assert_int_equal(row.gone_at, 0);
+	check_row(fx, &moved, &row);
+	assert_string_equal(row.moved_url, "");
+	assert_int_equal(fx->hits[R_GONE], 1);
+	assert_int_equal(fx->hits[R_CHAIN], 1);
+	assert_int_equal(fx->hits[R_OLD301], 1);
+	assert_int_equal(fx->hits[R_NEW301], 2);
 }
 
 /* Peak resident size of a --once run on conf, in KiB. */
@@ -1296,12 +1390,97 @@ test_fetch_daemon_429_slows_host(void **state)
 	free(err);
 }
 
+/* Where the reload test is. */
+struct reload {
+	int stage;
+	long at; /* ms into the run when the stage began */
+};
+
+static struct reload reload;
+
+/*
+ * While d1 waits for its answer and d2 for its turn (libcurl holds it
+ * until it knows the connection cannot be shared), change d1's url,
+ * remove d2 and add d3; once both were answered, let the daemon take
+ * the answers in, then stop it.
+ */
+static int
+until_reloaded_during_fetch(struct run *r)
+{
+	struct fixture *fx = r->fx;
+	char *text;
+
+	switch (reload.stage) {
+	case 0:
+		if (fx->in_flight < 1)
+			return 0;
+		text = config_head("");
+		append_feed(&text, fx, "d1", R_GOOD);
+		append(&text, "\n");
+		append_feed(&text, fx, "d3", R_CHAIN);
+		write_file(fx->conf, text);
+		free(text);
+		kill(r->pid, SIGHUP);
+		break;
+	case 1:
+		if (fx->in_flight > 0 || fx->hits[R_DELAYED2] == 0 ||
+		    fx->hits[R_GOOD] == 0 || fx->hits[R_CHAIN] == 0)
+			return 0;
+		break;
+	default:
+		return run_elapsed(r) - reload.at >= DELAY;
+	}
+	reload.stage++;
+	reload.at = run_elapsed(r);
+	return 0;
+}
+
+/*
+ * A reload while fetches run: the answer for a url that changed, or for
+ * a feed that was removed, is dropped when it comes; the feed at its
+ * new url and the added one are polled at once.
+ */
+static void
+test_fetch_reload_during_fetch(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct expect_row x[] = {
+		{ "d1", 200, 0, NULL, 2 },
+		{ "d3", 200, 0, NULL, 2 },
+	};
+	struct run r;
+	struct row row;
+	char *text, *err;
+
+	text = config_head("");
+	append_feed(&text, fx, "d1", R_DELAYED1);
+	append(&text, "\n");
+	append_feed(&text, fx, "d2", R_DELAYED2);
+	write_file(fx->conf, text);
+	free(text);
+	memset(&reload, 0, sizeof reload);
+	run_daemon(fx, fx->conf, until_reloaded_during_fetch, &r, &err);
+	if (count_lines(err, "reload: 2 feeds, 1 added, 1 removed", "") != 1)
+		fail_msg("reload not logged:\n%s", err);
+	free(err);
+	check_row(fx, &x[0], &row);
+	check_row(fx, &x[1], &row);
+	row_get(fx, "d2", &row);
+	assert_int_equal(row.last_attempt, 0);
+	assert_int_equal(
+	    db_count(fx,
+		"SELECT count(*) FROM stories WHERE guid LIKE '/delayed/%'"),
+	    0);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_every_case_once, fetch_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_url_change_resets, fetch_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_gzip_bomb_bounded, fetch_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
@@ -1311,6 +1490,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_daemon_429_slows_host, fetch_setup,
 		    fetch_teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_reload_during_fetch,
+		    fetch_setup, fetch_teardown),
 	};
 	int rc;
 
