@@ -944,6 +944,7 @@ test_daemon_failed_alerts_retried_by_hand(void **state)
 	assert_int_equal(count_deliveries(fx), NEXPECT);
 }
 
+#ifdef HAVE_LIBSYSTEMD
 /* What the daemon told "systemd": one datagram a line. */
 struct notify {
 	char text[8192];
@@ -967,6 +968,7 @@ notify_read_cb(evutil_socket_t fd, short what, void *arg)
 		nt->text[nt->len] = '\0';
 	}
 }
+#endif
 
 /*
  * Under systemd (Type=notify, WatchdogSec=): READY=1 once running,
@@ -1019,6 +1021,7 @@ test_daemon_notify_protocol(void **state)
 #endif
 }
 
+#ifdef HAVE_LIBSYSTEMD
 /* Where a reload test is, and what it has seen. */
 struct reload {
 	struct notify nt;
@@ -1130,6 +1133,7 @@ reload_step_cb(struct run *r)
 	rl->stage++;
 	kill(r->pid, sig);
 }
+#endif
 
 /*
  * SIGHUP reloads the configuration under systemd's eyes (RELOADING=1,
