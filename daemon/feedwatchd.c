@@ -216,6 +216,21 @@ daemon_slow_host(struct daemon *d, struct daemon_feed *df, time_t until)
 	free(host);
 }
 
+/* Keep the validators of a successful fetch for the next request, as
+ * the story log does; a 304 need not repeat them. */
+static void
+daemon_feed_validators(struct daemon_feed *df, const struct fetch_result *r)
+{
+	if (r->etag != NULL) {
+		free(df->state.etag);
+		df->state.etag = xstrdup(r->etag);
+	}
+	if (r->last_modified != NULL) {
+		free(df->state.last_modified);
+		df->state.last_modified = xstrdup(r->last_modified);
+	}
+}
+
 /* Log what a fetch changed about where the feed lives. */
 static void
 daemon_feed_moved(struct daemon_feed *df, const struct store_fetch *sf)
@@ -288,9 +303,10 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 			metrics_parse_error(d->metrics);
 		df->state.failures = stats.failures;
 		df->state.poll_interval = sf.poll_interval;
-		if (stats.failures == 0)
+		if (stats.failures == 0) {
 			df->state.failing_since = 0;
-		else if (df->state.failing_since == 0)
+			daemon_feed_validators(df, r);
+		} else if (df->state.failing_since == 0)
 			df->state.failing_since = sf.when;
 		d->new_stories += stats.new_stories;
 		d->alerts += stats.alerts;
@@ -300,7 +316,7 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 			log_info("feed %s: %d entries, %d new, %d alerts",
 			    df->cf->name, stats.entries, stats.new_stories,
 			    stats.alerts);
-		if (r->http_status == 429)
+		if (r->http_status == 429 && !d->once)
 			daemon_slow_host(d, df,
 			    sf.when +
 				(r->retry_after > 0 ? r->retry_after :

@@ -374,7 +374,9 @@ fetch_setopts(struct fetch *f, struct transfer *t, const struct fetch_req *r)
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRS);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Wait to share a connection only where HTTP/2 may multiplex. */
+	if (strncasecmp(r->url, "https:", 6) == 0)
+		curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, f->opts.user_agent);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)r->timeout);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)r->connect_timeout);

@@ -170,6 +170,9 @@ struct run {
 	int is_timed_out;
 	int is_once; /* --once; else SIGTERM when all delivered */
 	int is_termed;
+	/* Without --once: called every 50 ms instead; it signals. */
+	void (*step)(struct run *);
+	void *arg;
 };
 
 static int count_deliveries(const struct fixture *);
@@ -473,6 +476,10 @@ daemon_term_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (r->step != NULL && !r->is_done) {
+		r->step(r);
+		return;
+	}
 	if (r->is_done || r->is_termed || r->fx->hits[ROUTE_RSS] == 0 ||
 	    r->fx->hits[ROUTE_ATOM] == 0 ||
 	    count_deliveries(r->fx) < (int)NEXPECT)
@@ -482,6 +489,8 @@ daemon_term_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static int run_daemon_mode(struct fixture *, const char *, int, char **);
+static int run_daemon_steps(struct fixture *, const char *, int,
+    void (*)(struct run *), void *, char **);
 
 /* Run feedwatchd --once; see run_daemon_mode. */
 static int
@@ -490,14 +499,24 @@ run_daemon(struct fixture *fx, const char *conf, char **stderr_text)
 	return run_daemon_mode(fx, conf, 1, stderr_text);
 }
 
-/*
- * Run feedwatchd [--once] -c conf with stderr to $DIR/stderr.N, serving
- * HTTP from the fixture's loop until it exits. Return its wait status
- * and set *stderr_text (caller frees). A hang fails the test.
- */
+/* Run feedwatchd [--once]; see run_daemon_steps. */
 static int
 run_daemon_mode(
     struct fixture *fx, const char *conf, int once, char **stderr_text)
+{
+	return run_daemon_steps(fx, conf, once, NULL, NULL, stderr_text);
+}
+
+/*
+ * Run feedwatchd [--once] -c conf with stderr to $DIR/stderr.N, serving
+ * HTTP from the fixture's loop until it exits; without --once, step(r)
+ * is called every 50 ms when given (r->arg is arg), else the daemon is
+ * stopped once every alert was delivered. Return its wait status and
+ * set *stderr_text (caller frees). A hang fails the test.
+ */
+static int
+run_daemon_steps(struct fixture *fx, const char *conf, int once,
+    void (*step)(struct run *), void *arg, char **stderr_text)
 {
 	struct timeval tv = { TEST_WATCHDOG, 0 }, poll = { 0, 50000 };
 	posix_spawn_file_actions_t fa;
@@ -511,6 +530,8 @@ run_daemon_mode(
 	memset(&r, 0, sizeof r);
 	r.fx = fx;
 	r.is_once = once;
+	r.step = step;
+	r.arg = arg;
 	snprintf(name, sizeof name, "stderr.%d", ++fx->runs);
 	path_in(fx, errpath, sizeof errpath, name);
 	/* Catch SIGCHLD before there is a child to send it. */
@@ -923,6 +944,7 @@ test_daemon_failed_alerts_retried_by_hand(void **state)
 	assert_int_equal(count_deliveries(fx), NEXPECT);
 }
 
+#ifdef HAVE_LIBSYSTEMD
 /* What the daemon told "systemd": one datagram a line. */
 struct notify {
 	char text[8192];
@@ -946,6 +968,7 @@ notify_read_cb(evutil_socket_t fd, short what, void *arg)
 		nt->text[nt->len] = '\0';
 	}
 }
+#endif
 
 /*
  * Under systemd (Type=notify, WatchdogSec=): READY=1 once running,
@@ -992,6 +1015,177 @@ test_daemon_notify_protocol(void **state)
 	    strstr(nt.text, "WATCHDOG=1\n") == NULL || ready > stopping)
 		fail_msg("notifications:\n%s", nt.text);
 	check_alerts(fx);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
+#ifdef HAVE_LIBSYSTEMD
+/* Where a reload test is, and what it has seen. */
+struct reload {
+	struct notify nt;
+	size_t mark; /* nt.len when the last signal was sent */
+	int stage;
+	int rss_hits;  /* at the refused reload; at the end, once removed */
+	int atom_hits; /* once the removal was done */
+};
+
+/*
+ * The configuration of a reload test: rss and, when asked, atom, each
+ * polled every second; when broken, line 4 has an unknown key.
+ */
+static void
+write_reload_config(const struct fixture *fx, int rss, int atom, int broken)
+{
+	char *text, feeds[2][128];
+	int n;
+
+	feeds[0][0] = feeds[1][0] = '\0';
+	if (rss)
+		snprintf(feeds[0], sizeof feeds[0],
+		    "[feed \"rss\"]\nurl = http://127.0.0.1:%d%s\n"
+		    "interval = 1s\n\n",
+		    fx->port, routes[ROUTE_RSS].path);
+	if (atom)
+		snprintf(feeds[1], sizeof feeds[1],
+		    "[feed \"atom\"]\nurl = http://127.0.0.1:%d%s\n"
+		    "interval = 1s\n",
+		    fx->port, routes[ROUTE_ATOM].path);
+	n = asprintf(&text,
+	    "[daemon]\n"
+	    "database = feedwatch.db\n"
+	    "min_interval = 1s\n"
+	    "%s"
+	    "\n"
+	    "%s%s",
+	    broken ? "colour = blue\n" : "", feeds[0], feeds[1]);
+	assert_true(n > 0);
+	write_file(fx->conf, text, 0644);
+	free(text);
+}
+
+/* Did the daemon say RELOADING=1, then READY=1, in text? */
+static int
+reload_done(const char *text)
+{
+	const char *reloading = strstr(text, "RELOADING=1\n");
+
+	return reloading != NULL && strstr(reloading, "READY=1\n") != NULL;
+}
+
+/*
+ * The reload test, step by step: add a feed, refuse a broken
+ * configuration, remove a feed, stop. Each stage waits for what the
+ * last signal should have brought about, then signals again.
+ */
+static void
+reload_step_cb(struct run *r)
+{
+	struct reload *rl = r->arg;
+	struct fixture *fx = r->fx;
+	const char *since = rl->nt.text + rl->mark;
+	int sig = SIGHUP;
+
+	switch (rl->stage) {
+	case 0: /* Started and polling: add atom. */
+		if (strstr(since, "READY=1\n") == NULL ||
+		    fx->hits[ROUTE_RSS] == 0)
+			return;
+		write_reload_config(fx, 1, 1, 0);
+		break;
+	case 1: /* The new feed is polled at once: break the file. */
+		if (!reload_done(since) || fx->hits[ROUTE_ATOM] == 0)
+			return;
+		write_reload_config(fx, 1, 1, 1);
+		rl->rss_hits = fx->hits[ROUTE_RSS];
+		break;
+	case 2: /* Refused, said so, and still polling: remove rss. */
+		if (!reload_done(since) ||
+		    strstr(since, "STATUS=reload refused") == NULL ||
+		    fx->hits[ROUTE_RSS] <= rl->rss_hits)
+			return;
+		write_reload_config(fx, 0, 1, 0);
+		break;
+	case 3: /* Reloaded; the refusal is no longer reported. */
+		if (!reload_done(since) ||
+		    strstr(since, "STATUS=1 feeds, 0 failing") == NULL)
+			return;
+		rl->atom_hits = fx->hits[ROUTE_ATOM];
+		rl->stage++;
+		return;
+	case 4: /* A fetch that ran during the reload is counted by now. */
+		if (fx->hits[ROUTE_ATOM] < rl->atom_hits + 1)
+			return;
+		rl->rss_hits = fx->hits[ROUTE_RSS];
+		rl->stage++;
+		return;
+	case 5: /* atom is polled twice more, rss no more: stop. */
+		if (fx->hits[ROUTE_ATOM] < rl->atom_hits + 3)
+			return;
+		sig = SIGTERM;
+		r->is_termed = 1;
+		break;
+	default:
+		return;
+	}
+	rl->mark = rl->nt.len;
+	rl->stage++;
+	kill(r->pid, sig);
+}
+#endif
+
+/*
+ * SIGHUP reloads the configuration under systemd's eyes (RELOADING=1,
+ * then READY=1): an added feed is polled at once; a broken file is
+ * refused, with FILE:LINE in the log and "reload refused" in STATUS=,
+ * and polling goes on; a removed feed is no longer polled; SIGTERM
+ * still stops the daemon cleanly.
+ */
+static void
+test_daemon_sighup_reload(void **state)
+{
+#ifdef HAVE_LIBSYSTEMD
+	struct fixture *fx = *state;
+	struct sockaddr_un sun;
+	struct reload rl;
+	struct event *ev;
+	char env[sizeof sun.sun_path + 32], want[PATH_MAX + 16], *err;
+	int fd, st;
+
+	memset(&rl, 0, sizeof rl);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	path_in(fx, sun.sun_path, sizeof sun.sun_path, "notify");
+	assert_true((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	assert_non_null(ev = event_new(fx->base, fd, EV_READ | EV_PERSIST,
+			    notify_read_cb, &rl.nt));
+	assert_int_equal(event_add(ev, NULL), 0);
+	snprintf(env, sizeof env, "NOTIFY_SOCKET=%s", sun.sun_path);
+	extra_env[0] = env;
+	extra_env[1] = NULL;
+	write_reload_config(fx, 1, 0, 0);
+	st = run_daemon_steps(fx, fx->conf, 0, reload_step_cb, &rl, &err);
+	extra_env[0] = NULL;
+	notify_read_cb(fd, EV_READ, &rl.nt);
+	event_free(ev);
+	close(fd);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || rl.stage != 6 ||
+	    strstr(rl.nt.text + rl.mark, "STOPPING=1\n") == NULL)
+		fail_msg("feedwatchd: wait status %#x at stage %d; "
+			 "notifications:\n%s\nstderr:\n%s",
+		    st, rl.stage, rl.nt.text, err);
+	snprintf(want, sizeof want, "%s:4: ", fx->conf);
+	if (strstr(err, want) == NULL ||
+	    count_lines(err, "reload: 2 feeds, 1 added, 0 removed", "") != 1 ||
+	    count_lines(err, "reload refused", "previous configuration") != 1 ||
+	    count_lines(err, "reload: 1 feeds, 0 added, 1 removed", "") != 1)
+		fail_msg(
+		    "no \"%s\", or reloads not logged, in:\n%s", want, err);
+	free(err);
+	/* No request for the removed feed since it went. */
+	assert_int_equal(fx->hits[ROUTE_RSS], rl.rss_hits);
 #else
 	(void)state;
 	skip();
@@ -1147,6 +1341,8 @@ main(int argc, char **argv)
 		    daemon_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_notify_protocol, daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_sighup_reload, daemon_setup, daemon_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_failed_alerts_retried_by_hand, daemon_setup,
 		    daemon_teardown),
