@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -29,6 +31,7 @@
 #define CONFIG_DEFAULT_FETCH_TIMEOUT 60
 #define CONFIG_DEFAULT_MAX_BODY (16 * 1024 * 1024)
 #define CONFIG_DEFAULT_HOOK_TIMEOUT 60
+#define CONFIG_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin" /* as hooks get */
 #define CONFIG_DEFAULT_HOOK_RETRIES 10
 #define CONFIG_DEFAULT_HOOK_RETRY_MIN 30
 #define CONFIG_DEFAULT_HOOK_RETRY_MAX 3600
@@ -534,6 +537,53 @@ config_set_wl_hooks(struct config_parse *p, const char *v, char **cause)
 	return 0;
 }
 
+/* Can path be run: a regular file we may execute? */
+static int
+config_hook_program(const char *path, char **cause)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == -1 || access(path, X_OK) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		xasprintf(cause, "%s: not a regular file", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A program named without a '/' is looked up in PATH when it is run
+ * (the daemon's, or the default it gives hooks): it must be there now.
+ */
+static int
+config_hook_in_path(const char *name, char **cause)
+{
+	const char *path = getenv("PATH"), *dir;
+	char *file, *why;
+	size_t len;
+	int rc = -1;
+
+	if (path == NULL)
+		path = CONFIG_DEFAULT_PATH;
+	for (dir = path; rc == -1 && dir != NULL;) {
+		len = strcspn(dir, ":");
+		/* An empty element is the current directory, as for execvp. */
+		xasprintf(&file, "%.*s/%s", len > 0 ? (int)len : 1,
+		    len > 0 ? dir : ".", name);
+		why = NULL;
+		rc = config_hook_program(file, &why);
+		free(why);
+		free(file);
+		dir = dir[len] == ':' ? dir + len + 1 : NULL;
+	}
+	if (rc == -1)
+		xasprintf(cause, "%s: not found in PATH (%s)", name, path);
+	return rc;
+}
+
 static int
 config_set_hook_command(struct config_parse *p, const char *v, char **cause)
 {
@@ -549,16 +599,12 @@ config_set_hook_command(struct config_parse *p, const char *v, char **cause)
 		xasprintf(cause, "empty command");
 		return -1;
 	}
-	if (strchr(h->argv[0], '/') != NULL) {
-		argv0 = config_path(p->cfg, h->argv[0]);
-		free(h->argv[0]);
-		h->argv[0] = argv0;
-		if (access(argv0, X_OK) == -1) {
-			xasprintf(cause, "%s: %s", argv0, strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
+	if (strchr(h->argv[0], '/') == NULL)
+		return config_hook_in_path(h->argv[0], cause);
+	argv0 = config_path(p->cfg, h->argv[0]);
+	free(h->argv[0]);
+	h->argv[0] = argv0;
+	return config_hook_program(argv0, cause);
 }
 
 static int
