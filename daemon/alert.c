@@ -23,21 +23,47 @@
 #include "xmalloc.h"
 
 /*
- * The dispatcher: one hook process at a time, in outbox order. A run
+ * The dispatcher: pending alerts are taken from the outbox oldest first
+ * and handed to their hooks, up to max_hooks processes at once, each
+ * hook at most its concurrency at once and its rate per period. A run
  * writes the alert JSON into the hook's stdin through a non-blocking
  * pipe, collects its output (bounded), kills its process group at the
  * hook's timeout and is reaped through SIGCHLD; then the outcome is
- * recorded and the next alert is taken.
+ * recorded and the outbox looked at again.
  */
 
 #define ALERT_OUTPUT_MAX (64 * 1024) /* bytes of hook output logged */
 #define ALERT_RECHECK 15	     /* seconds between outbox looks */
 #define ALERT_TEMPFAIL_EVERY 3600    /* seconds: exit 75 counts once */
 
+/* A configured hook's state: its runs, and when it last started some. */
+struct alert_hook {
+	char *name;
+	const struct config_hook *conf; /* of the current configuration */
+	int running;			/* its runs */
+	int64_t cursor;			/* with once: last alert tried */
+	time_t *starts; /* ring of the latest run starts, for rate */
+	int nstarts;
+	int next_start;	 /* where the next start goes */
+	int rate_count;	 /* what starts was made for */
+	int rate_period; /* seconds */
+	TAILQ_ENTRY(alert_hook) entry;
+};
+
+/*
+ * A hook process and the alert it delivers. It keeps copies of what it
+ * needs of its hook's configuration, which may be replaced meanwhile.
+ */
 struct alert_run {
 	struct alert *alert;   /* back-pointer, not owned */
+	struct alert_hook *ah; /* not owned; lives while running > 0 */
 	struct store_alert *a; /* owned, one element */
-	const struct config_hook *hook;
+	char *hook;	       /* the hook's name */
+	char **argv;
+	int timeout; /* seconds */
+	int retries;
+	int retry_min; /* seconds */
+	int retry_max; /* seconds */
 	pid_t pid;
 	int in_fd;
 	int out_fd;
@@ -51,6 +77,7 @@ struct alert_run {
 	size_t out_len;
 	size_t out_dropped; /* bytes past ALERT_OUTPUT_MAX */
 	int is_timed_out;
+	TAILQ_ENTRY(alert_run) entry;
 };
 
 struct alert {
@@ -62,14 +89,17 @@ struct alert {
 	void *arg;
 	struct event *sigchld_ev;
 	struct event *kick_ev;
-	struct alert_run *run; /* the hook running, or NULL */
-	int64_t cursor;	       /* with once: last alert tried */
+	TAILQ_HEAD(, alert_run) runs;
+	int nruns;
+	TAILQ_HEAD(, alert_hook) hooks;
+	int is_swept; /* alerts of hooks no longer configured were failed */
 	int is_idle;
 };
 
 static void alert_kick_cb(evutil_socket_t, short, void *);
 static void alert_sigchld_cb(evutil_socket_t, short, void *);
 static void alert_finish(struct alert_run *, int status);
+static void alert_hooks_sync(struct alert *);
 
 struct alert *
 alert_new(struct event_base *base, struct store *st, const struct config *cfg,
@@ -84,12 +114,124 @@ alert_new(struct event_base *base, struct store *st, const struct config *cfg,
 	al->once = once;
 	al->idle_cb = idle_cb;
 	al->arg = arg;
+	TAILQ_INIT(&al->runs);
+	TAILQ_INIT(&al->hooks);
 	al->sigchld_ev = evsignal_new(base, SIGCHLD, alert_sigchld_cb, al);
 	al->kick_ev = evtimer_new(base, alert_kick_cb, al);
 	if (al->sigchld_ev == NULL || al->kick_ev == NULL ||
 	    evsignal_add(al->sigchld_ev, NULL) == -1)
 		fatalx("alert: cannot set up events");
+	alert_hooks_sync(al);
 	return al;
+}
+
+/*
+ * Rate: a hook with rate N/P may start a run when fewer than N started
+ * in the last P seconds. The ring holds the latest N starts; a new one
+ * begins with the hook's deliveries of the last period, so that a
+ * restart (or the next --once run) does not start the count afresh.
+ */
+static void
+alert_hook_rate_init(struct alert *al, struct alert_hook *ah)
+{
+	const struct config_hook *h = ah->conf;
+	time_t now = time(NULL);
+	char *cause;
+	int n;
+
+	free(ah->starts);
+	ah->starts = NULL;
+	ah->nstarts = ah->next_start = 0;
+	ah->rate_count = h->rate_count;
+	ah->rate_period = h->rate_period;
+	if (h->rate_count == 0)
+		return;
+	ah->starts = xcalloc((size_t)h->rate_count, sizeof *ah->starts);
+	n = store_hook_deliveries(al->store, ah->name, now - h->rate_period,
+	    ah->starts, h->rate_count, &cause);
+	if (n == -1) {
+		log_warnx("hook %s: %s", ah->name, cause);
+		free(cause);
+		n = 0;
+	}
+	ah->nstarts = n;
+	ah->next_start = n % h->rate_count;
+}
+
+/* Return 0 when the hook may start a run at now, else when it may. */
+static time_t
+alert_hook_rate_wait(const struct alert_hook *ah, time_t now)
+{
+	time_t oldest;
+
+	if (ah->rate_count == 0 || ah->nstarts < ah->rate_count)
+		return 0;
+	oldest = ah->starts[ah->next_start];
+	return oldest + ah->rate_period <= now ? 0 : oldest + ah->rate_period;
+}
+
+static void
+alert_hook_rate_count(struct alert_hook *ah, time_t now)
+{
+	if (ah->rate_count == 0)
+		return;
+	ah->starts[ah->next_start] = now;
+	ah->next_start = (ah->next_start + 1) % ah->rate_count;
+	if (ah->nstarts < ah->rate_count)
+		ah->nstarts++;
+}
+
+static struct alert_hook *
+alert_hook_find(struct alert *al, const char *name)
+{
+	struct alert_hook *ah;
+
+	TAILQ_FOREACH(ah, &al->hooks, entry) {
+		if (strcmp(ah->name, name) == 0)
+			return ah;
+	}
+	return NULL;
+}
+
+static void
+alert_hook_free(struct alert *al, struct alert_hook *ah)
+{
+	TAILQ_REMOVE(&al->hooks, ah, entry);
+	free(ah->name);
+	free(ah->starts);
+	free(ah);
+}
+
+/*
+ * Bring the hooks' states in line with the configuration: one for each
+ * configured hook, and those that are not kept only while they run.
+ */
+static void
+alert_hooks_sync(struct alert *al)
+{
+	struct alert_hook *ah, *next;
+	struct config_hook *h;
+
+	TAILQ_FOREACH(ah, &al->hooks, entry)
+		ah->conf = NULL;
+	TAILQ_FOREACH(h, &al->cfg->hooks, entry) {
+		if ((ah = alert_hook_find(al, h->name)) == NULL) {
+			ah = xcalloc(1, sizeof *ah);
+			ah->name = xstrdup(h->name);
+			ah->rate_count = -1; /* not counted yet */
+			TAILQ_INSERT_TAIL(&al->hooks, ah, entry);
+		}
+		ah->conf = h;
+		if (ah->rate_count != h->rate_count ||
+		    ah->rate_period != h->rate_period)
+			alert_hook_rate_init(al, ah);
+	}
+	for (ah = TAILQ_FIRST(&al->hooks); ah != NULL; ah = next) {
+		next = TAILQ_NEXT(ah, entry);
+		if (ah->conf == NULL && ah->running == 0)
+			alert_hook_free(al, ah);
+	}
+	al->is_swept = 0;
 }
 
 static void
@@ -114,22 +256,43 @@ alert_run_free(struct alert_run *r)
 {
 	alert_run_close(r);
 	store_alerts_free(r->a, 1);
+	free(r->hook);
+	config_argv_free(r->argv);
 	free(r->json);
 	free(r->out);
 	free(r);
 }
 
+/* A run is over: forget it, and its hook's state if that is gone. */
+static void
+alert_run_done(struct alert_run *r)
+{
+	struct alert *al = r->alert;
+	struct alert_hook *ah = r->ah;
+
+	TAILQ_REMOVE(&al->runs, r, entry);
+	al->nruns--;
+	ah->running--;
+	alert_run_free(r);
+	if (ah->conf == NULL && ah->running == 0)
+		alert_hook_free(al, ah);
+}
+
 void
 alert_free(struct alert *al)
 {
+	struct alert_run *r;
+
 	if (al == NULL)
 		return;
-	if (al->run != NULL) {
+	while ((r = TAILQ_FIRST(&al->runs)) != NULL) {
 		/* The alert stays pending: the next start tries it again. */
-		killpg(al->run->pid, SIGKILL);
-		waitpid(al->run->pid, NULL, 0);
-		alert_run_free(al->run);
+		killpg(r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+		alert_run_done(r);
 	}
+	while (!TAILQ_EMPTY(&al->hooks))
+		alert_hook_free(al, TAILQ_FIRST(&al->hooks));
 	event_free(al->sigchld_ev);
 	event_free(al->kick_ev);
 	free(al);
@@ -147,7 +310,7 @@ alert_kick(struct alert *al)
 int
 alert_busy(const struct alert *al)
 {
-	return al->run != NULL || !al->is_idle;
+	return al->nruns > 0 || !al->is_idle;
 }
 
 char *
@@ -275,12 +438,11 @@ alert_spawn(struct alert_run *r, int in_r, int out_w)
 	sigaddset(&sigs, SIGTERM);
 	posix_spawnattr_setsigdefault(&attr, &sigs);
 	env = alert_envp(r->a);
-	if (strchr(r->hook->argv[0], '/') != NULL)
-		rc = posix_spawn(
-		    &r->pid, r->hook->argv[0], &fa, &attr, r->hook->argv, env);
+	if (strchr(r->argv[0], '/') != NULL)
+		rc = posix_spawn(&r->pid, r->argv[0], &fa, &attr, r->argv, env);
 	else
-		rc = posix_spawnp(
-		    &r->pid, r->hook->argv[0], &fa, &attr, r->hook->argv, env);
+		rc =
+		    posix_spawnp(&r->pid, r->argv[0], &fa, &attr, r->argv, env);
 	alert_envp_free(env);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
@@ -355,8 +517,8 @@ alert_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warnx("hook %s: alert %s: timed out after %ds, killing it",
-	    r->hook->name, r->a->alert_id, r->hook->timeout);
+	log_warnx("hook %s: alert %s: timed out after %ds, killing it", r->hook,
+	    r->a->alert_id, r->timeout);
 	r->is_timed_out = 1;
 	killpg(r->pid, SIGKILL);
 }
@@ -365,21 +527,23 @@ static void
 alert_sigchld_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct alert *al = arg;
+	struct alert_run *r, *next;
 	int status;
 
 	(void)fd;
 	(void)what;
-	if (al->run == NULL)
-		return;
-	if (waitpid(al->run->pid, &status, WNOHANG) == al->run->pid)
-		alert_finish(al->run, status);
+	for (r = TAILQ_FIRST(&al->runs); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (waitpid(r->pid, &status, WNOHANG) == r->pid)
+			alert_finish(r, status);
+	}
 }
 
 /* Set up the pipes and events of a run and start the hook. */
 static int
 alert_start(struct alert_run *r)
 {
-	struct timeval tv = { r->hook->timeout, 0 };
+	struct timeval tv = { r->timeout, 0 };
 	int in[2], out[2];
 
 	if (pipe2(in, O_CLOEXEC) == -1)
@@ -424,11 +588,11 @@ alert_log_output(struct alert_run *r)
 	for (line = r->out; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		log_info("hook %s: %s", r->hook->name, line);
+		log_info("hook %s: %s", r->hook, line);
 	}
 	if (r->out_dropped > 0)
 		log_info("hook %s: (%zu more bytes of output not logged)",
-		    r->hook->name, r->out_dropped);
+		    r->hook, r->out_dropped);
 }
 
 /*
@@ -448,23 +612,24 @@ alert_backoff(int attempts, int min, int max)
 }
 
 /*
- * Record a failed attempt of a: it stays pending, or becomes failed
- * after the hook's retries. A hook that asked to be tried later (exit
- * EX_TEMPFAIL) has that counted at most once an hour.
+ * Record a failed attempt of a, run by r (NULL: it could not be): it
+ * stays pending, or becomes failed after the hook's retries. A hook
+ * that asked to be tried later (exit EX_TEMPFAIL) has that counted at
+ * most once an hour.
  */
 static void
 alert_failed(struct alert *al, const struct store_alert *a,
-    const struct config_hook *hook, const char *why, int is_tempfail)
+    const struct alert_run *r, const char *why, int is_tempfail)
 {
 	char *cause;
 	time_t now = time(NULL), next = now;
 	int counts =
 	    !is_tempfail || now - a->counted_at >= ALERT_TEMPFAIL_EVERY;
-	int attempts = a->attempts + counts, retries = hook ? hook->retries : 1;
+	int attempts = a->attempts + counts, retries = r ? r->retries : 1;
 
-	if (hook != NULL)
-		next += alert_backoff(attempts > 0 ? attempts : 1,
-		    hook->retry_min, hook->retry_max);
+	if (r != NULL)
+		next += alert_backoff(
+		    attempts > 0 ? attempts : 1, r->retry_min, r->retry_max);
 	log_warnx("alert %s (watchlist %s, hook %s): %s%s", a->alert_id,
 	    a->watchlist, a->hook, why,
 	    counts && attempts >= retries ?
@@ -485,8 +650,8 @@ alert_finish(struct alert_run *r, int status)
 
 	alert_log_output(r);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !r->is_timed_out) {
-		log_info("alert %s delivered by hook %s", r->a->alert_id,
-		    r->hook->name);
+		log_info(
+		    "alert %s delivered by hook %s", r->a->alert_id, r->hook);
 		if (store_alert_delivered(
 			al->store, r->a->id, time(NULL), &cause) == -1) {
 			log_warnx("alert %s: %s", r->a->alert_id, cause);
@@ -494,88 +659,240 @@ alert_finish(struct alert_run *r, int status)
 		}
 	} else {
 		if (r->is_timed_out)
-			snprintf(why, sizeof why, "timed out after %ds",
-			    r->hook->timeout);
+			snprintf(
+			    why, sizeof why, "timed out after %ds", r->timeout);
 		else if (WIFEXITED(status))
 			snprintf(why, sizeof why, "exit status %d",
 			    WEXITSTATUS(status));
 		else
 			snprintf(why, sizeof why, "killed by signal %d",
 			    WTERMSIG(status));
-		alert_failed(al, r->a, r->hook, why,
+		alert_failed(al, r->a, r, why,
 		    !r->is_timed_out && WIFEXITED(status) &&
 			WEXITSTATUS(status) == EX_TEMPFAIL);
 	}
 	/* The rest of its process group goes with it. */
 	killpg(r->pid, SIGKILL);
-	al->run = NULL;
-	alert_run_free(r);
+	alert_run_done(r);
 	alert_kick(al);
 }
 
-/* Begin delivering one alert; failures to start count as attempts. */
-static void
-alert_deliver(struct alert *al, struct store_alert *a)
+/* A run of ah's hook for a, with what it needs of the hook's settings. */
+static struct alert_run *
+alert_run_new(struct alert *al, struct alert_hook *ah, struct store_alert *a)
 {
+	const struct config_hook *h = ah->conf;
 	struct alert_run *r;
-	const struct config_hook *hook;
-	char why[256];
+	size_t n;
 
-	if ((hook = config_hook_find(al->cfg, a->hook)) == NULL) {
-		alert_failed(
-		    al, a, NULL, "its hook is no longer configured", 0);
-		store_alerts_free(a, 1);
-		alert_kick(al);
-		return;
-	}
 	r = xcalloc(1, sizeof *r);
 	r->alert = al;
+	r->ah = ah;
 	r->a = a;
-	r->hook = hook;
+	r->hook = xstrdup(h->name);
+	for (n = 0; h->argv[n] != NULL; n++)
+		continue;
+	r->argv = xcalloc(n + 1, sizeof *r->argv);
+	for (n = 0; h->argv[n] != NULL; n++)
+		r->argv[n] = xstrdup(h->argv[n]);
+	r->timeout = h->timeout;
+	r->retries = h->retries;
+	r->retry_min = h->retry_min;
+	r->retry_max = h->retry_max;
 	r->in_fd = r->out_fd = -1;
 	r->json = alert_json(a);
 	r->json_len = strlen(r->json);
+	return r;
+}
+
+/*
+ * Begin delivering a through ah's hook. Failing to start is a failed
+ * attempt: return -1 then.
+ */
+static int
+alert_deliver(struct alert *al, struct alert_hook *ah, struct store_alert *a)
+{
+	struct alert_run *r;
+	char why[256];
+
+	r = alert_run_new(al, ah, a);
+	alert_hook_rate_count(ah, time(NULL));
 	if (alert_start(r) == -1) {
-		snprintf(why, sizeof why, "cannot run %s: %s", hook->argv[0],
+		snprintf(why, sizeof why, "cannot run %s: %s", r->argv[0],
 		    strerror(errno));
-		alert_failed(al, a, hook, why, 0);
+		alert_failed(al, a, r, why, 0);
 		alert_run_free(r);
-		alert_kick(al);
-		return;
+		return -1;
 	}
-	log_debug("alert %s: hook %s started, pid %d", a->alert_id, hook->name,
+	log_debug("alert %s: hook %s started, pid %d", a->alert_id, r->hook,
 	    (int)r->pid);
-	al->run = r;
+	TAILQ_INSERT_TAIL(&al->runs, r, entry);
+	al->nruns++;
+	ah->running++;
+	return 0;
+}
+
+static int
+alert_is_running(const struct alert *al, int64_t id)
+{
+	const struct alert_run *r;
+
+	TAILQ_FOREACH(r, &al->runs, entry) {
+		if (r->a->id == id)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The next alert ah's hook may deliver now, or NULL (caller frees). A
+ * hook at its concurrency has nothing; one at its rate says in *wake
+ * when it may start again. With once, each alert is tried once.
+ */
+static struct store_alert *
+alert_hook_next(struct alert *al, struct alert_hook *ah, time_t *wake)
+{
+	struct store_alert *v, *a = NULL;
+	time_t now = time(NULL), until;
+	char *cause = NULL;
+	int i, n;
+
+	if (ah->conf == NULL || ah->running >= ah->conf->concurrency)
+		return NULL;
+	if ((until = alert_hook_rate_wait(ah, now)) != 0) {
+		if (until < *wake)
+			*wake = until;
+		return NULL;
+	}
+	/* Those it runs are still pending: look past them. */
+	v = store_hook_alerts_due(al->store, ah->name, al->once ? 0 : now,
+	    al->once ? ah->cursor : 0, ah->running + 1, &n, &cause);
+	if (cause != NULL) {
+		log_warnx("outbox: %s", cause);
+		free(cause);
+	}
+	for (i = 0; i < n && a == NULL; i++) {
+		if (!alert_is_running(al, v[i].id)) {
+			a = xmalloc(sizeof *a);
+			*a = v[i];
+			memset(&v[i], 0, sizeof v[i]);
+		}
+	}
+	store_alerts_free(v, n);
+	return a;
+}
+
+/* Collect the names of hooks with pending alerts. */
+static void
+alert_sweep_cb(const char *hook, void *arg)
+{
+	char ***names = arg;
+	size_t n;
+
+	for (n = 0; (*names)[n] != NULL; n++)
+		continue;
+	*names = xreallocarray(*names, n + 2, sizeof **names);
+	(*names)[n] = xstrdup(hook);
+	(*names)[n + 1] = NULL;
+}
+
+/* Alerts whose hook is no longer configured are kept as failed. */
+static void
+alert_sweep(struct alert *al)
+{
+	struct store_alert *v;
+	char **names = xcalloc(1, sizeof *names), *cause = NULL;
+	int64_t after;
+	int n;
+
+	if (store_alert_hooks(al->store, alert_sweep_cb, &names, &cause) ==
+	    -1) {
+		log_warnx("outbox: %s", cause);
+		free(cause);
+	}
+	for (size_t i = 0; names[i] != NULL; i++) {
+		if (config_hook_find(al->cfg, names[i]) != NULL)
+			continue;
+		after = 0;
+		do {
+			v = store_hook_alerts_due(
+			    al->store, names[i], 0, after, 100, &n, &cause);
+			for (int j = 0; j < n; j++) {
+				after = v[j].id;
+				if (!alert_is_running(al, v[j].id))
+					alert_failed(al, &v[j], NULL,
+					    "its hook is no longer configured",
+					    0);
+			}
+			store_alerts_free(v, n);
+		} while (n > 0);
+		if (cause != NULL) {
+			log_warnx("outbox: %s", cause);
+			free(cause);
+		}
+	}
+	config_argv_free(names);
+	al->is_swept = 1;
+}
+
+/*
+ * Start what may start: while fewer than max_hooks run, the oldest due
+ * alert of any hook that may run one. Set *wake to when a hook held
+ * back by its rate may start again. Return -1 when a hook could not be
+ * started (look again soon), else 0.
+ */
+static int
+alert_dispatch(struct alert *al, time_t *wake)
+{
+	struct alert_hook *ah, *best_ah;
+	struct store_alert *a, *best;
+
+	while (al->nruns < al->cfg->max_hooks) {
+		best = NULL;
+		best_ah = NULL;
+		TAILQ_FOREACH(ah, &al->hooks, entry) {
+			if ((a = alert_hook_next(al, ah, wake)) == NULL)
+				continue;
+			if (best == NULL || a->id < best->id) {
+				store_alerts_free(best, best != NULL);
+				best = a;
+				best_ah = ah;
+			} else
+				store_alerts_free(a, 1);
+		}
+		if (best == NULL)
+			break;
+		if (al->once)
+			best_ah->cursor = best->id;
+		if (alert_deliver(al, best_ah, best) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static void
 alert_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct alert *al = arg;
-	struct store_alert *a;
-	struct timeval tv = { ALERT_RECHECK, 0 };
-	char *cause = NULL;
-	int n;
+	struct timeval tv = { 0, 0 };
+	time_t now = time(NULL), wake = now + ALERT_RECHECK;
 
 	(void)fd;
 	(void)what;
-	if (al->run != NULL)
+	if (!al->is_swept)
+		alert_sweep(al);
+	if (alert_dispatch(al, &wake) == -1) {
+		alert_kick(al);
 		return;
-	a = store_alerts_due(
-	    al->store, al->once ? 0 : time(NULL), al->cursor, 1, &n, &cause);
-	if (cause != NULL) {
-		log_warnx("outbox: %s", cause);
-		free(cause);
 	}
-	if (n == 0) {
+	if (al->nruns > 0 && al->once)
+		return; /* each run's end looks again */
+	if (al->nruns == 0)
 		al->is_idle = 1;
-		if (al->once)
-			al->idle_cb(al->arg);
-		else
-			evtimer_add(al->kick_ev, &tv);
+	if (al->once) {
+		al->idle_cb(al->arg);
 		return;
 	}
-	if (al->once)
-		al->cursor = a->id;
-	alert_deliver(al, a);
+	tv.tv_sec = wake > now ? wake - now : 1;
+	evtimer_add(al->kick_ev, &tv);
 }

@@ -35,6 +35,10 @@
 #define CONFIG_DEFAULT_HOOK_RETRIES 10
 #define CONFIG_DEFAULT_HOOK_RETRY_MIN 30
 #define CONFIG_DEFAULT_HOOK_RETRY_MAX 3600
+#define CONFIG_DEFAULT_MAX_HOOKS 4
+#define CONFIG_MAX_HOOKS 256	  /* max_hooks, at most */
+#define CONFIG_MAX_CONCURRENCY 64 /* a hook's concurrency, at most */
+#define CONFIG_MAX_RATE 10000	  /* runs in a hook's rate period */
 #define CONFIG_MAX_INTERVAL (7 * 24 * 3600)
 #define CONFIG_DEFAULT_DEDUP_WINDOW (7 * 24 * 3600)
 #define CONFIG_DEFAULT_RETENTION (90 * 24 * 3600)
@@ -78,6 +82,7 @@ static void config_error(struct config_parse *, int, const char *, ...)
 static int config_set_database(struct config_parse *, const char *, char **);
 static int config_set_interval(struct config_parse *, const char *, char **);
 static int config_set_max_fetches(struct config_parse *, const char *, char **);
+static int config_set_max_hooks(struct config_parse *, const char *, char **);
 static int config_set_fetch_timeout(
     struct config_parse *, const char *, char **);
 static int config_set_max_body(struct config_parse *, const char *, char **);
@@ -112,6 +117,9 @@ static int config_set_hook_retry_min(
     struct config_parse *, const char *, char **);
 static int config_set_hook_retry_max(
     struct config_parse *, const char *, char **);
+static int config_set_hook_concurrency(
+    struct config_parse *, const char *, char **);
+static int config_set_hook_rate(struct config_parse *, const char *, char **);
 
 static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "database", config_set_database },
@@ -122,6 +130,7 @@ static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "max_depth", config_set_max_depth },
 	{ SECTION_DAEMON, "max_entries", config_set_max_entries },
 	{ SECTION_DAEMON, "max_fetches", config_set_max_fetches },
+	{ SECTION_DAEMON, "max_hooks", config_set_max_hooks },
 	{ SECTION_DAEMON, "retention", config_set_retention },
 	{ SECTION_DAEMON, "timeout", config_set_fetch_timeout },
 	{ SECTION_DAEMON, "tracking_params", config_set_tracking_params },
@@ -136,6 +145,8 @@ static const struct config_key config_keys[] = {
 	{ SECTION_WATCHLIST, "language", config_set_wl_language },
 	{ SECTION_WATCHLIST, "query", config_set_wl_query },
 	{ SECTION_HOOK, "command", config_set_hook_command },
+	{ SECTION_HOOK, "concurrency", config_set_hook_concurrency },
+	{ SECTION_HOOK, "rate", config_set_hook_rate },
 	{ SECTION_HOOK, "retries", config_set_hook_retries },
 	{ SECTION_HOOK, "retry_max", config_set_hook_retry_max },
 	{ SECTION_HOOK, "retry_min", config_set_hook_retry_min },
@@ -310,6 +321,17 @@ config_set_max_fetches(struct config_parse *p, const char *v, char **cause)
 	if (config_number(v, 1, 1024, &n, cause) == -1)
 		return -1;
 	p->cfg->max_fetches = (int)n;
+	return 0;
+}
+
+static int
+config_set_max_hooks(struct config_parse *p, const char *v, char **cause)
+{
+	long long n;
+
+	if (config_number(v, 1, CONFIG_MAX_HOOKS, &n, cause) == -1)
+		return -1;
+	p->cfg->max_hooks = (int)n;
 	return 0;
 }
 
@@ -632,6 +654,52 @@ config_set_hook_retry_max(struct config_parse *p, const char *v, char **cause)
 }
 
 static int
+config_set_hook_concurrency(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+	long long n;
+
+	if (config_number(v, 1, CONFIG_MAX_CONCURRENCY, &n, cause) == -1)
+		return -1;
+	h->concurrency = (int)n;
+	return 0;
+}
+
+/* rate = N/UNIT: N runs per s, m, h or d, or per a duration (5/10m). */
+static int
+config_set_hook_rate(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+	const char *per = strchr(v, '/');
+	char *num, *period, *why = NULL;
+	long long n = 0;
+	int rc = -1;
+
+	if (per == NULL) {
+		xasprintf(cause, "\"%s\" is not N/UNIT (e.g. 30/h, 100/d)", v);
+		return -1;
+	}
+	num = xstrndup(v, (size_t)(per - v));
+	per++;
+	xasprintf(
+	    &period, "%s%s", isdigit((unsigned char)*per) ? "" : "1", per);
+	if (config_number(num, 1, CONFIG_MAX_RATE, &n, &why) == 0 &&
+	    config_interval(period, &h->rate_period, &why) == 0)
+		rc = 0;
+	if (rc == -1)
+		xasprintf(cause,
+		    "\"%s\" is not N/UNIT with N from 1 to %d and a unit "
+		    "of s, m, h, d or a duration up to 7d (e.g. 30/h, 5/10m)",
+		    v, CONFIG_MAX_RATE);
+	else
+		h->rate_count = (int)n;
+	free(why);
+	free(num);
+	free(period);
+	return rc;
+}
+
+static int
 config_set_hook_retries(struct config_parse *p, const char *v, char **cause)
 {
 	struct config_hook *h = p->obj;
@@ -688,6 +756,7 @@ config_section_new(
 		h->retries = CONFIG_DEFAULT_HOOK_RETRIES;
 		h->retry_min = CONFIG_DEFAULT_HOOK_RETRY_MIN;
 		h->retry_max = CONFIG_DEFAULT_HOOK_RETRY_MAX;
+		h->concurrency = 1;
 		TAILQ_INSERT_TAIL(&cfg->hooks, h, entry);
 		return h;
 	default:
@@ -949,6 +1018,7 @@ config_new(const char *path)
 	cfg->database = xstrdup(CONFIG_DEFAULT_DATABASE);
 	cfg->interval = CONFIG_DEFAULT_INTERVAL;
 	cfg->max_fetches = CONFIG_DEFAULT_MAX_FETCHES;
+	cfg->max_hooks = CONFIG_DEFAULT_MAX_HOOKS;
 	cfg->fetch_timeout = CONFIG_DEFAULT_FETCH_TIMEOUT;
 	cfg->max_body = CONFIG_DEFAULT_MAX_BODY;
 	cfg->max_entries = PARSE_MAX_ENTRIES;

@@ -40,11 +40,14 @@ struct config_watchlist {
 struct config_hook {
 	char *name;
 	char *command;
-	char **argv;   /* split from command, argv[0] resolved */
-	int timeout;   /* seconds */
-	int retries;   /* attempts before an alert is failed */
-	int retry_min; /* seconds before a first retry */
-	int retry_max; /* seconds between retries, at most */
+	char **argv;	 /* split from command, argv[0] resolved */
+	int timeout;	 /* seconds */
+	int retries;	 /* attempts before an alert is failed */
+	int retry_min;	 /* seconds before a first retry */
+	int retry_max;	 /* seconds between retries, at most */
+	int concurrency; /* runs at once */
+	int rate_count;	 /* runs per rate_period, 0 = no limit */
+	int rate_period; /* seconds */
 	int line;
 	TAILQ_ENTRY(config_hook) entry;
 };
@@ -55,6 +58,7 @@ struct config {
 	char *database;
 	int interval;	    /* seconds between polls of a feed */
 	int max_fetches;    /* concurrent transfers */
+	int max_hooks;	    /* hook processes at once */
 	int fetch_timeout;  /* seconds for a whole transfer */
 	size_t max_body;    /* bytes */
 	size_t max_entries; /* entries read from one document */

@@ -115,6 +115,9 @@ static const char *store_migrations[] = {
 
 	/* 4 -> 5: a hook's "try later" (exit 75) counts once an hour. */
 	"ALTER TABLE alerts ADD COLUMN counted_at INTEGER NOT NULL DEFAULT 0;",
+
+	/* 5 -> 6: hooks run side by side, each looking for its own alerts. */
+	"CREATE INDEX alerts_hook ON alerts (hook, state, next_attempt);",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -134,6 +137,9 @@ enum store_stmt {
 	STMT_MATCH_INSERT,
 	STMT_ALERT_INSERT,
 	STMT_ALERTS_DUE,
+	STMT_HOOK_ALERTS_DUE,
+	STMT_ALERT_HOOKS,
+	STMT_HOOK_DELIVERIES,
 	STMT_ALERT_DELIVERED,
 	STMT_ALERT_FAILED,
 	STMT_ALERT_COUNT,
@@ -157,6 +163,16 @@ enum store_stmt {
 	STMT_FEEDS,
 	STMT_COUNT
 };
+
+/* An alert with what its hook is told; store_alert_read reads it. */
+#define STORE_ALERT_SELECT                                              \
+	"SELECT a.id, a.alert_id, a.watchlist, a.hook, a.attempts,"     \
+	" s.id, s.title, s.url, s.summary, s.published, f.name, f.url," \
+	" m.matched, m.snippet, a.counted_at"                           \
+	" FROM alerts a JOIN stories s ON s.id = a.story_id"            \
+	" JOIN feeds f ON f.id = s.feed_id"                             \
+	" LEFT JOIN matches m ON m.story_id = a.story_id"               \
+	"  AND m.watchlist = a.watchlist"
 
 static const char *store_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -192,16 +208,19 @@ static const char *store_sql[STMT_COUNT] = {
 	[STMT_ALERT_INSERT] =
 	    "INSERT OR IGNORE INTO alerts (alert_id, story_id, watchlist,"
 	    " hook, created) VALUES (lower(hex(randomblob(16))), ?1, ?2, ?3, ?4)",
-	[STMT_ALERTS_DUE] =
-	    "SELECT a.id, a.alert_id, a.watchlist, a.hook, a.attempts,"
-	    " s.id, s.title, s.url, s.summary, s.published, f.name, f.url,"
-	    " m.matched, m.snippet, a.counted_at"
-	    " FROM alerts a JOIN stories s ON s.id = a.story_id"
-	    " JOIN feeds f ON f.id = s.feed_id"
-	    " LEFT JOIN matches m ON m.story_id = a.story_id"
-	    "  AND m.watchlist = a.watchlist"
-	    " WHERE a.state = 'pending' AND (?1 = 0 OR a.next_attempt <= ?1)"
-	    " AND a.id > ?3 ORDER BY a.id LIMIT ?2",
+	[STMT_ALERTS_DUE] = STORE_ALERT_SELECT
+	" WHERE a.state = 'pending' AND (?1 = 0 OR a.next_attempt <= ?1)"
+	" AND a.id > ?3 ORDER BY a.id LIMIT ?2",
+	[STMT_HOOK_ALERTS_DUE] =
+	    STORE_ALERT_SELECT " WHERE a.hook = ?4 AND a.state = 'pending'"
+			       " AND (?1 = 0 OR a.next_attempt <= ?1)"
+			       " AND a.id > ?3 ORDER BY a.id LIMIT ?2",
+	[STMT_ALERT_HOOKS] =
+	    "SELECT DISTINCT hook FROM alerts WHERE state = 'pending'",
+	[STMT_HOOK_DELIVERIES] =
+	    "SELECT delivered FROM (SELECT delivered FROM alerts"
+	    " WHERE hook = ?1 AND state = 'delivered' AND delivered >= ?2"
+	    " ORDER BY delivered DESC LIMIT ?3) ORDER BY delivered",
 	[STMT_ALERT_DELIVERED] =
 	    "UPDATE alerts SET state = 'delivered', delivered = ?2,"
 	    " attempts = attempts + 1, last_error = NULL WHERE id = ?1",
@@ -309,6 +328,7 @@ static int store_step_done(
 static void store_bind_text(sqlite3_stmt *, int, const char *);
 static char *store_column_strdup(sqlite3_stmt *, int);
 static int store_alert_sources(struct store *, struct store_alert *, char **);
+static void store_done(sqlite3_stmt *);
 
 struct store *
 store_open(const char *path, char **cause)
@@ -621,18 +641,14 @@ store_alert_read(sqlite3_stmt *s, struct store_alert *a)
 	a->counted_at = (time_t)sqlite3_column_int64(s, 14);
 }
 
-struct store_alert *
-store_alerts_due(struct store *st, time_t now, int64_t after_id, int max,
-    int *n, char **cause)
+/* Read the alerts a bound statement selects, with their sources. */
+static struct store_alert *
+store_alerts_read(struct store *st, sqlite3_stmt *s, int *n, char **cause)
 {
-	sqlite3_stmt *s = st->stmt[STMT_ALERTS_DUE];
 	struct store_alert *v = NULL;
 	int rc;
 
 	*n = 0;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_int(s, 2, max);
-	sqlite3_bind_int64(s, 3, after_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		v = xreallocarray(v, (size_t)*n + 1, sizeof *v);
 		store_alert_read(s, &v[(*n)++]);
@@ -653,6 +669,64 @@ store_alerts_due(struct store *st, time_t now, int64_t after_id, int max,
 		}
 	}
 	return v;
+}
+
+struct store_alert *
+store_alerts_due(struct store *st, time_t now, int64_t after_id, int max,
+    int *n, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERTS_DUE];
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 2, max);
+	sqlite3_bind_int64(s, 3, after_id);
+	return store_alerts_read(st, s, n, cause);
+}
+
+struct store_alert *
+store_hook_alerts_due(struct store *st, const char *hook, time_t now,
+    int64_t after_id, int max, int *n, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_HOOK_ALERTS_DUE];
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 2, max);
+	sqlite3_bind_int64(s, 3, after_id);
+	store_bind_text(s, 4, hook);
+	return store_alerts_read(st, s, n, cause);
+}
+
+int
+store_alert_hooks(
+    struct store *st, void (*cb)(const char *, void *), void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_HOOKS];
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(s, 0), arg);
+	store_done(s);
+	if (rc != SQLITE_DONE)
+		return store_error(st, cause, "reading the outbox");
+	return 0;
+}
+
+int
+store_hook_deliveries(struct store *st, const char *hook, time_t since,
+    time_t *when, int max, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_HOOK_DELIVERIES];
+	int rc = SQLITE_DONE, n = 0;
+
+	store_bind_text(s, 1, hook);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+	sqlite3_bind_int(s, 3, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		when[n++] = (time_t)sqlite3_column_int64(s, 0);
+	store_done(s);
+	if (n < max && rc != SQLITE_DONE)
+		return store_error(st, cause, "reading deliveries");
+	return n;
 }
 
 void

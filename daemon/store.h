@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 struct entry;
@@ -184,7 +184,19 @@ int store_alert_add(struct store *, int64_t story_id, const char *watchlist,
  */
 struct store_alert *store_alerts_due(struct store *, time_t now,
     int64_t after_id, int max, int *n, char **cause);
+/* Like store_alerts_due, for the alerts of one hook. */
+struct store_alert *store_hook_alerts_due(struct store *, const char *hook,
+    time_t now, int64_t after_id, int max, int *n, char **cause);
 void store_alerts_free(struct store_alert *, int n);
+/* Call cb with each hook that has pending alerts. Return 0 or -1. */
+int store_alert_hooks(
+    struct store *, void (*cb)(const char *, void *), void *arg, char **cause);
+/*
+ * Fill when (oldest first) with the times of the hook's last deliveries
+ * at or after since, at most max. Return how many, or -1.
+ */
+int store_hook_deliveries(struct store *, const char *hook, time_t since,
+    time_t *when, int max, char **cause);
 /* Mark an alert delivered. Return 0 or -1. */
 int store_alert_delivered(struct store *, int64_t id, time_t now, char **cause);
 /*

@@ -1124,6 +1124,279 @@ test_daemon_bad_config_refused(void **state)
 	assert_int_equal(count_recorded(fx), 0);
 }
 
+/*
+ * Feeds and hooks for the outbox tests: a local feed of n stories that
+ * all match, and hooks that note when each run starts and ends.
+ */
+
+/* A word only story i has: "x" and i*100+k in letters. */
+static void
+story_word(char *buf, size_t len, int i, int k)
+{
+	int v = i * 100 + k;
+	size_t n = 0;
+
+	buf[n++] = 'x';
+	do {
+		buf[n++] = (char)('a' + v % 26);
+		v /= 26;
+	} while (v > 0 && n < len - 1);
+	buf[n] = '\0';
+}
+
+/*
+ * Write $DIR/items.xml, an RSS feed of n stories from first on, each
+ * with words of its own (so that none is a near-duplicate of another)
+ * and pad more bytes of text.
+ */
+static void
+write_items_feed(const struct fixture *fx, int first, int n, size_t pad)
+{
+	char path[PATH_MAX], word[16];
+	FILE *f;
+
+	path_in(fx, path, sizeof path, "items.xml");
+	assert_non_null(f = fopen(path, "we"));
+	fprintf(f,
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<rss version=\"2.0\"><channel><title>Items</title>\n"
+	    "<link>https://items.example.org/</link>\n");
+	for (int i = first; i < first + n; i++) {
+		fprintf(f,
+		    "<item><title>Story %d</title>\n"
+		    "<link>https://items.example.org/%d</link>\n"
+		    "<guid>item-%d</guid><description>",
+		    i, i, i);
+		for (int k = 0; k < 12; k++) {
+			story_word(word, sizeof word, i, k);
+			fprintf(f, "%s ", word);
+		}
+		fprintf(f, "talks on " TEST_PHRASE ".");
+		for (size_t k = 0; k < pad; k++)
+			fputc(k % 8 == 7 ? ' ' : 'p', f);
+		fprintf(f, "</description></item>\n");
+	}
+	fprintf(f, "</channel></rss>\n");
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Write feedwatch.conf: the feed items.xml, a watchlist that sends its
+ * alerts to hooks, the [daemon] keys daemon and the hook sections.
+ */
+static void
+write_items_config(struct fixture *fx, const char *daemon, const char *hooks,
+    const char *sections)
+{
+	char *text;
+
+	assert_true(asprintf(&text,
+			"[daemon]\n"
+			"database = feedwatch.db\n"
+			"%s\n"
+			"[feed \"items\"]\n"
+			"url = items.xml\n"
+			"\n"
+			"[watchlist \"track-two\"]\n"
+			"query = " TEST_QUERY_TERM "\n"
+			"hooks = %s\n"
+			"\n"
+			"%s",
+			daemon, hooks, sections) > 0);
+	write_file(fx->conf, text, 0644);
+	free(text);
+}
+
+/*
+ * timed.sh NAME SECONDS: notes "S <ns> <alert id> NAME" in $DIR/times,
+ * sleeps, notes "E ...", and records the delivery as hook.sh does.
+ */
+static void
+write_timed_hook(const struct fixture *fx)
+{
+	char path[PATH_MAX], *text;
+
+	assert_true(asprintf(&text,
+			"#!/bin/sh\n"
+			"d='%s'\n"
+			"echo \"S $(date +%%s%%N) $FEEDWATCH_ALERT_ID $1\" "
+			">>\"$d/times\"\n"
+			"cat >/dev/null\n"
+			"sleep \"$2\"\n"
+			"echo \"E $(date +%%s%%N) $FEEDWATCH_ALERT_ID $1\" "
+			">>\"$d/times\"\n"
+			"echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/deliveries\"\n",
+			fx->dir) > 0);
+	path_in(fx, path, sizeof path, "timed.sh");
+	write_file(path, text, 0755);
+	free(text);
+}
+
+/* One line of $DIR/times. */
+struct mark {
+	char kind; /* 'S' or 'E' */
+	long long ns;
+	char id[40];
+	char hook[32];
+};
+
+static int
+mark_cmp(const void *a, const void *b)
+{
+	const struct mark *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? -1 : 1;
+	return x->kind == 'E' ? -1 : (y->kind == 'E'); /* ends first */
+}
+
+/* Read $DIR/times into marks, in time order; return how many. */
+static size_t
+read_marks(const struct fixture *fx, struct mark *marks, size_t max)
+{
+	char path[PATH_MAX], *text, *line;
+	size_t n = 0;
+
+	path_in(fx, path, sizeof path, "times");
+	if ((text = read_file(path)) == NULL)
+		return 0;
+	for (line = strtok(text, "\n"); line != NULL;
+	     line = strtok(NULL, "\n")) {
+		assert_true(n < max);
+		if (sscanf(line, "%c %lld %39s %31s", &marks[n].kind,
+			&marks[n].ns, marks[n].id, marks[n].hook) != 4)
+			fail_msg("bad line in times: %s", line);
+		n++;
+	}
+	free(text);
+	qsort(marks, n, sizeof *marks, mark_cmp);
+	return n;
+}
+
+/* The most runs of hook (NULL: of any) that were running at once. */
+static int
+max_overlap(const struct mark *marks, size_t n, const char *hook)
+{
+	int running = 0, most = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (hook != NULL && strcmp(marks[i].hook, hook) != 0)
+			continue;
+		running += marks[i].kind == 'S' ? 1 : -1;
+		if (running > most)
+			most = running;
+	}
+	return most;
+}
+
+/* How many alerts the outbox holds in state. */
+static int
+db_state_count(const struct fixture *fx, const char *state)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof sql,
+	    "SELECT count(*) FROM alerts WHERE state = '%s'", state);
+	return db_count(fx, sql);
+}
+
+/*
+ * With the default concurrency of 1, a hook's alerts never overlap and
+ * start in the order they were queued, so a chat room reads them so.
+ */
+static void
+test_daemon_concurrency_one_in_order(void **state)
+{
+	struct fixture *fx = *state;
+	struct mark marks[16];
+	size_t n, starts = 0;
+	char sql[128];
+
+	write_timed_hook(fx);
+	write_items_feed(fx, 0, 3, 0);
+	write_items_config(
+	    fx, "", "chat", "[hook \"chat\"]\ncommand = ./timed.sh chat 0.3\n");
+	run_daemon_ok(fx);
+	n = read_marks(fx, marks, 16);
+	assert_int_equal(n, 6);
+	assert_int_equal(max_overlap(marks, n, NULL), 1);
+	for (size_t i = 0; i < n; i++) {
+		if (marks[i].kind != 'S')
+			continue;
+		snprintf(sql, sizeof sql,
+		    "SELECT id FROM alerts WHERE alert_id = '%s'", marks[i].id);
+		assert_int_equal(db_count(fx, sql), (int)++starts);
+	}
+	assert_int_equal(db_state_count(fx, "delivered"), 3);
+}
+
+/* With concurrency = 2, two alerts of one hook are delivered at once. */
+static void
+test_daemon_concurrency_two_overlap(void **state)
+{
+	struct fixture *fx = *state;
+	struct mark marks[16];
+	size_t n;
+
+	write_timed_hook(fx);
+	write_items_feed(fx, 0, 2, 0);
+	write_items_config(fx, "", "chat",
+	    "[hook \"chat\"]\ncommand = ./timed.sh chat 1\n"
+	    "concurrency = 2\n");
+	run_daemon_ok(fx);
+	n = read_marks(fx, marks, 16);
+	assert_int_equal(n, 4);
+	assert_int_equal(max_overlap(marks, n, NULL), 2);
+	assert_int_equal(db_state_count(fx, "delivered"), 2);
+}
+
+/* max_hooks bounds the hook processes of all hooks together. */
+static void
+test_daemon_max_hooks(void **state)
+{
+	struct fixture *fx = *state;
+	struct mark marks[32];
+	size_t n;
+
+	write_timed_hook(fx);
+	write_items_feed(fx, 0, 3, 0);
+	write_items_config(fx, "max_hooks = 2\n", "one, two",
+	    "[hook \"one\"]\ncommand = ./timed.sh one 0.5\n"
+	    "concurrency = 3\n"
+	    "[hook \"two\"]\ncommand = ./timed.sh two 0.5\n"
+	    "concurrency = 3\n");
+	run_daemon_ok(fx);
+	n = read_marks(fx, marks, 32);
+	assert_int_equal(n, 12);
+	assert_int_equal(max_overlap(marks, n, NULL), 2);
+	assert_int_equal(db_state_count(fx, "delivered"), 6);
+}
+
+/*
+ * rate = 2/h: of 5 alerts, 2 are delivered and 3 wait in the outbox,
+ * untried and not failed; the next run, within the hour, sends none.
+ */
+static void
+test_daemon_rate(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_items_feed(fx, 0, 5, 0);
+	write_items_config(fx, "", "record",
+	    "[hook \"record\"]\ncommand = ./hook.sh\nrate = 2/h\n");
+	run_daemon_ok(fx);
+	assert_int_equal(count_deliveries(fx), 2);
+	assert_int_equal(db_state_count(fx, "delivered"), 2);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM alerts WHERE state = "
+			     "'pending' AND attempts = 0"),
+	    3);
+	assert_int_equal(db_state_count(fx, "failed"), 0);
+	run_daemon_ok(fx);
+	assert_int_equal(count_deliveries(fx), 2);
+	assert_int_equal(db_state_count(fx, "pending"), 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1150,6 +1423,16 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_failed_alerts_retried_by_hand, daemon_setup,
 		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_concurrency_one_in_order, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_concurrency_two_overlap, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_max_hooks, daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_rate, daemon_setup, daemon_teardown),
 	};
 
 	if (argc != 2) {

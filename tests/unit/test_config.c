@@ -131,6 +131,18 @@ static const struct bad_case bad_cases[] = {
 	    "command: unterminated ' quote" },
 	{ "[hook \"h\"]\ncommand = true\nretries = many\n", 3,
 	    "retries: \"many\" is not a number" },
+	{ "[daemon]\nmax_hooks = 0\n", 2,
+	    "max_hooks: \"0\" is not a number from 1 to 256" },
+	{ "[hook \"h\"]\ncommand = true\nconcurrency = 65\n", 3,
+	    "concurrency: \"65\" is not a number from 1 to 64" },
+	{ "[hook \"h\"]\ncommand = true\nrate = 30\n", 3,
+	    "rate: \"30\" is not N/UNIT" },
+	{ "[hook \"h\"]\ncommand = true\nrate = 30/w\n", 3,
+	    "rate: \"30/w\" is not N/UNIT" },
+	{ "[hook \"h\"]\ncommand = true\nrate = 0/h\n", 3,
+	    "rate: \"0/h\" is not N/UNIT" },
+	{ "[hook \"h\"]\ncommand = true\nrate = 5/8d\n", 3,
+	    "rate: \"5/8d\" is not N/UNIT" },
 	{ "[daemon]\ndatabase = a.db\n  more = 1\n", 3,
 	    "only query may continue" },
 };
@@ -261,6 +273,47 @@ test_config_valid(void **state)
 	config_free(cfg);
 }
 
+/* How many hooks run at once, and how often each may. */
+static void
+test_config_hook_limits(void **state)
+{
+	static const struct {
+		const char *rate;
+		int count, period;
+	} rates[] = {
+		{ "30/h", 30, 3600 },
+		{ "5/m", 5, 60 },
+		{ "100/d", 100, 86400 },
+		{ "1/s", 1, 1 },
+		{ "5/10m", 5, 600 },
+	};
+	struct fixture *fx = *state;
+	struct config *cfg;
+	struct config_hook *h;
+	char text[256];
+
+	assert_null(load(fx, "[hook \"h\"]\ncommand = true\n", &cfg));
+	assert_int_equal(cfg->max_hooks, 4);
+	h = config_hook_find(cfg, "h");
+	assert_int_equal(h->concurrency, 1);
+	assert_int_equal(h->rate_count, 0);
+	config_free(cfg);
+	for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+		snprintf(text, sizeof text,
+		    "[daemon]\nmax_hooks = 9\n"
+		    "[hook \"h\"]\ncommand = true\nconcurrency = 3\n"
+		    "rate = %s\n",
+		    rates[i].rate);
+		assert_null(load(fx, text, &cfg));
+		assert_int_equal(cfg->max_hooks, 9);
+		h = config_hook_find(cfg, "h");
+		assert_int_equal(h->concurrency, 3);
+		assert_int_equal(h->rate_count, rates[i].count);
+		assert_int_equal(h->rate_period, rates[i].period);
+		config_free(cfg);
+	}
+}
+
 static void
 test_config_split_argv(void **state)
 {
@@ -339,6 +392,8 @@ main(void)
 		    test_config_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_config_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_hook_limits, setup, teardown),
 		cmocka_unit_test(test_config_split_argv),
 		cmocka_unit_test(test_config_duration),
 	};

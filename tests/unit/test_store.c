@@ -397,6 +397,65 @@ test_store_delivered(void **state)
 	store_close(st);
 }
 
+static void
+test_store_hook_cb(const char *hook, void *arg)
+{
+	char *names = arg;
+
+	strcat(names, hook);
+	strcat(names, " ");
+}
+
+/* Each hook finds its own alerts, and its recent deliveries. */
+static void
+test_store_hook_alerts(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_alert *a;
+	struct store_feed f;
+	char *cause = NULL, names[64] = "";
+	time_t when[4];
+	int64_t s1, s2;
+	int is_new, n;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	s1 = add_story(st, f.id, "id:1", &is_new);
+	s2 = add_story(st, f.id, "id:2", &is_new);
+	assert_int_equal(store_alert_add(st, s1, "w", "h1", 1, &cause), 0);
+	assert_int_equal(store_alert_add(st, s1, "w", "h2", 1, &cause), 0);
+	assert_int_equal(store_alert_add(st, s2, "w", "h1", 1, &cause), 0);
+	a = store_hook_alerts_due(st, "h1", 0, 0, 10, &n, &cause);
+	assert_int_equal(n, 2);
+	assert_string_equal(a[0].hook, "h1");
+	assert_int_equal(a[0].story_id, s1);
+	assert_int_equal(a[1].story_id, s2);
+	assert_int_equal(store_alert_delivered(st, a[0].id, 100, &cause), 0);
+	assert_int_equal(store_alert_delivered(st, a[1].id, 200, &cause), 0);
+	store_alerts_free(a, n);
+	a = store_hook_alerts_due(st, "h2", 0, 0, 10, &n, &cause);
+	assert_int_equal(n, 1);
+	store_alerts_free(a, n);
+	/* Only h2 has pending alerts now. */
+	assert_int_equal(
+	    store_alert_hooks(st, test_store_hook_cb, names, &cause), 0);
+	assert_string_equal(names, "h2 ");
+	/* Deliveries since a time, oldest first, the latest max of them. */
+	assert_int_equal(
+	    store_hook_deliveries(st, "h1", 0, when, 4, &cause), 2);
+	assert_int_equal(when[0], 100);
+	assert_int_equal(when[1], 200);
+	assert_int_equal(
+	    store_hook_deliveries(st, "h1", 0, when, 1, &cause), 1);
+	assert_int_equal(when[0], 200);
+	assert_int_equal(
+	    store_hook_deliveries(st, "h1", 150, when, 4, &cause), 1);
+	assert_int_equal(
+	    store_hook_deliveries(st, "h2", 0, when, 4, &cause), 0);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -419,6 +478,8 @@ main(void)
 		    test_store_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_delivered, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_hook_alerts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
