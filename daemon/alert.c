@@ -1,4 +1,5 @@
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -25,8 +26,9 @@
 /*
  * The dispatcher: pending alerts are taken from the outbox oldest first
  * and handed to their hooks, up to max_hooks processes at once, each
- * hook at most its concurrency at once and its rate per period. A run
- * writes the alert JSON into the hook's stdin through a non-blocking
+ * hook at most its concurrency at once and its rate per period; a
+ * digest hook gets all its pending alerts in one run once per period.
+ * A run writes the JSON into the hook's stdin through a non-blocking
  * pipe, collects its output (bounded), kills its process group at the
  * hook's timeout and is reaped through SIGCHLD; then the outcome is
  * recorded and the outbox looked at again.
@@ -35,6 +37,7 @@
 #define ALERT_OUTPUT_MAX (64 * 1024) /* bytes of hook output logged */
 #define ALERT_RECHECK 15	     /* seconds between outbox looks */
 #define ALERT_TEMPFAIL_EVERY 3600    /* seconds: exit 75 counts once */
+#define ALERT_DIGEST_MAX 500	     /* alerts in one digest; more follow */
 
 /* A configured hook's state: its runs, and when it last started some. */
 struct alert_hook {
@@ -44,21 +47,29 @@ struct alert_hook {
 	int64_t cursor;			/* with once: last alert tried */
 	time_t *starts; /* ring of the latest run starts, for rate */
 	int nstarts;
-	int next_start;	 /* where the next start goes */
-	int rate_count;	 /* what starts was made for */
-	int rate_period; /* seconds */
+	int next_start;	  /* where the next start goes */
+	int rate_count;	  /* what starts was made for */
+	int rate_period;  /* seconds */
+	int is_more;	  /* its last digest was full: send the next now */
+	int is_once_done; /* with once: its digests were tried */
 	TAILQ_ENTRY(alert_hook) entry;
 };
 
 /*
- * A hook process and the alert it delivers. It keeps copies of what it
- * needs of its hook's configuration, which may be replaced meanwhile.
+ * A hook process and the alert, or the digest of alerts, it delivers.
+ * It keeps copies of what it needs of its hook's configuration, which
+ * may be replaced meanwhile.
  */
 struct alert_run {
 	struct alert *alert;   /* back-pointer, not owned */
 	struct alert_hook *ah; /* not owned; lives while running > 0 */
-	struct store_alert *a; /* owned, one element */
-	char *hook;	       /* the hook's name */
+	struct store_alert *a; /* owned, na elements */
+	int na;
+	int is_digest;
+	time_t period_start; /* of a digest */
+	time_t period_end;   /* of a digest: its key in the outbox */
+	char what[64];	     /* "alert ID" or "digest of N alerts" */
+	char *hook;	     /* the hook's name */
 	char **argv;
 	int timeout; /* seconds */
 	int retries;
@@ -92,7 +103,8 @@ struct alert {
 	TAILQ_HEAD(, alert_run) runs;
 	int nruns;
 	TAILQ_HEAD(, alert_hook) hooks;
-	int is_swept; /* alerts of hooks no longer configured were failed */
+	int is_swept;	 /* alerts of hooks no longer configured were failed */
+	int is_draining; /* with once: no more alerts come; send digests */
 	int is_idle;
 };
 
@@ -181,6 +193,20 @@ alert_hook_rate_count(struct alert_hook *ah, time_t now)
 		ah->nstarts++;
 }
 
+/* A digest hook's first period starts when the daemon first has it. */
+static void
+alert_hook_digest_init(struct alert *al, struct alert_hook *ah)
+{
+	struct store_digest d;
+	char *cause;
+
+	if (store_digest_get(al->store, ah->name, time(NULL), &d, &cause) ==
+	    -1) {
+		log_warnx("hook %s: digest: %s", ah->name, cause);
+		free(cause);
+	}
+}
+
 static struct alert_hook *
 alert_hook_find(struct alert *al, const char *name)
 {
@@ -225,6 +251,8 @@ alert_hooks_sync(struct alert *al)
 		if (ah->rate_count != h->rate_count ||
 		    ah->rate_period != h->rate_period)
 			alert_hook_rate_init(al, ah);
+		if (h->is_digest)
+			alert_hook_digest_init(al, ah);
 	}
 	for (ah = TAILQ_FIRST(&al->hooks); ah != NULL; ah = next) {
 		next = TAILQ_NEXT(ah, entry);
@@ -255,7 +283,7 @@ static void
 alert_run_free(struct alert_run *r)
 {
 	alert_run_close(r);
-	store_alerts_free(r->a, 1);
+	store_alerts_free(r->a, r->na);
 	free(r->hook);
 	config_argv_free(r->argv);
 	free(r->json);
@@ -308,16 +336,28 @@ alert_kick(struct alert *al)
 }
 
 int
-alert_busy(const struct alert *al)
+alert_busy(struct alert *al)
 {
+	struct alert_hook *ah;
+
+	if (al->once && !al->is_draining) {
+		al->is_draining = 1;
+		TAILQ_FOREACH(ah, &al->hooks, entry) {
+			if (ah->conf != NULL && ah->conf->is_digest) {
+				alert_kick(al);
+				break;
+			}
+		}
+	}
 	return al->nruns > 0 || !al->is_idle;
 }
 
-char *
-alert_json(const struct store_alert *a)
+/* The alert as a JSON object (ARCHITECTURE.md's schema). */
+static json_t *
+alert_json_object(const struct store_alert *a)
 {
 	json_t *story, *o;
-	char when[32], *s;
+	char when[32];
 
 	o = json_loads(a->matched != NULL ? a->matched : "[]", 0, NULL);
 	if (o == NULL)
@@ -339,10 +379,80 @@ alert_json(const struct store_alert *a)
 	o = json_pack("{s:s, s:s, s:o, s:o, s:s?}", "alert_id", a->alert_id,
 	    "watchlist", a->watchlist, "story", story, "matched", o, "snippet",
 	    a->snippet);
-	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
+	if (o == NULL)
+		fatalx("alert: json_pack failed");
+	return o;
+}
+
+static char *
+alert_json_dump(json_t *o)
+{
+	char *s;
+
+	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
 		fatalx("alert: json_dumps failed");
 	json_decref(o);
 	return s;
+}
+
+char *
+alert_json(const struct store_alert *a)
+{
+	return alert_json_dump(alert_json_object(a));
+}
+
+/*
+ * The watchlists of n alerts, each once: as a JSON array, and joined by
+ * ", " into *joined (caller frees).
+ */
+static json_t *
+alert_watchlists(const struct store_alert *a, int n, char **joined)
+{
+	json_t *names = json_array();
+	char *t;
+	int i, j;
+
+	*joined = xstrdup("");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++) {
+			if (strcmp(a[i].watchlist, a[j].watchlist) == 0)
+				break;
+		}
+		if (j < i)
+			continue;
+		json_array_append_new(names, json_string(a[i].watchlist));
+		xasprintf(
+		    &t, "%s%s%s", *joined, i > 0 ? ", " : "", a[i].watchlist);
+		free(*joined);
+		*joined = t;
+	}
+	return names;
+}
+
+/*
+ * A digest's JSON: {"kind": "digest", "hook", "watchlist" (the names
+ * of its alerts' watchlists, joined by ", "), "watchlists", "count",
+ * "period_start", "period_end", "alerts": [alert objects]}.
+ */
+static char *
+alert_digest_json(const struct alert_run *r)
+{
+	json_t *o, *alerts = json_array(), *names;
+	char start[32], end[32], *joined;
+
+	for (int i = 0; i < r->na; i++)
+		json_array_append_new(alerts, alert_json_object(&r->a[i]));
+	names = alert_watchlists(r->a, r->na, &joined);
+	date_format(r->period_start, start, sizeof start);
+	date_format(r->period_end, end, sizeof end);
+	o = json_pack("{s:s, s:s, s:s, s:o, s:i, s:s, s:s, s:o}", "kind",
+	    "digest", "hook", r->hook, "watchlist", joined, "watchlists", names,
+	    "count", r->na, "period_start", start, "period_end", end, "alerts",
+	    alerts);
+	free(joined);
+	if (o == NULL)
+		fatalx("alert: json_pack failed");
+	return alert_json_dump(o);
 }
 
 /* The terms of a matched JSON array, joined by ", ". Caller frees. */
@@ -367,23 +477,12 @@ alert_matched_list(const char *matched)
 	return s;
 }
 
-/* A fresh environment: PATH, HOME, a few of ours, and FEEDWATCH_*. */
-static char **
-alert_envp(const struct store_alert *a)
+/* FEEDWATCH_* of one alert, from env[n] on; return the new n. */
+static size_t
+alert_envp_alert(char **env, size_t n, const struct store_alert *a)
 {
-	static const char *keep[] = { "HOME", "LANG", "LC_ALL", "TZ",
-		"CREDENTIALS_DIRECTORY" };
-	char **env = xcalloc(20, sizeof *env), when[32], *matched;
-	const char *v;
-	size_t n = 0;
+	char when[32], *matched;
 
-	v = getenv("PATH");
-	xasprintf(&env[n++], "PATH=%s",
-	    v != NULL ? v : "/usr/local/bin:/usr/bin:/bin");
-	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
-		if ((v = getenv(keep[i])) != NULL)
-			xasprintf(&env[n++], "%s=%s", keep[i], v);
-	}
 	when[0] = '\0';
 	if (a->published != -1)
 		date_format(a->published, when, sizeof when);
@@ -398,6 +497,48 @@ alert_envp(const struct store_alert *a)
 	xasprintf(
 	    &env[n++], "FEEDWATCH_SNIPPET=%s", a->snippet ? a->snippet : "");
 	free(matched);
+	return n;
+}
+
+/* FEEDWATCH_* of a digest, from env[n] on; return the new n. */
+static size_t
+alert_envp_digest(char **env, size_t n, const struct alert_run *r)
+{
+	char when[32], *joined;
+
+	json_decref(alert_watchlists(r->a, r->na, &joined));
+	xasprintf(&env[n++], "FEEDWATCH_WATCHLIST=%s", joined);
+	xasprintf(&env[n++], "FEEDWATCH_COUNT=%d", r->na);
+	date_format(r->period_start, when, sizeof when);
+	xasprintf(&env[n++], "FEEDWATCH_PERIOD_START=%s", when);
+	date_format(r->period_end, when, sizeof when);
+	xasprintf(&env[n++], "FEEDWATCH_PERIOD_END=%s", when);
+	free(joined);
+	return n;
+}
+
+/* A fresh environment: PATH, HOME, a few of ours, and FEEDWATCH_*. */
+static char **
+alert_envp(const struct alert_run *r)
+{
+	static const char *keep[] = { "HOME", "LANG", "LC_ALL", "TZ",
+		"CREDENTIALS_DIRECTORY" };
+	char **env = xcalloc(20, sizeof *env);
+	const char *v;
+	size_t n = 0;
+
+	v = getenv("PATH");
+	xasprintf(&env[n++], "PATH=%s",
+	    v != NULL ? v : "/usr/local/bin:/usr/bin:/bin");
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+		if ((v = getenv(keep[i])) != NULL)
+			xasprintf(&env[n++], "%s=%s", keep[i], v);
+	}
+	xasprintf(&env[n++], "FEEDWATCH_HOOK=%s", r->hook);
+	if (r->is_digest)
+		alert_envp_digest(env, n, r);
+	else
+		alert_envp_alert(env, n, r->a);
 	return env;
 }
 
@@ -437,7 +578,7 @@ alert_spawn(struct alert_run *r, int in_r, int out_w)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	posix_spawnattr_setsigdefault(&attr, &sigs);
-	env = alert_envp(r->a);
+	env = alert_envp(r);
 	if (strchr(r->argv[0], '/') != NULL)
 		rc = posix_spawn(&r->pid, r->argv[0], &fa, &attr, r->argv, env);
 	else
@@ -517,8 +658,8 @@ alert_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	log_warnx("hook %s: alert %s: timed out after %ds, killing it", r->hook,
-	    r->a->alert_id, r->timeout);
+	log_warnx("hook %s: %s: timed out after %ds, killing it", r->hook,
+	    r->what, r->timeout);
 	r->is_timed_out = 1;
 	killpg(r->pid, SIGKILL);
 }
@@ -642,22 +783,84 @@ alert_failed(struct alert *al, const struct store_alert *a,
 	}
 }
 
+/*
+ * A failed digest: its alerts are retried together, as one, after the
+ * backoff of the most tried of them; with once, not again in this run.
+ */
+static void
+alert_digest_failed(
+    struct alert *al, struct alert_run *r, const char *why, int is_tempfail)
+{
+	char *cause;
+	time_t now = time(NULL), next;
+	int counts, attempts = 0;
+
+	for (int i = 0; i < r->na; i++) {
+		if (r->a[i].attempts > attempts)
+			attempts = r->a[i].attempts;
+	}
+	counts =
+	    !is_tempfail || now - r->a[0].counted_at >= ALERT_TEMPFAIL_EVERY;
+	attempts += counts;
+	next = now +
+	    alert_backoff(
+		attempts > 0 ? attempts : 1, r->retry_min, r->retry_max);
+	log_warnx("hook %s: %s: %s%s", r->hook, r->what, why,
+	    counts && attempts >= r->retries ?
+		"; giving up, its alerts are kept as failed" :
+		"; will retry it whole");
+	if (store_digest_failed(al->store, r->hook, r->period_end, why, next,
+		r->retries, counts, &cause) == -1) {
+		log_warnx("hook %s: %s", r->hook, cause);
+		free(cause);
+	}
+	r->ah->is_once_done = 1;
+}
+
+/* Record that r delivered what it carried. */
+static void
+alert_delivered(struct alert *al, struct alert_run *r)
+{
+	char *cause;
+	int rc;
+
+	if (r->is_digest) {
+		log_info("%s delivered by hook %s", r->what, r->hook);
+		rc = store_digest_delivered(
+		    al->store, r->hook, r->period_end, time(NULL), &cause);
+		r->ah->is_more = r->na == ALERT_DIGEST_MAX;
+	} else {
+		log_info(
+		    "alert %s delivered by hook %s", r->a->alert_id, r->hook);
+		rc = store_alert_delivered(
+		    al->store, r->a->id, time(NULL), &cause);
+	}
+	if (rc == -1) {
+		log_warnx("hook %s: %s: %s", r->hook, r->what, cause);
+		free(cause);
+	}
+}
+
+/* A run failed (exit, signal, timeout, or it could not start): why. */
+static void
+alert_run_failed(struct alert_run *r, const char *why, int is_tempfail)
+{
+	if (r->is_digest)
+		alert_digest_failed(r->alert, r, why, is_tempfail);
+	else
+		alert_failed(r->alert, r->a, r, why, is_tempfail);
+}
+
 static void
 alert_finish(struct alert_run *r, int status)
 {
 	struct alert *al = r->alert;
-	char why[128], *cause;
+	char why[128];
 
 	alert_log_output(r);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !r->is_timed_out) {
-		log_info(
-		    "alert %s delivered by hook %s", r->a->alert_id, r->hook);
-		if (store_alert_delivered(
-			al->store, r->a->id, time(NULL), &cause) == -1) {
-			log_warnx("alert %s: %s", r->a->alert_id, cause);
-			free(cause);
-		}
-	} else {
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !r->is_timed_out)
+		alert_delivered(al, r);
+	else {
 		if (r->is_timed_out)
 			snprintf(
 			    why, sizeof why, "timed out after %ds", r->timeout);
@@ -667,7 +870,7 @@ alert_finish(struct alert_run *r, int status)
 		else
 			snprintf(why, sizeof why, "killed by signal %d",
 			    WTERMSIG(status));
-		alert_failed(al, r->a, r, why,
+		alert_run_failed(r, why,
 		    !r->is_timed_out && WIFEXITED(status) &&
 			WEXITSTATUS(status) == EX_TEMPFAIL);
 	}
@@ -677,58 +880,64 @@ alert_finish(struct alert_run *r, int status)
 	alert_kick(al);
 }
 
-/* A run of ah's hook for a, with what it needs of the hook's settings. */
+/*
+ * A run of ah's hook for the n alerts of a (owned from now on), with
+ * what it needs of the hook's settings.
+ */
 static struct alert_run *
-alert_run_new(struct alert *al, struct alert_hook *ah, struct store_alert *a)
+alert_run_new(
+    struct alert *al, struct alert_hook *ah, struct store_alert *a, int n)
 {
 	const struct config_hook *h = ah->conf;
 	struct alert_run *r;
-	size_t n;
+	size_t i;
 
 	r = xcalloc(1, sizeof *r);
 	r->alert = al;
 	r->ah = ah;
 	r->a = a;
+	r->na = n;
 	r->hook = xstrdup(h->name);
-	for (n = 0; h->argv[n] != NULL; n++)
+	for (i = 0; h->argv[i] != NULL; i++)
 		continue;
-	r->argv = xcalloc(n + 1, sizeof *r->argv);
-	for (n = 0; h->argv[n] != NULL; n++)
-		r->argv[n] = xstrdup(h->argv[n]);
+	r->argv = xcalloc(i + 1, sizeof *r->argv);
+	for (i = 0; h->argv[i] != NULL; i++)
+		r->argv[i] = xstrdup(h->argv[i]);
 	r->timeout = h->timeout;
 	r->retries = h->retries;
 	r->retry_min = h->retry_min;
 	r->retry_max = h->retry_max;
 	r->in_fd = r->out_fd = -1;
-	r->json = alert_json(a);
-	r->json_len = strlen(r->json);
+	snprintf(r->what, sizeof r->what, "alert %s", a->alert_id);
 	return r;
 }
 
 /*
- * Begin delivering a through ah's hook. Failing to start is a failed
- * attempt: return -1 then.
+ * Start r and count it as its hook's. Failing to start is a failed
+ * attempt: return -1 then, with r freed.
  */
 static int
-alert_deliver(struct alert *al, struct alert_hook *ah, struct store_alert *a)
+alert_deliver(struct alert *al, struct alert_run *r)
 {
-	struct alert_run *r;
 	char why[256];
 
-	r = alert_run_new(al, ah, a);
-	alert_hook_rate_count(ah, time(NULL));
+	if (r->json == NULL)
+		r->json =
+		    r->is_digest ? alert_digest_json(r) : alert_json(r->a);
+	r->json_len = strlen(r->json);
+	alert_hook_rate_count(r->ah, time(NULL));
 	if (alert_start(r) == -1) {
 		snprintf(why, sizeof why, "cannot run %s: %s", r->argv[0],
 		    strerror(errno));
-		alert_failed(al, a, r, why, 0);
+		alert_run_failed(r, why, 0);
 		alert_run_free(r);
 		return -1;
 	}
-	log_debug("alert %s: hook %s started, pid %d", a->alert_id, r->hook,
-	    (int)r->pid);
+	log_debug(
+	    "hook %s: %s: started, pid %d", r->hook, r->what, (int)r->pid);
 	TAILQ_INSERT_TAIL(&al->runs, r, entry);
 	al->nruns++;
-	ah->running++;
+	r->ah->running++;
 	return 0;
 }
 
@@ -738,8 +947,10 @@ alert_is_running(const struct alert *al, int64_t id)
 	const struct alert_run *r;
 
 	TAILQ_FOREACH(r, &al->runs, entry) {
-		if (r->a->id == id)
-			return 1;
+		for (int i = 0; i < r->na; i++) {
+			if (r->a[i].id == id)
+				return 1;
+		}
 	}
 	return 0;
 }
@@ -757,7 +968,8 @@ alert_hook_next(struct alert *al, struct alert_hook *ah, time_t *wake)
 	char *cause = NULL;
 	int i, n;
 
-	if (ah->conf == NULL || ah->running >= ah->conf->concurrency)
+	if (ah->conf == NULL || ah->conf->is_digest ||
+	    ah->running >= ah->conf->concurrency)
 		return NULL;
 	if ((until = alert_hook_rate_wait(ah, now)) != 0) {
 		if (until < *wake)
@@ -836,18 +1048,104 @@ alert_sweep(struct alert *al)
 }
 
 /*
- * Start what may start: while fewer than max_hooks run, the oldest due
- * alert of any hook that may run one. Set *wake to when a hook held
- * back by its rate may start again. Return -1 when a hook could not be
- * started (look again soon), else 0.
+ * Start ah's digest if it is due: the one being sent, when its retry
+ * is due, else a new one with the hook's pending alerts once its period
+ * is over. With once, digests wait until no more alerts come, then
+ * send what is pending. Return 1 when a run started, -1 when one could
+ * not, else 0 with *wake set to when the digest is due.
+ */
+static int
+alert_digest_next(struct alert *al, struct alert_hook *ah, time_t *wake)
+{
+	struct store_digest d;
+	struct store_alert *a;
+	struct alert_run *r;
+	time_t now = time(NULL), due;
+	char *cause = NULL;
+	int n;
+
+	if (ah->conf == NULL || !ah->conf->is_digest || ah->running > 0 ||
+	    (al->once && (!al->is_draining || ah->is_once_done)))
+		return 0;
+	if (store_digest_get(al->store, ah->name, now, &d, &cause) == -1)
+		goto fail;
+	if (d.period_end != 0 && d.pending == 0) {
+		/* Its alerts were given up on: the period is over. */
+		if (store_digest_close(
+			al->store, ah->name, d.period_end, &cause) == -1)
+			goto fail;
+		d.period_start = d.period_end;
+		d.period_end = 0;
+	}
+	if (d.period_end != 0)
+		due = al->once ? now : d.next_attempt;
+	else if (al->once || ah->is_more)
+		due = now;
+	else
+		due = config_digest_due(ah->conf, d.period_start);
+	if (due > now) {
+		if (due < *wake)
+			*wake = due;
+		return 0;
+	}
+	if (d.period_end == 0) {
+		if (store_digest_open(al->store, ah->name, now,
+			ALERT_DIGEST_MAX, &n, &cause) == -1)
+			goto fail;
+		ah->is_more = 0;
+		if (n == 0) {
+			/* Nothing to send: the period passes empty. */
+			if (al->once)
+				ah->is_once_done = 1;
+			else if (store_digest_close(
+				     al->store, ah->name, now, &cause) == -1)
+				goto fail;
+			return 0;
+		}
+		d.period_end = now;
+	}
+	a = store_digest_alerts(al->store, ah->name, d.period_end, &n, &cause);
+	if (cause != NULL)
+		goto fail;
+	if (n == 0)
+		return 0;
+	r = alert_run_new(al, ah, a, n);
+	r->is_digest = 1;
+	r->period_start = d.period_start;
+	r->period_end = d.period_end;
+	snprintf(r->what, sizeof r->what, "digest of %d alert%s", n,
+	    n == 1 ? "" : "s");
+	return alert_deliver(al, r) == 0 ? 1 : -1;
+
+fail:
+	log_warnx("hook %s: digest: %s", ah->name, cause);
+	free(cause);
+	return 0;
+}
+
+/*
+ * Start what may start: while fewer than max_hooks run, a digest that
+ * is due, else the oldest due alert of any hook that may run one. Set
+ * *wake to when a hook held back by its rate or period may start. Return
+ * -1 when a hook could not be started (look again soon), else 0.
  */
 static int
 alert_dispatch(struct alert *al, time_t *wake)
 {
 	struct alert_hook *ah, *best_ah;
 	struct store_alert *a, *best;
+	int rc;
 
 	while (al->nruns < al->cfg->max_hooks) {
+		rc = 0;
+		TAILQ_FOREACH(ah, &al->hooks, entry) {
+			if ((rc = alert_digest_next(al, ah, wake)) != 0)
+				break;
+		}
+		if (rc == -1)
+			return -1;
+		if (rc == 1)
+			continue;
 		best = NULL;
 		best_ah = NULL;
 		TAILQ_FOREACH(ah, &al->hooks, entry) {
@@ -864,7 +1162,8 @@ alert_dispatch(struct alert *al, time_t *wake)
 			break;
 		if (al->once)
 			best_ah->cursor = best->id;
-		if (alert_deliver(al, best_ah, best) == -1)
+		if (alert_deliver(al, alert_run_new(al, best_ah, best, 1)) ==
+		    -1)
 			return -1;
 	}
 	return 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -120,6 +121,9 @@ static int config_set_hook_retry_max(
 static int config_set_hook_concurrency(
     struct config_parse *, const char *, char **);
 static int config_set_hook_rate(struct config_parse *, const char *, char **);
+static int config_set_hook_mode(struct config_parse *, const char *, char **);
+static int config_set_hook_every(struct config_parse *, const char *, char **);
+static int config_set_hook_at(struct config_parse *, const char *, char **);
 
 static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "database", config_set_database },
@@ -144,8 +148,11 @@ static const struct config_key config_keys[] = {
 	{ SECTION_WATCHLIST, "hooks", config_set_wl_hooks },
 	{ SECTION_WATCHLIST, "language", config_set_wl_language },
 	{ SECTION_WATCHLIST, "query", config_set_wl_query },
+	{ SECTION_HOOK, "at", config_set_hook_at },
 	{ SECTION_HOOK, "command", config_set_hook_command },
 	{ SECTION_HOOK, "concurrency", config_set_hook_concurrency },
+	{ SECTION_HOOK, "every", config_set_hook_every },
+	{ SECTION_HOOK, "mode", config_set_hook_mode },
 	{ SECTION_HOOK, "rate", config_set_hook_rate },
 	{ SECTION_HOOK, "retries", config_set_hook_retries },
 	{ SECTION_HOOK, "retry_max", config_set_hook_retry_max },
@@ -700,6 +707,88 @@ config_set_hook_rate(struct config_parse *p, const char *v, char **cause)
 }
 
 static int
+config_set_hook_mode(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+
+	if (strcmp(v, "each") != 0 && strcmp(v, "digest") != 0) {
+		xasprintf(cause, "\"%s\" is not each or digest", v);
+		return -1;
+	}
+	h->is_digest = strcmp(v, "digest") == 0;
+	return 0;
+}
+
+static int
+config_set_hook_every(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+
+	return config_interval(v, &h->every, cause);
+}
+
+static int
+config_minutes_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Parse "H:MM" or "HH:MM" into minutes after midnight. */
+static int
+config_time_of_day(const char *t, int *minutes)
+{
+	size_t d = strspn(t, "0123456789");
+	int hh, mm;
+
+	if (d < 1 || d > 2 || t[d] != ':' ||
+	    strspn(t + d + 1, "0123456789") != 2 || t[d + 3] != '\0')
+		return -1;
+	hh = atoi(t);
+	mm = atoi(t + d + 1);
+	if (hh > 23 || mm > 59)
+		return -1;
+	*minutes = hh * 60 + mm;
+	return 0;
+}
+
+/* at = HH:MM, ...: local times of day, kept sorted, without repeats. */
+static int
+config_set_hook_at(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+	char **times = config_list(v);
+	int n, i;
+
+	free(h->at);
+	for (n = 0; times[n] != NULL; n++)
+		continue;
+	h->at = xcalloc(n > 0 ? (size_t)n : 1, sizeof *h->at);
+	h->nat = 0;
+	for (i = 0; i < n; i++) {
+		if (config_time_of_day(times[i], &h->at[h->nat++]) == -1) {
+			xasprintf(cause,
+			    "\"%s\" is not a time of day from 00:00 to "
+			    "23:59",
+			    times[i]);
+			config_list_free(times);
+			return -1;
+		}
+	}
+	config_list_free(times);
+	if (h->nat == 0) {
+		xasprintf(cause, "no time given (e.g. at = 08:00, 17:00)");
+		return -1;
+	}
+	qsort(h->at, (size_t)h->nat, sizeof *h->at, config_minutes_cmp);
+	for (i = n = 1; i < h->nat; i++) {
+		if (h->at[i] != h->at[n - 1])
+			h->at[n++] = h->at[i];
+	}
+	h->nat = n;
+	return 0;
+}
+
+static int
 config_set_hook_retries(struct config_parse *p, const char *v, char **cause)
 {
 	struct config_hook *h = p->obj;
@@ -966,6 +1055,31 @@ config_check_query(struct config_parse *p, struct config_watchlist *w)
 	match_set_add(p->cfg->matcher, q, w);
 }
 
+/*
+ * A digest needs its period, every or at; the keys of one mode are
+ * errors in the other.
+ */
+static void
+config_check_mode(struct config_parse *p, struct config_hook *h)
+{
+	if (h->is_digest && h->every == 0 && h->nat == 0)
+		config_error(p, h->line,
+		    "hook \"%s\": mode = digest needs every (e.g. 1h) or at "
+		    "(e.g. 08:00, 17:00)",
+		    h->name);
+	else if (h->every != 0 && h->nat != 0)
+		config_error(p, h->line,
+		    "hook \"%s\": give every or at, not both", h->name);
+	else if (!h->is_digest && (h->every != 0 || h->nat != 0))
+		config_error(p, h->line,
+		    "hook \"%s\": every and at need mode = digest", h->name);
+	else if (h->is_digest && (h->concurrency != 1 || h->rate_count != 0))
+		config_error(p, h->line,
+		    "hook \"%s\": concurrency and rate are for mode = each; "
+		    "a digest runs once per period",
+		    h->name);
+}
+
 /* Checks that need the whole file: required keys, compiled queries. */
 static void
 config_check(struct config_parse *p)
@@ -983,6 +1097,7 @@ config_check(struct config_parse *p)
 		if (h->command == NULL)
 			config_error(
 			    p, h->line, "hook \"%s\" has no command", h->name);
+		config_check_mode(p, h);
 	}
 	TAILQ_FOREACH(w, &p->cfg->watchlists, entry) {
 		config_check_refs(p, w);
@@ -1098,6 +1213,7 @@ config_free(struct config *cfg)
 		free(h->name);
 		free(h->command);
 		config_argv_free(h->argv);
+		free(h->at);
 		free(h);
 	}
 	match_set_free(cfg->matcher);
@@ -1141,6 +1257,32 @@ config_watchlist_wants(
 		}
 	}
 	return 0;
+}
+
+time_t
+config_digest_due(const struct config_hook *h, time_t since)
+{
+	struct tm day, tm;
+	time_t t, best = 0;
+
+	if (h->every != 0 || h->nat == 0)
+		return since + h->every;
+	localtime_r(&since, &day);
+	/* Today's times, else tomorrow's; a day more for DST's sake. */
+	for (int d = 0; d < 3 && best == 0; d++) {
+		for (int i = 0; i < h->nat; i++) {
+			tm = day;
+			tm.tm_mday += d;
+			tm.tm_hour = h->at[i] / 60;
+			tm.tm_min = h->at[i] % 60;
+			tm.tm_sec = 0;
+			tm.tm_isdst = -1;
+			if ((t = mktime(&tm)) > since &&
+			    (best == 0 || t < best))
+				best = t;
+		}
+	}
+	return best != 0 ? best : since + 24 * 3600;
 }
 
 /* Append one argument to a NULL-terminated vector. */

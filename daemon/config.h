@@ -4,6 +4,7 @@
 #include <sys/queue.h>
 
 #include <stddef.h>
+#include <time.h>
 
 /*
  * The configuration: an INI file (inih) with [daemon], [feed "name"],
@@ -48,6 +49,10 @@ struct config_hook {
 	int concurrency; /* runs at once */
 	int rate_count;	 /* runs per rate_period, 0 = no limit */
 	int rate_period; /* seconds */
+	int is_digest;	 /* mode = digest: one run per period */
+	int every;	 /* seconds between digests, 0 = at times */
+	int *at;	 /* digest times, minutes after local midnight */
+	int nat;	 /* sorted, no repeats */
 	int line;
 	TAILQ_ENTRY(config_hook) entry;
 };
@@ -95,6 +100,11 @@ int config_watchlist_wants(
  */
 char **config_split_argv(const char *cmd, char **cause);
 void config_argv_free(char **);
+/*
+ * Return when a digest hook's digest after since is due: every seconds
+ * later, or at the first of its at times (local time) after since.
+ */
+time_t config_digest_due(const struct config_hook *, time_t since);
 /* Parse a duration ("90", "15m", "2h", "1d", "1h30m") into seconds. */
 int config_duration(const char *s, int *out);
 

@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 struct entry;
@@ -98,6 +98,14 @@ struct store_alert {
 	time_t counted_at;	      /* when a failed attempt last counted */
 	struct store_source *sources; /* the cluster's other stories */
 	int nsources;
+};
+
+/* A digest hook's period, and the digest being sent if there is one. */
+struct store_digest {
+	time_t period_start; /* where the last digest sent ended */
+	time_t period_end;   /* of the digest being sent, 0 = none */
+	int pending;	     /* its alerts still pending */
+	time_t next_attempt; /* the earliest of theirs */
 };
 
 /* Alert states in the outbox. */
@@ -207,6 +215,40 @@ int store_alert_delivered(struct store *, int64_t id, time_t now, char **cause);
  */
 int store_alert_attempt_failed(struct store *, int64_t id, const char *error,
     time_t next_attempt, int max_attempts, int counts, char **cause);
+/*
+ * Digests. A digest hook's period starts where its last digest ended
+ * (or at now, the first time store_digest_get sees the hook). The
+ * digest being sent is known by its period's end: its alerts carry it,
+ * so that a failed digest is retried as a whole, across restarts too.
+ */
+
+/* Fill *d with the hook's digest state. Return 0 or -1. */
+int store_digest_get(struct store *, const char *hook, time_t now,
+    struct store_digest *d, char **cause);
+/*
+ * Open the digest ending at period_end with up to max of the hook's
+ * pending alerts not in it yet, oldest first; *n is how many. With none,
+ * nothing changes. Return 0 or -1.
+ */
+int store_digest_open(struct store *, const char *hook, time_t period_end,
+    int max, int *n, char **cause);
+/* Return the pending alerts of the digest, as store_alerts_due does. */
+struct store_alert *store_digest_alerts(
+    struct store *, const char *hook, time_t period_end, int *n, char **cause);
+/*
+ * Mark the digest's pending alerts delivered and start the next period
+ * at period_end, in one transaction. Return 0 or -1.
+ */
+int store_digest_delivered(struct store *, const char *hook, time_t period_end,
+    time_t now, char **cause);
+/* store_alert_attempt_failed for each pending alert of the digest. */
+int store_digest_failed(struct store *, const char *hook, time_t period_end,
+    const char *error, time_t next_attempt, int max_attempts, int counts,
+    char **cause);
+/* End the period at period_end without sending (nothing left to send). */
+int store_digest_close(
+    struct store *, const char *hook, time_t period_end, char **cause);
+
 /* Which stories `feedwatch stories` lists; NULL and 0 mean any. */
 struct store_filter {
 	time_t since; /* first seen at or after */

@@ -30,6 +30,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "date.h"
+
 /*
  * feedwatchd --once against feeds served by evhttp from the test's own
  * event_base, with a hook script that records each alert it is given.
@@ -168,8 +170,10 @@ struct run {
 	int status;
 	int is_done;
 	int is_timed_out;
-	int is_once; /* --once; else SIGTERM when all delivered */
+	int is_once; /* --once; else sig once until says so */
 	int is_termed;
+	int (*until)(const struct fixture *);
+	int sig;
 };
 
 static int count_deliveries(const struct fixture *);
@@ -462,10 +466,15 @@ daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(r->fx->base);
 }
 
-/*
- * Without --once: once both feeds were fetched and both alerts
- * delivered, stop the daemon as systemd would, with SIGTERM.
- */
+/* Both feeds were fetched and both alerts delivered. */
+static int
+daemon_all_delivered(const struct fixture *fx)
+{
+	return fx->hits[ROUTE_RSS] > 0 && fx->hits[ROUTE_ATOM] > 0 &&
+	    count_deliveries(fx) >= (int)NEXPECT;
+}
+
+/* Without --once: when r->until says so, send the daemon r->sig. */
 static void
 daemon_term_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -473,31 +482,43 @@ daemon_term_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (r->is_done || r->is_termed || r->fx->hits[ROUTE_RSS] == 0 ||
-	    r->fx->hits[ROUTE_ATOM] == 0 ||
-	    count_deliveries(r->fx) < (int)NEXPECT)
+	if (r->is_done || r->is_termed || !r->until(r->fx))
 		return;
 	r->is_termed = 1;
-	kill(r->pid, SIGTERM);
+	kill(r->pid, r->sig);
 }
 
-static int run_daemon_mode(struct fixture *, const char *, int, char **);
+static int run_daemon_until(struct fixture *, const char *, int,
+    int (*)(const struct fixture *), int, char **);
 
-/* Run feedwatchd --once; see run_daemon_mode. */
+/* Run feedwatchd --once; see run_daemon_until. */
 static int
 run_daemon(struct fixture *fx, const char *conf, char **stderr_text)
 {
-	return run_daemon_mode(fx, conf, 1, stderr_text);
+	return run_daemon_until(fx, conf, 1, NULL, 0, stderr_text);
 }
 
 /*
- * Run feedwatchd [--once] -c conf with stderr to $DIR/stderr.N, serving
- * HTTP from the fixture's loop until it exits. Return its wait status
- * and set *stderr_text (caller frees). A hang fails the test.
+ * Run feedwatchd [--once]; in the foreground, stop it with SIGTERM, as
+ * systemd would, once both alerts were delivered.
  */
 static int
 run_daemon_mode(
     struct fixture *fx, const char *conf, int once, char **stderr_text)
+{
+	return run_daemon_until(
+	    fx, conf, once, daemon_all_delivered, SIGTERM, stderr_text);
+}
+
+/*
+ * Run feedwatchd [--once] -c conf with stderr to $DIR/stderr.N, serving
+ * HTTP from the fixture's loop until it exits; in the foreground, send
+ * it sig once until says so. Return its wait status and set
+ * *stderr_text (caller frees). A hang fails the test.
+ */
+static int
+run_daemon_until(struct fixture *fx, const char *conf, int once,
+    int (*until)(const struct fixture *), int sig, char **stderr_text)
 {
 	struct timeval tv = { TEST_WATCHDOG, 0 }, poll = { 0, 50000 };
 	posix_spawn_file_actions_t fa;
@@ -511,6 +532,8 @@ run_daemon_mode(
 	memset(&r, 0, sizeof r);
 	r.fx = fx;
 	r.is_once = once;
+	r.until = until;
+	r.sig = sig;
 	snprintf(name, sizeof name, "stderr.%d", ++fx->runs);
 	path_in(fx, errpath, sizeof errpath, name);
 	/* Catch SIGCHLD before there is a child to send it. */
@@ -1397,6 +1420,220 @@ test_daemon_rate(void **state)
 	assert_int_equal(db_state_count(fx, "pending"), 3);
 }
 
+/*
+ * digest.sh: saves each run's stdin and FEEDWATCH_* as
+ * $DIR/digest.N.json and .env (N counts runs), then fails when
+ * $DIR/fail exists.
+ */
+static void
+write_digest_hook(const struct fixture *fx)
+{
+	char path[PATH_MAX], *text;
+
+	assert_true(
+	    asprintf(&text,
+		"#!/bin/sh\n"
+		"d='%s'\n"
+		"n=$(($(cat \"$d/digest.count\" 2>/dev/null || "
+		"echo 0) + 1))\n"
+		"echo $n >\"$d/digest.count\"\n"
+		"cat >\"$d/digest.$n.json\"\n"
+		"env | grep '^FEEDWATCH_' | sort >\"$d/digest.$n.env\"\n"
+		"if [ -e \"$d/fail\" ]; then exit 1; fi\n",
+		fx->dir) > 0);
+	path_in(fx, path, sizeof path, "digest.sh");
+	write_file(path, text, 0755);
+	free(text);
+}
+
+/* How many times digest.sh ran. */
+static int
+count_digests(const struct fixture *fx)
+{
+	char path[PATH_MAX], *text;
+	int n;
+
+	path_in(fx, path, sizeof path, "digest.count");
+	if ((text = read_file(path)) == NULL)
+		return 0;
+	n = atoi(text);
+	free(text);
+	return n;
+}
+
+/*
+ * Check what the n-th run of digest.sh got: a digest of count alerts
+ * of the watchlist track-two, with their ids in outbox order; the
+ * ids, as one string, go to ids (at least 33 * count bytes).
+ */
+static void
+check_digest(const struct fixture *fx, int n, int count, char *ids)
+{
+	char path[PATH_MAX], name[32], want[16], *env;
+	json_t *o, *alerts, *a;
+	json_error_t jerr;
+	const char *id, *prev = "";
+	size_t i;
+
+	snprintf(name, sizeof name, "digest.%d.json", n);
+	path_in(fx, path, sizeof path, name);
+	if ((o = json_load_file(path, 0, &jerr)) == NULL)
+		fail_msg("%s: %s", path, jerr.text);
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "kind")), "digest");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "hook")), "digest");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "watchlist")), "track-two");
+	assert_int_equal(
+	    json_integer_value(json_object_get(o, "count")), count);
+	assert_non_null(json_string_value(json_object_get(o, "period_start")));
+	assert_non_null(json_string_value(json_object_get(o, "period_end")));
+	alerts = json_object_get(o, "alerts");
+	assert_int_equal(json_array_size(alerts), (size_t)count);
+	ids[0] = '\0';
+	json_array_foreach(alerts, i, a)
+	{
+		assert_non_null(
+		    id = json_string_value(json_object_get(a, "alert_id")));
+		assert_is_hex32(id);
+		assert_true(strcmp(prev, id) != 0);
+		assert_string_equal(
+		    json_string_value(json_object_get(a, "watchlist")),
+		    "track-two");
+		assert_true(json_is_object(json_object_get(a, "story")));
+		strcat(ids, id);
+		strcat(ids, " ");
+		prev = id;
+	}
+	json_decref(o);
+	snprintf(name, sizeof name, "digest.%d.env", n);
+	path_in(fx, path, sizeof path, name);
+	assert_non_null(env = read_file(path));
+	snprintf(want, sizeof want, "%d", count);
+	assert_env(env, "FEEDWATCH_COUNT", want);
+	assert_env(env, "FEEDWATCH_HOOK", "digest");
+	assert_env(env, "FEEDWATCH_WATCHLIST", "track-two");
+	assert_null(env_value(env, "FEEDWATCH_ALERT_ID"));
+	free(env);
+}
+
+static void
+write_digest_config(struct fixture *fx)
+{
+	write_digest_hook(fx);
+	write_items_config(fx, "", "digest",
+	    "[hook \"digest\"]\ncommand = ./digest.sh\nmode = digest\n"
+	    "every = 1h\nretries = 3\n");
+}
+
+/*
+ * mode = digest: three alerts make one run of the hook, with all three;
+ * under --once the digest is sent at the end of the run.
+ */
+static void
+test_daemon_digest(void **state)
+{
+	struct fixture *fx = *state;
+	char ids[3 * 33 + 1];
+
+	write_items_feed(fx, 0, 3, 0);
+	write_digest_config(fx);
+	run_daemon_ok(fx);
+	assert_int_equal(count_digests(fx), 1);
+	check_digest(fx, 1, 3, ids);
+	assert_int_equal(db_state_count(fx, "delivered"), 3);
+	assert_int_equal(
+	    db_count(fx, "SELECT count(DISTINCT delivered) FROM alerts"), 1);
+	/* Nothing new: no digest. */
+	run_daemon_ok(fx);
+	assert_int_equal(count_digests(fx), 1);
+}
+
+static int
+daemon_one_digest(const struct fixture *fx)
+{
+	return count_digests(fx) >= 1;
+}
+
+/*
+ * In the foreground a digest waits for the end of its period (every =
+ * 2s from the daemon's start here), then holds what came meanwhile.
+ */
+static void
+test_daemon_digest_every(void **state)
+{
+	struct fixture *fx = *state;
+	char ids[3 * 33 + 1], path[PATH_MAX], *err;
+	time_t start, end;
+	json_t *o;
+	int status;
+
+	write_items_feed(fx, 0, 3, 0);
+	write_digest_hook(fx);
+	write_items_config(fx, "", "digest",
+	    "[hook \"digest\"]\ncommand = ./digest.sh\nmode = digest\n"
+	    "every = 2s\n");
+	status =
+	    run_daemon_until(fx, fx->conf, 0, daemon_one_digest, SIGTERM, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	free(err);
+	assert_int_equal(count_digests(fx), 1);
+	check_digest(fx, 1, 3, ids);
+	path_in(fx, path, sizeof path, "digest.1.json");
+	assert_non_null(o = json_load_file(path, 0, NULL));
+	assert_int_equal(
+	    date_parse(
+		json_string_value(json_object_get(o, "period_start")), &start),
+	    0);
+	assert_int_equal(
+	    date_parse(
+		json_string_value(json_object_get(o, "period_end")), &end),
+	    0);
+	json_decref(o);
+	if (end - start < 2 || end - start > 4)
+		fail_msg("period of %llds, want 2", (long long)(end - start));
+	assert_int_equal(db_state_count(fx, "delivered"), 3);
+}
+
+/*
+ * A failed digest is retried as a whole: the same three alerts, though
+ * two more came meanwhile; those make the next digest.
+ */
+static void
+test_daemon_digest_retried_whole(void **state)
+{
+	struct fixture *fx = *state;
+	char first[3 * 33 + 1], again[3 * 33 + 1], more[2 * 33 + 1];
+
+	write_items_feed(fx, 0, 3, 0);
+	write_digest_config(fx);
+	set_fail(fx, 1);
+	run_daemon_ok(fx);
+	assert_int_equal(count_digests(fx), 1);
+	check_digest(fx, 1, 3, first);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM alerts WHERE state = "
+			     "'pending' AND attempts = 1"),
+	    3);
+	set_fail(fx, 0);
+	write_items_feed(fx, 0, 5, 0);
+	run_daemon_ok(fx);
+	assert_int_equal(count_digests(fx), 3);
+	check_digest(fx, 2, 3, again);
+	assert_string_equal(again, first);
+	check_digest(fx, 3, 2, more);
+	assert_int_equal(db_state_count(fx, "delivered"), 5);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(DISTINCT delivered) FROM alerts"
+			     " WHERE attempts = 2"),
+	    1);
+	assert_int_equal(
+	    db_count(fx, "SELECT count(*) FROM alerts WHERE attempts = 2"), 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1433,6 +1670,13 @@ main(int argc, char **argv)
 		    test_daemon_max_hooks, daemon_setup, daemon_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_rate, daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_digest, daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_digest_retried_whole, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_digest_every, daemon_setup, daemon_teardown),
 	};
 
 	if (argc != 2) {

@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* cmocka.h needs the standard headers above. */
 #include <cmocka.h>
 
 #include "config.h"
+#include "date.h"
 #include "xmalloc.h"
 
 /* Configuration: every bad line is reported with its file and line. */
@@ -143,6 +145,26 @@ static const struct bad_case bad_cases[] = {
 	    "rate: \"0/h\" is not N/UNIT" },
 	{ "[hook \"h\"]\ncommand = true\nrate = 5/8d\n", 3,
 	    "rate: \"5/8d\" is not N/UNIT" },
+	{ "[hook \"h\"]\ncommand = true\nmode = batch\n", 3,
+	    "mode: \"batch\" is not each or digest" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\n", 1,
+	    "hook \"h\": mode = digest needs every" },
+	{ "[hook \"h\"]\ncommand = true\nevery = 1h\n", 1,
+	    "hook \"h\": every and at need mode = digest" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nevery = 1h\n"
+	  "at = 08:00\n",
+	    1, "hook \"h\": give every or at, not both" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nevery = 1h\n"
+	  "rate = 2/h\n",
+	    1, "concurrency and rate are for mode = each" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nat = 8\n", 4,
+	    "at: \"8\" is not a time of day" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nat = 24:00\n", 4,
+	    "at: \"24:00\" is not a time of day" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nat = 8:5\n", 4,
+	    "at: \"8:5\" is not a time of day" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nat = ,\n", 4,
+	    "at: no time given" },
 	{ "[daemon]\ndatabase = a.db\n  more = 1\n", 3,
 	    "only query may continue" },
 };
@@ -314,6 +336,67 @@ test_config_hook_limits(void **state)
 	}
 }
 
+/* mode = digest, once per period: every, or at local times of day. */
+static void
+test_config_digest(void **state)
+{
+	static const struct {
+		const char *tz;
+		const char *since; /* UTC */
+		const char *due;   /* UTC */
+	} cases[] = {
+		{ "UTC0", "2024-01-01T07:00:00Z", "2024-01-01T08:00:00Z" },
+		{ "UTC0", "2024-01-01T08:00:00Z", "2024-01-01T17:00:00Z" },
+		{ "UTC0", "2024-01-01T17:30:00Z", "2024-01-02T08:00:00Z" },
+		{ "UTC0", "2023-12-31T23:59:59Z", "2024-01-01T08:00:00Z" },
+		/* 08:00 in India is 02:30 UTC. */
+		{ "IST-5:30", "2024-01-01T00:00:00Z", "2024-01-01T02:30:00Z" },
+		/* Europe's summer time starts on 31 March 2024 at 01:00 UTC. */
+		{ "CET-1CEST,M3.5.0,M10.5.0/3", "2024-03-30T17:00:00Z",
+		    "2024-03-31T06:00:00Z" },
+	};
+	struct fixture *fx = *state;
+	struct config *cfg;
+	struct config_hook *h;
+	char *tz = getenv("TZ") != NULL ? xstrdup(getenv("TZ")) : NULL;
+	time_t since, due;
+
+	assert_null(load(fx,
+	    "[hook \"h\"]\ncommand = true\nmode = each\n"
+	    "[hook \"hourly\"]\ncommand = true\nmode = digest\nevery = 1h\n"
+	    "[hook \"daily\"]\ncommand = true\nmode = digest\n"
+	    "at = 17:00, 8:00, 08:00\n",
+	    &cfg));
+	h = config_hook_find(cfg, "h");
+	assert_false(h->is_digest);
+	h = config_hook_find(cfg, "hourly");
+	assert_true(h->is_digest);
+	assert_int_equal(h->every, 3600);
+	assert_int_equal(config_digest_due(h, 1000), 4600);
+	h = config_hook_find(cfg, "daily");
+	assert_true(h->is_digest);
+	assert_int_equal(h->nat, 2);
+	assert_int_equal(h->at[0], 8 * 60);
+	assert_int_equal(h->at[1], 17 * 60);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		setenv("TZ", cases[i].tz, 1);
+		tzset();
+		assert_int_equal(date_parse(cases[i].since, &since), 0);
+		assert_int_equal(date_parse(cases[i].due, &due), 0);
+		if (config_digest_due(h, since) != due)
+			fail_msg("case %zu: due %lld, want %lld", i,
+			    (long long)config_digest_due(h, since),
+			    (long long)due);
+	}
+	if (tz != NULL)
+		setenv("TZ", tz, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(tz);
+	config_free(cfg);
+}
+
 static void
 test_config_split_argv(void **state)
 {
@@ -394,6 +477,8 @@ main(void)
 		    test_config_valid, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_config_hook_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_digest, setup, teardown),
 		cmocka_unit_test(test_config_split_argv),
 		cmocka_unit_test(test_config_duration),
 	};

@@ -456,6 +456,90 @@ test_store_hook_alerts(void **state)
 	store_close(st);
 }
 
+/*
+ * A digest holds the alerts pending when it opened and keeps them when
+ * it fails; delivering it starts the next period at its end.
+ */
+static void
+test_store_digest(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_digest d;
+	struct store_alert *a;
+	struct store_feed f;
+	char *cause = NULL;
+	int64_t s[4];
+	int is_new, n;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	for (int i = 0; i < 4; i++) {
+		char key[8];
+
+		snprintf(key, sizeof key, "id:%d", i);
+		s[i] = add_story(st, f.id, key, &is_new);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(
+		    store_alert_add(st, s[i], "w", "d", 1, &cause), 0);
+	/* The first look starts the hook's first period. */
+	assert_int_equal(store_digest_get(st, "d", 100, &d, &cause), 0);
+	assert_int_equal(d.period_start, 100);
+	assert_int_equal(d.period_end, 0);
+	assert_int_equal(store_digest_get(st, "d", 150, &d, &cause), 0);
+	assert_int_equal(d.period_start, 100);
+	/* At most max alerts, the oldest. */
+	assert_int_equal(store_digest_open(st, "d", 200, 2, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_digest_get(st, "d", 250, &d, &cause), 0);
+	assert_int_equal(d.period_end, 200);
+	assert_int_equal(d.pending, 2);
+	a = store_digest_alerts(st, "d", 200, &n, &cause);
+	assert_int_equal(n, 2);
+	assert_int_equal(a[0].story_id, s[0]);
+	assert_int_equal(a[1].story_id, s[1]);
+	store_alerts_free(a, n);
+	/* A failure keeps the same alerts, due again together. */
+	assert_int_equal(store_alert_add(st, s[3], "w", "d", 1, &cause), 0);
+	assert_int_equal(store_digest_failed(
+			     st, "d", 200, "exit status 1", 300, 3, 1, &cause),
+	    0);
+	assert_int_equal(store_digest_get(st, "d", 250, &d, &cause), 0);
+	assert_int_equal(d.pending, 2);
+	assert_int_equal(d.next_attempt, 300);
+	assert_int_equal(store_digest_delivered(st, "d", 200, 310, &cause), 0);
+	assert_int_equal(store_digest_get(st, "d", 320, &d, &cause), 0);
+	assert_int_equal(d.period_start, 200);
+	assert_int_equal(d.period_end, 0);
+	assert_int_equal(
+	    count_sql(fx->path,
+		"SELECT count(*) FROM alerts WHERE state = "
+		"'delivered' AND delivered = 310 AND attempts = 2"),
+	    2);
+	/* The next digest: the two left; given up on, its period ends. */
+	assert_int_equal(store_digest_open(st, "d", 400, 10, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_digest_failed(
+			     st, "d", 400, "exit status 1", 500, 1, 1, &cause),
+	    0);
+	assert_int_equal(store_digest_get(st, "d", 450, &d, &cause), 0);
+	assert_int_equal(d.period_end, 400);
+	assert_int_equal(d.pending, 0);
+	assert_int_equal(store_digest_close(st, "d", 400, &cause), 0);
+	/* Nothing pending: no digest opens. */
+	assert_int_equal(store_digest_open(st, "d", 600, 10, &n, &cause), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_digest_get(st, "d", 600, &d, &cause), 0);
+	assert_int_equal(d.period_start, 400);
+	assert_int_equal(d.period_end, 0);
+	/* Failed alerts put back by hand join the next digest. */
+	assert_int_equal(store_alert_retry(st, 0, &cause), 2);
+	assert_int_equal(store_digest_open(st, "d", 700, 10, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -480,6 +564,8 @@ main(void)
 		    test_store_delivered, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_hook_alerts, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_digest, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
