@@ -1436,9 +1436,9 @@ write_digest_hook(const struct fixture *fx)
 		"d='%s'\n"
 		"n=$(($(cat \"$d/digest.count\" 2>/dev/null || "
 		"echo 0) + 1))\n"
-		"echo $n >\"$d/digest.count\"\n"
 		"cat >\"$d/digest.$n.json\"\n"
 		"env | grep '^FEEDWATCH_' | sort >\"$d/digest.$n.env\"\n"
+		"echo $n >\"$d/digest.count\"\n"
 		"if [ -e \"$d/fail\" ]; then exit 1; fi\n",
 		fx->dir) > 0);
 	path_in(fx, path, sizeof path, "digest.sh");
@@ -1553,7 +1553,7 @@ test_daemon_digest(void **state)
 static int
 daemon_one_digest(const struct fixture *fx)
 {
-	return count_digests(fx) >= 1;
+	return count_digests(fx) >= 1 && db_state_count(fx, "delivered") == 3;
 }
 
 /*
