@@ -88,6 +88,7 @@ struct alert_run {
 	size_t out_len;
 	size_t out_dropped; /* bytes past ALERT_OUTPUT_MAX */
 	int is_timed_out;
+	int is_recorded; /* in the story log's hook_runs */
 	TAILQ_ENTRY(alert_run) entry;
 };
 
@@ -105,6 +106,7 @@ struct alert {
 	TAILQ_HEAD(, alert_hook) hooks;
 	int is_swept;	 /* alerts of hooks no longer configured were failed */
 	int is_draining; /* with once: no more alerts come; send digests */
+	long long started; /* ours, clock ticks after boot; -1 = unknown */
 	int is_idle;
 };
 
@@ -112,6 +114,36 @@ static void alert_kick_cb(evutil_socket_t, short, void *);
 static void alert_sigchld_cb(evutil_socket_t, short, void *);
 static void alert_finish(struct alert_run *, int status);
 static void alert_hooks_sync(struct alert *);
+static void alert_end_stale(struct alert *);
+
+/*
+ * When process pid started, in clock ticks after boot (/proc/PID/stat,
+ * field 22): with its pid, what tells it from a later process that got
+ * the same pid. Return -1 when there is no such process, or no /proc.
+ */
+static long long
+alert_proc_started(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	long long started;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The command, in parentheses, may hold anything: skip past it. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 1,
+		" %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+		"%*s %*s %*s %*s %*s %lld",
+		&started) != 1)
+		return -1;
+	return started;
+}
 
 struct alert *
 alert_new(struct event_base *base, struct store *st, const struct config *cfg,
@@ -133,6 +165,8 @@ alert_new(struct event_base *base, struct store *st, const struct config *cfg,
 	if (al->sigchld_ev == NULL || al->kick_ev == NULL ||
 	    evsignal_add(al->sigchld_ev, NULL) == -1)
 		fatalx("alert: cannot set up events");
+	al->started = alert_proc_started(getpid());
+	alert_end_stale(al);
 	alert_hooks_sync(al);
 	return al;
 }
@@ -279,6 +313,64 @@ alert_run_close(struct alert_run *r)
 	r->in_fd = r->out_fd = -1;
 }
 
+/*
+ * A daemon that was killed (SIGKILL, a crash) could not end its hooks,
+ * and a hook that hangs would run for ever. Each run is recorded with
+ * its pid and start time, and the daemon's; a new dispatcher kills the
+ * process group of each recorded run whose daemon is gone and whose
+ * process is still the one that was started. Its alert is pending: it
+ * is delivered again.
+ */
+static void
+alert_end_stale(struct alert *al)
+{
+	struct store_run *v;
+	char *cause = NULL;
+	int n;
+
+	v = store_runs(al->store, &n, &cause);
+	for (int i = 0; i < n; i++) {
+		if (alert_proc_started((pid_t)v[i].daemon) ==
+		    v[i].daemon_started)
+			continue; /* its daemon still runs */
+		if (alert_proc_started((pid_t)v[i].pid) == v[i].started) {
+			log_warnx("hook process %lld was left running by a "
+				  "daemon that was killed: killing its "
+				  "process group",
+			    (long long)v[i].pid);
+			killpg((pid_t)v[i].pid, SIGKILL);
+		}
+		if (store_run_remove(al->store, v[i].pid, &cause) == -1)
+			break;
+	}
+	if (cause != NULL) {
+		log_warnx("hook processes: %s", cause);
+		free(cause);
+	}
+	free(v);
+}
+
+/* Record a run's process, for alert_end_stale. */
+static void
+alert_run_record(struct alert_run *r)
+{
+	struct store_run sr;
+	char *cause;
+
+	sr.pid = r->pid;
+	sr.started = alert_proc_started(r->pid);
+	sr.daemon = getpid();
+	sr.daemon_started = r->alert->started;
+	if (sr.started == -1 || sr.daemon_started == -1)
+		return;
+	if (store_run_add(r->alert->store, &sr, &cause) == -1) {
+		log_warnx("hook %s: %s", r->hook, cause);
+		free(cause);
+		return;
+	}
+	r->is_recorded = 1;
+}
+
 static void
 alert_run_free(struct alert_run *r)
 {
@@ -297,7 +389,13 @@ alert_run_done(struct alert_run *r)
 {
 	struct alert *al = r->alert;
 	struct alert_hook *ah = r->ah;
+	char *cause;
 
+	if (r->is_recorded &&
+	    store_run_remove(al->store, r->pid, &cause) == -1) {
+		log_warnx("hook %s: %s", r->hook, cause);
+		free(cause);
+	}
 	TAILQ_REMOVE(&al->runs, r, entry);
 	al->nruns--;
 	ah->running--;
@@ -935,6 +1033,7 @@ alert_deliver(struct alert *al, struct alert_run *r)
 	}
 	log_debug(
 	    "hook %s: %s: started, pid %d", r->hook, r->what, (int)r->pid);
+	alert_run_record(r);
 	TAILQ_INSERT_TAIL(&al->runs, r, entry);
 	al->nruns++;
 	r->ah->running++;

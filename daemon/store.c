@@ -129,6 +129,17 @@ static const char *store_migrations[] = {
 	"  period_start INTEGER NOT NULL,"
 	"  period_end INTEGER NOT NULL DEFAULT 0);"
 	"ALTER TABLE alerts ADD COLUMN digest INTEGER;",
+
+	/*
+	 * 7 -> 8: the hook processes running, each known by its pid and
+	 * start time, and the daemon's: a daemon that was killed leaves
+	 * them to its successor to end.
+	 */
+	"CREATE TABLE hook_runs ("
+	"  pid INTEGER PRIMARY KEY,"
+	"  started INTEGER NOT NULL,"
+	"  daemon INTEGER NOT NULL,"
+	"  daemon_started INTEGER NOT NULL);",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -159,6 +170,9 @@ enum store_stmt {
 	STMT_DIGEST_DELIVERED,
 	STMT_DIGEST_FAILED,
 	STMT_DIGEST_CLOSE,
+	STMT_RUN_ADD,
+	STMT_RUN_REMOVE,
+	STMT_RUNS,
 	STMT_ALERT_DELIVERED,
 	STMT_ALERT_FAILED,
 	STMT_ALERT_COUNT,
@@ -263,6 +277,11 @@ static const char *store_sql[STMT_COUNT] = {
 	    " WHERE hook = ?1 AND state = 'pending' AND digest = ?2",
 	[STMT_DIGEST_CLOSE] = "UPDATE digests SET period_start = ?2,"
 			      " period_end = 0 WHERE hook = ?1",
+	[STMT_RUN_ADD] = "INSERT OR REPLACE INTO hook_runs (pid, started,"
+			 " daemon, daemon_started) VALUES (?1, ?2, ?3, ?4)",
+	[STMT_RUN_REMOVE] = "DELETE FROM hook_runs WHERE pid = ?1",
+	[STMT_RUNS] =
+	    "SELECT pid, started, daemon, daemon_started FROM hook_runs",
 	[STMT_ALERT_HOOKS] =
 	    "SELECT DISTINCT hook FROM alerts WHERE state = 'pending'",
 	[STMT_HOOK_DELIVERIES] =
@@ -921,6 +940,53 @@ store_digest_close(
 	store_bind_text(s, 1, hook);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)period_end);
 	return store_step_done(st, s, cause, "ending a digest period");
+}
+
+int
+store_run_add(struct store *st, const struct store_run *r, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUN_ADD];
+
+	sqlite3_bind_int64(s, 1, r->pid);
+	sqlite3_bind_int64(s, 2, r->started);
+	sqlite3_bind_int64(s, 3, r->daemon);
+	sqlite3_bind_int64(s, 4, r->daemon_started);
+	return store_step_done(st, s, cause, "recording a hook process");
+}
+
+int
+store_run_remove(struct store *st, int64_t pid, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUN_REMOVE];
+
+	sqlite3_bind_int64(s, 1, pid);
+	return store_step_done(st, s, cause, "forgetting a hook process");
+}
+
+struct store_run *
+store_runs(struct store *st, int *n, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUNS];
+	struct store_run *v = NULL;
+	int rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, (size_t)*n + 1, sizeof *v);
+		v[*n].pid = sqlite3_column_int64(s, 0);
+		v[*n].started = sqlite3_column_int64(s, 1);
+		v[*n].daemon = sqlite3_column_int64(s, 2);
+		v[*n].daemon_started = sqlite3_column_int64(s, 3);
+		(*n)++;
+	}
+	store_done(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		store_error(st, cause, "reading hook processes");
+		return NULL;
+	}
+	return v;
 }
 
 void

@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 struct entry;
@@ -106,6 +106,14 @@ struct store_digest {
 	time_t period_end;   /* of the digest being sent, 0 = none */
 	int pending;	     /* its alerts still pending */
 	time_t next_attempt; /* the earliest of theirs */
+};
+
+/* A hook process, and the daemon that runs it. */
+struct store_run {
+	int64_t pid;	 /* its process group too */
+	int64_t started; /* its start, clock ticks after boot (/proc) */
+	int64_t daemon;
+	int64_t daemon_started;
 };
 
 /* Alert states in the outbox. */
@@ -248,6 +256,16 @@ int store_digest_failed(struct store *, const char *hook, time_t period_end,
 /* End the period at period_end without sending (nothing left to send). */
 int store_digest_close(
     struct store *, const char *hook, time_t period_end, char **cause);
+
+/*
+ * Hook processes running: recorded when they start and forgotten when
+ * they end, so that the processes a killed daemon left can be ended by
+ * the next one. Each returns 0 or -1; store_runs returns every one
+ * recorded (caller frees, *n says how many), or NULL.
+ */
+int store_run_add(struct store *, const struct store_run *, char **cause);
+int store_run_remove(struct store *, int64_t pid, char **cause);
+struct store_run *store_runs(struct store *, int *n, char **cause);
 
 /* Which stories `feedwatch stories` lists; NULL and 0 mean any. */
 struct store_filter {

@@ -1634,6 +1634,114 @@ test_daemon_digest_retried_whole(void **state)
 	    db_count(fx, "SELECT count(*) FROM alerts WHERE attempts = 2"), 3);
 }
 
+/*
+ * slow.sh: records its alert id in $DIR/ids; the first time, it then
+ * writes its pid to $DIR/slow.pid and sleeps a minute (it is still
+ * running when the daemon is killed), later it exits 0 at once.
+ */
+static void
+write_slow_hook(const struct fixture *fx)
+{
+	char path[PATH_MAX], *text;
+
+	assert_true(asprintf(&text,
+			"#!/bin/sh\n"
+			"d='%s'\n"
+			"cat >/dev/null\n"
+			"echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/ids\"\n"
+			"if [ ! -e \"$d/slow.pid\" ]; then\n"
+			"\techo $$ >\"$d/slow.pid.new\"\n"
+			"\tmv \"$d/slow.pid.new\" \"$d/slow.pid\"\n"
+			"\tsleep 60\n"
+			"fi\n",
+			fx->dir) > 0);
+	path_in(fx, path, sizeof path, "slow.sh");
+	write_file(path, text, 0755);
+	free(text);
+}
+
+static int
+daemon_slow_running(const struct fixture *fx)
+{
+	char path[PATH_MAX];
+
+	path_in(fx, path, sizeof path, "slow.pid");
+	return access(path, F_OK) == 0 &&
+	    db_count(fx, "SELECT count(*) FROM hook_runs") == 1;
+}
+
+/* Is pid a process that has not exited? */
+static int
+process_runs(pid_t pid)
+{
+	char path[64], *text, *p;
+	int runs;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((text = read_file(path)) == NULL)
+		return 0;
+	runs = (p = strrchr(text, ')')) != NULL && p[1] == ' ' && p[2] != 'Z';
+	free(text);
+	return runs;
+}
+
+/*
+ * kill -9 of the daemon while a hook runs, between writing the outbox
+ * and recording the delivery: the next start ends the hook it left and
+ * delivers that alert once more, and it ends delivered.
+ */
+static void
+test_daemon_killed_redelivers_once(void **state)
+{
+	struct fixture *fx = *state;
+	char path[PATH_MAX], *text, *err, *nl;
+	pid_t stale;
+	int status;
+
+	write_slow_hook(fx);
+	write_items_feed(fx, 0, 1, 0);
+	write_items_config(
+	    fx, "", "slow", "[hook \"slow\"]\ncommand = ./slow.sh\n");
+	status = run_daemon_until(
+	    fx, fx->conf, 0, daemon_slow_running, SIGKILL, &err);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	free(err);
+	path_in(fx, path, sizeof path, "slow.pid");
+	assert_non_null(text = read_file(path));
+	stale = (pid_t)atoi(text);
+	free(text);
+	assert_true(stale > 0);
+	/* The daemon is gone; its hook is not. */
+	assert_true(process_runs(stale));
+	assert_int_equal(db_state_count(fx, "pending"), 1);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM hook_runs"), 1);
+
+	status = run_daemon(fx, fx->conf, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	if (strstr(err, "was left running by a daemon that was killed") == NULL)
+		fail_msg("no line on the stale hook in:\n%s", err);
+	free(err);
+	for (int i = 0; i < 50 && process_runs(stale); i++)
+		usleep(100000);
+	assert_false(process_runs(stale));
+	assert_int_equal(db_state_count(fx, "delivered"), 1);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM hook_runs"), 0);
+	run_daemon_ok(fx);
+
+	/* The same alert id, exactly twice. */
+	path_in(fx, path, sizeof path, "ids");
+	assert_non_null(text = read_file(path));
+	assert_int_equal(strlen(text), 2 * 33);
+	assert_non_null(nl = strchr(text, '\n'));
+	assert_int_equal(nl - text, 32);
+	assert_int_equal(strncmp(text, nl + 1, 33), 0);
+	free(text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1677,6 +1785,9 @@ main(int argc, char **argv)
 		    daemon_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_digest_every, daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_killed_redelivers_once, daemon_setup,
+		    daemon_teardown),
 	};
 
 	if (argc != 2) {

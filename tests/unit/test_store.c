@@ -540,6 +540,37 @@ test_store_digest(void **state)
 	store_close(st);
 }
 
+/* The hook processes recorded, until each is forgotten. */
+static void
+test_store_hook_runs(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_run r = { 4242, 987654, 100, 1234 }, *v;
+	char *cause = NULL;
+	int n;
+
+	assert_int_equal(store_run_add(st, &r, &cause), 0);
+	r.pid = 4343;
+	assert_int_equal(store_run_add(st, &r, &cause), 0);
+	assert_int_equal(store_run_remove(st, 4343, &cause), 0);
+	store_close(st);
+	/* They outlive the daemon that recorded them. */
+	st = open_ok(fx->path);
+	v = store_runs(st, &n, &cause);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].pid, 4242);
+	assert_int_equal(v[0].started, 987654);
+	assert_int_equal(v[0].daemon, 100);
+	assert_int_equal(v[0].daemon_started, 1234);
+	free(v);
+	assert_int_equal(store_run_remove(st, 4242, &cause), 0);
+	assert_null(store_runs(st, &n, &cause));
+	assert_int_equal(n, 0);
+	assert_null(cause);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -566,6 +597,8 @@ main(void)
 		    test_store_hook_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_hook_runs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
