@@ -1055,42 +1055,38 @@ alert_is_running(const struct alert *al, int64_t id)
 }
 
 /*
- * The next alert ah's hook may deliver now, or NULL (caller frees). A
- * hook at its concurrency has nothing; one at its rate says in *wake
- * when it may start again. With once, each alert is tried once.
+ * The id of the next alert ah's hook may deliver now, or 0. A hook at
+ * its concurrency has none; one at its rate says in *wake when it may
+ * start again. With once, each alert is tried once.
  */
-static struct store_alert *
+static int64_t
 alert_hook_next(struct alert *al, struct alert_hook *ah, time_t *wake)
 {
-	struct store_alert *v, *a = NULL;
+	int64_t ids[CONFIG_MAX_CONCURRENCY + 1], id = 0;
 	time_t now = time(NULL), until;
 	char *cause = NULL;
 	int i, n;
 
 	if (ah->conf == NULL || ah->conf->is_digest ||
 	    ah->running >= ah->conf->concurrency)
-		return NULL;
+		return 0;
 	if ((until = alert_hook_rate_wait(ah, now)) != 0) {
 		if (until < *wake)
 			*wake = until;
-		return NULL;
+		return 0;
 	}
 	/* Those it runs are still pending: look past them. */
-	v = store_hook_alerts_due(al->store, ah->name, al->once ? 0 : now,
-	    al->once ? ah->cursor : 0, ah->running + 1, &n, &cause);
-	if (cause != NULL) {
+	n = store_hook_alert_ids(al->store, ah->name, al->once ? 0 : now,
+	    al->once ? ah->cursor : 0, ids, ah->running + 1, &cause);
+	if (n == -1) {
 		log_warnx("outbox: %s", cause);
 		free(cause);
 	}
-	for (i = 0; i < n && a == NULL; i++) {
-		if (!alert_is_running(al, v[i].id)) {
-			a = xmalloc(sizeof *a);
-			*a = v[i];
-			memset(&v[i], 0, sizeof v[i]);
-		}
+	for (i = 0; i < n && id == 0; i++) {
+		if (!alert_is_running(al, ids[i]))
+			id = ids[i];
 	}
-	store_alerts_free(v, n);
-	return a;
+	return id;
 }
 
 /* Collect the names of hooks with pending alerts. */
@@ -1232,7 +1228,9 @@ static int
 alert_dispatch(struct alert *al, time_t *wake)
 {
 	struct alert_hook *ah, *best_ah;
-	struct store_alert *a, *best;
+	struct store_alert *a;
+	int64_t id, best;
+	char *cause;
 	int rc;
 
 	while (al->nruns < al->cfg->max_hooks) {
@@ -1245,24 +1243,25 @@ alert_dispatch(struct alert *al, time_t *wake)
 			return -1;
 		if (rc == 1)
 			continue;
-		best = NULL;
+		best = 0;
 		best_ah = NULL;
 		TAILQ_FOREACH(ah, &al->hooks, entry) {
-			if ((a = alert_hook_next(al, ah, wake)) == NULL)
-				continue;
-			if (best == NULL || a->id < best->id) {
-				store_alerts_free(best, best != NULL);
-				best = a;
+			id = alert_hook_next(al, ah, wake);
+			if (id != 0 && (best == 0 || id < best)) {
+				best = id;
 				best_ah = ah;
-			} else
-				store_alerts_free(a, 1);
+			}
 		}
-		if (best == NULL)
+		if (best == 0)
 			break;
 		if (al->once)
-			best_ah->cursor = best->id;
-		if (alert_deliver(al, alert_run_new(al, best_ah, best, 1)) ==
-		    -1)
+			best_ah->cursor = best;
+		if ((a = store_alert_get(al->store, best, &cause)) == NULL) {
+			log_warnx("outbox: %s", cause);
+			free(cause);
+			return -1;
+		}
+		if (alert_deliver(al, alert_run_new(al, best_ah, a, 1)) == -1)
 			return -1;
 	}
 	return 0;

@@ -37,9 +37,8 @@
 #define CONFIG_DEFAULT_HOOK_RETRY_MIN 30
 #define CONFIG_DEFAULT_HOOK_RETRY_MAX 3600
 #define CONFIG_DEFAULT_MAX_HOOKS 4
-#define CONFIG_MAX_HOOKS 256	  /* max_hooks, at most */
-#define CONFIG_MAX_CONCURRENCY 64 /* a hook's concurrency, at most */
-#define CONFIG_MAX_RATE 10000	  /* runs in a hook's rate period */
+#define CONFIG_MAX_HOOKS 256  /* max_hooks, at most */
+#define CONFIG_MAX_RATE 10000 /* runs in a hook's rate period */
 #define CONFIG_MAX_INTERVAL (7 * 24 * 3600)
 #define CONFIG_DEFAULT_DEDUP_WINDOW (7 * 24 * 3600)
 #define CONFIG_DEFAULT_RETENTION (90 * 24 * 3600)

@@ -38,6 +38,8 @@ struct config_watchlist {
 	TAILQ_ENTRY(config_watchlist) entry;
 };
 
+#define CONFIG_MAX_CONCURRENCY 64 /* a hook's concurrency, at most */
+
 struct config_hook {
 	char *name;
 	char *command;

@@ -160,6 +160,8 @@ enum store_stmt {
 	STMT_ALERT_INSERT,
 	STMT_ALERTS_DUE,
 	STMT_HOOK_ALERTS_DUE,
+	STMT_HOOK_ALERT_IDS,
+	STMT_ALERT_GET,
 	STMT_ALERT_HOOKS,
 	STMT_HOOK_DELIVERIES,
 	STMT_DIGEST_INSERT,
@@ -282,6 +284,11 @@ static const char *store_sql[STMT_COUNT] = {
 	[STMT_RUN_REMOVE] = "DELETE FROM hook_runs WHERE pid = ?1",
 	[STMT_RUNS] =
 	    "SELECT pid, started, daemon, daemon_started FROM hook_runs",
+	[STMT_HOOK_ALERT_IDS] =
+	    "SELECT id FROM alerts WHERE hook = ?4 AND state = 'pending'"
+	    " AND (?1 = 0 OR next_attempt <= ?1) AND id > ?3"
+	    " ORDER BY id LIMIT ?2",
+	[STMT_ALERT_GET] = STORE_ALERT_SELECT " WHERE a.id = ?1",
 	[STMT_ALERT_HOOKS] =
 	    "SELECT DISTINCT hook FROM alerts WHERE state = 'pending'",
 	[STMT_HOOK_DELIVERIES] =
@@ -763,6 +770,40 @@ store_hook_alerts_due(struct store *st, const char *hook, time_t now,
 	sqlite3_bind_int64(s, 3, after_id);
 	store_bind_text(s, 4, hook);
 	return store_alerts_read(st, s, n, cause);
+}
+
+int
+store_hook_alert_ids(struct store *st, const char *hook, time_t now,
+    int64_t after_id, int64_t *ids, int max, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_HOOK_ALERT_IDS];
+	int rc = SQLITE_DONE, n = 0;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 2, max);
+	sqlite3_bind_int64(s, 3, after_id);
+	store_bind_text(s, 4, hook);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	store_done(s);
+	if (n < max && rc != SQLITE_DONE)
+		return store_error(st, cause, "reading the outbox");
+	return n;
+}
+
+struct store_alert *
+store_alert_get(struct store *st, int64_t id, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_GET];
+	struct store_alert *a;
+	int n;
+
+	*cause = NULL;
+	sqlite3_bind_int64(s, 1, id);
+	a = store_alerts_read(st, s, &n, cause);
+	if (a == NULL && *cause == NULL)
+		xasprintf(cause, "no alert %lld", (long long)id);
+	return a;
 }
 
 int

@@ -203,6 +203,14 @@ struct store_alert *store_alerts_due(struct store *, time_t now,
 /* Like store_alerts_due, for the alerts of one hook. */
 struct store_alert *store_hook_alerts_due(struct store *, const char *hook,
     time_t now, int64_t after_id, int max, int *n, char **cause);
+/*
+ * Fill ids with those of the alerts store_hook_alerts_due would return,
+ * without reading them. Return how many, or -1.
+ */
+int store_hook_alert_ids(struct store *, const char *hook, time_t now,
+    int64_t after_id, int64_t *ids, int max, char **cause);
+/* Return the alert id (free with store_alerts_free, n 1), or NULL. */
+struct store_alert *store_alert_get(struct store *, int64_t id, char **cause);
 void store_alerts_free(struct store_alert *, int n);
 /* Call cb with each hook that has pending alerts. Return 0 or -1. */
 int store_alert_hooks(

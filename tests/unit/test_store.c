@@ -416,7 +416,7 @@ test_store_hook_alerts(void **state)
 	struct store_feed f;
 	char *cause = NULL, names[64] = "";
 	time_t when[4];
-	int64_t s1, s2;
+	int64_t s1, s2, ids[4];
 	int is_new, n;
 
 	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
@@ -425,6 +425,21 @@ test_store_hook_alerts(void **state)
 	assert_int_equal(store_alert_add(st, s1, "w", "h1", 1, &cause), 0);
 	assert_int_equal(store_alert_add(st, s1, "w", "h2", 1, &cause), 0);
 	assert_int_equal(store_alert_add(st, s2, "w", "h1", 1, &cause), 0);
+	/* Their ids alone, and one of them whole. */
+	assert_int_equal(
+	    store_hook_alert_ids(st, "h1", 0, 0, ids, 4, &cause), 2);
+	assert_int_equal(
+	    store_hook_alert_ids(st, "h1", 0, ids[0], ids + 2, 2, &cause), 1);
+	assert_int_equal(ids[2], ids[1]);
+	a = store_alert_get(st, ids[1], &cause);
+	assert_non_null(a);
+	assert_int_equal(a->story_id, s2);
+	assert_string_equal(a->hook, "h1");
+	store_alerts_free(a, 1);
+	assert_null(store_alert_get(st, 999, &cause));
+	assert_string_equal(cause, "no alert 999");
+	free(cause);
+	cause = NULL;
 	a = store_hook_alerts_due(st, "h1", 0, 0, 10, &n, &cause);
 	assert_int_equal(n, 2);
 	assert_string_equal(a[0].hook, "h1");
