@@ -425,6 +425,14 @@ alert_free(struct alert *al)
 }
 
 void
+alert_set_config(struct alert *al, const struct config *cfg)
+{
+	al->cfg = cfg;
+	alert_hooks_sync(al);
+	alert_kick(al);
+}
+
+void
 alert_kick(struct alert *al)
 {
 	struct timeval tv = { 0, 0 };

@@ -27,6 +27,13 @@ struct alert *alert_new(struct event_base *, struct store *,
     const struct config *, int once, alert_idle_cb idle_cb, void *arg);
 /* Kill running hooks' process groups and free; accepts NULL. */
 void alert_free(struct alert *);
+/*
+ * Use cfg for hooks from now on (a configuration reloaded). Runs going
+ * on keep what they copied of the old one, which the caller may free
+ * once this returns; pending alerts of hooks cfg no longer has are kept
+ * as failed. Cannot fail.
+ */
+void alert_set_config(struct alert *, const struct config *);
 /* Look at the outbox now (after new alerts were queued). */
 void alert_kick(struct alert *);
 /*
