@@ -1151,6 +1151,33 @@ alert_sweep(struct alert *al)
 }
 
 /*
+ * Read ah's digest state into *d, ending the digest being sent if its
+ * alerts were all given up on. Return when the next run is due: the
+ * digest's retry, or the end of the period; with once, now.
+ */
+static time_t
+alert_digest_when(struct alert *al, struct alert_hook *ah,
+    struct store_digest *d, char **cause)
+{
+	time_t now = time(NULL);
+
+	if (store_digest_get(al->store, ah->name, now, d, cause) == -1)
+		return -1;
+	if (d->period_end != 0 && d->pending == 0) {
+		if (store_digest_close(
+			al->store, ah->name, d->period_end, cause) == -1)
+			return -1;
+		d->period_start = d->period_end;
+		d->period_end = 0;
+	}
+	if (al->once || (d->period_end == 0 && ah->is_more))
+		return now;
+	if (d->period_end != 0)
+		return d->next_attempt;
+	return config_digest_due(ah->conf, d->period_start);
+}
+
+/*
  * Start ah's digest if it is due: the one being sent, when its retry
  * is due, else a new one with the hook's pending alerts once its period
  * is over. With once, digests wait until no more alerts come, then
@@ -1170,22 +1197,8 @@ alert_digest_next(struct alert *al, struct alert_hook *ah, time_t *wake)
 	if (ah->conf == NULL || !ah->conf->is_digest || ah->running > 0 ||
 	    (al->once && (!al->is_draining || ah->is_once_done)))
 		return 0;
-	if (store_digest_get(al->store, ah->name, now, &d, &cause) == -1)
+	if ((due = alert_digest_when(al, ah, &d, &cause)) == -1)
 		goto fail;
-	if (d.period_end != 0 && d.pending == 0) {
-		/* Its alerts were given up on: the period is over. */
-		if (store_digest_close(
-			al->store, ah->name, d.period_end, &cause) == -1)
-			goto fail;
-		d.period_start = d.period_end;
-		d.period_end = 0;
-	}
-	if (d.period_end != 0)
-		due = al->once ? now : d.next_attempt;
-	else if (al->once || ah->is_more)
-		due = now;
-	else
-		due = config_digest_due(ah->conf, d.period_start);
 	if (due > now) {
 		if (due < *wake)
 			*wake = due;
