@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -5,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -31,9 +34,13 @@
 #define CONFIG_DEFAULT_FETCH_TIMEOUT 60
 #define CONFIG_DEFAULT_MAX_BODY (16 * 1024 * 1024)
 #define CONFIG_DEFAULT_HOOK_TIMEOUT 60
+#define CONFIG_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin" /* as hooks get */
 #define CONFIG_DEFAULT_HOOK_RETRIES 10
 #define CONFIG_DEFAULT_HOOK_RETRY_MIN 30
 #define CONFIG_DEFAULT_HOOK_RETRY_MAX 3600
+#define CONFIG_DEFAULT_MAX_HOOKS 4
+#define CONFIG_MAX_HOOKS 256  /* max_hooks, at most */
+#define CONFIG_MAX_RATE 10000 /* runs in a hook's rate period */
 #define CONFIG_MAX_INTERVAL (7 * 24 * 3600)
 #define CONFIG_DEFAULT_MIN_INTERVAL 60
 #define CONFIG_DEFAULT_MAX_INTERVAL (6 * 3600)
@@ -87,6 +94,7 @@ static int config_set_database(struct config_parse *, const char *, char **);
 static int config_set_interval(struct config_parse *, const char *, char **);
 static int config_set_max_fetches(struct config_parse *, const char *, char **);
 static int config_set_metrics(struct config_parse *, const char *, char **);
+static int config_set_max_hooks(struct config_parse *, const char *, char **);
 static int config_set_fetch_timeout(
     struct config_parse *, const char *, char **);
 static int config_set_max_body(struct config_parse *, const char *, char **);
@@ -141,6 +149,12 @@ static int config_set_hook_retry_min(
     struct config_parse *, const char *, char **);
 static int config_set_hook_retry_max(
     struct config_parse *, const char *, char **);
+static int config_set_hook_concurrency(
+    struct config_parse *, const char *, char **);
+static int config_set_hook_rate(struct config_parse *, const char *, char **);
+static int config_set_hook_mode(struct config_parse *, const char *, char **);
+static int config_set_hook_every(struct config_parse *, const char *, char **);
+static int config_set_hook_at(struct config_parse *, const char *, char **);
 
 static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "adaptive", config_set_adaptive },
@@ -157,6 +171,7 @@ static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "max_depth", config_set_max_depth },
 	{ SECTION_DAEMON, "max_entries", config_set_max_entries },
 	{ SECTION_DAEMON, "max_fetches", config_set_max_fetches },
+	{ SECTION_DAEMON, "max_hooks", config_set_max_hooks },
 	{ SECTION_DAEMON, "max_interval", config_set_max_interval },
 	{ SECTION_DAEMON, "max_per_host", config_set_max_per_host },
 	{ SECTION_DAEMON, "metrics", config_set_metrics },
@@ -185,7 +200,12 @@ static const struct config_key config_keys[] = {
 	{ SECTION_WATCHLIST, "hooks", config_set_wl_hooks },
 	{ SECTION_WATCHLIST, "language", config_set_wl_language },
 	{ SECTION_WATCHLIST, "query", config_set_wl_query },
+	{ SECTION_HOOK, "at", config_set_hook_at },
 	{ SECTION_HOOK, "command", config_set_hook_command },
+	{ SECTION_HOOK, "concurrency", config_set_hook_concurrency },
+	{ SECTION_HOOK, "every", config_set_hook_every },
+	{ SECTION_HOOK, "mode", config_set_hook_mode },
+	{ SECTION_HOOK, "rate", config_set_hook_rate },
 	{ SECTION_HOOK, "retries", config_set_hook_retries },
 	{ SECTION_HOOK, "retry_max", config_set_hook_retry_max },
 	{ SECTION_HOOK, "retry_min", config_set_hook_retry_min },
@@ -382,6 +402,17 @@ config_fetch_of(struct config_parse *p)
 	if (p->kind == SECTION_FEED)
 		return &((struct config_feed *)p->obj)->fetch;
 	return &p->cfg->fetch;
+}
+
+static int
+config_set_max_hooks(struct config_parse *p, const char *v, char **cause)
+{
+	long long n;
+
+	if (config_number(v, 1, CONFIG_MAX_HOOKS, &n, cause) == -1)
+		return -1;
+	p->cfg->max_hooks = (int)n;
+	return 0;
 }
 
 static int
@@ -748,6 +779,53 @@ config_set_wl_hooks(struct config_parse *p, const char *v, char **cause)
 	return 0;
 }
 
+/* Can path be run: a regular file we may execute? */
+static int
+config_hook_program(const char *path, char **cause)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == -1 || access(path, X_OK) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		xasprintf(cause, "%s: not a regular file", path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A program named without a '/' is looked up in PATH when it is run
+ * (the daemon's, or the default it gives hooks): it must be there now.
+ */
+static int
+config_hook_in_path(const char *name, char **cause)
+{
+	const char *path = getenv("PATH"), *dir;
+	char *file, *why;
+	size_t len;
+	int rc = -1;
+
+	if (path == NULL)
+		path = CONFIG_DEFAULT_PATH;
+	for (dir = path; rc == -1 && dir != NULL;) {
+		len = strcspn(dir, ":");
+		/* An empty element is the current directory, as for execvp. */
+		xasprintf(&file, "%.*s/%s", len > 0 ? (int)len : 1,
+		    len > 0 ? dir : ".", name);
+		why = NULL;
+		rc = config_hook_program(file, &why);
+		free(why);
+		free(file);
+		dir = dir[len] == ':' ? dir + len + 1 : NULL;
+	}
+	if (rc == -1)
+		xasprintf(cause, "%s: not found in PATH (%s)", name, path);
+	return rc;
+}
+
 static int
 config_set_hook_command(struct config_parse *p, const char *v, char **cause)
 {
@@ -763,16 +841,12 @@ config_set_hook_command(struct config_parse *p, const char *v, char **cause)
 		xasprintf(cause, "empty command");
 		return -1;
 	}
-	if (strchr(h->argv[0], '/') != NULL) {
-		argv0 = config_path(p->cfg, h->argv[0]);
-		free(h->argv[0]);
-		h->argv[0] = argv0;
-		if (access(argv0, X_OK) == -1) {
-			xasprintf(cause, "%s: %s", argv0, strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
+	if (strchr(h->argv[0], '/') == NULL)
+		return config_hook_in_path(h->argv[0], cause);
+	argv0 = config_path(p->cfg, h->argv[0]);
+	free(h->argv[0]);
+	h->argv[0] = argv0;
+	return config_hook_program(argv0, cause);
 }
 
 static int
@@ -797,6 +871,134 @@ config_set_hook_retry_max(struct config_parse *p, const char *v, char **cause)
 	struct config_hook *h = p->obj;
 
 	return config_interval(v, &h->retry_max, cause);
+}
+
+static int
+config_set_hook_concurrency(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+	long long n;
+
+	if (config_number(v, 1, CONFIG_MAX_CONCURRENCY, &n, cause) == -1)
+		return -1;
+	h->concurrency = (int)n;
+	return 0;
+}
+
+/* rate = N/UNIT: N runs per s, m, h or d, or per a duration (5/10m). */
+static int
+config_set_hook_rate(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+	const char *per = strchr(v, '/');
+	char *num, *period, *why = NULL;
+	long long n = 0;
+	int rc = -1;
+
+	if (per == NULL) {
+		xasprintf(cause, "\"%s\" is not N/UNIT (e.g. 30/h, 100/d)", v);
+		return -1;
+	}
+	num = xstrndup(v, (size_t)(per - v));
+	per++;
+	xasprintf(
+	    &period, "%s%s", isdigit((unsigned char)*per) ? "" : "1", per);
+	if (config_number(num, 1, CONFIG_MAX_RATE, &n, &why) == 0 &&
+	    config_interval(period, &h->rate_period, &why) == 0)
+		rc = 0;
+	if (rc == -1)
+		xasprintf(cause,
+		    "\"%s\" is not N/UNIT with N from 1 to %d and a unit "
+		    "of s, m, h, d or a duration up to 7d (e.g. 30/h, 5/10m)",
+		    v, CONFIG_MAX_RATE);
+	else
+		h->rate_count = (int)n;
+	free(why);
+	free(num);
+	free(period);
+	return rc;
+}
+
+static int
+config_set_hook_mode(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+
+	if (strcmp(v, "each") != 0 && strcmp(v, "digest") != 0) {
+		xasprintf(cause, "\"%s\" is not each or digest", v);
+		return -1;
+	}
+	h->is_digest = strcmp(v, "digest") == 0;
+	return 0;
+}
+
+static int
+config_set_hook_every(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+
+	return config_interval(v, &h->every, cause);
+}
+
+static int
+config_minutes_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Parse "H:MM" or "HH:MM" into minutes after midnight. */
+static int
+config_time_of_day(const char *t, int *minutes)
+{
+	size_t d = strspn(t, "0123456789");
+	int hh, mm;
+
+	if (d < 1 || d > 2 || t[d] != ':' ||
+	    strspn(t + d + 1, "0123456789") != 2 || t[d + 3] != '\0')
+		return -1;
+	hh = atoi(t);
+	mm = atoi(t + d + 1);
+	if (hh > 23 || mm > 59)
+		return -1;
+	*minutes = hh * 60 + mm;
+	return 0;
+}
+
+/* at = HH:MM, ...: local times of day, kept sorted, without repeats. */
+static int
+config_set_hook_at(struct config_parse *p, const char *v, char **cause)
+{
+	struct config_hook *h = p->obj;
+	char **times = config_list(v);
+	int n, i;
+
+	free(h->at);
+	for (n = 0; times[n] != NULL; n++)
+		continue;
+	h->at = xcalloc(n > 0 ? (size_t)n : 1, sizeof *h->at);
+	h->nat = 0;
+	for (i = 0; i < n; i++) {
+		if (config_time_of_day(times[i], &h->at[h->nat++]) == -1) {
+			xasprintf(cause,
+			    "\"%s\" is not a time of day from 00:00 to "
+			    "23:59",
+			    times[i]);
+			config_list_free(times);
+			return -1;
+		}
+	}
+	config_list_free(times);
+	if (h->nat == 0) {
+		xasprintf(cause, "no time given (e.g. at = 08:00, 17:00)");
+		return -1;
+	}
+	qsort(h->at, (size_t)h->nat, sizeof *h->at, config_minutes_cmp);
+	for (i = n = 1; i < h->nat; i++) {
+		if (h->at[i] != h->at[n - 1])
+			h->at[n++] = h->at[i];
+	}
+	h->nat = n;
+	return 0;
 }
 
 static int
@@ -857,6 +1059,7 @@ config_section_new(
 		h->retries = CONFIG_DEFAULT_HOOK_RETRIES;
 		h->retry_min = CONFIG_DEFAULT_HOOK_RETRY_MIN;
 		h->retry_max = CONFIG_DEFAULT_HOOK_RETRY_MAX;
+		h->concurrency = 1;
 		TAILQ_INSERT_TAIL(&cfg->hooks, h, entry);
 		return h;
 	default:
@@ -1147,6 +1350,31 @@ config_load_opml(struct config_parse *p)
 	}
 }
 
+/*
+ * A digest needs its period, every or at; the keys of one mode are
+ * errors in the other.
+ */
+static void
+config_check_mode(struct config_parse *p, struct config_hook *h)
+{
+	if (h->is_digest && h->every == 0 && h->nat == 0)
+		config_error(p, h->line,
+		    "hook \"%s\": mode = digest needs every (e.g. 1h) or at "
+		    "(e.g. 08:00, 17:00)",
+		    h->name);
+	else if (h->every != 0 && h->nat != 0)
+		config_error(p, h->line,
+		    "hook \"%s\": give every or at, not both", h->name);
+	else if (!h->is_digest && (h->every != 0 || h->nat != 0))
+		config_error(p, h->line,
+		    "hook \"%s\": every and at need mode = digest", h->name);
+	else if (h->is_digest && (h->concurrency != 1 || h->rate_count != 0))
+		config_error(p, h->line,
+		    "hook \"%s\": concurrency and rate are for mode = each; "
+		    "a digest runs once per period",
+		    h->name);
+}
+
 /* Checks that need the whole file: required keys, compiled queries. */
 static void
 config_check(struct config_parse *p)
@@ -1185,6 +1413,7 @@ config_check(struct config_parse *p)
 		if (h->command == NULL)
 			config_error(
 			    p, h->line, "hook \"%s\" has no command", h->name);
+		config_check_mode(p, h);
 	}
 	TAILQ_FOREACH(w, &p->cfg->watchlists, entry) {
 		config_check_refs(p, w);
@@ -1220,6 +1449,7 @@ config_new(const char *path)
 	cfg->database = xstrdup(CONFIG_DEFAULT_DATABASE);
 	cfg->interval = CONFIG_DEFAULT_INTERVAL;
 	cfg->max_fetches = CONFIG_DEFAULT_MAX_FETCHES;
+	cfg->max_hooks = CONFIG_DEFAULT_MAX_HOOKS;
 	cfg->min_interval = CONFIG_DEFAULT_MIN_INTERVAL;
 	cfg->max_interval = CONFIG_DEFAULT_MAX_INTERVAL;
 	cfg->unhealthy_after = CONFIG_DEFAULT_UNHEALTHY_AFTER;
@@ -1323,6 +1553,7 @@ config_free(struct config *cfg)
 		free(h->name);
 		free(h->command);
 		config_argv_free(h->argv);
+		free(h->at);
 		free(h);
 	}
 	match_set_free(cfg->matcher);
@@ -1408,6 +1639,32 @@ config_watchlist_wants(
 		}
 	}
 	return 0;
+}
+
+time_t
+config_digest_due(const struct config_hook *h, time_t since)
+{
+	struct tm day, tm;
+	time_t t, best = 0;
+
+	if (h->every != 0 || h->nat == 0)
+		return since + h->every;
+	localtime_r(&since, &day);
+	/* Today's times, else tomorrow's; a day more for DST's sake. */
+	for (int d = 0; d < 3 && best == 0; d++) {
+		for (int i = 0; i < h->nat; i++) {
+			tm = day;
+			tm.tm_mday += d;
+			tm.tm_hour = h->at[i] / 60;
+			tm.tm_min = h->at[i] % 60;
+			tm.tm_sec = 0;
+			tm.tm_isdst = -1;
+			if ((t = mktime(&tm)) > since &&
+			    (best == 0 || t < best))
+				best = t;
+		}
+	}
+	return best != 0 ? best : since + 24 * 3600;
 }
 
 /* Append one argument to a NULL-terminated vector. */

@@ -4,6 +4,7 @@
 #include <sys/queue.h>
 
 #include <stddef.h>
+#include <time.h>
 
 /*
  * The configuration: an INI file (inih) with [daemon], [feed "name"],
@@ -64,14 +65,23 @@ struct config_watchlist {
 	TAILQ_ENTRY(config_watchlist) entry;
 };
 
+#define CONFIG_MAX_CONCURRENCY 64 /* a hook's concurrency, at most */
+
 struct config_hook {
 	char *name;
 	char *command;
-	char **argv;   /* split from command, argv[0] resolved */
-	int timeout;   /* seconds */
-	int retries;   /* attempts before an alert is failed */
-	int retry_min; /* seconds before a first retry */
-	int retry_max; /* seconds between retries, at most */
+	char **argv;	 /* split from command, argv[0] resolved */
+	int timeout;	 /* seconds */
+	int retries;	 /* attempts before an alert is failed */
+	int retry_min;	 /* seconds before a first retry */
+	int retry_max;	 /* seconds between retries, at most */
+	int concurrency; /* runs at once */
+	int rate_count;	 /* runs per rate_period, 0 = no limit */
+	int rate_period; /* seconds */
+	int is_digest;	 /* mode = digest: one run per period */
+	int every;	 /* seconds between digests, 0 = at times */
+	int *at;	 /* digest times, minutes after local midnight */
+	int nat;	 /* sorted, no repeats */
 	int line;
 	TAILQ_ENTRY(config_hook) entry;
 };
@@ -88,6 +98,7 @@ struct config {
 	char **health_hooks; /* NULL-terminated, may be empty */
 	int health_hooks_line;
 	int max_fetches;  /* concurrent transfers */
+	int max_hooks;	  /* hook processes at once */
 	int max_per_host; /* concurrent transfers to one host */
 	struct config_fetch fetch;
 	size_t max_entries; /* entries read from one document */
@@ -136,6 +147,11 @@ int config_watchlist_wants(
  */
 char **config_split_argv(const char *cmd, char **cause);
 void config_argv_free(char **);
+/*
+ * Return when a digest hook's digest after since is due: every seconds
+ * later, or at the first of its at times (local time) after since.
+ */
+time_t config_digest_due(const struct config_hook *, time_t since);
 /* Parse a duration ("90", "15m", "2h", "1d", "1h30m") into seconds. */
 int config_duration(const char *s, int *out);
 

@@ -63,8 +63,6 @@ struct daemon {
 	struct event_base *base;
 	const char *path; /* of the configuration */
 	struct config *cfg;
-	struct config **retired; /* replaced by reloads, freed at exit */
-	size_t nretired;
 	struct store *store;
 	struct fetch *fetch;
 	struct alert *alert;
@@ -704,11 +702,13 @@ daemon_reload(struct daemon *d)
 		    d->cfg->database);
 	daemon_fetch_opts(cfg, &fo);
 	fetch_set_opts(d->fetch, &fo);
+	if ((cfg->metrics == NULL) != (d->cfg->metrics == NULL) ||
+	    (cfg->metrics != NULL &&
+		strcmp(cfg->metrics, d->cfg->metrics) != 0))
+		log_warnx("reload: a new metrics address takes a restart");
+	/* Running hooks keep copies of what they need of the old one. */
 	alert_set_config(d->alert, cfg);
-	/* Running hooks may still point into the old configuration. */
-	d->retired =
-	    xreallocarray(d->retired, d->nretired + 1, sizeof *d->retired);
-	d->retired[d->nretired++] = d->cfg;
+	config_free(d->cfg);
 	d->cfg = cfg;
 	free(d->reload_error);
 	d->reload_error = NULL;
@@ -777,9 +777,6 @@ daemon_teardown(struct daemon *d)
 		free(h->name);
 		free(h);
 	}
-	for (size_t i = 0; i < d->nretired; i++)
-		config_free(d->retired[i]);
-	free(d->retired);
 	free(d->reload_error);
 	event_free(d->sig_int);
 	event_free(d->sig_term);

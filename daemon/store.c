@@ -116,7 +116,32 @@ static const char *store_migrations[] = {
 	/* 4 -> 5: a hook's "try later" (exit 75) counts once an hour. */
 	"ALTER TABLE alerts ADD COLUMN counted_at INTEGER NOT NULL DEFAULT 0;",
 
-	/* 5 -> 6: moved and gone feeds, failing since, adaptive interval. */
+	/* 5 -> 6: hooks run side by side, each looking for its own alerts. */
+	"CREATE INDEX alerts_hook ON alerts (hook, state, next_attempt);",
+
+	/*
+	 * 6 -> 7: digests. A digest hook's period starts where its last
+	 * digest ended; the alerts of the digest being sent carry its
+	 * period's end, so that it is retried as a whole.
+	 */
+	"CREATE TABLE digests ("
+	"  hook TEXT PRIMARY KEY,"
+	"  period_start INTEGER NOT NULL,"
+	"  period_end INTEGER NOT NULL DEFAULT 0);"
+	"ALTER TABLE alerts ADD COLUMN digest INTEGER;",
+
+	/*
+	 * 7 -> 8: the hook processes running, each known by its pid and
+	 * start time, and the daemon's: a daemon that was killed leaves
+	 * them to its successor to end.
+	 */
+	"CREATE TABLE hook_runs ("
+	"  pid INTEGER PRIMARY KEY,"
+	"  started INTEGER NOT NULL,"
+	"  daemon INTEGER NOT NULL,"
+	"  daemon_started INTEGER NOT NULL);",
+
+	/* 8 -> 9: moved and gone feeds, failing since, adaptive interval. */
 	"ALTER TABLE feeds ADD COLUMN moved_url TEXT;"
 	"ALTER TABLE feeds ADD COLUMN moved_from TEXT;"
 	"ALTER TABLE feeds ADD COLUMN gone_at INTEGER;"
@@ -142,6 +167,22 @@ enum store_stmt {
 	STMT_MATCH_INSERT,
 	STMT_ALERT_INSERT,
 	STMT_ALERTS_DUE,
+	STMT_HOOK_ALERTS_DUE,
+	STMT_HOOK_ALERT_IDS,
+	STMT_ALERT_GET,
+	STMT_ALERT_HOOKS,
+	STMT_HOOK_DELIVERIES,
+	STMT_DIGEST_INSERT,
+	STMT_DIGEST_GET,
+	STMT_DIGEST_ALERTS_JOIN,
+	STMT_DIGEST_OPEN,
+	STMT_DIGEST_ALERTS,
+	STMT_DIGEST_DELIVERED,
+	STMT_DIGEST_FAILED,
+	STMT_DIGEST_CLOSE,
+	STMT_RUN_ADD,
+	STMT_RUN_REMOVE,
+	STMT_RUNS,
 	STMT_ALERT_DELIVERED,
 	STMT_ALERT_FAILED,
 	STMT_ALERT_COUNT,
@@ -166,6 +207,16 @@ enum store_stmt {
 	STMT_STORY_COUNT,
 	STMT_COUNT
 };
+
+/* An alert with what its hook is told; store_alert_read reads it. */
+#define STORE_ALERT_SELECT                                              \
+	"SELECT a.id, a.alert_id, a.watchlist, a.hook, a.attempts,"     \
+	" s.id, s.title, s.url, s.summary, s.published, f.name, f.url," \
+	" m.matched, m.snippet, a.counted_at"                           \
+	" FROM alerts a JOIN stories s ON s.id = a.story_id"            \
+	" JOIN feeds f ON f.id = s.feed_id"                             \
+	" LEFT JOIN matches m ON m.story_id = a.story_id"               \
+	"  AND m.watchlist = a.watchlist"
 
 static const char *store_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -214,16 +265,58 @@ static const char *store_sql[STMT_COUNT] = {
 	[STMT_ALERT_INSERT] =
 	    "INSERT OR IGNORE INTO alerts (alert_id, story_id, watchlist,"
 	    " hook, created) VALUES (lower(hex(randomblob(16))), ?1, ?2, ?3, ?4)",
-	[STMT_ALERTS_DUE] =
-	    "SELECT a.id, a.alert_id, a.watchlist, a.hook, a.attempts,"
-	    " s.id, s.title, s.url, s.summary, s.published, f.name, f.url,"
-	    " m.matched, m.snippet, a.counted_at"
-	    " FROM alerts a JOIN stories s ON s.id = a.story_id"
-	    " JOIN feeds f ON f.id = s.feed_id"
-	    " LEFT JOIN matches m ON m.story_id = a.story_id"
-	    "  AND m.watchlist = a.watchlist"
-	    " WHERE a.state = 'pending' AND (?1 = 0 OR a.next_attempt <= ?1)"
-	    " AND a.id > ?3 ORDER BY a.id LIMIT ?2",
+	[STMT_ALERTS_DUE] = STORE_ALERT_SELECT
+	" WHERE a.state = 'pending' AND (?1 = 0 OR a.next_attempt <= ?1)"
+	" AND a.id > ?3 ORDER BY a.id LIMIT ?2",
+	[STMT_HOOK_ALERTS_DUE] =
+	    STORE_ALERT_SELECT " WHERE a.hook = ?4 AND a.state = 'pending'"
+			       " AND (?1 = 0 OR a.next_attempt <= ?1)"
+			       " AND a.id > ?3 ORDER BY a.id LIMIT ?2",
+	[STMT_DIGEST_INSERT] = "INSERT OR IGNORE INTO digests (hook,"
+			       " period_start) VALUES (?1, ?2)",
+	[STMT_DIGEST_GET] =
+	    "SELECT d.period_start, d.period_end, count(a.id),"
+	    " min(a.next_attempt) FROM digests d LEFT JOIN alerts a"
+	    " ON a.hook = d.hook AND a.state = 'pending'"
+	    "  AND a.digest = d.period_end"
+	    " WHERE d.hook = ?1 GROUP BY d.hook",
+	[STMT_DIGEST_ALERTS_JOIN] =
+	    "UPDATE alerts SET digest = ?2 WHERE id IN (SELECT id FROM alerts"
+	    " WHERE hook = ?1 AND state = 'pending'"
+	    " AND (digest IS NULL OR digest != ?2) ORDER BY id LIMIT ?3)",
+	[STMT_DIGEST_OPEN] =
+	    "UPDATE digests SET period_end = ?2 WHERE hook = ?1",
+	[STMT_DIGEST_ALERTS] = STORE_ALERT_SELECT
+	" WHERE a.hook = ?1 AND a.state = 'pending' AND a.digest = ?2"
+	" ORDER BY a.id",
+	[STMT_DIGEST_DELIVERED] =
+	    "UPDATE alerts SET state = 'delivered', delivered = ?3,"
+	    " attempts = attempts + 1, last_error = NULL"
+	    " WHERE hook = ?1 AND state = 'pending' AND digest = ?2",
+	[STMT_DIGEST_FAILED] =
+	    "UPDATE alerts SET attempts = attempts + ?6, last_error = ?3,"
+	    " next_attempt = ?4, counted_at = CASE WHEN ?6 THEN ?7"
+	    " ELSE counted_at END, state = CASE WHEN ?6 AND attempts + 1 >= ?5"
+	    " THEN 'failed' ELSE 'pending' END"
+	    " WHERE hook = ?1 AND state = 'pending' AND digest = ?2",
+	[STMT_DIGEST_CLOSE] = "UPDATE digests SET period_start = ?2,"
+			      " period_end = 0 WHERE hook = ?1",
+	[STMT_RUN_ADD] = "INSERT OR REPLACE INTO hook_runs (pid, started,"
+			 " daemon, daemon_started) VALUES (?1, ?2, ?3, ?4)",
+	[STMT_RUN_REMOVE] = "DELETE FROM hook_runs WHERE pid = ?1",
+	[STMT_RUNS] =
+	    "SELECT pid, started, daemon, daemon_started FROM hook_runs",
+	[STMT_HOOK_ALERT_IDS] =
+	    "SELECT id FROM alerts WHERE hook = ?4 AND state = 'pending'"
+	    " AND (?1 = 0 OR next_attempt <= ?1) AND id > ?3"
+	    " ORDER BY id LIMIT ?2",
+	[STMT_ALERT_GET] = STORE_ALERT_SELECT " WHERE a.id = ?1",
+	[STMT_ALERT_HOOKS] =
+	    "SELECT DISTINCT hook FROM alerts WHERE state = 'pending'",
+	[STMT_HOOK_DELIVERIES] =
+	    "SELECT delivered FROM (SELECT delivered FROM alerts"
+	    " WHERE hook = ?1 AND state = 'delivered' AND delivered >= ?2"
+	    " ORDER BY delivered DESC LIMIT ?3) ORDER BY delivered",
 	[STMT_ALERT_DELIVERED] =
 	    "UPDATE alerts SET state = 'delivered', delivered = ?2,"
 	    " attempts = attempts + 1, last_error = NULL WHERE id = ?1",
@@ -245,7 +338,7 @@ static const char *store_sql[STMT_COUNT] = {
 		       " FROM feeds f ORDER BY f.name",
 	[STMT_ALERT_RETRY] =
 	    "UPDATE alerts SET state = 'pending', attempts = 0,"
-	    " next_attempt = 0, counted_at = 0"
+	    " next_attempt = 0, counted_at = 0, digest = NULL"
 	    " WHERE state = 'failed' AND (?1 = 0 OR id = ?1)",
 	[STMT_ALERT_COUNT] = "SELECT count(*) FROM alerts WHERE state = ?1",
 	[STMT_STORY_KNOWN] =
@@ -335,6 +428,9 @@ static int store_step_done(
 static void store_bind_text(sqlite3_stmt *, int, const char *);
 static char *store_column_strdup(sqlite3_stmt *, int);
 static int store_alert_sources(struct store *, struct store_alert *, char **);
+static void store_done(sqlite3_stmt *);
+static int store_step_row(
+    struct store *, sqlite3_stmt *, int *, char **, const char *);
 
 struct store *
 store_open(const char *path, char **cause)
@@ -658,18 +754,14 @@ store_alert_read(sqlite3_stmt *s, struct store_alert *a)
 	a->counted_at = (time_t)sqlite3_column_int64(s, 14);
 }
 
-struct store_alert *
-store_alerts_due(struct store *st, time_t now, int64_t after_id, int max,
-    int *n, char **cause)
+/* Read the alerts a bound statement selects, with their sources. */
+static struct store_alert *
+store_alerts_read(struct store *st, sqlite3_stmt *s, int *n, char **cause)
 {
-	sqlite3_stmt *s = st->stmt[STMT_ALERTS_DUE];
 	struct store_alert *v = NULL;
 	int rc;
 
 	*n = 0;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
-	sqlite3_bind_int(s, 2, max);
-	sqlite3_bind_int64(s, 3, after_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		v = xreallocarray(v, (size_t)*n + 1, sizeof *v);
 		store_alert_read(s, &v[(*n)++]);
@@ -688,6 +780,289 @@ store_alerts_due(struct store *st, time_t now, int64_t after_id, int max,
 			*n = 0;
 			return NULL;
 		}
+	}
+	return v;
+}
+
+struct store_alert *
+store_alerts_due(struct store *st, time_t now, int64_t after_id, int max,
+    int *n, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERTS_DUE];
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 2, max);
+	sqlite3_bind_int64(s, 3, after_id);
+	return store_alerts_read(st, s, n, cause);
+}
+
+struct store_alert *
+store_hook_alerts_due(struct store *st, const char *hook, time_t now,
+    int64_t after_id, int max, int *n, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_HOOK_ALERTS_DUE];
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 2, max);
+	sqlite3_bind_int64(s, 3, after_id);
+	store_bind_text(s, 4, hook);
+	return store_alerts_read(st, s, n, cause);
+}
+
+int
+store_hook_alert_ids(struct store *st, const char *hook, time_t now,
+    int64_t after_id, int64_t *ids, int max, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_HOOK_ALERT_IDS];
+	int rc = SQLITE_DONE, n = 0;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int(s, 2, max);
+	sqlite3_bind_int64(s, 3, after_id);
+	store_bind_text(s, 4, hook);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(s, 0);
+	store_done(s);
+	if (n < max && rc != SQLITE_DONE)
+		return store_error(st, cause, "reading the outbox");
+	return n;
+}
+
+struct store_alert *
+store_alert_get(struct store *st, int64_t id, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_GET];
+	struct store_alert *a;
+	int n;
+
+	*cause = NULL;
+	sqlite3_bind_int64(s, 1, id);
+	a = store_alerts_read(st, s, &n, cause);
+	if (a == NULL && *cause == NULL)
+		xasprintf(cause, "no alert %lld", (long long)id);
+	return a;
+}
+
+int
+store_alert_hooks(
+    struct store *st, void (*cb)(const char *, void *), void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_ALERT_HOOKS];
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(s, 0), arg);
+	store_done(s);
+	if (rc != SQLITE_DONE)
+		return store_error(st, cause, "reading the outbox");
+	return 0;
+}
+
+int
+store_hook_deliveries(struct store *st, const char *hook, time_t since,
+    time_t *when, int max, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_HOOK_DELIVERIES];
+	int rc = SQLITE_DONE, n = 0;
+
+	store_bind_text(s, 1, hook);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)since);
+	sqlite3_bind_int(s, 3, max);
+	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		when[n++] = (time_t)sqlite3_column_int64(s, 0);
+	store_done(s);
+	if (n < max && rc != SQLITE_DONE)
+		return store_error(st, cause, "reading deliveries");
+	return n;
+}
+
+int
+store_digest_get(struct store *st, const char *hook, time_t now,
+    struct store_digest *d, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DIGEST_GET];
+	int found;
+
+	memset(d, 0, sizeof *d);
+	store_bind_text(s, 1, hook);
+	if (store_step_row(st, s, &found, cause, "reading a digest") == -1)
+		return -1;
+	if (found) {
+		d->period_start = (time_t)sqlite3_column_int64(s, 0);
+		d->period_end = (time_t)sqlite3_column_int64(s, 1);
+		d->pending = sqlite3_column_int(s, 2);
+		d->next_attempt = (time_t)sqlite3_column_int64(s, 3);
+	}
+	store_done(s);
+	if (found)
+		return 0;
+	/* The hook's first period starts now. */
+	s = st->stmt[STMT_DIGEST_INSERT];
+	store_bind_text(s, 1, hook);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	d->period_start = now;
+	return store_step_done(st, s, cause, "starting a digest period");
+}
+
+/* Run the steps of a digest change in one transaction. */
+static int
+store_digest_steps(struct store *st, sqlite3_stmt **steps, size_t n,
+    const char *what, char **cause)
+{
+	if (store_begin(st, cause) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (store_step_done(st, steps[i], cause, what) == -1) {
+			for (size_t j = i + 1; j < n; j++)
+				store_done(steps[j]);
+			store_rollback(st);
+			return -1;
+		}
+	}
+	if (store_commit(st, cause) == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_digest_open(struct store *st, const char *hook, time_t period_end,
+    int max, int *n, char **cause)
+{
+	sqlite3_stmt *steps[] = { st->stmt[STMT_DIGEST_ALERTS_JOIN],
+		st->stmt[STMT_DIGEST_OPEN] };
+
+	*n = 0;
+	store_bind_text(steps[0], 1, hook);
+	sqlite3_bind_int64(steps[0], 2, (sqlite3_int64)period_end);
+	sqlite3_bind_int(steps[0], 3, max);
+	store_bind_text(steps[1], 1, hook);
+	sqlite3_bind_int64(steps[1], 2, (sqlite3_int64)period_end);
+	if (store_begin(st, cause) == -1) {
+		store_done(steps[0]);
+		store_done(steps[1]);
+		return -1;
+	}
+	if (store_step_done(st, steps[0], cause, "opening a digest") == -1) {
+		store_done(steps[1]);
+		store_rollback(st);
+		return -1;
+	}
+	*n = sqlite3_changes(st->db);
+	/* An empty period leaves nothing to send: no digest is opened. */
+	if (*n == 0) {
+		store_done(steps[1]);
+		store_rollback(st);
+		return 0;
+	}
+	if (store_step_done(st, steps[1], cause, "opening a digest") == -1 ||
+	    store_commit(st, cause) == -1) {
+		store_rollback(st);
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+struct store_alert *
+store_digest_alerts(
+    struct store *st, const char *hook, time_t period_end, int *n, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DIGEST_ALERTS];
+
+	store_bind_text(s, 1, hook);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)period_end);
+	return store_alerts_read(st, s, n, cause);
+}
+
+int
+store_digest_delivered(struct store *st, const char *hook, time_t period_end,
+    time_t now, char **cause)
+{
+	sqlite3_stmt *steps[] = { st->stmt[STMT_DIGEST_DELIVERED],
+		st->stmt[STMT_DIGEST_CLOSE] };
+
+	store_bind_text(steps[0], 1, hook);
+	sqlite3_bind_int64(steps[0], 2, (sqlite3_int64)period_end);
+	sqlite3_bind_int64(steps[0], 3, (sqlite3_int64)now);
+	store_bind_text(steps[1], 1, hook);
+	sqlite3_bind_int64(steps[1], 2, (sqlite3_int64)period_end);
+	return store_digest_steps(
+	    st, steps, 2, "recording a digest's delivery", cause);
+}
+
+int
+store_digest_failed(struct store *st, const char *hook, time_t period_end,
+    const char *error, time_t next_attempt, int max_attempts, int counts,
+    char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DIGEST_FAILED];
+
+	store_bind_text(s, 1, hook);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)period_end);
+	store_bind_text(s, 3, error);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)next_attempt);
+	sqlite3_bind_int(s, 5, max_attempts);
+	sqlite3_bind_int(s, 6, counts ? 1 : 0);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)time(NULL));
+	return store_step_done(st, s, cause, "recording a failed digest");
+}
+
+int
+store_digest_close(
+    struct store *st, const char *hook, time_t period_end, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DIGEST_CLOSE];
+
+	store_bind_text(s, 1, hook);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)period_end);
+	return store_step_done(st, s, cause, "ending a digest period");
+}
+
+int
+store_run_add(struct store *st, const struct store_run *r, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUN_ADD];
+
+	sqlite3_bind_int64(s, 1, r->pid);
+	sqlite3_bind_int64(s, 2, r->started);
+	sqlite3_bind_int64(s, 3, r->daemon);
+	sqlite3_bind_int64(s, 4, r->daemon_started);
+	return store_step_done(st, s, cause, "recording a hook process");
+}
+
+int
+store_run_remove(struct store *st, int64_t pid, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUN_REMOVE];
+
+	sqlite3_bind_int64(s, 1, pid);
+	return store_step_done(st, s, cause, "forgetting a hook process");
+}
+
+struct store_run *
+store_runs(struct store *st, int *n, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_RUNS];
+	struct store_run *v = NULL;
+	int rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		v = xreallocarray(v, (size_t)*n + 1, sizeof *v);
+		v[*n].pid = sqlite3_column_int64(s, 0);
+		v[*n].started = sqlite3_column_int64(s, 1);
+		v[*n].daemon = sqlite3_column_int64(s, 2);
+		v[*n].daemon_started = sqlite3_column_int64(s, 3);
+		(*n)++;
+	}
+	store_done(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = 0;
+		store_error(st, cause, "reading hook processes");
+		return NULL;
 	}
 	return v;
 }

@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 9
 
 struct store;
 struct entry;
@@ -113,6 +113,22 @@ struct store_alert {
 	int nsources;
 };
 
+/* A digest hook's period, and the digest being sent if there is one. */
+struct store_digest {
+	time_t period_start; /* where the last digest sent ended */
+	time_t period_end;   /* of the digest being sent, 0 = none */
+	int pending;	     /* its alerts still pending */
+	time_t next_attempt; /* the earliest of theirs */
+};
+
+/* A hook process, and the daemon that runs it. */
+struct store_run {
+	int64_t pid;	 /* its process group too */
+	int64_t started; /* its start, clock ticks after boot (/proc) */
+	int64_t daemon;
+	int64_t daemon_started;
+};
+
 /* Alert states in the outbox. */
 #define STORE_ALERT_PENDING "pending"
 #define STORE_ALERT_DELIVERED "delivered"
@@ -197,7 +213,27 @@ int store_alert_add(struct store *, int64_t story_id, const char *watchlist,
  */
 struct store_alert *store_alerts_due(struct store *, time_t now,
     int64_t after_id, int max, int *n, char **cause);
+/* Like store_alerts_due, for the alerts of one hook. */
+struct store_alert *store_hook_alerts_due(struct store *, const char *hook,
+    time_t now, int64_t after_id, int max, int *n, char **cause);
+/*
+ * Fill ids with those of the alerts store_hook_alerts_due would return,
+ * without reading them. Return how many, or -1.
+ */
+int store_hook_alert_ids(struct store *, const char *hook, time_t now,
+    int64_t after_id, int64_t *ids, int max, char **cause);
+/* Return the alert id (free with store_alerts_free, n 1), or NULL. */
+struct store_alert *store_alert_get(struct store *, int64_t id, char **cause);
 void store_alerts_free(struct store_alert *, int n);
+/* Call cb with each hook that has pending alerts. Return 0 or -1. */
+int store_alert_hooks(
+    struct store *, void (*cb)(const char *, void *), void *arg, char **cause);
+/*
+ * Fill when (oldest first) with the times of the hook's last deliveries
+ * at or after since, at most max. Return how many, or -1.
+ */
+int store_hook_deliveries(struct store *, const char *hook, time_t since,
+    time_t *when, int max, char **cause);
 /* Mark an alert delivered. Return 0 or -1. */
 int store_alert_delivered(struct store *, int64_t id, time_t now, char **cause);
 /*
@@ -208,6 +244,50 @@ int store_alert_delivered(struct store *, int64_t id, time_t now, char **cause);
  */
 int store_alert_attempt_failed(struct store *, int64_t id, const char *error,
     time_t next_attempt, int max_attempts, int counts, char **cause);
+/*
+ * Digests. A digest hook's period starts where its last digest ended
+ * (or at now, the first time store_digest_get sees the hook). The
+ * digest being sent is known by its period's end: its alerts carry it,
+ * so that a failed digest is retried as a whole, across restarts too.
+ */
+
+/* Fill *d with the hook's digest state. Return 0 or -1. */
+int store_digest_get(struct store *, const char *hook, time_t now,
+    struct store_digest *d, char **cause);
+/*
+ * Open the digest ending at period_end with up to max of the hook's
+ * pending alerts not in it yet, oldest first; *n is how many. With none,
+ * nothing changes. Return 0 or -1.
+ */
+int store_digest_open(struct store *, const char *hook, time_t period_end,
+    int max, int *n, char **cause);
+/* Return the pending alerts of the digest, as store_alerts_due does. */
+struct store_alert *store_digest_alerts(
+    struct store *, const char *hook, time_t period_end, int *n, char **cause);
+/*
+ * Mark the digest's pending alerts delivered and start the next period
+ * at period_end, in one transaction. Return 0 or -1.
+ */
+int store_digest_delivered(struct store *, const char *hook, time_t period_end,
+    time_t now, char **cause);
+/* store_alert_attempt_failed for each pending alert of the digest. */
+int store_digest_failed(struct store *, const char *hook, time_t period_end,
+    const char *error, time_t next_attempt, int max_attempts, int counts,
+    char **cause);
+/* End the period at period_end without sending (nothing left to send). */
+int store_digest_close(
+    struct store *, const char *hook, time_t period_end, char **cause);
+
+/*
+ * Hook processes running: recorded when they start and forgotten when
+ * they end, so that the processes a killed daemon left can be ended by
+ * the next one. Each returns 0 or -1; store_runs returns every one
+ * recorded (caller frees, *n says how many), or NULL.
+ */
+int store_run_add(struct store *, const struct store_run *, char **cause);
+int store_run_remove(struct store *, int64_t pid, char **cause);
+struct store_run *store_runs(struct store *, int *n, char **cause);
+
 /* Which stories `feedwatch stories` lists; NULL and 0 mean any. */
 struct store_filter {
 	time_t since; /* first seen at or after */

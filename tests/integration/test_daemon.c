@@ -1,4 +1,5 @@
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -29,6 +30,8 @@
 #include <event2/http.h>
 #include <jansson.h>
 #include <sqlite3.h>
+
+#include "date.h"
 
 /*
  * feedwatchd --once against feeds served by evhttp from the test's own
@@ -159,6 +162,7 @@ struct fixture {
 	int port;
 	int hits[ROUTE_COUNT]; /* requests served, by route */
 	int runs;	       /* daemon runs, for stderr.N */
+	long maxrss;	       /* KiB, of the last daemon run */
 };
 
 /* A run of the daemon, watched from the fixture's loop. */
@@ -168,11 +172,13 @@ struct run {
 	int status;
 	int is_done;
 	int is_timed_out;
-	int is_once; /* --once; else SIGTERM when all delivered */
+	int is_once; /* --once; else sig once until says so */
 	int is_termed;
 	/* Without --once: called every 50 ms instead; it signals. */
 	void (*step)(struct run *);
 	void *arg;
+	int (*until)(const struct fixture *);
+	int sig;
 };
 
 static int count_deliveries(const struct fixture *);
@@ -425,7 +431,14 @@ daemon_envp(void)
 			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
 				break;
 		}
-		if (j == sizeof drop / sizeof drop[0])
+		if (j < sizeof drop / sizeof drop[0])
+			continue;
+		/* extra_env replaces what it names. */
+		for (j = 0; extra_env[j] != NULL; j++) {
+			if (strncmp(environ[i], extra_env[j], len + 1) == 0)
+				break;
+		}
+		if (extra_env[j] == NULL)
 			env[n++] = environ[i];
 	}
 	env[n++] = "TZ=IST-5:30";
@@ -442,10 +455,12 @@ static void
 daemon_sigchld_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct run *r = arg;
+	struct rusage ru;
 
 	(void)sig;
 	(void)what;
-	if (!r->is_done && waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
+	if (!r->is_done && wait4(r->pid, &r->status, WNOHANG, &ru) == r->pid) {
+		r->fx->maxrss = ru.ru_maxrss;
 		r->is_done = 1;
 		event_base_loopbreak(r->fx->base);
 	}
@@ -465,10 +480,15 @@ daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(r->fx->base);
 }
 
-/*
- * Without --once: once both feeds were fetched and both alerts
- * delivered, stop the daemon as systemd would, with SIGTERM.
- */
+/* Both feeds were fetched and both alerts delivered. */
+static int
+daemon_all_delivered(const struct fixture *fx)
+{
+	return fx->hits[ROUTE_RSS] > 0 && fx->hits[ROUTE_ATOM] > 0 &&
+	    count_deliveries(fx) >= (int)NEXPECT;
+}
+
+/* Without --once: when r->until says so, send the daemon r->sig. */
 static void
 daemon_term_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -480,43 +500,68 @@ daemon_term_cb(evutil_socket_t fd, short what, void *arg)
 		r->step(r);
 		return;
 	}
-	if (r->is_done || r->is_termed || r->fx->hits[ROUTE_RSS] == 0 ||
-	    r->fx->hits[ROUTE_ATOM] == 0 ||
-	    count_deliveries(r->fx) < (int)NEXPECT)
+	if (r->is_done || r->is_termed || !r->until(r->fx))
 		return;
 	r->is_termed = 1;
-	kill(r->pid, SIGTERM);
+	kill(r->pid, r->sig);
 }
 
 static int run_daemon_mode(struct fixture *, const char *, int, char **);
 static int run_daemon_steps(struct fixture *, const char *, int,
     void (*)(struct run *), void *, char **);
+static int run_daemon_until(struct fixture *, const char *, int,
+    int (*)(const struct fixture *), int, char **);
+static int run_daemon_full(struct fixture *, const char *, int,
+    int (*)(const struct fixture *), int, void (*)(struct run *), void *,
+    char **);
 
-/* Run feedwatchd --once; see run_daemon_mode. */
+/* Run feedwatchd --once; see run_daemon_until. */
 static int
 run_daemon(struct fixture *fx, const char *conf, char **stderr_text)
 {
-	return run_daemon_mode(fx, conf, 1, stderr_text);
+	return run_daemon_until(fx, conf, 1, NULL, 0, stderr_text);
 }
 
-/* Run feedwatchd [--once]; see run_daemon_steps. */
+/*
+ * Run feedwatchd [--once]; in the foreground, stop it with SIGTERM, as
+ * systemd would, once both alerts were delivered.
+ */
 static int
 run_daemon_mode(
     struct fixture *fx, const char *conf, int once, char **stderr_text)
 {
-	return run_daemon_steps(fx, conf, once, NULL, NULL, stderr_text);
+	return run_daemon_until(
+	    fx, conf, once, daemon_all_delivered, SIGTERM, stderr_text);
+}
+
+/* Run feedwatchd [--once]; in the foreground, send sig once until says so. */
+static int
+run_daemon_until(struct fixture *fx, const char *conf, int once,
+    int (*until)(const struct fixture *), int sig, char **stderr_text)
+{
+	return run_daemon_full(
+	    fx, conf, once, until, sig, NULL, NULL, stderr_text);
+}
+
+/* Run feedwatchd in the foreground, calling step(r) every 50 ms. */
+static int
+run_daemon_steps(struct fixture *fx, const char *conf, int once,
+    void (*step)(struct run *), void *arg, char **stderr_text)
+{
+	return run_daemon_full(fx, conf, once, NULL, 0, step, arg, stderr_text);
 }
 
 /*
  * Run feedwatchd [--once] -c conf with stderr to $DIR/stderr.N, serving
- * HTTP from the fixture's loop until it exits; without --once, step(r)
- * is called every 50 ms when given (r->arg is arg), else the daemon is
- * stopped once every alert was delivered. Return its wait status and
- * set *stderr_text (caller frees). A hang fails the test.
+ * HTTP from the fixture's loop until it exits. Without --once, step(r)
+ * is called every 50 ms when given (r->arg is arg); else the daemon is
+ * sent sig once until says so. Return its wait status and set
+ * *stderr_text (caller frees). A hang fails the test.
  */
 static int
-run_daemon_steps(struct fixture *fx, const char *conf, int once,
-    void (*step)(struct run *), void *arg, char **stderr_text)
+run_daemon_full(struct fixture *fx, const char *conf, int once,
+    int (*until)(const struct fixture *), int sig, void (*step)(struct run *),
+    void *arg, char **stderr_text)
 {
 	struct timeval tv = { TEST_WATCHDOG, 0 }, poll = { 0, 50000 };
 	posix_spawn_file_actions_t fa;
@@ -532,6 +577,8 @@ run_daemon_steps(struct fixture *fx, const char *conf, int once,
 	r.is_once = once;
 	r.step = step;
 	r.arg = arg;
+	r.until = until;
+	r.sig = sig;
 	snprintf(name, sizeof name, "stderr.%d", ++fx->runs);
 	path_in(fx, errpath, sizeof errpath, name);
 	/* Catch SIGCHLD before there is a child to send it. */
@@ -1318,6 +1365,685 @@ test_daemon_bad_config_refused(void **state)
 	assert_int_equal(count_recorded(fx), 0);
 }
 
+/*
+ * Feeds and hooks for the outbox tests: a local feed of n stories that
+ * all match, and hooks that note when each run starts and ends.
+ */
+
+/* A word only story i has: "x" and i*100+k in letters. */
+static void
+story_word(char *buf, size_t len, int i, int k)
+{
+	int v = i * 100 + k;
+	size_t n = 0;
+
+	buf[n++] = 'x';
+	do {
+		buf[n++] = (char)('a' + v % 26);
+		v /= 26;
+	} while (v > 0 && n < len - 1);
+	buf[n] = '\0';
+}
+
+/*
+ * Write $DIR/items.xml, an RSS feed of n stories from first on, each
+ * with words of its own (so that none is a near-duplicate of another)
+ * and pad more bytes of text.
+ */
+static void
+write_items_feed(const struct fixture *fx, int first, int n, size_t pad)
+{
+	char path[PATH_MAX], word[16];
+	FILE *f;
+
+	path_in(fx, path, sizeof path, "items.xml");
+	assert_non_null(f = fopen(path, "we"));
+	fprintf(f,
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<rss version=\"2.0\"><channel><title>Items</title>\n"
+	    "<link>https://items.example.org/</link>\n");
+	for (int i = first; i < first + n; i++) {
+		fprintf(f,
+		    "<item><title>Story %d</title>\n"
+		    "<link>https://items.example.org/%d</link>\n"
+		    "<guid>item-%d</guid><description>",
+		    i, i, i);
+		for (int k = 0; k < 12; k++) {
+			story_word(word, sizeof word, i, k);
+			fprintf(f, "%s ", word);
+		}
+		fprintf(f, "talks on " TEST_PHRASE ".");
+		/* More of its own words, so that it stays unlike the others. */
+		for (size_t k = 0, len = 0; len < pad; k++) {
+			story_word(word, sizeof word, i, (int)(k % 12));
+			len += (size_t)fprintf(f, " %s", word);
+		}
+		fprintf(f, "</description></item>\n");
+	}
+	fprintf(f, "</channel></rss>\n");
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Write feedwatch.conf: the feed items.xml, a watchlist that sends its
+ * alerts to hooks, the [daemon] keys daemon and the hook sections.
+ */
+static void
+write_items_config(struct fixture *fx, const char *daemon, const char *hooks,
+    const char *sections)
+{
+	char *text;
+
+	assert_true(asprintf(&text,
+			"[daemon]\n"
+			"database = feedwatch.db\n"
+			"%s\n"
+			"[feed \"items\"]\n"
+			"url = items.xml\n"
+			"\n"
+			"[watchlist \"track-two\"]\n"
+			"query = " TEST_QUERY_TERM "\n"
+			"hooks = %s\n"
+			"\n"
+			"%s",
+			daemon, hooks, sections) > 0);
+	write_file(fx->conf, text, 0644);
+	free(text);
+}
+
+/*
+ * timed.sh NAME SECONDS: notes "S <ns> <alert id> NAME" in $DIR/times,
+ * sleeps, notes "E ...", and records the delivery as hook.sh does.
+ */
+static void
+write_timed_hook(const struct fixture *fx)
+{
+	char path[PATH_MAX], *text;
+
+	assert_true(asprintf(&text,
+			"#!/bin/sh\n"
+			"d='%s'\n"
+			"echo \"S $(date +%%s%%N) $FEEDWATCH_ALERT_ID $1\" "
+			">>\"$d/times\"\n"
+			"cat >/dev/null\n"
+			"sleep \"$2\"\n"
+			"echo \"E $(date +%%s%%N) $FEEDWATCH_ALERT_ID $1\" "
+			">>\"$d/times\"\n"
+			"echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/deliveries\"\n",
+			fx->dir) > 0);
+	path_in(fx, path, sizeof path, "timed.sh");
+	write_file(path, text, 0755);
+	free(text);
+}
+
+/* One line of $DIR/times. */
+struct mark {
+	char kind; /* 'S' or 'E' */
+	long long ns;
+	char id[40];
+	char hook[32];
+};
+
+static int
+mark_cmp(const void *a, const void *b)
+{
+	const struct mark *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? -1 : 1;
+	return x->kind == 'E' ? -1 : (y->kind == 'E'); /* ends first */
+}
+
+/* Read $DIR/times into marks, in time order; return how many. */
+static size_t
+read_marks(const struct fixture *fx, struct mark *marks, size_t max)
+{
+	char path[PATH_MAX], *text, *line;
+	size_t n = 0;
+
+	path_in(fx, path, sizeof path, "times");
+	if ((text = read_file(path)) == NULL)
+		return 0;
+	for (line = strtok(text, "\n"); line != NULL;
+	     line = strtok(NULL, "\n")) {
+		assert_true(n < max);
+		if (sscanf(line, "%c %lld %39s %31s", &marks[n].kind,
+			&marks[n].ns, marks[n].id, marks[n].hook) != 4)
+			fail_msg("bad line in times: %s", line);
+		n++;
+	}
+	free(text);
+	qsort(marks, n, sizeof *marks, mark_cmp);
+	return n;
+}
+
+/* The most runs of hook (NULL: of any) that were running at once. */
+static int
+max_overlap(const struct mark *marks, size_t n, const char *hook)
+{
+	int running = 0, most = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (hook != NULL && strcmp(marks[i].hook, hook) != 0)
+			continue;
+		running += marks[i].kind == 'S' ? 1 : -1;
+		if (running > most)
+			most = running;
+	}
+	return most;
+}
+
+/* How many alerts the outbox holds in state. */
+static int
+db_state_count(const struct fixture *fx, const char *state)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof sql,
+	    "SELECT count(*) FROM alerts WHERE state = '%s'", state);
+	return db_count(fx, sql);
+}
+
+/*
+ * With the default concurrency of 1, a hook's alerts never overlap and
+ * start in the order they were queued, so a chat room reads them so.
+ */
+static void
+test_daemon_concurrency_one_in_order(void **state)
+{
+	struct fixture *fx = *state;
+	struct mark marks[16];
+	size_t n, starts = 0;
+	char sql[128];
+
+	write_timed_hook(fx);
+	write_items_feed(fx, 0, 3, 0);
+	write_items_config(
+	    fx, "", "chat", "[hook \"chat\"]\ncommand = ./timed.sh chat 0.3\n");
+	run_daemon_ok(fx);
+	n = read_marks(fx, marks, 16);
+	assert_int_equal(n, 6);
+	assert_int_equal(max_overlap(marks, n, NULL), 1);
+	for (size_t i = 0; i < n; i++) {
+		if (marks[i].kind != 'S')
+			continue;
+		snprintf(sql, sizeof sql,
+		    "SELECT id FROM alerts WHERE alert_id = '%s'", marks[i].id);
+		assert_int_equal(db_count(fx, sql), (int)++starts);
+	}
+	assert_int_equal(db_state_count(fx, "delivered"), 3);
+}
+
+/* With concurrency = 2, two alerts of one hook are delivered at once. */
+static void
+test_daemon_concurrency_two_overlap(void **state)
+{
+	struct fixture *fx = *state;
+	struct mark marks[16];
+	size_t n;
+
+	write_timed_hook(fx);
+	write_items_feed(fx, 0, 2, 0);
+	write_items_config(fx, "", "chat",
+	    "[hook \"chat\"]\ncommand = ./timed.sh chat 1\n"
+	    "concurrency = 2\n");
+	run_daemon_ok(fx);
+	n = read_marks(fx, marks, 16);
+	assert_int_equal(n, 4);
+	assert_int_equal(max_overlap(marks, n, NULL), 2);
+	assert_int_equal(db_state_count(fx, "delivered"), 2);
+}
+
+/* max_hooks bounds the hook processes of all hooks together. */
+static void
+test_daemon_max_hooks(void **state)
+{
+	struct fixture *fx = *state;
+	struct mark marks[32];
+	size_t n;
+
+	write_timed_hook(fx);
+	write_items_feed(fx, 0, 3, 0);
+	write_items_config(fx, "max_hooks = 2\n", "one, two",
+	    "[hook \"one\"]\ncommand = ./timed.sh one 0.5\n"
+	    "concurrency = 3\n"
+	    "[hook \"two\"]\ncommand = ./timed.sh two 0.5\n"
+	    "concurrency = 3\n");
+	run_daemon_ok(fx);
+	n = read_marks(fx, marks, 32);
+	assert_int_equal(n, 12);
+	assert_int_equal(max_overlap(marks, n, NULL), 2);
+	assert_int_equal(db_state_count(fx, "delivered"), 6);
+}
+
+/*
+ * rate = 2/h: of 5 alerts, 2 are delivered and 3 wait in the outbox,
+ * untried and not failed; the next run, within the hour, sends none.
+ */
+static void
+test_daemon_rate(void **state)
+{
+	struct fixture *fx = *state;
+
+	write_items_feed(fx, 0, 5, 0);
+	write_items_config(fx, "", "record",
+	    "[hook \"record\"]\ncommand = ./hook.sh\nrate = 2/h\n");
+	run_daemon_ok(fx);
+	assert_int_equal(count_deliveries(fx), 2);
+	assert_int_equal(db_state_count(fx, "delivered"), 2);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM alerts WHERE state = "
+			     "'pending' AND attempts = 0"),
+	    3);
+	assert_int_equal(db_state_count(fx, "failed"), 0);
+	run_daemon_ok(fx);
+	assert_int_equal(count_deliveries(fx), 2);
+	assert_int_equal(db_state_count(fx, "pending"), 3);
+}
+
+/*
+ * digest.sh: saves each run's stdin and FEEDWATCH_* as
+ * $DIR/digest.N.json and .env (N counts runs), then fails when
+ * $DIR/fail exists.
+ */
+static void
+write_digest_hook(const struct fixture *fx)
+{
+	char path[PATH_MAX], *text;
+
+	assert_true(
+	    asprintf(&text,
+		"#!/bin/sh\n"
+		"d='%s'\n"
+		"n=$(($(cat \"$d/digest.count\" 2>/dev/null || "
+		"echo 0) + 1))\n"
+		"cat >\"$d/digest.$n.json\"\n"
+		"env | grep '^FEEDWATCH_' | sort >\"$d/digest.$n.env\"\n"
+		"echo $n >\"$d/digest.count\"\n"
+		"if [ -e \"$d/fail\" ]; then exit 1; fi\n",
+		fx->dir) > 0);
+	path_in(fx, path, sizeof path, "digest.sh");
+	write_file(path, text, 0755);
+	free(text);
+}
+
+/* How many times digest.sh ran. */
+static int
+count_digests(const struct fixture *fx)
+{
+	char path[PATH_MAX], *text;
+	int n;
+
+	path_in(fx, path, sizeof path, "digest.count");
+	if ((text = read_file(path)) == NULL)
+		return 0;
+	n = atoi(text);
+	free(text);
+	return n;
+}
+
+/*
+ * Check what the n-th run of digest.sh got: a digest of count alerts
+ * of the watchlist track-two, with their ids in outbox order; the
+ * ids, as one string, go to ids (at least 33 * count bytes).
+ */
+static void
+check_digest(const struct fixture *fx, int n, int count, char *ids)
+{
+	char path[PATH_MAX], name[32], want[16], *env;
+	json_t *o, *alerts, *a;
+	json_error_t jerr;
+	const char *id, *prev = "";
+	size_t i;
+
+	snprintf(name, sizeof name, "digest.%d.json", n);
+	path_in(fx, path, sizeof path, name);
+	if ((o = json_load_file(path, 0, &jerr)) == NULL)
+		fail_msg("%s: %s", path, jerr.text);
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "kind")), "digest");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "hook")), "digest");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "watchlist")), "track-two");
+	assert_int_equal(
+	    json_integer_value(json_object_get(o, "count")), count);
+	assert_non_null(json_string_value(json_object_get(o, "period_start")));
+	assert_non_null(json_string_value(json_object_get(o, "period_end")));
+	alerts = json_object_get(o, "alerts");
+	assert_int_equal(json_array_size(alerts), (size_t)count);
+	ids[0] = '\0';
+	json_array_foreach(alerts, i, a)
+	{
+		assert_non_null(
+		    id = json_string_value(json_object_get(a, "alert_id")));
+		assert_is_hex32(id);
+		assert_true(strcmp(prev, id) != 0);
+		assert_string_equal(
+		    json_string_value(json_object_get(a, "watchlist")),
+		    "track-two");
+		assert_true(json_is_object(json_object_get(a, "story")));
+		strcat(ids, id);
+		strcat(ids, " ");
+		prev = id;
+	}
+	json_decref(o);
+	snprintf(name, sizeof name, "digest.%d.env", n);
+	path_in(fx, path, sizeof path, name);
+	assert_non_null(env = read_file(path));
+	snprintf(want, sizeof want, "%d", count);
+	assert_env(env, "FEEDWATCH_COUNT", want);
+	assert_env(env, "FEEDWATCH_HOOK", "digest");
+	assert_env(env, "FEEDWATCH_WATCHLIST", "track-two");
+	assert_null(env_value(env, "FEEDWATCH_ALERT_ID"));
+	free(env);
+}
+
+static void
+write_digest_config(struct fixture *fx)
+{
+	write_digest_hook(fx);
+	write_items_config(fx, "", "digest",
+	    "[hook \"digest\"]\ncommand = ./digest.sh\nmode = digest\n"
+	    "every = 1h\nretries = 3\n");
+}
+
+/*
+ * mode = digest: three alerts make one run of the hook, with all three;
+ * under --once the digest is sent at the end of the run.
+ */
+static void
+test_daemon_digest(void **state)
+{
+	struct fixture *fx = *state;
+	char ids[3 * 33 + 1];
+
+	write_items_feed(fx, 0, 3, 0);
+	write_digest_config(fx);
+	run_daemon_ok(fx);
+	assert_int_equal(count_digests(fx), 1);
+	check_digest(fx, 1, 3, ids);
+	assert_int_equal(db_state_count(fx, "delivered"), 3);
+	assert_int_equal(
+	    db_count(fx, "SELECT count(DISTINCT delivered) FROM alerts"), 1);
+	/* Nothing new: no digest. */
+	run_daemon_ok(fx);
+	assert_int_equal(count_digests(fx), 1);
+}
+
+static int
+daemon_one_digest(const struct fixture *fx)
+{
+	return count_digests(fx) >= 1 && db_state_count(fx, "delivered") == 3;
+}
+
+/*
+ * In the foreground a digest waits for the end of its period (every =
+ * 2s from the daemon's start here), then holds what came meanwhile.
+ */
+static void
+test_daemon_digest_every(void **state)
+{
+	struct fixture *fx = *state;
+	char ids[3 * 33 + 1], path[PATH_MAX], *err;
+	time_t start, end;
+	json_t *o;
+	int status;
+
+	write_items_feed(fx, 0, 3, 0);
+	write_digest_hook(fx);
+	write_items_config(fx, "", "digest",
+	    "[hook \"digest\"]\ncommand = ./digest.sh\nmode = digest\n"
+	    "every = 2s\n");
+	status =
+	    run_daemon_until(fx, fx->conf, 0, daemon_one_digest, SIGTERM, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	free(err);
+	assert_int_equal(count_digests(fx), 1);
+	check_digest(fx, 1, 3, ids);
+	path_in(fx, path, sizeof path, "digest.1.json");
+	assert_non_null(o = json_load_file(path, 0, NULL));
+	assert_int_equal(
+	    date_parse(
+		json_string_value(json_object_get(o, "period_start")), &start),
+	    0);
+	assert_int_equal(
+	    date_parse(
+		json_string_value(json_object_get(o, "period_end")), &end),
+	    0);
+	json_decref(o);
+	if (end - start < 2 || end - start > 4)
+		fail_msg("period of %llds, want 2", (long long)(end - start));
+	assert_int_equal(db_state_count(fx, "delivered"), 3);
+}
+
+/*
+ * A failed digest is retried as a whole: the same three alerts, though
+ * two more came meanwhile; those make the next digest.
+ */
+static void
+test_daemon_digest_retried_whole(void **state)
+{
+	struct fixture *fx = *state;
+	char first[3 * 33 + 1], again[3 * 33 + 1], more[2 * 33 + 1];
+
+	write_items_feed(fx, 0, 3, 0);
+	write_digest_config(fx);
+	set_fail(fx, 1);
+	run_daemon_ok(fx);
+	assert_int_equal(count_digests(fx), 1);
+	check_digest(fx, 1, 3, first);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM alerts WHERE state = "
+			     "'pending' AND attempts = 1"),
+	    3);
+	set_fail(fx, 0);
+	write_items_feed(fx, 0, 5, 0);
+	run_daemon_ok(fx);
+	assert_int_equal(count_digests(fx), 3);
+	check_digest(fx, 2, 3, again);
+	assert_string_equal(again, first);
+	check_digest(fx, 3, 2, more);
+	assert_int_equal(db_state_count(fx, "delivered"), 5);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(DISTINCT delivered) FROM alerts"
+			     " WHERE attempts = 2"),
+	    1);
+	assert_int_equal(
+	    db_count(fx, "SELECT count(*) FROM alerts WHERE attempts = 2"), 3);
+}
+
+/*
+ * slow.sh: records its alert id in $DIR/ids; the first time, it then
+ * writes its pid to $DIR/slow.pid and sleeps a minute (it is still
+ * running when the daemon is killed), later it exits 0 at once.
+ */
+static void
+write_slow_hook(const struct fixture *fx)
+{
+	char path[PATH_MAX], *text;
+
+	assert_true(asprintf(&text,
+			"#!/bin/sh\n"
+			"d='%s'\n"
+			"cat >/dev/null\n"
+			"echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/ids\"\n"
+			"if [ ! -e \"$d/slow.pid\" ]; then\n"
+			"\techo $$ >\"$d/slow.pid.new\"\n"
+			"\tmv \"$d/slow.pid.new\" \"$d/slow.pid\"\n"
+			"\tsleep 60\n"
+			"fi\n",
+			fx->dir) > 0);
+	path_in(fx, path, sizeof path, "slow.sh");
+	write_file(path, text, 0755);
+	free(text);
+}
+
+static int
+daemon_slow_running(const struct fixture *fx)
+{
+	char path[PATH_MAX];
+
+	path_in(fx, path, sizeof path, "slow.pid");
+	return access(path, F_OK) == 0 &&
+	    db_count(fx, "SELECT count(*) FROM hook_runs") == 1;
+}
+
+/* Is pid a process that has not exited? */
+static int
+process_runs(pid_t pid)
+{
+	char path[64], *text, *p;
+	int runs;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((text = read_file(path)) == NULL)
+		return 0;
+	runs = (p = strrchr(text, ')')) != NULL && p[1] == ' ' && p[2] != 'Z';
+	free(text);
+	return runs;
+}
+
+/*
+ * kill -9 of the daemon while a hook runs, between writing the outbox
+ * and recording the delivery: the next start ends the hook it left and
+ * delivers that alert once more, and it ends delivered.
+ */
+static void
+test_daemon_killed_redelivers_once(void **state)
+{
+	struct fixture *fx = *state;
+	char path[PATH_MAX], *text, *err, *nl;
+	pid_t stale;
+	int status;
+
+	write_slow_hook(fx);
+	write_items_feed(fx, 0, 1, 0);
+	write_items_config(
+	    fx, "", "slow", "[hook \"slow\"]\ncommand = ./slow.sh\n");
+	status = run_daemon_until(
+	    fx, fx->conf, 0, daemon_slow_running, SIGKILL, &err);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	free(err);
+	path_in(fx, path, sizeof path, "slow.pid");
+	assert_non_null(text = read_file(path));
+	stale = (pid_t)atoi(text);
+	free(text);
+	assert_true(stale > 0);
+	/* The daemon is gone; its hook is not. */
+	assert_true(process_runs(stale));
+	assert_int_equal(db_state_count(fx, "pending"), 1);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM hook_runs"), 1);
+
+	status = run_daemon(fx, fx->conf, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	if (strstr(err, "was left running by a daemon that was killed") == NULL)
+		fail_msg("no line on the stale hook in:\n%s", err);
+	free(err);
+	for (int i = 0; i < 50 && process_runs(stale); i++)
+		usleep(100000);
+	assert_false(process_runs(stale));
+	assert_int_equal(db_state_count(fx, "delivered"), 1);
+	assert_int_equal(db_count(fx, "SELECT count(*) FROM hook_runs"), 0);
+	run_daemon_ok(fx);
+
+	/* The same alert id, exactly twice. */
+	path_in(fx, path, sizeof path, "ids");
+	assert_non_null(text = read_file(path));
+	assert_int_equal(strlen(text), 2 * 33);
+	assert_non_null(nl = strchr(text, '\n'));
+	assert_int_equal(nl - text, 32);
+	assert_int_equal(strncmp(text, nl + 1, 33), 0);
+	free(text);
+}
+
+/*
+ * Hooks that misbehave do not hold up the others: "mute" never reads
+ * its 200 KB of JSON and hangs until its timeout kills it, "loud"
+ * prints 10 MB. Meanwhile "record" delivers both alerts; loud's output
+ * is logged up to 64 KiB, and the daemon's memory does not grow by it.
+ */
+static void
+test_daemon_rude_hooks(void **state)
+{
+	struct fixture *fx = *state;
+	char path[PATH_MAX], want[64], *err, *asan;
+	const char *mute, *record;
+	long quiet;
+	int status;
+
+	path_in(fx, path, sizeof path, "mute.sh");
+	write_file(path, "#!/bin/sh\nexec sleep 30\n", 0755);
+	path_in(fx, path, sizeof path, "loud.sh");
+	write_file(path,
+	    "#!/bin/sh\n"
+	    "cat >/dev/null\n"
+	    "head -c 10485760 /dev/zero | tr '\\0' x\n",
+	    0755);
+	write_items_feed(fx, 0, 2, 200 * 1024);
+	/*
+	 * Under ASan, memory freed stays in its quarantine, and the peak
+	 * size would count every allocation ever made: not here.
+	 */
+	assert_true(asprintf(&asan, "ASAN_OPTIONS=%s%squarantine_size_mb=0",
+			getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "",
+			getenv("ASAN_OPTIONS") ? ":" : "") > 0);
+	extra_env[0] = asan;
+	extra_env[1] = NULL;
+	/* How much memory the daemon takes for these alerts, quietly. */
+	write_items_config(
+	    fx, "", "record", "[hook \"record\"]\ncommand = ./hook.sh\n");
+	run_daemon_ok(fx);
+	quiet = fx->maxrss;
+	path_in(fx, path, sizeof path, "feedwatch.db");
+	assert_int_equal(unlink(path), 0);
+	path_in(fx, path, sizeof path, "deliveries");
+	assert_int_equal(unlink(path), 0);
+
+	write_items_config(fx, "", "mute, loud, record",
+	    "[hook \"mute\"]\ncommand = ./mute.sh\ntimeout = 2s\n"
+	    "[hook \"loud\"]\ncommand = ./loud.sh\n"
+	    "[hook \"record\"]\ncommand = ./hook.sh\n");
+	status = run_daemon(fx, fx->conf, &err);
+	extra_env[0] = NULL;
+	free(asan);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	assert_int_equal(count_deliveries(fx), 2);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM alerts WHERE hook != 'mute'"
+			     " AND state = 'delivered'"),
+	    4);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM alerts WHERE hook = 'mute'"
+			     " AND state = 'pending'"
+			     " AND last_error = 'timed out after 2s'"),
+	    2);
+	/* record was done before mute's first timeout. */
+	mute = strstr(err, "hook mute: alert ");
+	record = strstr(err, "delivered by hook record");
+	assert_non_null(mute);
+	assert_non_null(record);
+	assert_true(record < mute);
+	assert_non_null(strstr(record + 1, "delivered by hook record"));
+	assert_true(strstr(record + 1, "delivered by hook record") < mute);
+	snprintf(want, sizeof want, "(%d more bytes of output not logged)",
+	    10485760 - 65536);
+	if (count_lines(err, "hook loud: ", want) != 2)
+		fail_msg("want two \"%s\" lines", want);
+	free(err);
+	if (fx->maxrss > quiet + 8 * 1024)
+		fail_msg("feedwatchd took %ld KiB, %ld KiB when quiet",
+		    fx->maxrss, quiet);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1346,6 +2072,28 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_failed_alerts_retried_by_hand, daemon_setup,
 		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_concurrency_one_in_order, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_concurrency_two_overlap, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_max_hooks, daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_rate, daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_digest, daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_digest_retried_whole, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_digest_every, daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_killed_redelivers_once, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_rude_hooks, daemon_setup, daemon_teardown),
 	};
 
 	if (argc != 2) {

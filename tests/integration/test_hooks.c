@@ -1229,6 +1229,160 @@ test_hooks_digest(void **state)
 	free(digest);
 }
 
+/* A digest of n alerts with long titles, links and feed names. */
+static char *
+big_digest_text(int n)
+{
+	json_t *o, *alerts = json_array(), *a;
+	char id[33], *title, *url, *feed, *text;
+	size_t len = 0;
+
+	/* 300 of "é🚀": 900 UTF-16 units, 1800 bytes. */
+	assert_non_null(title = malloc(300 * 6 + 1));
+	for (int i = 0; i < 300; i++, len += 6)
+		memcpy(title + len, "\xc3\xa9\xf0\x9f\x9a\x80", 6);
+	title[len] = '\0';
+	assert_non_null(url = malloc(20 + 400 + 1));
+	memcpy(url, "https://example.org/", 20);
+	memset(url + 20, 'u', 400);
+	url[420] = '\0';
+	assert_non_null(feed = malloc(101));
+	memset(feed, 'f', 100);
+	feed[100] = '\0';
+	for (int i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "%032d", i);
+		text = alert_text(id, title, url, "a snippet");
+		assert_non_null(a = json_loads(text, 0, NULL));
+		json_object_set_new(
+		    json_object_get(json_object_get(a, "story"), "feed"),
+		    "name", json_string(feed));
+		json_array_append_new(alerts, a);
+		free(text);
+	}
+	o = json_pack("{s:s, s:s, s:s, s:[s], s:i, s:s, s:s, s:o}", "kind",
+	    "digest", "hook", "chat", "watchlist", TEST_WATCHLIST, "watchlists",
+	    TEST_WATCHLIST, "count", n, "period_start", "2024-05-01T09:00:00Z",
+	    "period_end", "2024-05-01T10:00:00Z", "alerts", alerts);
+	assert_non_null(o);
+	assert_non_null(text = json_dumps(o, JSON_COMPACT));
+	json_decref(o);
+	free(title);
+	free(url);
+	free(feed);
+	return text;
+}
+
+/* Characters of HTML as shown: tags out, an entity is one. In UTF-16. */
+static size_t
+html_shown_len(const char *s)
+{
+	size_t n = 0;
+	const char *end;
+
+	while (*s != '\0') {
+		if (*s == '<' && (end = strchr(s, '>')) != NULL) {
+			s = end + 1;
+			continue;
+		}
+		if (*s == '&' && (end = strchr(s, ';')) != NULL &&
+		    end - s < 10) {
+			n++;
+			s = end + 1;
+			continue;
+		}
+		if ((*(const unsigned char *)s & 0xc0) != 0x80)
+			n += *(const unsigned char *)s >= 0xf0 ? 2 : 1;
+		s++;
+	}
+	return n;
+}
+
+/* Discord: what its 6000-unit limit over a message's embeds counts. */
+static size_t
+discord_embeds_len(json_t *embeds)
+{
+	json_t *e, *f;
+	size_t i, j, n = 0;
+	const char *v;
+
+	json_array_foreach(embeds, i, e)
+	{
+		if ((v = json_string_value(json_object_get(e, "title"))))
+			n += utf16_len(v);
+		if ((v = json_string_value(json_object_get(e, "description"))))
+			n += utf16_len(v);
+		if ((v = json_string_value(json_object_get(
+			 json_object_get(e, "footer"), "text"))))
+			n += utf16_len(v);
+		json_array_foreach(json_object_get(e, "fields"), j, f)
+		{
+			n += utf16_len(
+			    json_string_value(json_object_get(f, "name")));
+			n += utf16_len(
+			    json_string_value(json_object_get(f, "value")));
+		}
+	}
+	return n;
+}
+
+/*
+ * A digest of 100 alerts with long titles and links is still one
+ * message each service takes: within its limits of size and count.
+ */
+static void
+test_hooks_digest_limits(void **state)
+{
+	struct fixture *fx = *state;
+	char *digest = big_digest_text(100);
+	const struct request *rq;
+	const char *text, *message;
+	json_t *o, *blocks, *b, *embeds;
+	size_t i;
+
+	for (size_t c = 0; c < NCASES; c++) {
+		run_case_want(fx, &hook_cases[c], NULL, digest, fx->url, 0);
+		if (fx->nreqs != 1)
+			fail_msg(
+			    "%s: %zu requests", hook_cases[c].name, fx->nreqs);
+		rq = &fx->reqs[0];
+		o = request_json(rq);
+		if (strcmp(hook_cases[c].name, "slack") == 0) {
+			unpack(
+			    o, "{s:s, s:o}", "text", &text, "blocks", &blocks);
+			assert_true(json_array_size(blocks) <= 50);
+			json_array_foreach(blocks, i, b)
+			{
+				text = json_string_value(json_object_get(
+				    json_object_get(b, "text"), "text"));
+				if (text != NULL && utf16_len(text) > 3000)
+					fail_msg("slack: block %zu: %zu", i,
+					    utf16_len(text));
+			}
+		} else if (strcmp(hook_cases[c].name, "discord") == 0) {
+			unpack(o, "{s:s, s:o}", "content", &text, "embeds",
+			    &embeds);
+			assert_true(utf16_len(text) <= 2000);
+			assert_true(json_array_size(embeds) <= 10);
+			if (discord_embeds_len(embeds) > 6000)
+				fail_msg("discord: embeds of %zu",
+				    discord_embeds_len(embeds));
+		} else if (strcmp(hook_cases[c].name, "matrix") == 0) {
+			if (rq->body_len > 60000)
+				fail_msg("matrix: %zu bytes", rq->body_len);
+		} else if (strcmp(hook_cases[c].name, "telegram") == 0) {
+			unpack(o, "{s:s}", "text", &text);
+			if (html_shown_len(text) > 4096)
+				fail_msg("telegram: %zu units",
+				    html_shown_len(text));
+		} else if (strcmp(hook_cases[c].name, "ntfy") == 0) {
+			unpack(o, "{s:s}", "message", &message);
+			assert_true(strlen(message) <= 4096);
+		}
+		json_decref(o);
+	}
+	free(digest);
+}
+
 /*
  * No secret and no feed text is ever in an argv: curl and jq are
  * wrapped to log theirs.
@@ -1294,6 +1448,8 @@ main(int argc, char **argv)
 		    test_hooks_exit_codes, hooks_setup, hooks_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_hooks_digest, hooks_setup, hooks_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_hooks_digest_limits, hooks_setup, hooks_teardown),
 		cmocka_unit_test_setup_teardown(test_hooks_secrets_not_in_argv,
 		    hooks_setup, hooks_teardown),
 	};

@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* cmocka.h needs the standard headers above. */
 #include <cmocka.h>
 
 #include "config.h"
+#include "date.h"
 #include "xmalloc.h"
 
 /* Configuration: every bad line is reported with its file and line. */
@@ -126,10 +128,47 @@ static const struct bad_case bad_cases[] = {
 	{ "[hook \"h\"]\ntimeout = 5s\n", 1, "hook \"h\" has no command" },
 	{ "[hook \"h\"]\ncommand = ./no-such-hook --flag\n", 2,
 	    "no-such-hook: No such file or directory" },
+	{ "[hook \"h\"]\ncommand = feedwatch-no-such-hook --flag\n", 2,
+	    "command: feedwatch-no-such-hook: not found in PATH" },
+	{ "[hook \"h\"]\ncommand = /\n", 2, "/: not a regular file" },
+	{ "[hook \"h\"]\ncommand = ./feedwatch.conf\n", 2,
+	    "feedwatch.conf: Permission denied" },
 	{ "[hook \"h\"]\ncommand = 'unterminated\n", 2,
 	    "command: unterminated ' quote" },
 	{ "[hook \"h\"]\ncommand = true\nretries = many\n", 3,
 	    "retries: \"many\" is not a number" },
+	{ "[daemon]\nmax_hooks = 0\n", 2,
+	    "max_hooks: \"0\" is not a number from 1 to 256" },
+	{ "[hook \"h\"]\ncommand = true\nconcurrency = 65\n", 3,
+	    "concurrency: \"65\" is not a number from 1 to 64" },
+	{ "[hook \"h\"]\ncommand = true\nrate = 30\n", 3,
+	    "rate: \"30\" is not N/UNIT" },
+	{ "[hook \"h\"]\ncommand = true\nrate = 30/w\n", 3,
+	    "rate: \"30/w\" is not N/UNIT" },
+	{ "[hook \"h\"]\ncommand = true\nrate = 0/h\n", 3,
+	    "rate: \"0/h\" is not N/UNIT" },
+	{ "[hook \"h\"]\ncommand = true\nrate = 5/8d\n", 3,
+	    "rate: \"5/8d\" is not N/UNIT" },
+	{ "[hook \"h\"]\ncommand = true\nmode = batch\n", 3,
+	    "mode: \"batch\" is not each or digest" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\n", 1,
+	    "hook \"h\": mode = digest needs every" },
+	{ "[hook \"h\"]\ncommand = true\nevery = 1h\n", 1,
+	    "hook \"h\": every and at need mode = digest" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nevery = 1h\n"
+	  "at = 08:00\n",
+	    1, "hook \"h\": give every or at, not both" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nevery = 1h\n"
+	  "rate = 2/h\n",
+	    1, "concurrency and rate are for mode = each" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nat = 8\n", 4,
+	    "at: \"8\" is not a time of day" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nat = 24:00\n", 4,
+	    "at: \"24:00\" is not a time of day" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nat = 8:5\n", 4,
+	    "at: \"8:5\" is not a time of day" },
+	{ "[hook \"h\"]\ncommand = true\nmode = digest\nat = ,\n", 4,
+	    "at: no time given" },
 	{ "[daemon]\ndatabase = a.db\n  more = 1\n", 3,
 	    "only query may continue" },
 	{ "[feeds]\nurl = http://a/\n", 2, "unknown key \"url\" in [feeds]" },
@@ -413,6 +452,108 @@ test_config_opml_missing_or_malformed(void **state)
 	free(cause);
 }
 
+/* How many hooks run at once, and how often each may. */
+static void
+test_config_hook_limits(void **state)
+{
+	static const struct {
+		const char *rate;
+		int count, period;
+	} rates[] = {
+		{ "30/h", 30, 3600 },
+		{ "5/m", 5, 60 },
+		{ "100/d", 100, 86400 },
+		{ "1/s", 1, 1 },
+		{ "5/10m", 5, 600 },
+	};
+	struct fixture *fx = *state;
+	struct config *cfg;
+	struct config_hook *h;
+	char text[256];
+
+	assert_null(load(fx, "[hook \"h\"]\ncommand = true\n", &cfg));
+	assert_int_equal(cfg->max_hooks, 4);
+	h = config_hook_find(cfg, "h");
+	assert_int_equal(h->concurrency, 1);
+	assert_int_equal(h->rate_count, 0);
+	config_free(cfg);
+	for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+		snprintf(text, sizeof text,
+		    "[daemon]\nmax_hooks = 9\n"
+		    "[hook \"h\"]\ncommand = true\nconcurrency = 3\n"
+		    "rate = %s\n",
+		    rates[i].rate);
+		assert_null(load(fx, text, &cfg));
+		assert_int_equal(cfg->max_hooks, 9);
+		h = config_hook_find(cfg, "h");
+		assert_int_equal(h->concurrency, 3);
+		assert_int_equal(h->rate_count, rates[i].count);
+		assert_int_equal(h->rate_period, rates[i].period);
+		config_free(cfg);
+	}
+}
+
+/* mode = digest, once per period: every, or at local times of day. */
+static void
+test_config_digest(void **state)
+{
+	static const struct {
+		const char *tz;
+		const char *since; /* UTC */
+		const char *due;   /* UTC */
+	} cases[] = {
+		{ "UTC0", "2024-01-01T07:00:00Z", "2024-01-01T08:00:00Z" },
+		{ "UTC0", "2024-01-01T08:00:00Z", "2024-01-01T17:00:00Z" },
+		{ "UTC0", "2024-01-01T17:30:00Z", "2024-01-02T08:00:00Z" },
+		{ "UTC0", "2023-12-31T23:59:59Z", "2024-01-01T08:00:00Z" },
+		/* 08:00 in India is 02:30 UTC. */
+		{ "IST-5:30", "2024-01-01T00:00:00Z", "2024-01-01T02:30:00Z" },
+		/* Europe's summer time starts on 31 March 2024 at 01:00 UTC. */
+		{ "CET-1CEST,M3.5.0,M10.5.0/3", "2024-03-30T17:00:00Z",
+		    "2024-03-31T06:00:00Z" },
+	};
+	struct fixture *fx = *state;
+	struct config *cfg;
+	struct config_hook *h;
+	char *tz = getenv("TZ") != NULL ? xstrdup(getenv("TZ")) : NULL;
+	time_t since, due;
+
+	assert_null(load(fx,
+	    "[hook \"h\"]\ncommand = true\nmode = each\n"
+	    "[hook \"hourly\"]\ncommand = true\nmode = digest\nevery = 1h\n"
+	    "[hook \"daily\"]\ncommand = true\nmode = digest\n"
+	    "at = 17:00, 8:00, 08:00\n",
+	    &cfg));
+	h = config_hook_find(cfg, "h");
+	assert_false(h->is_digest);
+	h = config_hook_find(cfg, "hourly");
+	assert_true(h->is_digest);
+	assert_int_equal(h->every, 3600);
+	assert_int_equal(config_digest_due(h, 1000), 4600);
+	h = config_hook_find(cfg, "daily");
+	assert_true(h->is_digest);
+	assert_int_equal(h->nat, 2);
+	assert_int_equal(h->at[0], 8 * 60);
+	assert_int_equal(h->at[1], 17 * 60);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		setenv("TZ", cases[i].tz, 1);
+		tzset();
+		assert_int_equal(date_parse(cases[i].since, &since), 0);
+		assert_int_equal(date_parse(cases[i].due, &due), 0);
+		if (config_digest_due(h, since) != due)
+			fail_msg("case %zu: due %lld, want %lld", i,
+			    (long long)config_digest_due(h, since),
+			    (long long)due);
+	}
+	if (tz != NULL)
+		setenv("TZ", tz, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(tz);
+	config_free(cfg);
+}
+
 static void
 test_config_split_argv(void **state)
 {
@@ -533,6 +674,10 @@ main(void)
 		    test_config_opml_clash, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_config_opml_missing_or_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_hook_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_digest, setup, teardown),
 		cmocka_unit_test(test_config_split_argv),
 		cmocka_unit_test(test_config_duration),
 		cmocka_unit_test_setup_teardown(

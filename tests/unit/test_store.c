@@ -490,6 +490,195 @@ test_store_story_count(void **state)
 	store_close(st);
 }
 
+static void
+test_store_hook_cb(const char *hook, void *arg)
+{
+	char *names = arg;
+
+	strcat(names, hook);
+	strcat(names, " ");
+}
+
+/* Each hook finds its own alerts, and its recent deliveries. */
+static void
+test_store_hook_alerts(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_alert *a;
+	struct store_feed f;
+	char *cause = NULL, names[64] = "";
+	time_t when[4];
+	int64_t s1, s2, ids[4];
+	int is_new, n;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	s1 = add_story(st, f.id, "id:1", &is_new);
+	s2 = add_story(st, f.id, "id:2", &is_new);
+	assert_int_equal(store_alert_add(st, s1, "w", "h1", 1, &cause), 0);
+	assert_int_equal(store_alert_add(st, s1, "w", "h2", 1, &cause), 0);
+	assert_int_equal(store_alert_add(st, s2, "w", "h1", 1, &cause), 0);
+	/* Their ids alone, and one of them whole. */
+	assert_int_equal(
+	    store_hook_alert_ids(st, "h1", 0, 0, ids, 4, &cause), 2);
+	assert_int_equal(
+	    store_hook_alert_ids(st, "h1", 0, ids[0], ids + 2, 2, &cause), 1);
+	assert_int_equal(ids[2], ids[1]);
+	a = store_alert_get(st, ids[1], &cause);
+	assert_non_null(a);
+	assert_int_equal(a->story_id, s2);
+	assert_string_equal(a->hook, "h1");
+	store_alerts_free(a, 1);
+	assert_null(store_alert_get(st, 999, &cause));
+	assert_string_equal(cause, "no alert 999");
+	free(cause);
+	cause = NULL;
+	a = store_hook_alerts_due(st, "h1", 0, 0, 10, &n, &cause);
+	assert_int_equal(n, 2);
+	assert_string_equal(a[0].hook, "h1");
+	assert_int_equal(a[0].story_id, s1);
+	assert_int_equal(a[1].story_id, s2);
+	assert_int_equal(store_alert_delivered(st, a[0].id, 100, &cause), 0);
+	assert_int_equal(store_alert_delivered(st, a[1].id, 200, &cause), 0);
+	store_alerts_free(a, n);
+	a = store_hook_alerts_due(st, "h2", 0, 0, 10, &n, &cause);
+	assert_int_equal(n, 1);
+	store_alerts_free(a, n);
+	/* Only h2 has pending alerts now. */
+	assert_int_equal(
+	    store_alert_hooks(st, test_store_hook_cb, names, &cause), 0);
+	assert_string_equal(names, "h2 ");
+	/* Deliveries since a time, oldest first, the latest max of them. */
+	assert_int_equal(
+	    store_hook_deliveries(st, "h1", 0, when, 4, &cause), 2);
+	assert_int_equal(when[0], 100);
+	assert_int_equal(when[1], 200);
+	assert_int_equal(
+	    store_hook_deliveries(st, "h1", 0, when, 1, &cause), 1);
+	assert_int_equal(when[0], 200);
+	assert_int_equal(
+	    store_hook_deliveries(st, "h1", 150, when, 4, &cause), 1);
+	assert_int_equal(
+	    store_hook_deliveries(st, "h2", 0, when, 4, &cause), 0);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
+/*
+ * A digest holds the alerts pending when it opened and keeps them when
+ * it fails; delivering it starts the next period at its end.
+ */
+static void
+test_store_digest(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_digest d;
+	struct store_alert *a;
+	struct store_feed f;
+	char *cause = NULL;
+	int64_t s[4];
+	int is_new, n;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	for (int i = 0; i < 4; i++) {
+		char key[8];
+
+		snprintf(key, sizeof key, "id:%d", i);
+		s[i] = add_story(st, f.id, key, &is_new);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(
+		    store_alert_add(st, s[i], "w", "d", 1, &cause), 0);
+	/* The first look starts the hook's first period. */
+	assert_int_equal(store_digest_get(st, "d", 100, &d, &cause), 0);
+	assert_int_equal(d.period_start, 100);
+	assert_int_equal(d.period_end, 0);
+	assert_int_equal(store_digest_get(st, "d", 150, &d, &cause), 0);
+	assert_int_equal(d.period_start, 100);
+	/* At most max alerts, the oldest. */
+	assert_int_equal(store_digest_open(st, "d", 200, 2, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_digest_get(st, "d", 250, &d, &cause), 0);
+	assert_int_equal(d.period_end, 200);
+	assert_int_equal(d.pending, 2);
+	a = store_digest_alerts(st, "d", 200, &n, &cause);
+	assert_int_equal(n, 2);
+	assert_int_equal(a[0].story_id, s[0]);
+	assert_int_equal(a[1].story_id, s[1]);
+	store_alerts_free(a, n);
+	/* A failure keeps the same alerts, due again together. */
+	assert_int_equal(store_alert_add(st, s[3], "w", "d", 1, &cause), 0);
+	assert_int_equal(store_digest_failed(
+			     st, "d", 200, "exit status 1", 300, 3, 1, &cause),
+	    0);
+	assert_int_equal(store_digest_get(st, "d", 250, &d, &cause), 0);
+	assert_int_equal(d.pending, 2);
+	assert_int_equal(d.next_attempt, 300);
+	assert_int_equal(store_digest_delivered(st, "d", 200, 310, &cause), 0);
+	assert_int_equal(store_digest_get(st, "d", 320, &d, &cause), 0);
+	assert_int_equal(d.period_start, 200);
+	assert_int_equal(d.period_end, 0);
+	assert_int_equal(
+	    count_sql(fx->path,
+		"SELECT count(*) FROM alerts WHERE state = "
+		"'delivered' AND delivered = 310 AND attempts = 2"),
+	    2);
+	/* The next digest: the two left; given up on, its period ends. */
+	assert_int_equal(store_digest_open(st, "d", 400, 10, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_digest_failed(
+			     st, "d", 400, "exit status 1", 500, 1, 1, &cause),
+	    0);
+	assert_int_equal(store_digest_get(st, "d", 450, &d, &cause), 0);
+	assert_int_equal(d.period_end, 400);
+	assert_int_equal(d.pending, 0);
+	assert_int_equal(store_digest_close(st, "d", 400, &cause), 0);
+	/* Nothing pending: no digest opens. */
+	assert_int_equal(store_digest_open(st, "d", 600, 10, &n, &cause), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_digest_get(st, "d", 600, &d, &cause), 0);
+	assert_int_equal(d.period_start, 400);
+	assert_int_equal(d.period_end, 0);
+	/* Failed alerts put back by hand join the next digest. */
+	assert_int_equal(store_alert_retry(st, 0, &cause), 2);
+	assert_int_equal(store_digest_open(st, "d", 700, 10, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
+/* The hook processes recorded, until each is forgotten. */
+static void
+test_store_hook_runs(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_run r = { 4242, 987654, 100, 1234 }, *v;
+	char *cause = NULL;
+	int n;
+
+	assert_int_equal(store_run_add(st, &r, &cause), 0);
+	r.pid = 4343;
+	assert_int_equal(store_run_add(st, &r, &cause), 0);
+	assert_int_equal(store_run_remove(st, 4343, &cause), 0);
+	store_close(st);
+	/* They outlive the daemon that recorded them. */
+	st = open_ok(fx->path);
+	v = store_runs(st, &n, &cause);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].pid, 4242);
+	assert_int_equal(v[0].started, 987654);
+	assert_int_equal(v[0].daemon, 100);
+	assert_int_equal(v[0].daemon_started, 1234);
+	free(v);
+	assert_int_equal(store_run_remove(st, 4242, &cause), 0);
+	assert_null(store_runs(st, &n, &cause));
+	assert_int_equal(n, 0);
+	assert_null(cause);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -516,6 +705,12 @@ main(void)
 		    test_store_delivered, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_story_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_hook_alerts, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_hook_runs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
