@@ -474,6 +474,14 @@ alert_json_object(const struct store_alert *a)
 	json_t *story, *o;
 	char when[32];
 
+	/* A feed-health alert: its JSON was written when it was raised. */
+	if (a->payload != NULL &&
+	    (o = json_loads(a->payload, 0, NULL)) != NULL &&
+	    json_is_object(o)) {
+		json_object_set_new(o, "alert_id", json_string(a->alert_id));
+		json_object_set_new(o, "watchlist", json_string(a->watchlist));
+		return o;
+	}
 	o = json_loads(a->matched != NULL ? a->matched : "[]", 0, NULL);
 	if (o == NULL)
 		o = json_array();
@@ -603,10 +611,13 @@ alert_envp_alert(char **env, size_t n, const struct store_alert *a)
 		date_format(a->published, when, sizeof when);
 	matched = alert_matched_list(a->matched);
 	xasprintf(&env[n++], "FEEDWATCH_ALERT_ID=%s", a->alert_id);
+	xasprintf(&env[n++], "FEEDWATCH_KIND=%s",
+	    a->payload != NULL ? "feed-health" : "story");
 	xasprintf(&env[n++], "FEEDWATCH_WATCHLIST=%s", a->watchlist);
 	xasprintf(&env[n++], "FEEDWATCH_TITLE=%s", a->title ? a->title : "");
 	xasprintf(&env[n++], "FEEDWATCH_URL=%s", a->url ? a->url : "");
-	xasprintf(&env[n++], "FEEDWATCH_FEED=%s", a->feed_name);
+	xasprintf(&env[n++], "FEEDWATCH_FEED=%s",
+	    a->feed_name != NULL ? a->feed_name : "");
 	xasprintf(&env[n++], "FEEDWATCH_PUBLISHED=%s", when);
 	xasprintf(&env[n++], "FEEDWATCH_MATCHED=%s", matched);
 	xasprintf(
@@ -638,7 +649,7 @@ alert_envp(const struct alert_run *r)
 {
 	static const char *keep[] = { "HOME", "LANG", "LC_ALL", "TZ",
 		"CREDENTIALS_DIRECTORY" };
-	char **env = xcalloc(20, sizeof *env);
+	char **env = xcalloc(24, sizeof *env);
 	const char *v;
 	size_t n = 0;
 

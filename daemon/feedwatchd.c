@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <jansson.h>
 #include <libxml/parser.h>
 #ifdef HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
@@ -17,6 +18,7 @@
 
 #include "alert.h"
 #include "config.h"
+#include "date.h"
 #include "fetch.h"
 #include "log.h"
 #include "metrics.h"
@@ -249,6 +251,119 @@ daemon_feed_moved(struct daemon_feed *df, const struct store_fetch *sf)
 	}
 }
 
+/* A feed-health alert's JSON: what happened, and a story to show. */
+static char *
+daemon_health_json(const struct daemon_feed *df, const char *state,
+    const struct store_fetch *sf)
+{
+	const char *url = df->cf->url, *error = sf->error;
+	char when[32], since[32], *title, *summary, *s;
+	json_t *o;
+
+	date_format(sf->when, when, sizeof when);
+	date_format(
+	    df->state.failing_since != 0 ? df->state.failing_since : sf->when,
+	    since, sizeof since);
+	if (strcmp(state, "failing") == 0) {
+		xasprintf(&title, "Feed %s has failed for %lld h", df->cf->name,
+		    (long long)(sf->when - df->state.failing_since) / 3600);
+		xasprintf(&summary,
+		    "%s has failed %d times in a row since %s; the last "
+		    "error: %s. feedwatch goes on polling it, less often.",
+		    url, df->state.failures, since, error ? error : "none");
+	} else if (strcmp(state, "gone") == 0) {
+		xasprintf(&title, "Feed %s is gone (HTTP 410)", df->cf->name);
+		xasprintf(&summary,
+		    "%s answered 410 Gone at %s, and is no longer polled. "
+		    "Change its url in the configuration, or remove it.",
+		    df->state.moved_url ? df->state.moved_url : url, when);
+	} else if (strcmp(state, "moved") == 0) {
+		xasprintf(&title, "Feed %s moved permanently", df->cf->name);
+		xasprintf(&summary,
+		    "%s redirects permanently to %s, where feedwatch polls it "
+		    "from now on. Set url = %s in the configuration.",
+		    url, sf->moved_url, sf->moved_url);
+	} else {
+		xasprintf(&title, "Feed %s recovered", df->cf->name);
+		xasprintf(&summary,
+		    "%s had failed since %s; it was polled successfully at %s.",
+		    url, since, when);
+	}
+	o = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s?, s:o, s:s, s:s?, "
+		      "s:{s:I, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:[]}, "
+		      "s:[], s:s}",
+	    "kind", "feed-health", "state", state, "feed", "name", df->cf->name,
+	    "url", url, "error", error, "http_status",
+	    sf->http_status != 0 ? json_integer(sf->http_status) : json_null(),
+	    "since", strcmp(state, "moved") == 0 ? when : since, "moved_to",
+	    sf->moved_url, "story", "id", (json_int_t)0, "title", title, "url",
+	    df->state.moved_url ? df->state.moved_url : url, "published", when,
+	    "feed", "name", df->cf->name, "url", url, "summary", summary,
+	    "sources", "matched", "snippet", summary);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("feed-health: json failed");
+	json_decref(o);
+	free(title);
+	free(summary);
+	return s;
+}
+
+/*
+ * Raise a feed-health alert when the feed's health changed: failing for
+ * longer than unhealthy_after, gone, moved, or recovered from failing.
+ * Once per incident: the incident alerted is kept in the feed's row.
+ */
+static void
+daemon_feed_health(
+    struct daemon *d, struct daemon_feed *df, const struct store_fetch *sf)
+{
+	const char *health = df->state.health, *state = NULL, *next = health;
+	char *json, *cause;
+	int rc;
+
+	if (sf->is_gone) {
+		if (health == NULL || strcmp(health, "gone") != 0)
+			state = next = "gone";
+	} else if (sf->moved_url != NULL)
+		state = "moved";
+	else if (df->state.failures > 0 && df->state.failing_since != 0 &&
+	    sf->when - df->state.failing_since >= d->cfg->unhealthy_after &&
+	    health == NULL)
+		state = next = "failing";
+	else if (df->state.failures == 0 && health != NULL &&
+	    strcmp(health, "failing") == 0) {
+		state = "recovered";
+		next = NULL;
+	}
+	if (state == NULL)
+		return;
+	log_warnx("feed %s: health: %s%s%s", df->cf->name, state,
+	    sf->error != NULL ? ": " : "", sf->error != NULL ? sf->error : "");
+	json = daemon_health_json(df, state, sf);
+	rc = store_begin(d->store, &cause);
+	for (size_t i = 0; rc == 0 && d->cfg->health_hooks[i] != NULL; i++)
+		rc = store_health_alert_add(
+		    d->store, d->cfg->health_hooks[i], json, sf->when, &cause);
+	if (rc == 0 && next != health)
+		rc = store_feed_health(d->store, df->state.id, next, &cause);
+	if (rc == 0)
+		rc = store_commit(d->store, &cause);
+	free(json);
+	if (rc == -1) {
+		/* Tried again at the next poll: nothing is lost. */
+		store_rollback(d->store);
+		log_warnx("feed %s: health: %s", df->cf->name, cause);
+		free(cause);
+		return;
+	}
+	if (next != health) {
+		free(df->state.health);
+		df->state.health = next != NULL ? xstrdup(next) : NULL;
+	}
+	if (d->cfg->health_hooks[0] != NULL)
+		alert_kick(d->alert);
+}
+
 static void
 daemon_fetched_cb(const struct fetch_result *r, void *arg)
 {
@@ -306,6 +421,8 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 			daemon_feed_validators(df, r);
 		} else if (df->state.failing_since == 0)
 			df->state.failing_since = sf.when;
+		sf.error = stats.error[0] != '\0' ? stats.error : NULL;
+		daemon_feed_health(d, df, &sf);
 		d->new_stories += stats.new_stories;
 		d->alerts += stats.alerts;
 		if (r->not_modified)

@@ -412,6 +412,8 @@ pipeline_feed(struct store *st, const struct config *cfg,
 		rc = store_commit(st, cause);
 	if (rc == -1)
 		store_rollback(st);
+	if (fetch->error != NULL)
+		snprintf(stats->error, sizeof stats->error, "%s", fetch->error);
 	free(error);
 	fetch->error = NULL;
 	return rc;

@@ -34,8 +34,9 @@ struct pipeline_stats {
 	int reissued;	/* known items under a new guid */
 	int edited;	/* known items whose text changed */
 	int matches;
-	int alerts;   /* queued in the outbox */
-	int failures; /* consecutive failed fetches, this one included */
+	int alerts;	 /* queued in the outbox */
+	int failures;	 /* consecutive failed fetches, this one included */
+	char error[256]; /* why this one failed, "" when it did not */
 };
 
 /*

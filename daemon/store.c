@@ -148,6 +148,39 @@ static const char *store_migrations[] = {
 	"ALTER TABLE feeds ADD COLUMN failing_since INTEGER;"
 	"ALTER TABLE feeds ADD COLUMN poll_interval INTEGER;"
 	"ALTER TABLE feeds ADD COLUMN health TEXT;",
+
+	/*
+	 * 9 -> 10: feed-health alerts, which have no story: story_id may
+	 * be NULL, and payload holds the alert's JSON (SQLite cannot drop
+	 * a NOT NULL: the table is rebuilt).
+	 */
+	"CREATE TABLE alerts_v10 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  alert_id TEXT NOT NULL UNIQUE,"
+	"  story_id INTEGER REFERENCES stories(id),"
+	"  watchlist TEXT NOT NULL,"
+	"  hook TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (state IN ('pending', 'delivered', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  delivered INTEGER,"
+	"  counted_at INTEGER NOT NULL DEFAULT 0,"
+	"  digest INTEGER,"
+	"  payload TEXT,"
+	"  UNIQUE (story_id, watchlist, hook));"
+	"INSERT INTO alerts_v10 (id, alert_id, story_id, watchlist, hook,"
+	"  state, attempts, next_attempt, last_error, created, delivered,"
+	"  counted_at, digest)"
+	"  SELECT id, alert_id, story_id, watchlist, hook, state, attempts,"
+	"  next_attempt, last_error, created, delivered, counted_at, digest"
+	"  FROM alerts;"
+	"DROP TABLE alerts;"
+	"ALTER TABLE alerts_v10 RENAME TO alerts;"
+	"CREATE INDEX alerts_due ON alerts (state, next_attempt);"
+	"CREATE INDEX alerts_hook ON alerts (hook, state, next_attempt);",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -203,19 +236,28 @@ enum store_stmt {
 	STMT_PRUNE_STORY,
 	STMT_ALERT_LIST,
 	STMT_ALERT_RETRY,
+	STMT_HEALTH_INSERT,
+	STMT_FEED_HEALTH,
 	STMT_FEEDS,
 	STMT_STORY_COUNT,
 	STMT_COUNT
 };
 
 /* An alert with what its hook is told; store_alert_read reads it. */
-#define STORE_ALERT_SELECT                                              \
-	"SELECT a.id, a.alert_id, a.watchlist, a.hook, a.attempts,"     \
-	" s.id, s.title, s.url, s.summary, s.published, f.name, f.url," \
-	" m.matched, m.snippet, a.counted_at"                           \
-	" FROM alerts a JOIN stories s ON s.id = a.story_id"            \
-	" JOIN feeds f ON f.id = s.feed_id"                             \
-	" LEFT JOIN matches m ON m.story_id = a.story_id"               \
+/* A feed-health alert has no story: its payload says what to show. */
+#define STORE_ALERT_SELECT                                                  \
+	"SELECT a.id, a.alert_id, a.watchlist, a.hook, a.attempts, s.id,"   \
+	" coalesce(s.title, json_extract(a.payload, '$.story.title')),"     \
+	" coalesce(s.url, json_extract(a.payload, '$.story.url')),"         \
+	" coalesce(s.summary, json_extract(a.payload, '$.story.summary'))," \
+	" s.published,"                                                     \
+	" coalesce(f.name, json_extract(a.payload, '$.feed.name')),"        \
+	" coalesce(f.url, json_extract(a.payload, '$.feed.url')),"          \
+	" m.matched, coalesce(m.snippet, json_extract(a.payload,"           \
+	" '$.error')), a.counted_at, a.payload"                             \
+	" FROM alerts a LEFT JOIN stories s ON s.id = a.story_id"           \
+	" LEFT JOIN feeds f ON f.id = s.feed_id"                            \
+	" LEFT JOIN matches m ON m.story_id = a.story_id"                   \
 	"  AND m.watchlist = a.watchlist"
 
 static const char *store_sql[STMT_COUNT] = {
@@ -230,7 +272,8 @@ static const char *store_sql[STMT_COUNT] = {
 	    "  THEN moved_url END,"
 	    " moved_from = CASE WHEN moved_from = excluded.url"
 	    "  THEN moved_from END,"
-	    " gone_at = CASE WHEN url = excluded.url THEN gone_at END",
+	    " gone_at = CASE WHEN url = excluded.url THEN gone_at END,"
+	    " health = CASE WHEN url = excluded.url THEN health END",
 	[STMT_FEED_GET] = "SELECT id, etag, last_modified, next_poll, failures,"
 			  " moved_url, gone_at, failing_since, poll_interval,"
 			  " health FROM feeds WHERE name = ?1",
@@ -265,6 +308,10 @@ static const char *store_sql[STMT_COUNT] = {
 	[STMT_ALERT_INSERT] =
 	    "INSERT OR IGNORE INTO alerts (alert_id, story_id, watchlist,"
 	    " hook, created) VALUES (lower(hex(randomblob(16))), ?1, ?2, ?3, ?4)",
+	[STMT_HEALTH_INSERT] =
+	    "INSERT INTO alerts (alert_id, watchlist, hook, created, payload)"
+	    " VALUES (lower(hex(randomblob(16))), 'feed-health', ?1, ?2, ?3)",
+	[STMT_FEED_HEALTH] = "UPDATE feeds SET health = ?2 WHERE id = ?1",
 	[STMT_ALERTS_DUE] = STORE_ALERT_SELECT
 	" WHERE a.state = 'pending' AND (?1 = 0 OR a.next_attempt <= ?1)"
 	" AND a.id > ?3 ORDER BY a.id LIMIT ?2",
@@ -328,7 +375,8 @@ static const char *store_sql[STMT_COUNT] = {
 	[STMT_ALERT_LIST] =
 	    "SELECT a.id, a.alert_id, a.watchlist, a.hook, a.state,"
 	    " a.attempts, a.last_error, a.created, a.next_attempt, s.id,"
-	    " s.title FROM alerts a JOIN stories s ON s.id = a.story_id"
+	    " coalesce(s.title, json_extract(a.payload, '$.story.title'))"
+	    " FROM alerts a LEFT JOIN stories s ON s.id = a.story_id"
 	    " WHERE ?1 IS NULL OR a.state = ?1 ORDER BY a.id DESC LIMIT ?2",
 	[STMT_FEEDS] = "SELECT f.name, f.url, f.last_attempt, f.last_success,"
 		       " f.http_status, f.failures, f.last_error, f.next_poll,"
@@ -397,7 +445,8 @@ static const char *store_sql[STMT_COUNT] = {
 	[STMT_PRUNE_PICK] =
 	    "SELECT id FROM stories WHERE pruned = 0 AND first_seen < ?1"
 	    " AND id NOT IN (SELECT story_id FROM alerts"
-	    "  WHERE state = 'pending') ORDER BY first_seen LIMIT ?2",
+	    "  WHERE state = 'pending' AND story_id IS NOT NULL)"
+	    " ORDER BY first_seen LIMIT ?2",
 	[STMT_PRUNE_ALERTS] =
 	    "DELETE FROM alerts WHERE story_id = ?1 AND state != 'pending'",
 	[STMT_PRUNE_MATCHES] = "DELETE FROM matches WHERE story_id = ?1",
@@ -730,6 +779,29 @@ store_alert_add(struct store *st, int64_t story_id, const char *watchlist,
 	return store_step_done(st, s, cause, "adding alert");
 }
 
+int
+store_health_alert_add(struct store *st, const char *hook, const char *payload,
+    time_t now, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_HEALTH_INSERT];
+
+	store_bind_text(s, 1, hook);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	store_bind_text(s, 3, payload);
+	return store_step_done(st, s, cause, "adding feed-health alert");
+}
+
+int
+store_feed_health(
+    struct store *st, int64_t feed_id, const char *health, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_FEED_HEALTH];
+
+	sqlite3_bind_int64(s, 1, feed_id);
+	store_bind_text(s, 2, health);
+	return store_step_done(st, s, cause, "recording feed health");
+}
+
 static void
 store_alert_read(sqlite3_stmt *s, struct store_alert *a)
 {
@@ -752,6 +824,7 @@ store_alert_read(sqlite3_stmt *s, struct store_alert *a)
 	a->matched = store_column_strdup(s, 12);
 	a->snippet = store_column_strdup(s, 13);
 	a->counted_at = (time_t)sqlite3_column_int64(s, 14);
+	a->payload = store_column_strdup(s, 15);
 }
 
 /* Read the alerts a bound statement selects, with their sources. */
@@ -1081,6 +1154,7 @@ store_alerts_free(struct store_alert *v, int n)
 		free(v[i].feed_url);
 		free(v[i].matched);
 		free(v[i].snippet);
+		free(v[i].payload);
 		for (int j = 0; j < v[i].nsources; j++) {
 			free(v[i].sources[j].feed);
 			free(v[i].sources[j].url);

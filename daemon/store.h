@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 struct store;
 struct entry;
@@ -108,7 +108,8 @@ struct store_alert {
 	char *feed_url;
 	char *matched; /* JSON array of the terms */
 	char *snippet;
-	time_t counted_at;	      /* when a failed attempt last counted */
+	time_t counted_at; /* when a failed attempt last counted */
+	char *payload;	   /* a feed-health alert's JSON; NULL for a story's */
 	struct store_source *sources; /* the cluster's other stories */
 	int nsources;
 };
@@ -201,6 +202,15 @@ int store_story_add(struct store *, int64_t feed_id, const struct store_story *,
 /* Record that a watchlist matched a story. Return 0 or -1. */
 int store_match_add(struct store *, int64_t story_id, const char *watchlist,
     const char *matched_json, const char *snippet, char **cause);
+/*
+ * Queue a feed-health alert for hook: payload is its JSON object (kind,
+ * feed, state, error, ...; see alert.c). Return 0 or -1.
+ */
+int store_health_alert_add(struct store *, const char *hook,
+    const char *payload, time_t now, char **cause);
+/* Record the feed-health incident last alerted (NULL: none). */
+int store_feed_health(
+    struct store *, int64_t feed_id, const char *health, char **cause);
 /* Queue an alert for a hook in the outbox. Return 0 or -1. */
 int store_alert_add(struct store *, int64_t story_id, const char *watchlist,
     const char *hook, time_t now, char **cause);

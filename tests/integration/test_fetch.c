@@ -62,6 +62,7 @@ enum route_kind {
 	KIND_ENDLESS,  /* 200, then chunks for as long as anyone reads */
 	KIND_BOMB,     /* BOMB_SIZE zeros, Content-Encoding: gzip */
 	KIND_DELAYED,  /* the feed, DELAY ms after the request */
+	KIND_FLAKY,    /* 500 while fx->is_down, else the feed */
 };
 
 /* What the fixture server answers, by path. */
@@ -99,6 +100,7 @@ enum route_id {
 	R_DELAYED4,
 	R_DELAYED5,
 	R_DELAYED6,
+	R_FLAKY,
 	R_COUNT
 };
 
@@ -128,6 +130,7 @@ static const struct route routes[R_COUNT] = {
 	[R_DELAYED4] = { "/delayed/4", KIND_DELAYED, 200, 0, 0 },
 	[R_DELAYED5] = { "/delayed/5", KIND_DELAYED, 200, 0, 0 },
 	[R_DELAYED6] = { "/delayed/6", KIND_DELAYED, 200, 0, 0 },
+	[R_FLAKY] = { "/flaky.xml", KIND_FLAKY, 200, 0, 0 },
 };
 
 /* A feed of the one configuration that holds every case. */
@@ -186,7 +189,8 @@ struct fixture {
 	int in_flight;	    /* delayed answers not given yet */
 	int peak;	    /* most in_flight at once */
 	LIST_HEAD(, slow) slows;
-	int runs; /* daemon runs, for stderr.N */
+	int runs;    /* daemon runs, for stderr.N */
+	int is_down; /* /flaky.xml answers 500 */
 };
 
 /* A run of the daemon, watched from the fixture's loop. */
@@ -520,6 +524,12 @@ server_cb(struct evhttp_request *req, void *arg)
 	case KIND_ENDLESS:
 	case KIND_DELAYED:
 		serve_slow(fx, req, i);
+		break;
+	case KIND_FLAKY:
+		if (fx->is_down)
+			reply(req, 500, "Internal Server Error", "down\n", 5);
+		else
+			reply_feed(req, i);
 		break;
 	}
 }
@@ -1249,6 +1259,88 @@ test_fetch_url_change_resets(void **state)
 	assert_int_equal(fx->hits[R_NEW301], 2);
 }
 
+/* How many lines of text hold both a and b. */
+static int
+count_alerts(const char *text, const char *feed, const char *state)
+{
+	char a[128], b[128];
+
+	snprintf(a, sizeof a, "\"feed\":{\"name\":\"%s\"", feed);
+	snprintf(b, sizeof b, "\"state\":\"%s\"", state);
+	return count_lines(text, a, b);
+}
+
+/*
+ * Feed-health alerts go to health_hooks once per incident: a feed gone,
+ * one moved, one failing for longer than unhealthy_after, and the same
+ * one when it recovers; polls in between raise nothing more.
+ */
+static void
+test_fetch_health_alerts(void **state)
+{
+	struct fixture *fx = *state;
+	char path[PATH_MAX], *text, *err, *got;
+	struct run r;
+
+	path_in(fx, path, sizeof path, "health.jsonl");
+	text = config_head("health_hooks = rec\nunhealthy_after = 1s\n");
+	append_feed(&text, fx, "expired", R_GONE);
+	append(&text, "\n");
+	append_feed(&text, fx, "moved301", R_OLD301);
+	append(&text, "\n");
+	append_feed(&text, fx, "flaky", R_FLAKY);
+	append(&text,
+	    "\n[hook \"rec\"]\n"
+	    "command = /bin/sh -c \"cat >>'%s'; echo >>'%s'\"\n",
+	    path, path);
+	write_file(fx->conf, text);
+	free(text);
+
+	fx->is_down = 1;
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	free(err);
+	/* Past unhealthy_after: the flaky feed has failed for over 1 s. */
+	usleep(1200 * 1000);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	free(err);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	free(err);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM feeds WHERE name = 'flaky'"
+			     " AND health = 'failing'"),
+	    1);
+	fx->is_down = 0;
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	assert_non_null(strstr(err, "feed flaky: health: recovered"));
+	free(err);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	free(err);
+
+	assert_non_null(got = read_file(path));
+	assert_int_equal(count_lines(got, "\"kind\":\"feed-health\"", ""), 4);
+	assert_int_equal(count_alerts(got, "expired", "gone"), 1);
+	assert_int_equal(count_alerts(got, "moved301", "moved"), 1);
+	assert_int_equal(count_alerts(got, "flaky", "failing"), 1);
+	assert_int_equal(count_alerts(got, "flaky", "recovered"), 1);
+	/* What a hook that knows only stories shows is there too. */
+	assert_int_equal(
+	    count_lines(got, "\"title\":\"Feed expired is gone (HTTP 410)\"",
+		"\"watchlist\":\"feed-health\""),
+	    1);
+	assert_int_equal(count_lines(got, "\"moved_to\":\"http://127.0.0.1:",
+			     "/new301.xml\""),
+	    1);
+	free(got);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM alerts WHERE watchlist ="
+			     " 'feed-health' AND state = 'delivered'"),
+	    4);
+	assert_int_equal(db_count(fx,
+			     "SELECT count(*) FROM feeds WHERE health IS NOT"
+			     " NULL AND name != 'expired'"),
+	    0);
+}
+
 /* Peak resident size of a --once run on conf, in KiB. */
 static long
 run_maxrss(struct fixture *fx, const char *conf)
@@ -1492,6 +1584,8 @@ main(int argc, char **argv)
 		    fetch_teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_reload_during_fetch,
 		    fetch_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_health_alerts, fetch_setup, fetch_teardown),
 	};
 	int rc;
 
