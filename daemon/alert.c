@@ -108,6 +108,7 @@ struct alert {
 	TAILQ_HEAD(, alert_hook) hooks;
 	int is_swept;	 /* alerts of hooks no longer configured were failed */
 	int is_draining; /* with once: no more alerts come; send digests */
+	int is_stopping; /* no run is started any more */
 	long long started; /* ours, clock ticks after boot; -1 = unknown */
 	struct metrics *metrics;
 	int is_idle;
@@ -446,8 +447,23 @@ alert_kick(struct alert *al)
 {
 	struct timeval tv = { 0, 0 };
 
+	if (al->is_stopping)
+		return;
 	al->is_idle = 0;
 	evtimer_add(al->kick_ev, &tv);
+}
+
+void
+alert_stop(struct alert *al)
+{
+	al->is_stopping = 1;
+	evtimer_del(al->kick_ev);
+}
+
+int
+alert_running(const struct alert *al)
+{
+	return al->nruns;
 }
 
 int
@@ -476,11 +492,15 @@ alert_json_object(const struct store_alert *a)
 
 	/* A feed-health alert: its JSON was written when it was raised. */
 	if (a->payload != NULL &&
-	    (o = json_loads(a->payload, 0, NULL)) != NULL &&
-	    json_is_object(o)) {
-		json_object_set_new(o, "alert_id", json_string(a->alert_id));
-		json_object_set_new(o, "watchlist", json_string(a->watchlist));
-		return o;
+	    (o = json_loads(a->payload, 0, NULL)) != NULL) {
+		if (json_is_object(o)) {
+			json_object_set_new(
+			    o, "alert_id", json_string(a->alert_id));
+			json_object_set_new(
+			    o, "watchlist", json_string(a->watchlist));
+			return o;
+		}
+		json_decref(o);
 	}
 	o = json_loads(a->matched != NULL ? a->matched : "[]", 0, NULL);
 	if (o == NULL)
@@ -1324,6 +1344,8 @@ alert_kick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (al->is_stopping)
+		return;
 	if (!al->is_swept)
 		alert_sweep(al);
 	if (alert_dispatch(al, &wake) == -1) {

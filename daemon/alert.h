@@ -38,6 +38,13 @@ void alert_free(struct alert *);
  * as failed. Cannot fail.
  */
 void alert_set_config(struct alert *, const struct config *);
+/*
+ * Start no more hooks (shutting down): the running ones go on until
+ * they end or their timeout kills them; what is pending stays so.
+ */
+void alert_stop(struct alert *);
+/* Return how many hooks run. */
+int alert_running(const struct alert *);
 /* Look at the outbox now (after new alerts were queued). */
 void alert_kick(struct alert *);
 /*

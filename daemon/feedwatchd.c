@@ -37,9 +37,10 @@
  */
 
 #define DEFAULT_CONFIG "/etc/feedwatch/feedwatch.conf"
-#define PRUNE_BATCH 500	  /* stories pruned in one transaction */
-#define PRUNE_EVERY 3600  /* seconds between pruning rounds */
-#define HOST_SLOWDOWN 600 /* seconds a 429 without Retry-After slows a host */
+#define PRUNE_BATCH 500	   /* stories pruned in one transaction */
+#define PRUNE_EVERY 3600   /* seconds between pruning rounds */
+#define HOST_SLOWDOWN 600  /* seconds a 429 without Retry-After slows a host */
+#define STOP_FETCH_GRACE 5 /* seconds running fetches get at shutdown */
 
 struct daemon;
 
@@ -80,6 +81,9 @@ struct daemon {
 	int alerts;
 	struct event *sig_int;
 	struct event *sig_term;
+	struct event *stop;	/* while stopping: is all done? */
+	time_t stop_fetches_at; /* running fetches are abandoned then */
+	int is_stopping;
 	struct event *sig_hup;
 	struct event *prune;
 	struct event *watchdog; /* WATCHDOG=1 at half WATCHDOG_USEC */
@@ -443,6 +447,8 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 		return;
 	}
 	df->next_poll = sf.next_poll;
+	if (d->is_stopping)
+		return; /* its next poll is stored for the next start */
 	if (df->state.gone_at == 0)
 		scheduler_job_in(df->job, (int)(sf.next_poll - sf.when));
 	if (stats.alerts > 0)
@@ -461,7 +467,7 @@ daemon_poll_cb(void *arg)
 	time_t now = time(NULL);
 	char *host;
 
-	if (df->is_busy)
+	if (df->is_busy || d->is_stopping)
 		return;
 	if (df->state.gone_at != 0) {
 		if (d->once) {
@@ -614,6 +620,59 @@ daemon_watchdog_start(struct daemon *d)
 
 static void daemon_reload(struct daemon *);
 
+/* While stopping: exit once fetches and hooks are done with. */
+static void
+daemon_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { 0, 100000 };
+	int fetches = fetch_running(d->fetch), hooks = alert_running(d->alert);
+
+	(void)fd;
+	(void)what;
+	if (fetches > 0 && time(NULL) >= d->stop_fetches_at) {
+		log_warnx("stopping: %d fetches abandoned; their feeds are "
+			  "polled again at the next start",
+		    fetches);
+		fetches = 0;
+	}
+	if (fetches == 0 && hooks == 0) {
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	evtimer_add(d->stop, &tv);
+}
+
+/*
+ * SIGTERM, SIGINT: poll no more and start no hook; let running fetches
+ * end for STOP_FETCH_GRACE seconds (what they bring is stored) and
+ * running hooks until they end or their timeout kills them; then exit.
+ * Alerts not delivered stay pending for the next start. A second
+ * signal exits at once.
+ */
+static void
+daemon_stop(struct daemon *d, int sig)
+{
+	struct daemon_feed *df;
+	struct timeval now = { 0, 0 };
+
+	if (d->is_stopping) {
+		log_info("%s again: stopping now", strsignal(sig));
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	d->is_stopping = 1;
+	log_info("%s: stopping; %d fetches and %d hooks running",
+	    strsignal(sig), fetch_running(d->fetch), alert_running(d->alert));
+	daemon_notify("STOPPING=1");
+	TAILQ_FOREACH(df, &d->feeds, entry)
+		scheduler_job_cancel(df->job);
+	evtimer_del(d->prune);
+	alert_stop(d->alert);
+	d->stop_fetches_at = time(NULL) + STOP_FETCH_GRACE;
+	evtimer_add(d->stop, &now);
+}
+
 static void
 daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -624,9 +683,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 		daemon_reload(d);
 		return;
 	}
-	log_info("%s: stopping", strsignal((int)sig));
-	daemon_notify("STOPPING=1");
-	event_base_loopexit(d->base, NULL);
+	daemon_stop(d, (int)sig);
 }
 
 /* At each scrape: feeds by state, and the outbox by state. */
@@ -859,6 +916,7 @@ daemon_setup(struct daemon *d, const char *path)
 	    d->base, d->store, d->cfg, d->once, daemon_alert_idle_cb, d);
 	daemon_metrics_start(d);
 	if ((d->prune = evtimer_new(d->base, daemon_prune_cb, d)) == NULL ||
+	    (d->stop = evtimer_new(d->base, daemon_stop_cb, d)) == NULL ||
 	    (d->watchdog = evtimer_new(d->base, daemon_watchdog_cb, d)) == NULL)
 		fatalx("cannot set up the daemon's timers");
 	d->sig_int = evsignal_new(d->base, SIGINT, daemon_signal_cb, d);
@@ -897,6 +955,7 @@ daemon_teardown(struct daemon *d)
 	free(d->reload_error);
 	event_free(d->sig_int);
 	event_free(d->sig_term);
+	event_free(d->stop);
 	event_free(d->sig_hup);
 	event_free(d->prune);
 	event_free(d->watchdog);

@@ -48,6 +48,12 @@ scheduler_job_free(struct scheduler_job *j)
 }
 
 void
+scheduler_job_cancel(struct scheduler_job *j)
+{
+	evtimer_del(j->ev);
+}
+
+void
 scheduler_job_in(struct scheduler_job *j, int delay)
 {
 	struct timeval tv = { delay < 0 ? 0 : delay, 0 };

@@ -20,6 +20,8 @@ struct scheduler_job *scheduler_job_new(
     struct event_base *, scheduler_due_cb cb, void *arg);
 /* Free a job, cancelling it; accepts NULL. */
 void scheduler_job_free(struct scheduler_job *);
+/* Make the job not due (until scheduler_job_in). */
+void scheduler_job_cancel(struct scheduler_job *);
 /* Make the job due in delay seconds (0 = at the next loop turn). */
 void scheduler_job_in(struct scheduler_job *, int delay);
 /*

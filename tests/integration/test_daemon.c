@@ -1594,6 +1594,51 @@ test_daemon_concurrency_two_overlap(void **state)
 	assert_int_equal(db_state_count(fx, "delivered"), 2);
 }
 
+/* A hook run has started: $DIR/times has its "S" line. */
+static int
+daemon_hook_started(const struct fixture *fx)
+{
+	struct mark marks[16];
+
+	return read_marks(fx, marks, 16) > 0;
+}
+
+/*
+ * SIGTERM while a hook runs: it is let finish and its alert is recorded
+ * delivered; no further hook starts, and the alerts left stay pending
+ * for the next start, which delivers them.
+ */
+static void
+test_daemon_sigterm_lets_hooks_finish(void **state)
+{
+	struct fixture *fx = *state;
+	struct mark marks[16];
+	char *err;
+	int status;
+
+	write_timed_hook(fx);
+	write_items_feed(fx, 0, 3, 0);
+	write_items_config(
+	    fx, "", "chat", "[hook \"chat\"]\ncommand = ./timed.sh chat 1\n");
+	status = run_daemon_until(
+	    fx, fx->conf, 0, daemon_hook_started, SIGTERM, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	assert_non_null(strstr(err, "Terminated: stopping"));
+	free(err);
+	assert_int_equal(read_marks(fx, marks, 16), 2);
+	assert_int_equal(marks[0].kind, 'S');
+	assert_int_equal(marks[1].kind, 'E');
+	assert_int_equal(db_state_count(fx, "delivered"), 1);
+	assert_int_equal(db_state_count(fx, "pending"), 2);
+	/* The next start delivers the two left, and nothing twice. */
+	run_daemon_ok(fx);
+	assert_int_equal(read_marks(fx, marks, 16), 6);
+	assert_int_equal(db_state_count(fx, "delivered"), 3);
+	assert_int_equal(count_deliveries(fx), 3);
+}
+
 /* max_hooks bounds the hook processes of all hooks together. */
 static void
 test_daemon_max_hooks(void **state)
@@ -2061,6 +2106,9 @@ main(int argc, char **argv)
 		    daemon_setup, daemon_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_sigterm_stops_cleanly, daemon_setup,
+		    daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_sigterm_lets_hooks_finish, daemon_setup,
 		    daemon_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_daemon_tempfail_counts_once_an_hour, daemon_setup,
