@@ -47,6 +47,7 @@ struct transfer {
 	fetch_done_cb cb;
 	void *arg;
 	struct curl_slist *headers;
+	struct fetch_req req; /* kept until it starts; strings owned */
 	char *url;
 	char *host;		 /* "" for file:// */
 	struct fetch_host *slot; /* while running, not owned */
@@ -142,8 +143,13 @@ fetch_new(struct event_base *base, const struct fetch_opts *opts)
 static void
 fetch_transfer_free(struct transfer *t)
 {
-	curl_easy_cleanup(t->easy);
+	if (t->easy != NULL)
+		curl_easy_cleanup(t->easy);
 	curl_slist_free_all(t->headers);
+	free((char *)t->req.etag);
+	free((char *)t->req.last_modified);
+	free((char *)t->req.ca_file);
+	free((char *)t->req.proxy);
 	free(t->url);
 	free(t->host);
 	free(t->body);
@@ -457,6 +463,20 @@ fetch_begin(struct fetch *f, struct transfer *t)
 	struct timeval now = { 0, 0 };
 	CURLMcode rc;
 
+	/*
+	 * The easy handle is made now, not when the transfer was queued:
+	 * ten thousand queued feeds cost their requests, not libcurl's
+	 * handles.
+	 */
+	if ((t->easy = curl_easy_init()) == NULL) {
+		snprintf(t->errbuf, sizeof t->errbuf,
+		    "libcurl: curl_easy_init failed");
+		log_warnx("%s: %s", t->url, t->errbuf);
+		TAILQ_INSERT_TAIL(&f->refused, t, entry);
+		evtimer_add(f->refused_ev, &now);
+		return;
+	}
+	fetch_setopts(f, t, &t->req);
 	t->slot = fetch_host_get(f, t->host);
 	t->slot->running++;
 	f->active++;
@@ -519,12 +539,13 @@ fetch_start(
 	t->url = xstrdup(r->url);
 	if ((t->host = url_host(r->url)) == NULL)
 		t->host = xstrdup("");
-	if ((t->easy = curl_easy_init()) == NULL) {
-		log_warnx("%s: curl_easy_init failed", r->url);
-		fetch_transfer_free(t);
-		return -1;
-	}
-	fetch_setopts(f, t, r);
+	t->req = *r;
+	t->req.url = t->url;
+	t->req.etag = r->etag != NULL ? xstrdup(r->etag) : NULL;
+	t->req.last_modified =
+	    r->last_modified != NULL ? xstrdup(r->last_modified) : NULL;
+	t->req.ca_file = r->ca_file != NULL ? xstrdup(r->ca_file) : NULL;
+	t->req.proxy = r->proxy != NULL ? xstrdup(r->proxy) : NULL;
 	TAILQ_INSERT_TAIL(&f->waiting, t, entry);
 	f->queued++;
 	fetch_pump(f);
