@@ -74,6 +74,7 @@ struct config_parse {
 	void *obj;	   /* the current section's struct */
 	char *last_key;	   /* for continuation lines */
 	int syntax_errors; /* lines that are not "key = value" */
+	int interval_line; /* of [daemon]'s interval, min_ and max_interval */
 	char *errors;
 	size_t errlen;
 };
@@ -370,6 +371,7 @@ config_set_database(struct config_parse *p, const char *v, char **cause)
 static int
 config_set_interval(struct config_parse *p, const char *v, char **cause)
 {
+	p->interval_line = p->line;
 	return config_interval(v, &p->cfg->interval, cause);
 }
 
@@ -494,12 +496,14 @@ config_set_max_per_host(struct config_parse *p, const char *v, char **cause)
 static int
 config_set_min_interval(struct config_parse *p, const char *v, char **cause)
 {
+	p->interval_line = p->line;
 	return config_interval(v, &p->cfg->min_interval, cause);
 }
 
 static int
 config_set_max_interval(struct config_parse *p, const char *v, char **cause)
 {
+	p->interval_line = p->line;
 	return config_interval(v, &p->cfg->max_interval, cause);
 }
 
@@ -1389,7 +1393,15 @@ config_check(struct config_parse *p)
 		return;
 
 	if (p->cfg->min_interval > p->cfg->max_interval)
-		config_error(p, 0, "min_interval is above max_interval");
+		config_error(p, p->interval_line,
+		    "min_interval is above max_interval");
+	else if (p->cfg->interval < p->cfg->min_interval ||
+	    p->cfg->interval > p->cfg->max_interval)
+		config_error(p, p->interval_line,
+		    "interval %ds is outside min_interval..max_interval "
+		    "(%ds..%ds)",
+		    p->cfg->interval, p->cfg->min_interval,
+		    p->cfg->max_interval);
 	TAILQ_FOREACH(f, &p->cfg->feeds, entry) {
 		if (f->url == NULL)
 			config_error(

@@ -100,6 +100,25 @@ static const struct bad_case bad_cases[] = {
 	{ "[daemon]\ninterval = soon\n", 2,
 	    "interval: \"soon\" is not a duration" },
 	{ "[daemon]\ninterval = 0\n", 2, "interval: \"0\" is not a duration" },
+	{ "[daemon]\ninterval = 30s\n", 2,
+	    "interval 30s is outside min_interval..max_interval (60s..21600s)" },
+	{ "[daemon]\nmin_interval = 2h\nmax_interval = 1h\n", 3,
+	    "min_interval is above max_interval" },
+	{ "[daemon]\nmin_interval = 10m\n[feed \"a\"]\nurl = http://a/\n"
+	  "interval = 5m\n",
+	    3, "feed \"a\": interval 300s is outside min_interval" },
+	{ "[daemon]\nmax_per_host = 0\n", 2,
+	    "max_per_host: \"0\" is not a number from 1 to 1024" },
+	{ "[daemon]\nproxy = proxy:3128\n", 2,
+	    "proxy: \"proxy:3128\" is not a proxy URL" },
+	{ "[daemon]\nadaptive = often\n", 2,
+	    "adaptive: \"often\" is not yes or no" },
+	{ "[daemon]\nhealth_hooks = pager\n", 2,
+	    "health_hooks: no [hook \"pager\"]" },
+	{ "[feed \"a\"]\nurl = http://a/\nca_file = /no/such.pem\n", 3,
+	    "ca_file: /no/such.pem: No such file or directory" },
+	{ "[feed \"a\"]\nurl = http://a/\nlow_speed_time = 0\n", 3,
+	    "low_speed_time: \"0\" is not a duration" },
 	{ "[daemon]\nmax_fetches = 0\n", 2,
 	    "max_fetches: \"0\" is not a number from 1 to 1024" },
 	{ "[daemon]\nmax_body = 12Q\n", 2, "max_body: \"12Q\" is not a size" },
@@ -654,10 +673,56 @@ test_config_metrics(void **state)
 	}
 }
 
+/* Fetch settings: the daemon's, and a feed's own over them. */
+static void
+test_config_fetch_settings(void **state)
+{
+	struct fixture *fx = *state;
+	struct config *cfg;
+	struct config_feed *a, *b;
+	struct config_fetch got;
+
+	assert_null(load(fx,
+	    "[daemon]\n"
+	    "timeout = 2m\nconnect_timeout = 7s\nlow_speed_limit = 10\n"
+	    "low_speed_time = 1m\nmax_body = 4M\nproxy = http://p:3128\n"
+	    "max_per_host = 2\nmin_interval = 5m\nmax_interval = 2h\n"
+	    "adaptive = yes\nunhealthy_after = 6h\nhealth_hooks = h\n"
+	    "[feed \"a\"]\nurl = http://a/\n"
+	    "[feed \"b\"]\nurl = http://b/\ntimeout = 5s\nmax_body = 64k\n"
+	    "proxy = none\nadaptive = no\n"
+	    "[hook \"h\"]\ncommand = true\n",
+	    &cfg));
+	assert_int_equal(cfg->max_per_host, 2);
+	assert_int_equal(cfg->min_interval, 300);
+	assert_int_equal(cfg->max_interval, 7200);
+	assert_int_equal(cfg->unhealthy_after, 6 * 3600);
+	assert_string_equal(cfg->health_hooks[0], "h");
+	a = config_feed_find(cfg, "a");
+	b = config_feed_find(cfg, "b");
+	config_feed_fetch(cfg, a, &got);
+	assert_int_equal(got.timeout, 120);
+	assert_int_equal(got.connect_timeout, 7);
+	assert_int_equal(got.low_speed_limit, 10);
+	assert_int_equal(got.low_speed_time, 60);
+	assert_int_equal(got.max_body, 4 * 1024 * 1024);
+	assert_string_equal(got.proxy, "http://p:3128");
+	assert_int_equal(config_feed_adaptive(cfg, a), 1);
+	config_feed_fetch(cfg, b, &got);
+	assert_int_equal(got.timeout, 5);
+	assert_int_equal(got.connect_timeout, 7);
+	assert_int_equal(got.max_body, 64 * 1024);
+	assert_string_equal(got.proxy, "");
+	assert_int_equal(config_feed_adaptive(cfg, b), 0);
+	config_free(cfg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_config_fetch_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_config_bad_line_names_file_and_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(
