@@ -282,63 +282,76 @@ cmd_parse(int argc, char **argv)
 	return 0;
 }
 
-/* What `feedwatch match` reads: a file, or a URL fetched once. */
-struct match_input {
+/* A document fetched once by a command: `match` URL, `feeds add`. */
+struct cli_page {
 	char *body;
 	size_t len;
 	char *content_type;
-	char *url;
+	char *url; /* after redirects */
 	char *error;
 };
 
 static void
-match_fetched_cb(const struct fetch_result *r, void *arg)
+cli_fetched_cb(const struct fetch_result *r, void *arg)
 {
-	struct match_input *in = arg;
+	struct cli_page *p = arg;
 
 	if (r->error != NULL) {
-		in->error = xstrdup(r->error);
+		p->error = xstrdup(r->error);
 		return;
 	}
-	in->body = xmalloc(r->len + 1);
-	memcpy(in->body, r->body != NULL ? r->body : "", r->len);
-	in->body[r->len] = '\0';
-	in->len = r->len;
+	p->body = xmalloc(r->len + 1);
+	memcpy(p->body, r->body != NULL ? r->body : "", r->len);
+	p->body[r->len] = '\0';
+	p->len = r->len;
 	if (r->content_type != NULL)
-		in->content_type = xstrdup(r->content_type);
+		p->content_type = xstrdup(r->content_type);
+	if (r->effective_url != NULL) {
+		free(p->url);
+		p->url = xstrdup(r->effective_url);
+	}
 }
 
+/*
+ * Fetch url once, as the daemon would with cfg's user agent and fetch
+ * settings (libcurl's defaults and PARSE_MAX_SIZE when cfg is NULL),
+ * redirects to http(s) only. Return 0, or -1 with p->error.
+ */
 static int
-match_load_url(struct match_input *in, const char *url)
+cli_fetch(const struct config *cfg, const char *url, struct cli_page *p)
 {
-	struct fetch_opts fo = { NULL, 1, 1 };
+	struct fetch_opts fo = { cfg != NULL ? cfg->user_agent : NULL, 1, 1 };
 	struct fetch_req req;
 	struct event_base *base;
 	struct fetch *f;
 
 	memset(&req, 0, sizeof req);
 	req.url = url;
-	req.timeout = 60;
-	req.connect_timeout = 20;
-	req.low_speed_limit = 64;
-	req.low_speed_time = 30;
-	req.max_body = PARSE_MAX_SIZE;
-
+	req.timeout = cfg != NULL ? cfg->fetch.timeout : 60;
+	req.connect_timeout = cfg != NULL ? cfg->fetch.connect_timeout : 20;
+	req.low_speed_limit = cfg != NULL ? cfg->fetch.low_speed_limit : 64;
+	req.low_speed_time = cfg != NULL ? cfg->fetch.low_speed_time : 30;
+	req.max_body = cfg != NULL ? cfg->fetch.max_body : PARSE_MAX_SIZE;
+	if (cfg != NULL) {
+		req.ca_file = cfg->fetch.ca_file;
+		req.proxy = cfg->fetch.proxy;
+	}
+	memset(p, 0, sizeof *p);
+	p->url = xstrdup(url);
 	if ((base = event_base_new()) == NULL ||
 	    (f = fetch_new(base, &fo)) == NULL)
 		fatalx("cannot set up libevent and libcurl");
-	if (fetch_start(f, &req, match_fetched_cb, in) == 0)
+	if (fetch_start(f, &req, cli_fetched_cb, p) == 0)
 		event_base_dispatch(base);
 	else
-		in->error = xstrdup("libcurl refused the URL");
+		p->error = xstrdup("libcurl refused the URL");
 	fetch_free(f);
 	event_base_free(base);
-	in->url = xstrdup(url);
-	return in->error != NULL ? -1 : 0;
+	return p->error != NULL ? -1 : 0;
 }
 
 static int
-match_load_file(struct match_input *in, const char *path)
+match_load_file(struct cli_page *in, const char *path)
 {
 	FILE *fp;
 	size_t n, cap = 65536;
@@ -467,7 +480,7 @@ match_cli_entry_cb(struct entry *e, void *arg)
 
 /* Match each entry of a feed, or, when it is none, the input as text. */
 static void
-match_cli_input(struct match_cli *c, const struct match_input *in, int is_text)
+match_cli_input(struct match_cli *c, const struct cli_page *in, int is_text)
 {
 	struct parse_opts opts;
 	struct feed_doc *doc = NULL;
@@ -522,7 +535,7 @@ cmd_match(int argc, char **argv)
 	};
 	const char *path = DEFAULT_CONFIG, *query = NULL, *language = NULL;
 	const char *feed = NULL;
-	struct match_input in;
+	struct cli_page in;
 	struct match_cli c;
 	struct match_query *q;
 	struct config *cfg = NULL;
@@ -598,7 +611,7 @@ cmd_match(int argc, char **argv)
 		}
 	}
 	if (strstr(argv[optind], "://") != NULL)
-		rc = match_load_url(&in, argv[optind]);
+		rc = cli_fetch(cfg, argv[optind], &in);
 	else
 		rc = match_load_file(&in, argv[optind]);
 	if (rc == -1) {
@@ -1017,14 +1030,6 @@ struct feeds_target {
 };
 
 /* A document fetched once by `feeds add`. */
-struct feeds_page {
-	char *body;
-	size_t len;
-	char *content_type;
-	char *url; /* after redirects */
-	char *error;
-};
-
 /* What `feeds add` was told. */
 struct feeds_add_opts {
 	const char *name; /* --name, or NULL */
@@ -1252,63 +1257,7 @@ feeds_name_from(const char *title)
 }
 
 static void
-feeds_fetched_cb(const struct fetch_result *r, void *arg)
-{
-	struct feeds_page *p = arg;
-
-	if (r->error != NULL) {
-		p->error = xstrdup(r->error);
-		return;
-	}
-	p->body = xmalloc(r->len + 1);
-	memcpy(p->body, r->body != NULL ? r->body : "", r->len);
-	p->body[r->len] = '\0';
-	p->len = r->len;
-	if (r->content_type != NULL)
-		p->content_type = xstrdup(r->content_type);
-	if (r->effective_url != NULL) {
-		free(p->url);
-		p->url = xstrdup(r->effective_url);
-	}
-}
-
-/*
- * Fetch url once, as the daemon would: its user agent, timeout and
- * max_body, redirects to http(s) only. Return 0, or -1 with p->error.
- */
-static int
-feeds_fetch(const struct config *cfg, const char *url, struct feeds_page *p)
-{
-	struct fetch_opts fo = { cfg->user_agent, 1, 1 };
-	struct fetch_req req;
-	struct event_base *base;
-	struct fetch *f;
-
-	memset(&req, 0, sizeof req);
-	req.url = url;
-	req.timeout = cfg->fetch.timeout;
-	req.connect_timeout = cfg->fetch.connect_timeout;
-	req.low_speed_limit = cfg->fetch.low_speed_limit;
-	req.low_speed_time = cfg->fetch.low_speed_time;
-	req.max_body = cfg->fetch.max_body;
-	req.ca_file = cfg->fetch.ca_file;
-	req.proxy = cfg->fetch.proxy;
-	memset(p, 0, sizeof *p);
-	p->url = xstrdup(url);
-	if ((base = event_base_new()) == NULL ||
-	    (f = fetch_new(base, &fo)) == NULL)
-		fatalx("cannot set up libevent and libcurl");
-	if (fetch_start(f, &req, feeds_fetched_cb, p) == 0)
-		event_base_dispatch(base);
-	else
-		p->error = xstrdup("libcurl refused the URL");
-	fetch_free(f);
-	event_base_free(base);
-	return p->error != NULL ? -1 : 0;
-}
-
-static void
-feeds_page_clear(struct feeds_page *p)
+feeds_page_clear(struct cli_page *p)
 {
 	free(p->body);
 	free(p->content_type);
@@ -1326,7 +1275,7 @@ feeds_entry_cb(struct entry *e, void *arg)
 
 /* The page read as a feed, or NULL with *cause. */
 static struct feed_doc *
-feeds_parse(const struct feeds_page *p, char **cause)
+feeds_parse(const struct cli_page *p, char **cause)
 {
 	struct parse_opts opts;
 
@@ -1417,14 +1366,14 @@ static int
 feeds_add_link(struct feeds_target *t, const struct discover_link *l,
     const struct feeds_add_opts *o)
 {
-	struct feeds_page page;
+	struct cli_page page;
 	struct feed_doc *doc;
 	char *cause;
 	int rc;
 
 	if (feeds_is_known(t, l->url))
 		return 1;
-	if (feeds_fetch(t->cfg, l->url, &page) == -1) {
+	if (cli_fetch(t->cfg, l->url, &page) == -1) {
 		fprintf(stderr, "feedwatch: %s: %s\n", l->url, page.error);
 		feeds_page_clear(&page);
 		return 2;
@@ -1462,7 +1411,7 @@ feeds_print_link(
  */
 static int
 feeds_add_page(struct feeds_target *t, const char *url,
-    const struct feeds_page *page, const char *why,
+    const struct cli_page *page, const char *why,
     const struct feeds_add_opts *o)
 {
 	struct discover_link *links;
@@ -1500,14 +1449,14 @@ static int
 feeds_add_url(
     struct feeds_target *t, const char *url, const struct feeds_add_opts *o)
 {
-	struct feeds_page page;
+	struct cli_page page;
 	struct feed_doc *doc;
 	char *cause;
 	int rc;
 
 	if (feeds_is_known(t, url))
 		return 1;
-	if (feeds_fetch(t->cfg, url, &page) == -1) {
+	if (cli_fetch(t->cfg, url, &page) == -1) {
 		fprintf(stderr, "feedwatch: %s: %s\n", url, page.error);
 		feeds_page_clear(&page);
 		return 2;
