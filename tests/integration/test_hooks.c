@@ -28,9 +28,10 @@
 #include <jansson.h>
 
 /*
- * The chat and webhook hooks of scripts/hooks against a receiver served
- * by evhttp from the test's own event_base: what each sends for a hostile
- * title, and how its exit status follows the receiver's answer.
+ * The chat and webhook hooks of scripts/hooks, and apprise through
+ * Apprise's json:// scheme, against a receiver served by evhttp from the
+ * test's own event_base: what each sends for a hostile title, and how its
+ * exit status follows the receiver's answer.
  */
 
 #define TEST_WATCHDOG 20 /* seconds before a hung hook is killed */
@@ -61,6 +62,7 @@
 #define TEST_SLACK_PATH "/services/T000/B000/s3cr3t-slack"
 #define TEST_DISCORD_PATH "/api/webhooks/42/s3cr3t-discord"
 #define TEST_WEBHOOK_PATH "/in/s3cr3t-webhook"
+#define TEST_APPRISE_PATH "/notify/s3cr3t-apprise"
 #define TEST_MATRIX_TOKEN "s3cr3t-matrix"
 #define TEST_NTFY_TOKEN "tk_s3cr3t-ntfy"
 #define TEST_TELEGRAM_TOKEN "42:s3cr3t-telegram"
@@ -130,6 +132,7 @@ static const struct hook_case hook_cases[] = {
 	{ "webhook",
 	    { "--url-file", "{dir}/webhook-url", "--secret-file",
 		"{dir}/webhook-secret", NULL } },
+	{ "apprise", { "--url-file", "{dir}/apprise-urls", NULL } },
 };
 
 #define NCASES (sizeof hook_cases / sizeof hook_cases[0])
@@ -320,11 +323,22 @@ read_file(const char *path)
 	return s;
 }
 
+/* Apprise's json:// URL of path at base (http://...); caller frees. */
+static char *
+apprise_url(const char *base, const char *path)
+{
+	char *s;
+
+	assert_int_equal(strncmp(base, "http://", 7), 0);
+	assert_true(asprintf(&s, "json://%s%s", base + 7, path) > 0);
+	return s;
+}
+
 /* The secrets the hook cases read, for a receiver at base. */
 static void
 write_secrets(const struct fixture *fx, const char *base)
 {
-	char text[256];
+	char text[256], *url;
 
 	snprintf(text, sizeof text, "%s" TEST_SLACK_PATH "\n", base);
 	write_file(fx, "slack-url", text, 0600);
@@ -336,6 +350,10 @@ write_secrets(const struct fixture *fx, const char *base)
 	write_file(fx, "ntfy-token", TEST_NTFY_TOKEN "\n", 0600);
 	write_file(fx, "telegram-token", TEST_TELEGRAM_TOKEN "\n", 0600);
 	write_file(fx, "webhook-secret", TEST_WEBHOOK_SECRET "\n", 0600);
+	url = apprise_url(base, TEST_APPRISE_PATH);
+	snprintf(text, sizeof text, "# Apprise service URLs\n%s\n", url);
+	write_file(fx, "apprise-urls", text, 0600);
+	free(url);
 }
 
 static int
@@ -1156,9 +1174,182 @@ test_hooks_webhook(void **state)
 	free(alert);
 }
 
+/* The title the apprise hook makes of a story's: one line. Caller frees. */
+static char *
+apprise_title(const char *story_title)
+{
+	char *s;
+
+	assert_true(asprintf(&s, "[" TEST_WATCHLIST "] %s", story_title) > 0);
+	for (char *p = s; *p != '\0'; p++) {
+		if (*p == '\n')
+			*p = ' ';
+	}
+	return s;
+}
+
+/* A feed-health alert as feedwatchd makes it; caller frees. */
+static char *
+health_text(const char *state, const char *title, const char *summary)
+{
+	json_t *o;
+	char *s;
+
+	o = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:i, s:{s:i, "
+		      "s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:[]}, s:[], s:s}",
+	    "alert_id", TEST_ALERT_ID, "watchlist", "feed-health", "kind",
+	    "feed-health", "state", state, "feed", "name", "wire", "url",
+	    "https://news.example.org/feed", "error", "HTTP status 503",
+	    "http_status", 503, "story", "id", 0, "title", title, "url",
+	    "https://news.example.org/feed", "published",
+	    "2024-05-01T10:00:00Z", "feed", "name", "wire", "url",
+	    "https://news.example.org/feed", "summary", summary, "sources",
+	    "matched", "snippet", summary);
+	assert_non_null(o);
+	assert_non_null(s = json_dumps(o, JSON_COMPACT));
+	json_decref(o);
+	return s;
+}
+
+/* Run apprise with args and input, which must deliver one notification. */
+static json_t *
+apprise_notification(
+    struct fixture *fx, const char *const *args, const char *input)
+{
+	int rc = run_hook(fx, "apprise", args, input);
+
+	if (rc != 0)
+		fail_msg("apprise: exit %d; output:\n%s", rc, fx->out);
+	return request_json(one_request(fx, "POST", TEST_APPRISE_PATH));
+}
+
+/*
+ * apprise, through Apprise's json:// scheme ({"version", "title",
+ * "message", "type"}): the title on one line, the snippet, link, feed
+ * and sources in the message, all as they were; feed text in the
+ * message keeps its line breaks. A feed-health alert's type says how
+ * the feed is.
+ */
+static void
+test_hooks_apprise(void **state)
+{
+	struct fixture *fx = *state;
+	const char *args[] = { "--url", NULL, NULL };
+	const char *version, *title, *message, *type;
+	char *alert = hostile_alert(), *url, *want;
+	json_t *o;
+
+	url = apprise_url(fx->url, TEST_APPRISE_PATH);
+	args[1] = url;
+	o = apprise_notification(fx, args, alert);
+	unpack(o, "{s:s, s:s, s:s, s:s}", "version", &version, "title", &title,
+	    "message", &message, "type", &type);
+	assert_string_equal(version, "1.0");
+	assert_string_equal(type, "info");
+	want = apprise_title(TEST_TITLE);
+	assert_string_equal(title, want);
+	free(want);
+	assert_contains(message,
+	    TEST_SNIPPET "\n\n" TEST_URL "\n\nwatchlist " TEST_WATCHLIST
+			 " \xc2\xb7 feed wire \xc2\xb7 2024-05-01T10:00:00Z");
+	assert_contains(message,
+	    "Also carried by:\n\xe2\x80\xa2 nbc-world: https://nbc.example/a\n"
+	    "\xe2\x80\xa2 bbc: https://bbc.example/b");
+	json_decref(o);
+	free(alert);
+
+	/* The hostile title as the snippet: in the message, line and all. */
+	alert = alert_text(TEST_ALERT_ID, TEST_TITLE, TEST_URL, TEST_TITLE);
+	o = apprise_notification(fx, args, alert);
+	unpack(o, "{s:s}", "message", &message);
+	assert_int_equal(
+	    strncmp(message, TEST_TITLE "\n\n", strlen(TEST_TITLE "\n\n")), 0);
+	json_decref(o);
+	free(alert);
+
+	alert = health_text("failing", "Feed wire has failed for 25 h",
+	    "https://news.example.org/feed has failed 7 times in a row");
+	o = apprise_notification(fx, args, alert);
+	unpack(o, "{s:s, s:s, s:s}", "title", &title, "message", &message,
+	    "type", &type);
+	assert_string_equal(
+	    title, "[feed-health] Feed wire has failed for 25 h");
+	assert_contains(message, "has failed 7 times in a row");
+	assert_string_equal(type, "warning");
+	json_decref(o);
+	free(alert);
+	alert = health_text("recovered", "Feed wire recovered", "Polled.");
+	o = apprise_notification(fx, args, alert);
+	unpack(o, "{s:s}", "type", &type);
+	assert_string_equal(type, "success");
+	json_decref(o);
+	free(alert);
+	free(url);
+}
+
+/*
+ * apprise: every URL of a file (comments, blank lines and blanks around
+ * a URL skipped) and of a credential is notified; the default
+ * credential serves when no URL is given. A URL Apprise cannot load, or
+ * a line that is not a URL, stops the hook with 2 before anything is
+ * sent, and the message does not show the URL.
+ */
+static void
+test_hooks_apprise_urls(void **state)
+{
+	struct fixture *fx = *state;
+	const char *two[] = { "--url-file", "{dir}/list", "--credential",
+		"more", NULL };
+	const char *bad[] = { "--url-file", "{dir}/bad", NULL };
+	const char *include[] = { "--url-file", "{dir}/include", NULL };
+	const char *unknown[] = { "--url", "tgram://s3cr3t-bot", NULL };
+	const char *const *refused[] = { bad, include, unknown };
+	char *alert = hostile_alert(), *a, *b, *text, *env;
+	int seen_a = 0, seen_b = 0;
+
+	a = apprise_url(fx->url, "/a");
+	b = apprise_url(fx->url, "/b");
+	assert_true(
+	    asprintf(&text, "# the desk\n\n  %s \t\n; json://x/y\n", a) > 0);
+	write_file(fx, "list", text, 0600);
+	free(text);
+	assert_true(asprintf(&text, "%s\r\n", b) > 0);
+	write_file(fx, "more", text, 0600);
+	free(text);
+	assert_true(asprintf(&env, "CREDENTIALS_DIRECTORY=%s", fx->dir) > 0);
+	fx->extra_env = env;
+	assert_int_equal(run_hook(fx, "apprise", two, alert), 0);
+	assert_int_equal(fx->nreqs, 2);
+	for (size_t i = 0; i < fx->nreqs; i++) {
+		seen_a += strcmp(fx->reqs[i].uri, "/a") == 0;
+		seen_b += strcmp(fx->reqs[i].uri, "/b") == 0;
+	}
+	assert_true(seen_a == 1 && seen_b == 1);
+	/* apprise-urls, from write_secrets(). */
+	json_decref(apprise_notification(fx, NULL, alert));
+	fx->extra_env = NULL;
+	free(env);
+
+	assert_true(asprintf(&text, "%s\ntgram://s3cr3t-bot\n", a) > 0);
+	write_file(fx, "bad", text, 0600);
+	free(text);
+	assert_true(asprintf(&text, "include %s\n", a) > 0);
+	write_file(fx, "include", text, 0600);
+	free(text);
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		assert_int_equal(run_hook(fx, "apprise", refused[i], alert), 2);
+		assert_int_equal(fx->nreqs, 0);
+		if (strstr(fx->out, "s3cr3t") != NULL)
+			fail_msg("a URL is in the output:\n%s", fx->out);
+	}
+	free(a);
+	free(b);
+	free(alert);
+}
+
 /*
  * Exit 0 on 200; 75 on 500, 429 and a refused connection; 1 on 404: for
- * every hook. 75 on a timeout, for two of them.
+ * every hook. 75 on a timeout, for three of them.
  */
 static void
 test_hooks_exit_codes(void **state)
@@ -1181,10 +1372,17 @@ test_hooks_exit_codes(void **state)
 			    fx, hc, NULL, alert, fx->url, answers[j].want);
 			assert_int_equal(fx->nreqs, 1);
 		}
-		assert_contains(fx->out, "HTTP 404");
-		/* A second each: for a POST and a PUT, send() being common. */
+		/* Apprise's own words, passed on. */
+		assert_contains(fx->out,
+		    strcmp(hc->name, "apprise") == 0 ? "error=404" :
+						       "HTTP 404");
+		/*
+		 * A second each: for a POST and a PUT, send() being common,
+		 * and for Apprise.
+		 */
 		if (strcmp(hc->name, "slack") != 0 &&
-		    strcmp(hc->name, "matrix") != 0)
+		    strcmp(hc->name, "matrix") != 0 &&
+		    strcmp(hc->name, "apprise") != 0)
 			continue;
 		fx->is_silent = 1;
 		run_case_want(fx, hc, quick, alert, fx->url, 75);
@@ -1222,10 +1420,12 @@ test_hooks_digest(void **state)
 			fail_msg("%s: digest body:\n%s", hook_cases[i].name,
 			    fx->reqs[0].body);
 		json_decref(o);
+		if (strcmp(hook_cases[i].name, "webhook") != 0)
+			continue;
+		assert_string_equal(fx->reqs[0].body, digest);
+		assert_string_equal(fx->reqs[0].event, "digest");
+		assert_null(fx->reqs[0].alert_id);
 	}
-	assert_string_equal(fx->reqs[0].body, digest);
-	assert_string_equal(fx->reqs[0].event, "digest");
-	assert_null(fx->reqs[0].alert_id);
 	free(digest);
 }
 
@@ -1377,6 +1577,13 @@ test_hooks_digest_limits(void **state)
 		} else if (strcmp(hook_cases[c].name, "ntfy") == 0) {
 			unpack(o, "{s:s}", "message", &message);
 			assert_true(strlen(message) <= 4096);
+		} else if (strcmp(hook_cases[c].name, "apprise") == 0) {
+			/* 50 listed; Apprise's overflow= does the rest. */
+			unpack(o, "{s:s, s:s}", "title", &text, "message",
+			    &message);
+			assert_string_equal(
+			    text, "[" TEST_WATCHLIST "] 100 new stories");
+			assert_contains(message, "\xe2\x80\xa6 and 50 more");
 		}
 		json_decref(o);
 	}
@@ -1384,21 +1591,24 @@ test_hooks_digest_limits(void **state)
 }
 
 /*
- * No secret and no feed text is ever in an argv: curl and jq are
- * wrapped to log theirs.
+ * No secret and no feed text is ever in an argv: curl, jq and apprise
+ * are wrapped to log theirs. Apprise takes a title only as an argument:
+ * the title alone is in its argv, as one argument.
  */
 static void
 test_hooks_secrets_not_in_argv(void **state)
 {
 	struct fixture *fx = *state;
-	static const char *tools[] = { "curl", "jq" };
+	static const char *tools[] = { "curl", "jq", "apprise" };
 	char bin[PATH_MAX], log[PATH_MAX], name[32], real[PATH_MAX];
-	char *text, *alert = hostile_alert(), *argvs;
+	char *text, *alert = hostile_alert(), *argvs, *title;
 
 	path_in(fx, bin, sizeof bin, "bin");
-	path_in(fx, log, sizeof log, "argv.log");
 	assert_int_equal(mkdir(bin, 0755), 0);
 	for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++) {
+		snprintf(name, sizeof name, "%s.log",
+		    strcmp(tools[i], "apprise") == 0 ? "apprise" : "argv");
+		path_in(fx, log, sizeof log, name);
 		assert_int_equal(find_in_path(tools[i], real, sizeof real), 0);
 		assert_true(asprintf(&text,
 				"#!/bin/sh\nprintf '%%s\\n' \"$@\" >>'%s'\n"
@@ -1412,12 +1622,25 @@ test_hooks_secrets_not_in_argv(void **state)
 	for (size_t i = 0; i < NCASES; i++)
 		run_case_want(fx, &hook_cases[i], NULL, alert, fx->url, 0);
 	fx->path_prefix = NULL;
+	path_in(fx, log, sizeof log, "argv.log");
 	assert_non_null(argvs = read_file(log));
 	assert_contains(argvs, "--config");
 	if (strstr(argvs, "s3cr3t") != NULL)
 		fail_msg("a secret is in an argv:\n%s", argvs);
 	if (strstr(argvs, "pwned") != NULL || strstr(argvs, "Geneva") != NULL)
 		fail_msg("feed text is in an argv:\n%s", argvs);
+	free(argvs);
+	path_in(fx, log, sizeof log, "apprise.log");
+	assert_non_null(argvs = read_file(log));
+	if (strstr(argvs, "s3cr3t") != NULL)
+		fail_msg("a secret is in apprise's argv:\n%s", argvs);
+	if (strstr(argvs, "Geneva") != NULL)
+		fail_msg("the body is in apprise's argv:\n%s", argvs);
+	title = apprise_title(TEST_TITLE);
+	assert_true(asprintf(&text, "\n--title=%s\n", title) > 0);
+	assert_contains(argvs, text);
+	free(text);
+	free(title);
 	free(argvs);
 	free(alert);
 }
@@ -1444,6 +1667,10 @@ main(int argc, char **argv)
 		    test_hooks_telegram, hooks_setup, hooks_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_hooks_webhook, hooks_setup, hooks_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_hooks_apprise, hooks_setup, hooks_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_hooks_apprise_urls, hooks_setup, hooks_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_hooks_exit_codes, hooks_setup, hooks_teardown),
 		cmocka_unit_test_setup_teardown(
