@@ -7,7 +7,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -32,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "date.h"
+#include "testutil.h"
 
 /*
  * feedwatchd --once against feeds served by evhttp from the test's own
@@ -241,46 +241,9 @@ server_start(struct fixture *fx)
 }
 
 static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "we"));
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-/* Read a whole file; NULL when it cannot be opened. Caller frees. */
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *s = NULL;
-	size_t cap = 0, len = 0, n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap * 2 + 4096;
-			assert_non_null(s = realloc(s, cap + 1));
-		}
-		n = fread(s + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	s[len] = '\0';
-	return s;
-}
-
-static void
 path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
 {
-	int n = snprintf(buf, len, "%s/%s", fx->dir, name);
-
-	assert_true(n > 0 && (size_t)n < len);
+	testutil_path(buf, len, fx->dir, name);
 }
 
 /*
@@ -307,7 +270,7 @@ write_hook(const struct fixture *fx)
 	    fx->dir);
 	assert_true(n > 0);
 	path_in(fx, path, sizeof path, "hook.sh");
-	write_file(path, text, 0755);
+	testutil_write_file(path, text, 0755);
 	free(text);
 }
 
@@ -357,7 +320,7 @@ write_config(struct fixture *fx, int with_bad_feeds)
 	    "retries = 2\n",
 	    fx->port, fx->port, feeds);
 	assert_true(n > 0);
-	write_file(fx->conf, text, 0644);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	free(feeds);
 }
@@ -369,8 +332,7 @@ daemon_setup(void **state)
 	char path[PATH_MAX];
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
-	strcpy(fx->dir, "/tmp/feedwatch-test.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "test");
 	path_in(fx, fx->conf, sizeof fx->conf, "feedwatch.conf");
 	path_in(fx, path, sizeof path, "out");
 	assert_int_equal(mkdir(path, 0755), 0);
@@ -379,14 +341,6 @@ daemon_setup(void **state)
 	write_config(fx, 0);
 	*state = fx;
 	return 0;
-}
-
-static int
-daemon_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static int
@@ -400,7 +354,7 @@ daemon_teardown(void **state)
 		evhttp_free(fx->http);
 	if (fx->base != NULL)
 		event_base_free(fx->base);
-	nftw(fx->dir, daemon_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -608,7 +562,7 @@ run_daemon_full(struct fixture *fx, const char *conf, int once,
 	event_free(term);
 	event_free(watchdog);
 	event_free(sigchld);
-	*stderr_text = read_file(errpath);
+	*stderr_text = testutil_read_file(errpath);
 	assert_non_null(*stderr_text);
 	if (r.is_timed_out)
 		fail_msg("feedwatchd hung for %ds; killed. stderr:\n%s",
@@ -784,7 +738,7 @@ check_alert(const struct fixture *fx, const char *id, int *seen)
 
 	snprintf(name, sizeof name, "out/%s.env", id);
 	path_in(fx, path, sizeof path, name);
-	assert_non_null(env = read_file(path));
+	assert_non_null(env = testutil_read_file(path));
 	assert_env(env, "FEEDWATCH_ALERT_ID", id);
 	assert_env(env, "FEEDWATCH_WATCHLIST", "track-two");
 	assert_env(env, "FEEDWATCH_TITLE", x->title);
@@ -831,7 +785,7 @@ count_deliveries(const struct fixture *fx)
 	int n = 0;
 
 	path_in(fx, path, sizeof path, "deliveries");
-	if ((text = read_file(path)) == NULL)
+	if ((text = testutil_read_file(path)) == NULL)
 		return 0;
 	for (const char *s = text; *s != '\0'; s++)
 		n += *s == '\n';
@@ -868,7 +822,7 @@ set_fail(const struct fixture *fx, int on)
 
 	path_in(fx, path, sizeof path, "fail");
 	if (on)
-		write_file(path, "", 0644);
+		testutil_write_file(path, "", 0644);
 	else
 		assert_int_equal(unlink(path), 0);
 }
@@ -906,7 +860,7 @@ set_fail_code(const struct fixture *fx, const char *code)
 	char path[PATH_MAX];
 
 	path_in(fx, path, sizeof path, "fail");
-	write_file(path, code, 0644);
+	testutil_write_file(path, code, 0644);
 }
 
 /* Run the feedwatch tool beside feedwatchd; return its exit status. */
@@ -926,7 +880,7 @@ run_tool(
 	assert_true(n > 0 && (size_t)n < sizeof cmd);
 	status = system(cmd);
 	path_in(fx, path, sizeof path, "tool.out");
-	*out = read_file(path);
+	*out = testutil_read_file(path);
 	assert_non_null(*out);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -1108,7 +1062,7 @@ write_reload_config(const struct fixture *fx, int rss, int atom, int broken)
 	    "%s%s",
 	    broken ? "colour = blue\n" : "", feeds[0], feeds[1]);
 	assert_true(n > 0);
-	write_file(fx->conf, text, 0644);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 }
 
@@ -1348,7 +1302,7 @@ test_daemon_bad_config_refused(void **state)
 	char *err, want[PATH_MAX + 16];
 	int status;
 
-	write_file(fx->conf,
+	testutil_write_file(fx->conf,
 	    "[daemon]\n"
 	    "database = feedwatch.db\n"
 	    "colour = blue\n",
@@ -1447,7 +1401,7 @@ write_items_config(struct fixture *fx, const char *daemon, const char *hooks,
 			"\n"
 			"%s",
 			daemon, hooks, sections) > 0);
-	write_file(fx->conf, text, 0644);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 }
 
@@ -1472,7 +1426,7 @@ write_timed_hook(const struct fixture *fx)
 			"echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/deliveries\"\n",
 			fx->dir) > 0);
 	path_in(fx, path, sizeof path, "timed.sh");
-	write_file(path, text, 0755);
+	testutil_write_file(path, text, 0755);
 	free(text);
 }
 
@@ -1502,7 +1456,7 @@ read_marks(const struct fixture *fx, struct mark *marks, size_t max)
 	size_t n = 0;
 
 	path_in(fx, path, sizeof path, "times");
-	if ((text = read_file(path)) == NULL)
+	if ((text = testutil_read_file(path)) == NULL)
 		return 0;
 	for (line = strtok(text, "\n"); line != NULL;
 	     line = strtok(NULL, "\n")) {
@@ -1708,7 +1662,7 @@ write_digest_hook(const struct fixture *fx)
 		"if [ -e \"$d/fail\" ]; then exit 1; fi\n",
 		fx->dir) > 0);
 	path_in(fx, path, sizeof path, "digest.sh");
-	write_file(path, text, 0755);
+	testutil_write_file(path, text, 0755);
 	free(text);
 }
 
@@ -1720,7 +1674,7 @@ count_digests(const struct fixture *fx)
 	int n;
 
 	path_in(fx, path, sizeof path, "digest.count");
-	if ((text = read_file(path)) == NULL)
+	if ((text = testutil_read_file(path)) == NULL)
 		return 0;
 	n = atoi(text);
 	free(text);
@@ -1775,7 +1729,7 @@ check_digest(const struct fixture *fx, int n, int count, char *ids)
 	json_decref(o);
 	snprintf(name, sizeof name, "digest.%d.env", n);
 	path_in(fx, path, sizeof path, name);
-	assert_non_null(env = read_file(path));
+	assert_non_null(env = testutil_read_file(path));
 	snprintf(want, sizeof want, "%d", count);
 	assert_env(env, "FEEDWATCH_COUNT", want);
 	assert_env(env, "FEEDWATCH_HOOK", "digest");
@@ -1922,7 +1876,7 @@ write_slow_hook(const struct fixture *fx)
 			"fi\n",
 			fx->dir) > 0);
 	path_in(fx, path, sizeof path, "slow.sh");
-	write_file(path, text, 0755);
+	testutil_write_file(path, text, 0755);
 	free(text);
 }
 
@@ -1944,7 +1898,7 @@ process_runs(pid_t pid)
 	int runs;
 
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((text = read_file(path)) == NULL)
+	if ((text = testutil_read_file(path)) == NULL)
 		return 0;
 	runs = (p = strrchr(text, ')')) != NULL && p[1] == ' ' && p[2] != 'Z';
 	free(text);
@@ -1975,7 +1929,7 @@ test_daemon_killed_redelivers_once(void **state)
 		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
 	free(err);
 	path_in(fx, path, sizeof path, "slow.pid");
-	assert_non_null(text = read_file(path));
+	assert_non_null(text = testutil_read_file(path));
 	stale = (pid_t)atoi(text);
 	free(text);
 	assert_true(stale > 0);
@@ -2000,7 +1954,7 @@ test_daemon_killed_redelivers_once(void **state)
 
 	/* The same alert id, exactly twice. */
 	path_in(fx, path, sizeof path, "ids");
-	assert_non_null(text = read_file(path));
+	assert_non_null(text = testutil_read_file(path));
 	assert_int_equal(strlen(text), 2 * 33);
 	assert_non_null(nl = strchr(text, '\n'));
 	assert_int_equal(nl - text, 32);
@@ -2024,9 +1978,9 @@ test_daemon_rude_hooks(void **state)
 	int status;
 
 	path_in(fx, path, sizeof path, "mute.sh");
-	write_file(path, "#!/bin/sh\nexec sleep 30\n", 0755);
+	testutil_write_file(path, "#!/bin/sh\nexec sleep 30\n", 0755);
 	path_in(fx, path, sizeof path, "loud.sh");
-	write_file(path,
+	testutil_write_file(path,
 	    "#!/bin/sh\n"
 	    "cat >/dev/null\n"
 	    "head -c 10485760 /dev/zero | tr '\\0' x\n",

@@ -4,7 +4,6 @@
 #include <sys/wait.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -28,6 +27,7 @@
 #include <event2/http.h>
 
 #include "prom.h"
+#include "testutil.h"
 
 /*
  * feedwatchd in the foreground with metrics = 127.0.0.1:0, polling
@@ -135,34 +135,6 @@ server_cb(struct evhttp_request *req, void *arg)
 	evhttp_send_error(req, HTTP_NOTFOUND, NULL);
 }
 
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "we"));
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *s;
-	size_t len = 0, n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	assert_non_null(s = malloc(1 << 20));
-	while ((n = fread(s + len, 1, (1 << 20) - 1 - len, f)) > 0)
-		len += n;
-	fclose(f);
-	s[len] = '\0';
-	return s;
-}
-
 /* The hook appends a line to $DIR/deliveries per alert it is given. */
 static void
 write_setup(struct fixture *fx)
@@ -174,7 +146,7 @@ write_setup(struct fixture *fx)
 			"#!/bin/sh\ncat >/dev/null\n"
 			"echo \"$FEEDWATCH_ALERT_ID\" >>'%s/deliveries'\n",
 			fx->dir) > 0);
-	write_file(path, text, 0755);
+	testutil_write_file(path, text, 0755);
 	free(text);
 	assert_true(
 	    asprintf(&text,
@@ -190,7 +162,7 @@ write_setup(struct fixture *fx)
 		"query = \"track two diplomacy\"\nhooks = record\n\n"
 		"[hook \"record\"]\ncommand = ./hook.sh\ntimeout = 10s\n",
 		fx->port, fx->port, fx->port, fx->port) > 0);
-	write_file(fx->conf, text, 0644);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 }
 
@@ -203,8 +175,7 @@ setup(void **state)
 	socklen_t len = sizeof sin;
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
-	strcpy(fx->dir, "/tmp/feedwatch-metrics.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "metrics");
 	snprintf(fx->conf, sizeof fx->conf, "%s/feedwatch.conf", fx->dir);
 	snprintf(fx->errpath, sizeof fx->errpath, "%s/stderr", fx->dir);
 	assert_non_null(fx->base = event_base_new());
@@ -222,21 +193,13 @@ setup(void **state)
 }
 
 static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
 
 	evhttp_free(fx->http);
 	event_base_free(fx->base);
-	nftw(fx->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx->page);
 	free(fx);
 	return 0;
@@ -290,7 +253,7 @@ fetch_page(struct fixture *fx, const char *path, char **out)
 static void
 find_port(struct fixture *fx)
 {
-	char *err = read_file(fx->errpath), *at;
+	char *err = testutil_read_file(fx->errpath), *at;
 
 	if (err != NULL && (at = strstr(err, TEST_SERVING)) != NULL)
 		fx->metrics_port = atoi(at + strlen(TEST_SERVING));
@@ -440,7 +403,7 @@ test_daemon_metrics_agree_with_run(void **state)
 	size_t bytes;
 
 	run_daemon(fx);
-	err = read_file(fx->errpath);
+	err = testutil_read_file(fx->errpath);
 	if (fx->is_timed_out || fx->page == NULL)
 		fail_msg(
 		    "no settled /metrics (%d scrapes, port %d); stderr:\n%s",

@@ -5,7 +5,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -28,6 +27,7 @@
 #include <event2/http.h>
 
 #include "opml.h"
+#include "testutil.h"
 
 /*
  * feedwatch feeds add, import and export: the command run against pages
@@ -81,40 +81,6 @@ struct run {
 
 static const char *feedwatch_path;
 
-/* Read a whole file; NULL when it cannot be opened. Caller frees. */
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *s = NULL;
-	size_t cap = 0, len = 0, n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap * 2 + 4096;
-			assert_non_null(s = realloc(s, cap + 1));
-		}
-		n = fread(s + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	s[len] = '\0';
-	return s;
-}
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "we"));
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-}
-
 static void
 server_cb(struct evhttp_request *req, void *arg)
 {
@@ -130,7 +96,7 @@ server_cb(struct evhttp_request *req, void *arg)
 			continue;
 		fx->hits[i]++;
 		snprintf(file, sizeof file, "%s%s", DATA, routes[i].file);
-		assert_non_null(body = read_file(file));
+		assert_non_null(body = testutil_read_file(file));
 		assert_non_null(buf = evbuffer_new());
 		evbuffer_add(buf, body, strlen(body));
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -169,23 +135,15 @@ feeds_setup(void **state)
 	struct fixture *fx;
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
-	strcpy(fx->dir, "/tmp/feedwatch-feeds.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "feeds");
 	snprintf(fx->conf, sizeof fx->conf, "%s/feedwatch.conf", fx->dir);
 	snprintf(fx->opml, sizeof fx->opml, "%s/feeds.opml", fx->dir);
-	write_file(fx->conf,
-	    "[daemon]\ndatabase = feedwatch.db\n\n[feeds]\nopml = feeds.opml\n");
+	testutil_write_file(fx->conf,
+	    "[daemon]\ndatabase = feedwatch.db\n\n[feeds]\nopml = feeds.opml\n",
+	    0644);
 	server_start(fx);
 	*state = fx;
 	return 0;
-}
-
-static int
-feeds_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static int
@@ -199,7 +157,7 @@ feeds_teardown(void **state)
 		evhttp_free(fx->http);
 	if (fx->base != NULL)
 		event_base_free(fx->base);
-	nftw(fx->dir, feeds_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx->out);
 	free(fx->err);
 	free(fx);
@@ -307,8 +265,8 @@ run_feedwatch(struct fixture *fx, ...)
 	event_free(sigchld);
 	free(fx->out);
 	free(fx->err);
-	assert_non_null(fx->out = read_file(outpath));
-	assert_non_null(fx->err = read_file(errpath));
+	assert_non_null(fx->out = testutil_read_file(outpath));
+	assert_non_null(fx->err = testutil_read_file(errpath));
 	unlink(outpath);
 	unlink(errpath);
 	if (r.is_timed_out)
@@ -358,7 +316,7 @@ test_feeds_add_pick(void **state)
 	    fx->url, fx->url);
 	assert_string_equal(fx->out, want);
 	assert_contains(fx->err, "links to 2 feeds; add one with --pick N");
-	assert_null(read_file(fx->opml));
+	assert_null(testutil_read_file(fx->opml));
 
 	/* Options before the subcommand and after the URL. */
 	assert_int_equal(run_feedwatch(fx, "feeds", "-c", fx->conf, "add", page,
@@ -368,7 +326,7 @@ test_feeds_add_pick(void **state)
 	    "added \"Desk B\" <%s/news/feeds/b.atom> to %s (created)\n",
 	    fx->url, fx->opml);
 	assert_string_equal(fx->out, want);
-	assert_non_null(opml = read_file(fx->opml));
+	assert_non_null(opml = testutil_read_file(fx->opml));
 	snprintf(want, sizeof want,
 	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<opml version=\"2.0\">\n"
@@ -407,7 +365,7 @@ test_feeds_add_no_links(void **state)
 	snprintf(url, sizeof url, "%s/a.xml", fx->url);
 	assert_int_equal(
 	    run_feedwatch(fx, "feeds", "add", url, "-c", fx->conf, NULL), 0);
-	assert_non_null(before = read_file(fx->opml));
+	assert_non_null(before = testutil_read_file(fx->opml));
 	assert_contains(before, "text=\"Wire &amp; A\"");
 	snprintf(url, sizeof url, "%s/plain.html", fx->url);
 	assert_int_equal(
@@ -416,7 +374,7 @@ test_feeds_add_no_links(void **state)
 	assert_contains(fx->err,
 	    "plain.html: not a feed: the document is "
 	    "<html>, and it links to no feed");
-	assert_non_null(after = read_file(fx->opml));
+	assert_non_null(after = testutil_read_file(fx->opml));
 	assert_string_equal(before, after);
 	assert_no_temporary(fx);
 	free(before);
@@ -465,7 +423,8 @@ test_feeds_without_opml(void **state)
 	struct fixture *fx = *state;
 	char url[128];
 
-	write_file(fx->conf, "[feed \"a\"]\nurl = http://a.example/\n");
+	testutil_write_file(
+	    fx->conf, "[feed \"a\"]\nurl = http://a.example/\n", 0644);
 	snprintf(url, sizeof url, "%s/a.xml", fx->url);
 	assert_int_equal(
 	    run_feedwatch(fx, "feeds", "add", url, "-c", fx->conf, NULL), 2);
@@ -488,12 +447,13 @@ test_feeds_import_export(void **state)
 	const struct opml_feed *f;
 	char *cause = NULL;
 
-	write_file(fx->conf,
+	testutil_write_file(fx->conf,
 	    "[daemon]\ndatabase = feedwatch.db\n"
 	    "[feed \"meduza\"]\n"
 	    "url = https://meduza.io/rss/en/all\n"
 	    "tags = ru exile\n"
-	    "[feeds]\nopml = feeds.opml\n");
+	    "[feeds]\nopml = feeds.opml\n",
+	    0644);
 	assert_int_equal(run_feedwatch(fx, "feeds", "import",
 			     DATA "nested.opml", "-c", fx->conf, NULL),
 	    0);

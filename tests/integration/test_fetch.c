@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -32,6 +31,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <sqlite3.h>
+
+#include "testutil.h"
 
 /*
  * feedwatchd against an evhttp server in the test's own event_base that
@@ -573,45 +574,9 @@ server_start(struct fixture *fx)
 }
 
 static void
-write_file(const char *path, const char *text)
-{
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "we"));
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* Read a whole file; NULL when it cannot be opened. Caller frees. */
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *s = NULL;
-	size_t cap = 0, len = 0, n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap * 2 + 4096;
-			assert_non_null(s = realloc(s, cap + 1));
-		}
-		n = fread(s + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	s[len] = '\0';
-	return s;
-}
-
-static void
 path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
 {
-	int n = snprintf(buf, len, "%s/%s", fx->dir, name);
-
-	assert_true(n > 0 && (size_t)n < len);
+	testutil_path(buf, len, fx->dir, name);
 }
 
 /* Append printf output to *text. */
@@ -670,7 +635,7 @@ write_config_cases(struct fixture *fx)
 		append_feed(&text, fx, cases[i].name, cases[i].route);
 		append(&text, "%s\n", cases[i].extra);
 	}
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 }
 
@@ -680,8 +645,7 @@ fetch_setup(void **state)
 	struct fixture *fx;
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
-	strcpy(fx->dir, "/tmp/feedwatch-fetch.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "fetch");
 	path_in(fx, fx->conf, sizeof fx->conf, "feedwatch.conf");
 	server_start(fx);
 	if (bomb == NULL)
@@ -689,14 +653,6 @@ fetch_setup(void **state)
 		    BOMB_SIZE / (int)sizeof zeros, &bomb_len);
 	*state = fx;
 	return 0;
-}
-
-static int
-fetch_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static int
@@ -713,7 +669,7 @@ fetch_teardown(void **state)
 	if (fx->base != NULL)
 		event_base_free(fx->base);
 	close(fx->closed_fd);
-	nftw(fx->dir, fetch_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -856,7 +812,7 @@ run_daemon(struct fixture *fx, const char *conf, int (*until)(struct run *),
 	event_free(term);
 	event_free(watchdog);
 	event_free(sigchld);
-	assert_non_null(*err = read_file(errpath));
+	assert_non_null(*err = testutil_read_file(errpath));
 	if (r->is_timed_out)
 		fail_msg("feedwatchd hung for %ds; killed. stderr:\n%s",
 		    TEST_WATCHDOG, *err);
@@ -887,7 +843,7 @@ run_tool(const struct fixture *fx, const char *cmd, char **out)
 	free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_non_null(*out = read_file(path));
+	assert_non_null(*out = testutil_read_file(path));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -1219,7 +1175,7 @@ write_config_two(struct fixture *fx, int expired, int moved)
 	append_feed(&text, fx, "expired", expired);
 	append(&text, "\n");
 	append_feed(&text, fx, "moved301", moved);
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 }
 
@@ -1293,7 +1249,7 @@ test_fetch_health_alerts(void **state)
 	    "\n[hook \"rec\"]\n"
 	    "command = /bin/sh -c \"cat >>'%s'; echo >>'%s'\"\n",
 	    path, path);
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 
 	fx->is_down = 1;
@@ -1316,7 +1272,7 @@ test_fetch_health_alerts(void **state)
 	run_daemon(fx, fx->conf, NULL, &r, &err);
 	free(err);
 
-	assert_non_null(got = read_file(path));
+	assert_non_null(got = testutil_read_file(path));
 	assert_int_equal(count_lines(got, "\"kind\":\"feed-health\"", ""), 4);
 	assert_int_equal(count_alerts(got, "expired", "gone"), 1);
 	assert_int_equal(count_alerts(got, "moved301", "moved"), 1);
@@ -1371,12 +1327,12 @@ test_fetch_gzip_bomb_bounded(void **state)
 	assert_true(bomb_len < BOMB_SIZE / 500);
 	text = config_head("");
 	append_feed(&text, fx, "good", R_GOOD);
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	alone = run_maxrss(fx, fx->conf);
 	append(&text, "\n");
 	append_feed(&text, fx, "bomb", R_BOMB);
 	append(&text, "max_body = 1M\n");
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	with_bomb = run_maxrss(fx, fx->conf);
 	check_row(fx, &x, &r);
@@ -1404,7 +1360,7 @@ test_fetch_max_per_host(void **state)
 		snprintf(name, sizeof name, "d%d", i - R_DELAYED1 + 1);
 		append_feed(&text, fx, name, i);
 	}
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	run_daemon(fx, fx->conf, NULL, &r, &err);
 	free(err);
@@ -1439,7 +1395,7 @@ test_fetch_daemon_revalidates(void **state)
 	text = config_head("min_interval = 1s\n");
 	append_feed(&text, fx, "cond", R_COND);
 	append(&text, "interval = 1s\n");
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	run_daemon(fx, fx->conf, until_cond_revalidated, &r, &err);
 	if (fx->conditional < fx->hits[R_COND] - 1 || fx->not_modified < 1)
@@ -1472,7 +1428,7 @@ test_fetch_daemon_429_slows_host(void **state)
 	append(&text, "\n");
 	append_feed(&text, fx, "good", R_GOOD);
 	append(&text, "interval = 1s\n");
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	run_daemon(fx, fx->conf, until_two_seconds, &r, &err);
 	if (fx->hits[R_BUSY] != 1 || fx->hits[R_GOOD] != 1 ||
@@ -1510,7 +1466,7 @@ until_reloaded_during_fetch(struct run *r)
 		append_feed(&text, fx, "d1", R_GOOD);
 		append(&text, "\n");
 		append_feed(&text, fx, "d3", R_CHAIN);
-		write_file(fx->conf, text);
+		testutil_write_file(fx->conf, text, 0644);
 		free(text);
 		kill(r->pid, SIGHUP);
 		break;
@@ -1548,7 +1504,7 @@ test_fetch_reload_during_fetch(void **state)
 	append_feed(&text, fx, "d1", R_DELAYED1);
 	append(&text, "\n");
 	append_feed(&text, fx, "d2", R_DELAYED2);
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	memset(&reload, 0, sizeof reload);
 	run_daemon(fx, fx->conf, until_reloaded_during_fetch, &r, &err);

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -26,6 +25,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
+
+#include "testutil.h"
 
 /*
  * The chat and webhook hooks of scripts/hooks, and apprise through
@@ -280,9 +281,7 @@ closed_port_start(struct fixture *fx)
 static void
 path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
 {
-	int n = snprintf(buf, len, "%s/%s", fx->dir, name);
-
-	assert_true(n > 0 && (size_t)n < len);
+	testutil_path(buf, len, fx->dir, name);
 }
 
 static void
@@ -290,37 +289,9 @@ write_file(
     const struct fixture *fx, const char *name, const char *text, mode_t mode)
 {
 	char path[PATH_MAX];
-	FILE *f;
 
 	path_in(fx, path, sizeof path, name);
-	assert_non_null(f = fopen(path, "we"));
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-/* Read a whole file; NULL when it cannot be opened. Caller frees. */
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *s = NULL;
-	size_t cap = 0, len = 0, n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap * 2 + 4096;
-			assert_non_null(s = realloc(s, cap + 1));
-		}
-		n = fread(s + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	s[len] = '\0';
-	return s;
+	testutil_write_file(path, text, mode);
 }
 
 /* Apprise's json:// URL of path at base (http://...); caller frees. */
@@ -362,8 +333,7 @@ hooks_setup(void **state)
 	struct fixture *fx;
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
-	strcpy(fx->dir, "/tmp/feedwatch-hooks.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "hooks");
 	fx->status = 200;
 	server_start(fx);
 	closed_port_start(fx);
@@ -372,14 +342,6 @@ hooks_setup(void **state)
 		fail_msg("cannot remove %s: %s", TEST_PWNED, strerror(errno));
 	*state = fx;
 	return 0;
-}
-
-static int
-hooks_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static int
@@ -397,7 +359,7 @@ hooks_teardown(void **state)
 	requests_release(fx);
 	if (fx->closed_fd > 0)
 		close(fx->closed_fd);
-	nftw(fx->dir, hooks_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx->out);
 	free(fx);
 	return 0;
@@ -558,7 +520,7 @@ run_proc(struct fixture *fx, char **argv, char **env, const char *input)
 	event_free(watchdog);
 	event_free(sigchld);
 	free(fx->out);
-	assert_non_null(fx->out = read_file(out));
+	assert_non_null(fx->out = testutil_read_file(out));
 	if (r.is_timed_out)
 		fail_msg("%s hung for %ds; killed. Output:\n%s", argv[0],
 		    TEST_WATCHDOG, fx->out);
@@ -1623,7 +1585,7 @@ test_hooks_secrets_not_in_argv(void **state)
 		run_case_want(fx, &hook_cases[i], NULL, alert, fx->url, 0);
 	fx->path_prefix = NULL;
 	path_in(fx, log, sizeof log, "argv.log");
-	assert_non_null(argvs = read_file(log));
+	assert_non_null(argvs = testutil_read_file(log));
 	assert_contains(argvs, "--config");
 	if (strstr(argvs, "s3cr3t") != NULL)
 		fail_msg("a secret is in an argv:\n%s", argvs);
@@ -1631,7 +1593,7 @@ test_hooks_secrets_not_in_argv(void **state)
 		fail_msg("feed text is in an argv:\n%s", argvs);
 	free(argvs);
 	path_in(fx, log, sizeof log, "apprise.log");
-	assert_non_null(argvs = read_file(log));
+	assert_non_null(argvs = testutil_read_file(log));
 	if (strstr(argvs, "s3cr3t") != NULL)
 		fail_msg("a secret is in apprise's argv:\n%s", argvs);
 	if (strstr(argvs, "Geneva") != NULL)
