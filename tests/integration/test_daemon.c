@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 /* cmocka.h needs the four headers above it. */
@@ -42,8 +41,6 @@
 #define TEST_MAX_ALERTS 16
 #define TEST_PHRASE "track two diplomacy"
 #define TEST_QUERY_TERM "\"" TEST_PHRASE "\""
-
-extern char **environ;
 
 /* What the fixture server answers, by path. */
 struct route {
@@ -220,24 +217,12 @@ server_cb(struct evhttp_request *req, void *arg)
 	evhttp_send_error(req, HTTP_NOTFOUND, NULL);
 }
 
-/* Serve routes on 127.0.0.1, port 0, and learn the port (regress_http.c). */
+/* Serve routes on 127.0.0.1, at a port of the system's choice. */
 static void
 server_start(struct fixture *fx)
 {
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-
 	assert_non_null(fx->base = event_base_new());
-	assert_non_null(fx->http = evhttp_new(fx->base));
-	evhttp_set_gencb(fx->http, server_cb, fx);
-	sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0);
-	assert_non_null(sock);
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-			     (struct sockaddr *)&sin, &len),
-	    0);
-	fx->port = ntohs(sin.sin_port);
-	assert_true(fx->port > 0);
+	fx->http = testutil_http_start(fx->base, server_cb, fx, &fx->port);
 }
 
 static void
@@ -367,42 +352,15 @@ daemon_teardown(void **state)
 static char **
 daemon_envp(void)
 {
-	static const char *drop[] = { "JOURNAL_STREAM=", "TZ=" };
-	char **env;
-	const char *eq;
-	size_t n = 0, i, j, len;
+	static const char *drop[] = { "JOURNAL_STREAM", NULL };
+	const char *add[sizeof extra_env / sizeof extra_env[0] + 1] = {
+		"TZ=IST-5:30"
+	};
 
-	for (i = 0; environ[i] != NULL; i++)
-		continue;
-	assert_non_null(env = calloc(i + 2, sizeof *env));
-	for (i = 0; environ[i] != NULL; i++) {
-		if ((eq = strchr(environ[i], '=')) == NULL)
-			continue;
-		len = (size_t)(eq - environ[i]);
-		if (len >= 6 && strncasecmp(eq - 6, "_proxy", 6) == 0)
-			continue;
-		for (j = 0; j < sizeof drop / sizeof drop[0]; j++) {
-			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
-				break;
-		}
-		if (j < sizeof drop / sizeof drop[0])
-			continue;
-		/* extra_env replaces what it names. */
-		for (j = 0; extra_env[j] != NULL; j++) {
-			if (strncmp(environ[i], extra_env[j], len + 1) == 0)
-				break;
-		}
-		if (extra_env[j] == NULL)
-			env[n++] = environ[i];
-	}
-	env[n++] = "TZ=IST-5:30";
-	env[n] = NULL;
-	for (j = 0; extra_env[j] != NULL; j++) {
-		assert_non_null(env = realloc(env, (n + 2) * sizeof *env));
-		env[n++] = (char *)extra_env[j];
-		env[n] = NULL;
-	}
-	return env;
+	/* extra_env replaces what it names. */
+	for (size_t i = 0; extra_env[i] != NULL; i++)
+		add[i + 1] = extra_env[i];
+	return testutil_envp(drop, add);
 }
 
 static void

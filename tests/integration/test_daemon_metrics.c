@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 /* cmocka.h needs the standard headers above. */
@@ -39,8 +38,6 @@
 #define TEST_WATCHDOG 60 /* seconds before a hung daemon is killed */
 #define TEST_NFEEDS 5	 /* configured */
 #define TEST_SERVING "metrics: serving http://127.0.0.1:"
-
-extern char **environ;
 
 /* What the fixture server answers, by path. */
 struct route {
@@ -170,23 +167,13 @@ static int
 setup(void **state)
 {
 	struct fixture *fx;
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
 	testutil_tmpdir(fx->dir, sizeof fx->dir, "metrics");
 	snprintf(fx->conf, sizeof fx->conf, "%s/feedwatch.conf", fx->dir);
 	snprintf(fx->errpath, sizeof fx->errpath, "%s/stderr", fx->dir);
 	assert_non_null(fx->base = event_base_new());
-	assert_non_null(fx->http = evhttp_new(fx->base));
-	evhttp_set_gencb(fx->http, server_cb, fx);
-	assert_non_null(
-	    sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0));
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-			     (struct sockaddr *)&sin, &len),
-	    0);
-	fx->port = ntohs(sin.sin_port);
+	fx->http = testutil_http_start(fx->base, server_cb, fx, &fx->port);
 	write_setup(fx);
 	*state = fx;
 	return 0;
@@ -333,28 +320,6 @@ watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(fx->base);
 }
 
-/* Ours, without proxies: the feeds and the metrics are on loopback. */
-static char **
-daemon_envp(void)
-{
-	char **env;
-	const char *eq;
-	size_t n = 0, i;
-
-	for (i = 0; environ[i] != NULL; i++)
-		continue;
-	assert_non_null(env = calloc(i + 1, sizeof *env));
-	for (i = 0; environ[i] != NULL; i++) {
-		if ((eq = strchr(environ[i], '=')) == NULL ||
-		    (eq - environ[i] >= 6 &&
-			strncasecmp(eq - 6, "_proxy", 6) == 0) ||
-		    strncmp(environ[i], "JOURNAL_STREAM=", 15) == 0)
-			continue;
-		env[n++] = environ[i];
-	}
-	return env;
-}
-
 /* Run the daemon in the foreground until poll_cb stops it. */
 static void
 run_daemon(struct fixture *fx)
@@ -363,6 +328,8 @@ run_daemon(struct fixture *fx)
 	posix_spawn_file_actions_t fa;
 	struct event *sigchld, *watchdog, *tick;
 	char *argv[] = { (char *)daemon_path, "-c", fx->conf, NULL }, **env;
+	/* Our environment without the journal's log format (or proxies). */
+	static const char *drop[] = { "JOURNAL_STREAM", NULL };
 
 	assert_non_null(
 	    sigchld = evsignal_new(fx->base, SIGCHLD, sigchld_cb, fx));
@@ -375,7 +342,7 @@ run_daemon(struct fixture *fx)
 	posix_spawn_file_actions_addopen(
 	    &fa, 2, fx->errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	env = daemon_envp();
+	env = testutil_envp(drop, NULL);
 	assert_int_equal(
 	    posix_spawn(&fx->pid, daemon_path, &fa, NULL, argv, env), 0);
 	free(env);

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 /* cmocka.h needs the four headers above it. */
@@ -37,8 +36,6 @@
 
 #define TEST_WATCHDOG 30 /* seconds before a hung command is killed */
 #define DATA FEEDWATCH_TEST_DATA "/opml/"
-
-extern char **environ;
 
 /* What the fixture server answers, by path. */
 struct route {
@@ -109,24 +106,15 @@ server_cb(struct evhttp_request *req, void *arg)
 	evhttp_send_error(req, HTTP_NOTFOUND, NULL);
 }
 
-/* Serve on 127.0.0.1, port 0, and learn the port (regress_http.c). */
+/* Serve on 127.0.0.1, at a port of the system's choice. */
 static void
 server_start(struct fixture *fx)
 {
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
+	int port;
 
 	assert_non_null(fx->base = event_base_new());
-	assert_non_null(fx->http = evhttp_new(fx->base));
-	evhttp_set_gencb(fx->http, server_cb, fx);
-	sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0);
-	assert_non_null(sock);
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-			     (struct sockaddr *)&sin, &len),
-	    0);
-	snprintf(fx->url, sizeof fx->url, "http://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
+	fx->http = testutil_http_start(fx->base, server_cb, fx, &port);
+	snprintf(fx->url, sizeof fx->url, "http://127.0.0.1:%d", port);
 }
 
 static int
@@ -162,29 +150,6 @@ feeds_teardown(void **state)
 	free(fx->err);
 	free(fx);
 	return 0;
-}
-
-/* Our environment without proxies: the server is on loopback. */
-static char **
-run_envp(void)
-{
-	char **env;
-	const char *eq;
-	size_t n = 0, i, len;
-
-	for (i = 0; environ[i] != NULL; i++)
-		continue;
-	assert_non_null(env = calloc(i + 1, sizeof *env));
-	for (i = 0; environ[i] != NULL; i++) {
-		if ((eq = strchr(environ[i], '=')) == NULL)
-			continue;
-		len = (size_t)(eq - environ[i]);
-		if (len >= 6 && strncasecmp(eq - 6, "_proxy", 6) == 0)
-			continue;
-		env[n++] = environ[i];
-	}
-	env[n] = NULL;
-	return env;
 }
 
 static void
@@ -253,7 +218,7 @@ run_feedwatch(struct fixture *fx, ...)
 	posix_spawn_file_actions_addopen(
 	    &fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	env = run_envp();
+	env = testutil_envp(NULL, NULL);
 	assert_int_equal(
 	    posix_spawn(&r.pid, feedwatch_path, &fa, NULL, argv, env), 0);
 	free(env);

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,8 +49,6 @@
 #define COND_DATE "Sat, 08 Jul 2023 18:40:00 GMT"
 #define RETRY_SECONDS 7200    /* the 429's Retry-After */
 #define RETRY_DATE (3 * 3600) /* the 503's Retry-After, as a date */
-
-extern char **environ;
 
 enum route_kind {
 	KIND_FEED,     /* 200 and the feed */
@@ -535,42 +532,15 @@ server_cb(struct evhttp_request *req, void *arg)
 	}
 }
 
-/* A loopback socket's port, found with getsockname. */
-static int
-socket_port(int fd)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	assert_true(ntohs(sin.sin_port) > 0);
-	return ntohs(sin.sin_port);
-}
-
-/* Serve routes on 127.0.0.1, port 0 (regress_http.c); hold a port that
- * refuses connections: bound, never listening. */
+/* Serve routes on 127.0.0.1, at a port of the system's choice; hold a
+ * port that refuses connections. */
 static void
 server_start(struct fixture *fx)
 {
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-
 	LIST_INIT(&fx->slows);
 	assert_non_null(fx->base = event_base_new());
-	assert_non_null(fx->http = evhttp_new(fx->base));
-	evhttp_set_gencb(fx->http, server_cb, fx);
-	sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0);
-	assert_non_null(sock);
-	fx->port = socket_port(evhttp_bound_socket_get_fd(sock));
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fx->closed_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fx->closed_fd >= 0);
-	assert_int_equal(
-	    bind(fx->closed_fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	fx->closed_port = socket_port(fx->closed_fd);
+	fx->http = testutil_http_start(fx->base, server_cb, fx, &fx->port);
+	fx->closed_port = testutil_closed_port(&fx->closed_fd);
 }
 
 static void
@@ -682,30 +652,10 @@ fetch_teardown(void **state)
 static char **
 daemon_envp(void)
 {
-	static const char *drop[] = { "JOURNAL_STREAM=", "NOTIFY_SOCKET=",
-		"WATCHDOG_USEC=", "WATCHDOG_PID=" };
-	const char *eq;
-	char **env;
-	size_t n = 0, i, j, len;
+	static const char *drop[] = { "JOURNAL_STREAM", "NOTIFY_SOCKET",
+		"WATCHDOG_USEC", "WATCHDOG_PID", NULL };
 
-	for (i = 0; environ[i] != NULL; i++)
-		continue;
-	assert_non_null(env = calloc(i + 1, sizeof *env));
-	for (i = 0; environ[i] != NULL; i++) {
-		if ((eq = strchr(environ[i], '=')) == NULL)
-			continue;
-		len = (size_t)(eq - environ[i]);
-		if (len >= 6 && strncasecmp(eq - 6, "_proxy", 6) == 0)
-			continue;
-		for (j = 0; j < sizeof drop / sizeof drop[0]; j++) {
-			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
-				break;
-		}
-		if (j == sizeof drop / sizeof drop[0])
-			env[n++] = environ[i];
-	}
-	env[n] = NULL;
-	return env;
+	return testutil_envp(drop, NULL);
 }
 
 static void

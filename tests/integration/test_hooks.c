@@ -235,24 +235,15 @@ server_cb(struct evhttp_request *req, void *arg)
 	evbuffer_free(buf);
 }
 
-/* Serve on 127.0.0.1, port 0, and learn the port (regress_http.c). */
+/* Serve on 127.0.0.1, at a port of the system's choice. */
 static void
 server_start(struct fixture *fx)
 {
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
+	int port;
 
 	assert_non_null(fx->base = event_base_new());
-	assert_non_null(fx->http = evhttp_new(fx->base));
-	evhttp_set_gencb(fx->http, server_cb, fx);
-	sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0);
-	assert_non_null(sock);
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-			     (struct sockaddr *)&sin, &len),
-	    0);
-	snprintf(fx->url, sizeof fx->url, "http://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
+	fx->http = testutil_http_start(fx->base, server_cb, fx, &port);
+	snprintf(fx->url, sizeof fx->url, "http://127.0.0.1:%d", port);
 }
 
 /*
@@ -262,20 +253,8 @@ server_start(struct fixture *fx)
 static void
 closed_port_start(struct fixture *fx)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fx->closed_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fx->closed_fd >= 0);
-	assert_int_equal(
-	    bind(fx->closed_fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(
-	    getsockname(fx->closed_fd, (struct sockaddr *)&sin, &len), 0);
 	snprintf(fx->closed_url, sizeof fx->closed_url, "http://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
+	    testutil_closed_port(&fx->closed_fd));
 }
 
 static void
