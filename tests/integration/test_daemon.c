@@ -1,17 +1,13 @@
 #include <sys/types.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -165,10 +161,7 @@ struct fixture {
 /* A run of the daemon, watched from the fixture's loop. */
 struct run {
 	struct fixture *fx;
-	pid_t pid;
-	int status;
-	int is_done;
-	int is_timed_out;
+	struct testutil_proc proc;
 	int is_once; /* --once; else sig once until says so */
 	int is_termed;
 	/* Without --once: called every 50 ms instead; it signals. */
@@ -363,35 +356,6 @@ daemon_envp(void)
 	return testutil_envp(drop, add);
 }
 
-static void
-daemon_sigchld_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct run *r = arg;
-	struct rusage ru;
-
-	(void)sig;
-	(void)what;
-	if (!r->is_done && wait4(r->pid, &r->status, WNOHANG, &ru) == r->pid) {
-		r->fx->maxrss = ru.ru_maxrss;
-		r->is_done = 1;
-		event_base_loopbreak(r->fx->base);
-	}
-}
-
-static void
-daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)fd;
-	(void)what;
-	r->is_timed_out = 1;
-	kill(r->pid, SIGKILL);
-	waitpid(r->pid, &r->status, 0);
-	r->is_done = 1;
-	event_base_loopbreak(r->fx->base);
-}
-
 /* Both feeds were fetched and both alerts delivered. */
 static int
 daemon_all_delivered(const struct fixture *fx)
@@ -402,20 +366,18 @@ daemon_all_delivered(const struct fixture *fx)
 
 /* Without --once: when r->until says so, send the daemon r->sig. */
 static void
-daemon_term_cb(evutil_socket_t fd, short what, void *arg)
+daemon_term_cb(struct testutil_proc *p)
 {
-	struct run *r = arg;
+	struct run *r = p->arg;
 
-	(void)fd;
-	(void)what;
-	if (r->step != NULL && !r->is_done) {
+	if (r->step != NULL) {
 		r->step(r);
 		return;
 	}
-	if (r->is_done || r->is_termed || !r->until(r->fx))
+	if (r->is_termed || !r->until(r->fx))
 		return;
 	r->is_termed = 1;
-	kill(r->pid, r->sig);
+	kill(p->pid, r->sig);
 }
 
 static int run_daemon_mode(struct fixture *, const char *, int, char **);
@@ -475,9 +437,6 @@ run_daemon_full(struct fixture *fx, const char *conf, int once,
     int (*until)(const struct fixture *), int sig, void (*step)(struct run *),
     void *arg, char **stderr_text)
 {
-	struct timeval tv = { TEST_WATCHDOG, 0 }, poll = { 0, 50000 };
-	posix_spawn_file_actions_t fa;
-	struct event *sigchld, *watchdog, *term;
 	struct run r;
 	char errpath[PATH_MAX], name[32], **env;
 	char *argv[] = { (char *)daemon_path, "--once", "-c", (char *)conf,
@@ -493,39 +452,23 @@ run_daemon_full(struct fixture *fx, const char *conf, int once,
 	r.sig = sig;
 	snprintf(name, sizeof name, "stderr.%d", ++fx->runs);
 	path_in(fx, errpath, sizeof errpath, name);
-	/* Catch SIGCHLD before there is a child to send it. */
-	sigchld = evsignal_new(fx->base, SIGCHLD, daemon_sigchld_cb, &r);
-	watchdog = evtimer_new(fx->base, daemon_watchdog_cb, &r);
-	assert_non_null(sigchld);
-	assert_non_null(watchdog);
-	assert_int_equal(evsignal_add(sigchld, NULL), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(
-	    &fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	env = daemon_envp();
-	assert_int_equal(posix_spawn(&r.pid, daemon_path, &fa, NULL,
-			     once ? argv : argv_fg, env),
-	    0);
+	r.proc.argv = once ? argv : argv_fg;
+	r.proc.env = env;
+	r.proc.err = errpath;
+	r.proc.watchdog = TEST_WATCHDOG;
+	r.proc.tick = once ? 0 : 50;
+	r.proc.tick_cb = daemon_term_cb;
+	r.proc.arg = &r;
+	testutil_proc_run(&r.proc, fx->base);
 	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	assert_int_equal(evtimer_add(watchdog, &tv), 0);
-	term = event_new(fx->base, -1, EV_PERSIST, daemon_term_cb, &r);
-	assert_non_null(term);
-	if (!once)
-		assert_int_equal(event_add(term, &poll), 0);
-	while (!r.is_done)
-		assert_int_not_equal(event_base_dispatch(fx->base), -1);
-	event_free(term);
-	event_free(watchdog);
-	event_free(sigchld);
+	fx->maxrss = r.proc.ru.ru_maxrss;
 	*stderr_text = testutil_read_file(errpath);
 	assert_non_null(*stderr_text);
-	if (r.is_timed_out)
+	if (r.proc.is_timed_out)
 		fail_msg("feedwatchd hung for %ds; killed. stderr:\n%s",
 		    TEST_WATCHDOG, *stderr_text);
-	return r.status;
+	return r.proc.status;
 }
 
 /* Run the daemon on the fixture's config; it must exit 0. */
@@ -1090,7 +1033,7 @@ reload_step_cb(struct run *r)
 	}
 	rl->mark = rl->nt.len;
 	rl->stage++;
-	kill(r->pid, sig);
+	kill(r->proc.pid, sig);
 }
 #endif
 

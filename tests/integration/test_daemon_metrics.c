@@ -1,14 +1,9 @@
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -99,10 +94,7 @@ struct fixture {
 	struct evhttp *http;
 	int port;
 	int hits[NROUTES];
-	pid_t pid;
-	int status;
-	int is_done;
-	int is_timed_out;
+	struct testutil_proc daemon;
 	int metrics_port; /* 0 until the daemon logs it */
 	char *page;	  /* /metrics once the run settled */
 	long healthz;	  /* /healthz's status then */
@@ -271,14 +263,12 @@ page_is_settled(const char *page)
  * settled, keep the page and stop the daemon as systemd would.
  */
 static void
-poll_cb(evutil_socket_t fd, short what, void *arg)
+poll_cb(struct testutil_proc *p)
 {
-	struct fixture *fx = arg;
+	struct fixture *fx = p->arg;
 	char *page;
 
-	(void)fd;
-	(void)what;
-	if (fx->is_done || fx->page != NULL)
+	if (fx->page != NULL)
 		return;
 	if (fx->metrics_port == 0 && (find_port(fx), fx->metrics_port == 0))
 		return;
@@ -290,70 +280,28 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	fx->page = page;
 	fx->healthz = fetch_page(fx, "/healthz", NULL);
-	kill(fx->pid, SIGTERM);
-}
-
-static void
-sigchld_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct fixture *fx = arg;
-
-	(void)sig;
-	(void)what;
-	if (!fx->is_done && waitpid(fx->pid, &fx->status, WNOHANG) == fx->pid) {
-		fx->is_done = 1;
-		event_base_loopbreak(fx->base);
-	}
-}
-
-static void
-watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct fixture *fx = arg;
-
-	(void)fd;
-	(void)what;
-	fx->is_timed_out = 1;
-	kill(fx->pid, SIGKILL);
-	waitpid(fx->pid, &fx->status, 0);
-	fx->is_done = 1;
-	event_base_loopbreak(fx->base);
+	kill(p->pid, SIGTERM);
 }
 
 /* Run the daemon in the foreground until poll_cb stops it. */
 static void
 run_daemon(struct fixture *fx)
 {
-	struct timeval tv = { TEST_WATCHDOG, 0 }, poll = { 0, 100000 };
-	posix_spawn_file_actions_t fa;
-	struct event *sigchld, *watchdog, *tick;
-	char *argv[] = { (char *)daemon_path, "-c", fx->conf, NULL }, **env;
 	/* Our environment without the journal's log format (or proxies). */
 	static const char *drop[] = { "JOURNAL_STREAM", NULL };
+	char *argv[] = { (char *)daemon_path, "-c", fx->conf, NULL }, **env;
+	struct testutil_proc *p = &fx->daemon;
 
-	assert_non_null(
-	    sigchld = evsignal_new(fx->base, SIGCHLD, sigchld_cb, fx));
-	assert_non_null(watchdog = evtimer_new(fx->base, watchdog_cb, fx));
-	assert_non_null(
-	    tick = event_new(fx->base, -1, EV_PERSIST, poll_cb, fx));
-	assert_int_equal(evsignal_add(sigchld, NULL), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(
-	    &fa, 2, fx->errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	env = testutil_envp(drop, NULL);
-	assert_int_equal(
-	    posix_spawn(&fx->pid, daemon_path, &fa, NULL, argv, env), 0);
+	p->argv = argv;
+	p->env = env;
+	p->err = fx->errpath;
+	p->watchdog = TEST_WATCHDOG;
+	p->tick = 100;
+	p->tick_cb = poll_cb;
+	p->arg = fx;
+	testutil_proc_run(p, fx->base);
 	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	assert_int_equal(evtimer_add(watchdog, &tv), 0);
-	assert_int_equal(event_add(tick, &poll), 0);
-	while (!fx->is_done)
-		assert_int_not_equal(event_base_dispatch(fx->base), -1);
-	event_free(tick);
-	event_free(watchdog);
-	event_free(sigchld);
 }
 
 /*
@@ -371,13 +319,14 @@ test_daemon_metrics_agree_with_run(void **state)
 
 	run_daemon(fx);
 	err = testutil_read_file(fx->errpath);
-	if (fx->is_timed_out || fx->page == NULL)
+	if (fx->daemon.is_timed_out || fx->page == NULL)
 		fail_msg(
 		    "no settled /metrics (%d scrapes, port %d); stderr:\n%s",
 		    fx->scrapes, fx->metrics_port, err);
-	if (!WIFEXITED(fx->status) || WEXITSTATUS(fx->status) != 0)
-		fail_msg("feedwatchd: wait status %#x; stderr:\n%s", fx->status,
-		    err);
+	if (!WIFEXITED(fx->daemon.status) ||
+	    WEXITSTATUS(fx->daemon.status) != 0)
+		fail_msg("feedwatchd: wait status %#x; stderr:\n%s",
+		    fx->daemon.status, err);
 	free(err);
 	assert_int_equal(fx->healthz, 200);
 	prom_parse(&p, fx->page);

@@ -1,15 +1,9 @@
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <setjmp.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,15 +59,6 @@ struct fixture {
 	int runs;
 	char *out; /* what the last run printed */
 	char *err;
-};
-
-/* A run of feedwatch, watched from the fixture's loop. */
-struct run {
-	struct fixture *fx;
-	pid_t pid;
-	int status;
-	int is_done;
-	int is_timed_out;
 };
 
 static const char *feedwatch_path;
@@ -152,33 +137,6 @@ feeds_teardown(void **state)
 	return 0;
 }
 
-static void
-run_sigchld_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)sig;
-	(void)what;
-	if (!r->is_done && waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
-		r->is_done = 1;
-		event_base_loopbreak(r->fx->base);
-	}
-}
-
-static void
-run_watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)fd;
-	(void)what;
-	r->is_timed_out = 1;
-	kill(r->pid, SIGKILL);
-	waitpid(r->pid, &r->status, 0);
-	r->is_done = 1;
-	event_base_loopbreak(r->fx->base);
-}
-
 /*
  * Run feedwatch with args (NULL-terminated, after the program) while
  * the fixture's loop serves HTTP. Return its exit status; what it
@@ -187,10 +145,7 @@ run_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 static int
 run_feedwatch(struct fixture *fx, ...)
 {
-	struct timeval tv = { TEST_WATCHDOG, 0 };
-	posix_spawn_file_actions_t fa;
-	struct event *sigchld, *watchdog;
-	struct run r;
+	struct testutil_proc p;
 	char outpath[128], errpath[128], *argv[16], **env;
 	size_t argc = 0;
 	va_list ap;
@@ -200,47 +155,31 @@ run_feedwatch(struct fixture *fx, ...)
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		assert_true(++argc < sizeof argv / sizeof argv[0]);
 	va_end(ap);
-	memset(&r, 0, sizeof r);
-	r.fx = fx;
 	fx->runs++;
 	snprintf(outpath, sizeof outpath, "%s/out.%d", fx->dir, fx->runs);
 	snprintf(errpath, sizeof errpath, "%s/err.%d", fx->dir, fx->runs);
-	/* Catch SIGCHLD before there is a child to send it. */
-	sigchld = evsignal_new(fx->base, SIGCHLD, run_sigchld_cb, &r);
-	watchdog = evtimer_new(fx->base, run_watchdog_cb, &r);
-	assert_non_null(sigchld);
-	assert_non_null(watchdog);
-	assert_int_equal(evsignal_add(sigchld, NULL), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(
-	    &fa, 1, outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addopen(
-	    &fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	env = testutil_envp(NULL, NULL);
-	assert_int_equal(
-	    posix_spawn(&r.pid, feedwatch_path, &fa, NULL, argv, env), 0);
+	memset(&p, 0, sizeof p);
+	p.argv = argv;
+	p.env = env;
+	p.out = outpath;
+	p.err = errpath;
+	p.watchdog = TEST_WATCHDOG;
+	testutil_proc_run(&p, fx->base);
 	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	assert_int_equal(evtimer_add(watchdog, &tv), 0);
-	while (!r.is_done)
-		assert_int_not_equal(event_base_dispatch(fx->base), -1);
-	event_free(watchdog);
-	event_free(sigchld);
 	free(fx->out);
 	free(fx->err);
 	assert_non_null(fx->out = testutil_read_file(outpath));
 	assert_non_null(fx->err = testutil_read_file(errpath));
 	unlink(outpath);
 	unlink(errpath);
-	if (r.is_timed_out)
+	if (p.is_timed_out)
 		fail_msg("feedwatch hung for %ds; killed. stderr:\n%s",
 		    TEST_WATCHDOG, fx->err);
-	if (!WIFEXITED(r.status))
-		fail_msg("feedwatch died (status %d); stderr:\n%s", r.status,
+	if (!WIFEXITED(p.status))
+		fail_msg("feedwatch died (status %d); stderr:\n%s", p.status,
 		    fx->err);
-	return WEXITSTATUS(r.status);
+	return WEXITSTATUS(p.status);
 }
 
 static void

@@ -1,14 +1,11 @@
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
@@ -194,12 +191,7 @@ struct fixture {
 /* A run of the daemon, watched from the fixture's loop. */
 struct run {
 	struct fixture *fx;
-	pid_t pid;
-	int status;
-	struct rusage ru;
-	struct timespec start;
-	int is_done;
-	int is_timed_out;
+	struct testutil_proc proc;
 	int is_termed;
 	int (*until)(struct run *); /* without --once: SIGTERM when true */
 };
@@ -658,34 +650,6 @@ daemon_envp(void)
 	return testutil_envp(drop, NULL);
 }
 
-static void
-run_sigchld_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)sig;
-	(void)what;
-	if (!r->is_done &&
-	    wait4(r->pid, &r->status, WNOHANG, &r->ru) == r->pid) {
-		r->is_done = 1;
-		event_base_loopbreak(r->fx->base);
-	}
-}
-
-static void
-run_watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)fd;
-	(void)what;
-	r->is_timed_out = 1;
-	kill(r->pid, SIGKILL);
-	wait4(r->pid, &r->status, 0, &r->ru);
-	r->is_done = 1;
-	event_base_loopbreak(r->fx->base);
-}
-
 /* Milliseconds since the run started. */
 static long
 run_elapsed(const struct run *r)
@@ -693,22 +657,20 @@ run_elapsed(const struct run *r)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - r->start.tv_sec) * 1000 +
-	    (now.tv_nsec - r->start.tv_nsec) / 1000000;
+	return (long)(now.tv_sec - r->proc.start.tv_sec) * 1000 +
+	    (now.tv_nsec - r->proc.start.tv_nsec) / 1000000;
 }
 
 /* Without --once: stop the daemon as systemd would, once it is time. */
 static void
-run_term_cb(evutil_socket_t fd, short what, void *arg)
+run_term_cb(struct testutil_proc *p)
 {
-	struct run *r = arg;
+	struct run *r = p->arg;
 
-	(void)fd;
-	(void)what;
-	if (r->is_done || r->is_termed || !r->until(r))
+	if (r->is_termed || !r->until(r))
 		return;
 	r->is_termed = 1;
-	kill(r->pid, SIGTERM);
+	kill(p->pid, SIGTERM);
 }
 
 /*
@@ -721,9 +683,6 @@ static void
 run_daemon(struct fixture *fx, const char *conf, int (*until)(struct run *),
     struct run *r, char **err)
 {
-	struct timeval tv = { TEST_WATCHDOG, 0 }, poll = { 0, 50000 };
-	posix_spawn_file_actions_t fa;
-	struct event *sigchld, *watchdog, *term;
 	char errpath[PATH_MAX], name[32], **env;
 	char *argv[] = { (char *)daemon_path, "--once", "-c", (char *)conf,
 		NULL };
@@ -735,40 +694,23 @@ run_daemon(struct fixture *fx, const char *conf, int (*until)(struct run *),
 		argv[1] = "-v";
 	snprintf(name, sizeof name, "stderr.%d", ++fx->runs);
 	path_in(fx, errpath, sizeof errpath, name);
-	/* Catch SIGCHLD before there is a child to send it. */
-	sigchld = evsignal_new(fx->base, SIGCHLD, run_sigchld_cb, r);
-	watchdog = evtimer_new(fx->base, run_watchdog_cb, r);
-	term = event_new(fx->base, -1, EV_PERSIST, run_term_cb, r);
-	assert_non_null(sigchld);
-	assert_non_null(watchdog);
-	assert_non_null(term);
-	assert_int_equal(evsignal_add(sigchld, NULL), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(
-	    &fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	env = daemon_envp();
-	clock_gettime(CLOCK_MONOTONIC, &r->start);
-	assert_int_equal(
-	    posix_spawn(&r->pid, daemon_path, &fa, NULL, argv, env), 0);
+	r->proc.argv = argv;
+	r->proc.env = env;
+	r->proc.err = errpath;
+	r->proc.watchdog = TEST_WATCHDOG;
+	r->proc.tick = until != NULL ? 50 : 0;
+	r->proc.tick_cb = run_term_cb;
+	r->proc.arg = r;
+	testutil_proc_run(&r->proc, fx->base);
 	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	assert_int_equal(evtimer_add(watchdog, &tv), 0);
-	if (until != NULL)
-		assert_int_equal(event_add(term, &poll), 0);
-	while (!r->is_done)
-		assert_int_not_equal(event_base_dispatch(fx->base), -1);
-	event_free(term);
-	event_free(watchdog);
-	event_free(sigchld);
 	assert_non_null(*err = testutil_read_file(errpath));
-	if (r->is_timed_out)
+	if (r->proc.is_timed_out)
 		fail_msg("feedwatchd hung for %ds; killed. stderr:\n%s",
 		    TEST_WATCHDOG, *err);
-	if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0)
-		fail_msg("feedwatchd: wait status %#x; stderr:\n%s", r->status,
-		    *err);
+	if (!WIFEXITED(r->proc.status) || WEXITSTATUS(r->proc.status) != 0)
+		fail_msg("feedwatchd: wait status %#x; stderr:\n%s",
+		    r->proc.status, *err);
 }
 
 /* Run `feedwatch CMD -c conf`; return its exit status, *out its output. */
@@ -1256,7 +1198,7 @@ run_maxrss(struct fixture *fx, const char *conf)
 
 	run_daemon(fx, conf, NULL, &r, &err);
 	free(err);
-	return r.ru.ru_maxrss;
+	return r.proc.ru.ru_maxrss;
 }
 
 /*
@@ -1418,7 +1360,7 @@ until_reloaded_during_fetch(struct run *r)
 		append_feed(&text, fx, "d3", R_CHAIN);
 		testutil_write_file(fx->conf, text, 0644);
 		free(text);
-		kill(r->pid, SIGHUP);
+		kill(r->proc.pid, SIGHUP);
 		break;
 	case 1:
 		if (fx->in_flight > 0 || fx->hits[R_DELAYED2] == 0 ||
