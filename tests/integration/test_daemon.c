@@ -524,24 +524,6 @@ recorded_clear(struct recorded *rec)
 	memset(rec, 0, sizeof *rec);
 }
 
-/* Count the lines of text that hold both a and b. */
-static int
-count_lines(const char *text, const char *a, const char *b)
-{
-	const char *line = text, *end;
-	char *copy;
-	int n = 0;
-
-	for (; *line != '\0'; line = *end == '\0' ? end : end + 1) {
-		end = line + strcspn(line, "\n");
-		assert_non_null(copy = strndup(line, (size_t)(end - line)));
-		if (strstr(copy, a) != NULL && strstr(copy, b) != NULL)
-			n++;
-		free(copy);
-	}
-	return n;
-}
-
 /* The value of KEY in "KEY=value" lines; NULL when absent. Caller frees. */
 static char *
 env_value(const char *text, const char *key)
@@ -699,21 +681,9 @@ static int
 db_count(const struct fixture *fx, const char *sql)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
-	sqlite3_stmt *stmt;
-	int n;
 
 	path_in(fx, path, sizeof path, "feedwatch.db");
-	assert_int_equal(access(path, F_OK), 0);
-	assert_int_equal(
-	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	n = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return n;
+	return (int)testutil_db_count(path, sql);
 }
 
 static void
@@ -1080,9 +1050,12 @@ test_daemon_sighup_reload(void **state)
 		    st, rl.stage, rl.nt.text, err);
 	snprintf(want, sizeof want, "%s:4: ", fx->conf);
 	if (strstr(err, want) == NULL ||
-	    count_lines(err, "reload: 2 feeds, 1 added, 0 removed", "") != 1 ||
-	    count_lines(err, "reload refused", "previous configuration") != 1 ||
-	    count_lines(err, "reload: 1 feeds, 0 added, 1 removed", "") != 1)
+	    testutil_count_lines(
+		err, "reload: 2 feeds, 1 added, 0 removed", "") != 1 ||
+	    testutil_count_lines(
+		err, "reload refused", "previous configuration") != 1 ||
+	    testutil_count_lines(
+		err, "reload: 1 feeds, 0 added, 1 removed", "") != 1)
 		fail_msg(
 		    "no \"%s\", or reloads not logged, in:\n%s", want, err);
 	free(err);
@@ -1142,7 +1115,7 @@ test_daemon_failing_hook_retried(void **state)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_msg(
 		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
-	if (count_lines(err, "exit status 1", "") != (int)NEXPECT)
+	if (testutil_count_lines(err, "exit status 1", "") != (int)NEXPECT)
 		fail_msg(
 		    "want %zu \"exit status 1\" lines in:\n%s", NEXPECT, err);
 	free(err);
@@ -1183,7 +1156,7 @@ test_daemon_bad_feeds_logged(void **state)
 	for (size_t i = 0; i < sizeof bad_feeds / sizeof bad_feeds[0]; i++) {
 		b = &bad_feeds[i];
 		snprintf(prefix, sizeof prefix, "feed %s:", b->name);
-		if (count_lines(err, prefix, b->says) != 1)
+		if (testutil_count_lines(err, prefix, b->says) != 1)
 			fail_msg("want one \"%s ... %s\" line in:\n%s", prefix,
 			    b->says, err);
 	}
@@ -1936,7 +1909,7 @@ test_daemon_rude_hooks(void **state)
 	assert_true(strstr(record + 1, "delivered by hook record") < mute);
 	snprintf(want, sizeof want, "(%d more bytes of output not logged)",
 	    10485760 - 65536);
-	if (count_lines(err, "hook loud: ", want) != 2)
+	if (testutil_count_lines(err, "hook loud: ", want) != 2)
 		fail_msg("want two \"%s\" lines", want);
 	free(err);
 	if (fx->maxrss > quiet + 8 * 1024)

@@ -739,24 +739,6 @@ run_tool(const struct fixture *fx, const char *cmd, char **out)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Count the lines of text that hold both a and b. */
-static int
-count_lines(const char *text, const char *a, const char *b)
-{
-	const char *line = text, *end;
-	char *copy;
-	int n = 0;
-
-	for (; *line != '\0'; line = *end == '\0' ? end : end + 1) {
-		end = line + strcspn(line, "\n");
-		assert_non_null(copy = strndup(line, (size_t)(end - line)));
-		if (strstr(copy, a) != NULL && strstr(copy, b) != NULL)
-			n++;
-		free(copy);
-	}
-	return n;
-}
-
 /* A feed's row in the story log, NULLs as 0 or "". */
 struct row {
 	int http_status;
@@ -822,20 +804,9 @@ static int
 db_count(const struct fixture *fx, const char *sql)
 {
 	char path[PATH_MAX];
-	sqlite3_stmt *s;
-	sqlite3 *db;
-	int n;
 
 	path_in(fx, path, sizeof path, "feedwatch.db");
-	assert_int_equal(
-	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	n = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return (int)testutil_db_count(path, sql);
 }
 
 /* What a feed's row must say after a run. */
@@ -945,14 +916,16 @@ check_first_run(struct fixture *fx, const char *err, long elapsed)
 	    routes[R_NEW301].path);
 	row_get(fx, "moved301", &r);
 	assert_string_equal(r.moved_url, want);
-	if (count_lines(err, "feed moved301: moved permanently to ", want) != 1)
+	if (testutil_count_lines(
+		err, "feed moved301: moved permanently to ", want) != 1)
 		fail_msg(
 		    "want one \"moved permanently to %s\" in:\n%s", want, err);
 	snprintf(want, sizeof want, "http://127.0.0.1:%d%s", fx->port,
 	    routes[R_NEW308].path);
 	row_get(fx, "moved308", &r);
 	assert_string_equal(r.moved_url, want);
-	if (count_lines(err, "feed moved308: moved permanently to ", want) != 1)
+	if (testutil_count_lines(
+		err, "feed moved308: moved permanently to ", want) != 1)
 		fail_msg(
 		    "want one \"moved permanently to %s\" in:\n%s", want, err);
 
@@ -994,7 +967,7 @@ check_second_run(struct fixture *fx, const char *err)
 	assert_string_equal(fx->ims, COND_DATE);
 	assert_int_equal(fx->hits[R_COND], 2);
 	assert_int_equal(fx->not_modified, 1);
-	if (count_lines(err, "feed cond: not modified", "") != 1)
+	if (testutil_count_lines(err, "feed cond: not modified", "") != 1)
 		fail_msg("want \"feed cond: not modified\" in:\n%s", err);
 
 	for (size_t i = 0; i < sizeof first_ok / sizeof first_ok[0]; i++) {
@@ -1025,8 +998,8 @@ check_second_run(struct fixture *fx, const char *err)
 	assert_int_equal(fx->hits[R_CHAIN], 2);
 	/* A gone feed is not asked again. */
 	assert_int_equal(fx->hits[R_GONE], 1);
-	if (count_lines(err, "feed expired: gone (HTTP 410)", "not polled") !=
-	    1)
+	if (testutil_count_lines(
+		err, "feed expired: gone (HTTP 410)", "not polled") != 1)
 		fail_msg("want \"feed expired: gone\" in:\n%s", err);
 }
 
@@ -1051,9 +1024,10 @@ test_fetch_every_case_once(void **state)
 	free(err);
 
 	assert_int_equal(run_tool(fx, "feeds", &out), 0);
-	if (count_lines(out, "expired ", " gone ") != 1 ||
-	    count_lines(out, "moved permanently to ", "/new301.xml") != 1 ||
-	    count_lines(out, "adaptive interval 60m", "") != 1)
+	if (testutil_count_lines(out, "expired ", " gone ") != 1 ||
+	    testutil_count_lines(out, "moved permanently to ", "/new301.xml") !=
+		1 ||
+	    testutil_count_lines(out, "adaptive interval 60m", "") != 1)
 		fail_msg("feedwatch feeds:\n%s", out);
 	free(out);
 }
@@ -1115,7 +1089,7 @@ count_alerts(const char *text, const char *feed, const char *state)
 
 	snprintf(a, sizeof a, "\"feed\":{\"name\":\"%s\"", feed);
 	snprintf(b, sizeof b, "\"state\":\"%s\"", state);
-	return count_lines(text, a, b);
+	return testutil_count_lines(text, a, b);
 }
 
 /*
@@ -1165,18 +1139,20 @@ test_fetch_health_alerts(void **state)
 	free(err);
 
 	assert_non_null(got = testutil_read_file(path));
-	assert_int_equal(count_lines(got, "\"kind\":\"feed-health\"", ""), 4);
+	assert_int_equal(
+	    testutil_count_lines(got, "\"kind\":\"feed-health\"", ""), 4);
 	assert_int_equal(count_alerts(got, "expired", "gone"), 1);
 	assert_int_equal(count_alerts(got, "moved301", "moved"), 1);
 	assert_int_equal(count_alerts(got, "flaky", "failing"), 1);
 	assert_int_equal(count_alerts(got, "flaky", "recovered"), 1);
 	/* What a hook that knows only stories shows is there too. */
-	assert_int_equal(
-	    count_lines(got, "\"title\":\"Feed expired is gone (HTTP 410)\"",
-		"\"watchlist\":\"feed-health\""),
+	assert_int_equal(testutil_count_lines(got,
+			     "\"title\":\"Feed expired is gone (HTTP 410)\"",
+			     "\"watchlist\":\"feed-health\""),
 	    1);
-	assert_int_equal(count_lines(got, "\"moved_to\":\"http://127.0.0.1:",
-			     "/new301.xml\""),
+	assert_int_equal(
+	    testutil_count_lines(
+		got, "\"moved_to\":\"http://127.0.0.1:", "/new301.xml\""),
 	    1);
 	free(got);
 	assert_int_equal(db_count(fx,
@@ -1324,7 +1300,8 @@ test_fetch_daemon_429_slows_host(void **state)
 	free(text);
 	run_daemon(fx, fx->conf, until_two_seconds, &r, &err);
 	if (fx->hits[R_BUSY] != 1 || fx->hits[R_GOOD] != 1 ||
-	    count_lines(err, "host 127.0.0.1: too many requests", "") != 1)
+	    testutil_count_lines(
+		err, "host 127.0.0.1: too many requests", "") != 1)
 		fail_msg("busy asked %d times, good %d; stderr:\n%s",
 		    fx->hits[R_BUSY], fx->hits[R_GOOD], err);
 	free(err);
@@ -1400,7 +1377,8 @@ test_fetch_reload_during_fetch(void **state)
 	free(text);
 	memset(&reload, 0, sizeof reload);
 	run_daemon(fx, fx->conf, until_reloaded_during_fetch, &r, &err);
-	if (count_lines(err, "reload: 2 feeds, 1 added, 1 removed", "") != 1)
+	if (testutil_count_lines(
+		err, "reload: 2 feeds, 1 added, 1 removed", "") != 1)
 		fail_msg("reload not logged:\n%s", err);
 	free(err);
 	check_row(fx, &x[0], &row);
