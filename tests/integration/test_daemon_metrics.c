@@ -176,8 +176,7 @@ teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	evhttp_free(fx->http);
-	event_base_free(fx->base);
+	testutil_http_free(fx->http, fx->base);
 	testutil_rmtree(fx->dir);
 	free(fx->page);
 	free(fx);

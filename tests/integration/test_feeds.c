@@ -126,10 +126,7 @@ feeds_teardown(void **state)
 
 	if (fx == NULL)
 		return 0;
-	if (fx->http != NULL)
-		evhttp_free(fx->http);
-	if (fx->base != NULL)
-		event_base_free(fx->base);
+	testutil_http_free(fx->http, fx->base);
 	testutil_rmtree(fx->dir);
 	free(fx->out);
 	free(fx->err);

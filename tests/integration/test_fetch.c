@@ -626,10 +626,7 @@ fetch_teardown(void **state)
 		return 0;
 	while (!LIST_EMPTY(&fx->slows))
 		slow_free(LIST_FIRST(&fx->slows));
-	if (fx->http != NULL)
-		evhttp_free(fx->http);
-	if (fx->base != NULL)
-		event_base_free(fx->base);
+	testutil_http_free(fx->http, fx->base);
 	close(fx->closed_fd);
 	testutil_rmtree(fx->dir);
 	free(fx);

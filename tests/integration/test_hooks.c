@@ -331,10 +331,7 @@ hooks_teardown(void **state)
 	if (fx == NULL)
 		return 0;
 	requests_clear(fx);
-	if (fx->http != NULL)
-		evhttp_free(fx->http);
-	if (fx->base != NULL)
-		event_base_free(fx->base);
+	testutil_http_free(fx->http, fx->base);
 	requests_release(fx);
 	if (fx->closed_fd > 0)
 		close(fx->closed_fd);

@@ -231,6 +231,15 @@ testutil_http_start(struct event_base *base,
 	return http;
 }
 
+void
+testutil_http_free(struct evhttp *http, struct event_base *base)
+{
+	if (http != NULL)
+		evhttp_free(http);
+	if (base != NULL)
+		event_base_free(base);
+}
+
 int
 testutil_closed_port(int *fd)
 {

@@ -59,10 +59,13 @@ char **testutil_envp(const char *const *drop, const char *const *add);
 /*
  * Serve cb(request, arg) on 127.0.0.1 at a port of the system's choice,
  * from base (as libevent's regress_http.c does), and write the port to
- * *port. Return the server; evhttp_free it before base.
+ * *port. Return the server, for testutil_http_free.
  */
 struct evhttp *testutil_http_start(struct event_base *base,
     void (*cb)(struct evhttp_request *, void *), void *arg, int *port);
+/* Free the server, then the base it was served from; either may be
+ * NULL. */
+void testutil_http_free(struct evhttp *http, struct event_base *base);
 /*
  * Return a loopback port that refuses connections: bound, never
  * listening, so that no other program takes it. Its socket goes to
