@@ -225,6 +225,22 @@ path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
 }
 
 /*
+ * Write the hook script name into the fixture's directory, executable:
+ * "#!/bin/sh", d set to the directory, then body.
+ */
+static void
+write_script(const struct fixture *fx, const char *name, const char *body)
+{
+	char path[PATH_MAX], *text;
+
+	assert_true(
+	    asprintf(&text, "#!/bin/sh\nd='%s'\n%s", fx->dir, body) > 0);
+	path_in(fx, path, sizeof path, name);
+	testutil_write_file(path, text, 0755);
+	free(text);
+}
+
+/*
  * The hook: records stdin and FEEDWATCH_* to $DIR/out/<alert id>.*, and
  * a line per delivery in $DIR/deliveries; with $DIR/fail it exits with
  * the status written in that file (1 when empty) before it has read or
@@ -233,23 +249,13 @@ path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
 static void
 write_hook(const struct fixture *fx)
 {
-	char path[PATH_MAX], *text;
-	int n;
-
-	n = asprintf(&text,
-	    "#!/bin/sh\n"
-	    "d='%s'\n"
+	write_script(fx, "hook.sh",
 	    "if [ -e \"$d/fail\" ]; then c=$(cat \"$d/fail\"); exit ${c:-1}; fi\n"
 	    "cat >\"$d/out/$FEEDWATCH_ALERT_ID.json\" || exit 2\n"
 	    "env | grep '^FEEDWATCH_' | sort "
 	    ">\"$d/out/$FEEDWATCH_ALERT_ID.env\" || exit 2\n"
 	    "echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/deliveries\" || exit 2\n"
-	    "exit 0\n",
-	    fx->dir);
-	assert_true(n > 0);
-	path_in(fx, path, sizeof path, "hook.sh");
-	testutil_write_file(path, text, 0755);
-	free(text);
+	    "exit 0\n");
 }
 
 /* Write feedwatch.conf: the two good feeds, with the bad ones if asked. */
@@ -1283,22 +1289,12 @@ write_items_config(struct fixture *fx, const char *daemon, const char *hooks,
 static void
 write_timed_hook(const struct fixture *fx)
 {
-	char path[PATH_MAX], *text;
-
-	assert_true(asprintf(&text,
-			"#!/bin/sh\n"
-			"d='%s'\n"
-			"echo \"S $(date +%%s%%N) $FEEDWATCH_ALERT_ID $1\" "
-			">>\"$d/times\"\n"
-			"cat >/dev/null\n"
-			"sleep \"$2\"\n"
-			"echo \"E $(date +%%s%%N) $FEEDWATCH_ALERT_ID $1\" "
-			">>\"$d/times\"\n"
-			"echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/deliveries\"\n",
-			fx->dir) > 0);
-	path_in(fx, path, sizeof path, "timed.sh");
-	testutil_write_file(path, text, 0755);
-	free(text);
+	write_script(fx, "timed.sh",
+	    "echo \"S $(date +%s%N) $FEEDWATCH_ALERT_ID $1\" >>\"$d/times\"\n"
+	    "cat >/dev/null\n"
+	    "sleep \"$2\"\n"
+	    "echo \"E $(date +%s%N) $FEEDWATCH_ALERT_ID $1\" >>\"$d/times\"\n"
+	    "echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/deliveries\"\n");
 }
 
 /* One line of $DIR/times. */
@@ -1519,22 +1515,12 @@ test_daemon_rate(void **state)
 static void
 write_digest_hook(const struct fixture *fx)
 {
-	char path[PATH_MAX], *text;
-
-	assert_true(
-	    asprintf(&text,
-		"#!/bin/sh\n"
-		"d='%s'\n"
-		"n=$(($(cat \"$d/digest.count\" 2>/dev/null || "
-		"echo 0) + 1))\n"
-		"cat >\"$d/digest.$n.json\"\n"
-		"env | grep '^FEEDWATCH_' | sort >\"$d/digest.$n.env\"\n"
-		"echo $n >\"$d/digest.count\"\n"
-		"if [ -e \"$d/fail\" ]; then exit 1; fi\n",
-		fx->dir) > 0);
-	path_in(fx, path, sizeof path, "digest.sh");
-	testutil_write_file(path, text, 0755);
-	free(text);
+	write_script(fx, "digest.sh",
+	    "n=$(($(cat \"$d/digest.count\" 2>/dev/null || echo 0) + 1))\n"
+	    "cat >\"$d/digest.$n.json\"\n"
+	    "env | grep '^FEEDWATCH_' | sort >\"$d/digest.$n.env\"\n"
+	    "echo $n >\"$d/digest.count\"\n"
+	    "if [ -e \"$d/fail\" ]; then exit 1; fi\n");
 }
 
 /* How many times digest.sh ran. */
@@ -1733,22 +1719,14 @@ test_daemon_digest_retried_whole(void **state)
 static void
 write_slow_hook(const struct fixture *fx)
 {
-	char path[PATH_MAX], *text;
-
-	assert_true(asprintf(&text,
-			"#!/bin/sh\n"
-			"d='%s'\n"
-			"cat >/dev/null\n"
-			"echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/ids\"\n"
-			"if [ ! -e \"$d/slow.pid\" ]; then\n"
-			"\techo $$ >\"$d/slow.pid.new\"\n"
-			"\tmv \"$d/slow.pid.new\" \"$d/slow.pid\"\n"
-			"\tsleep 60\n"
-			"fi\n",
-			fx->dir) > 0);
-	path_in(fx, path, sizeof path, "slow.sh");
-	testutil_write_file(path, text, 0755);
-	free(text);
+	write_script(fx, "slow.sh",
+	    "cat >/dev/null\n"
+	    "echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/ids\"\n"
+	    "if [ ! -e \"$d/slow.pid\" ]; then\n"
+	    "\techo $$ >\"$d/slow.pid.new\"\n"
+	    "\tmv \"$d/slow.pid.new\" \"$d/slow.pid\"\n"
+	    "\tsleep 60\n"
+	    "fi\n");
 }
 
 static int
