@@ -690,6 +690,21 @@ request_json(const struct request *rq)
 	return o;
 }
 
+/*
+ * The one request must be method to uri with "Authorization: auth";
+ * return its JSON body (json_decref it).
+ */
+static json_t *
+authorized_json(const struct fixture *fx, const char *method, const char *uri,
+    const char *auth)
+{
+	const struct request *rq = one_request(fx, method, uri);
+
+	assert_non_null(rq->authorization);
+	assert_string_equal(rq->authorization, auth);
+	return request_json(rq);
+}
+
 /* json_unpack that fails the test, naming what was missing. */
 static void
 unpack(json_t *o, const char *fmt, ...)
@@ -910,17 +925,14 @@ static void
 test_hooks_matrix(void **state)
 {
 	struct fixture *fx = *state;
-	const struct request *rq;
 	const char *msgtype, *format, *body, *html;
 	json_t *o, *mentions;
 	char *alert = hostile_alert(), *title, *url, *want;
 
 	run_case_want(fx, &hook_cases[2], NULL, alert, fx->url, 0);
-	rq = one_request(
-	    fx, "PUT", TEST_ROOM_PATH "/send/m.room.message/" TEST_ALERT_ID);
-	assert_non_null(rq->authorization);
-	assert_string_equal(rq->authorization, "Bearer " TEST_MATRIX_TOKEN);
-	o = request_json(rq);
+	o = authorized_json(fx, "PUT",
+	    TEST_ROOM_PATH "/send/m.room.message/" TEST_ALERT_ID,
+	    "Bearer " TEST_MATRIX_TOKEN);
 	unpack(o, "{s:s, s:s, s:s, s:s, s:o}", "msgtype", &msgtype, "format",
 	    &format, "body", &body, "formatted_body", &html, "m.mentions",
 	    &mentions);
@@ -979,16 +991,12 @@ static void
 test_hooks_ntfy(void **state)
 {
 	struct fixture *fx = *state;
-	const struct request *rq;
 	const char *topic, *title, *message, *click;
 	json_t *o, *tags;
 	char *alert = hostile_alert();
 
 	run_case_want(fx, &hook_cases[3], NULL, alert, fx->url, 0);
-	rq = one_request(fx, "POST", "/");
-	assert_non_null(rq->authorization);
-	assert_string_equal(rq->authorization, "Bearer " TEST_NTFY_TOKEN);
-	o = request_json(rq);
+	o = authorized_json(fx, "POST", "/", "Bearer " TEST_NTFY_TOKEN);
 	unpack(o, "{s:s, s:s, s:s, s:s, s:o}", "topic", &topic, "title", &title,
 	    "message", &message, "click", &click, "tags", &tags);
 	assert_string_equal(topic, TEST_TOPIC);
