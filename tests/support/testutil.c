@@ -35,6 +35,7 @@ extern char **environ;
 static int testutil_rmtree_cb(
     const char *, const struct stat *, int, struct FTW *);
 static int testutil_env_named(const char *, const char *const *);
+static int testutil_socket_port(int);
 static void testutil_proc_sigchld_cb(evutil_socket_t, short, void *);
 static void testutil_proc_watchdog_cb(evutil_socket_t, short, void *);
 static void testutil_proc_tick_cb(evutil_socket_t, short, void *);
@@ -205,7 +206,8 @@ testutil_envp(const char *const *drop, const char *const *add)
 	return env;
 }
 
-int
+/* The port a bound socket has. */
+static int
 testutil_socket_port(int fd)
 {
 	struct sockaddr_in sin;

@@ -72,8 +72,6 @@ void testutil_http_free(struct evhttp *http, struct event_base *base);
  * *fd; close it when done.
  */
 int testutil_closed_port(int *fd);
-/* Return the port a socket is bound to. */
-int testutil_socket_port(int fd);
 
 struct testutil_proc;
 
@@ -95,7 +93,7 @@ struct testutil_proc {
 	testutil_tick_cb tick_cb;
 	void *arg; /* the caller's, for tick_cb */
 
-	struct event_base *base;
+	struct event_base *base; /* the loop it runs in */
 	pid_t pid;
 	int status;	       /* wait status */
 	struct rusage ru;      /* what it used */
