@@ -1,25 +1,19 @@
 #include <sys/types.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 /* cmocka.h needs the four headers above it. */
@@ -32,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "date.h"
+#include "testutil.h"
 
 /*
  * feedwatchd --once against feeds served by evhttp from the test's own
@@ -42,8 +37,6 @@
 #define TEST_MAX_ALERTS 16
 #define TEST_PHRASE "track two diplomacy"
 #define TEST_QUERY_TERM "\"" TEST_PHRASE "\""
-
-extern char **environ;
 
 /* What the fixture server answers, by path. */
 struct route {
@@ -168,10 +161,7 @@ struct fixture {
 /* A run of the daemon, watched from the fixture's loop. */
 struct run {
 	struct fixture *fx;
-	pid_t pid;
-	int status;
-	int is_done;
-	int is_timed_out;
+	struct testutil_proc proc;
 	int is_once; /* --once; else sig once until says so */
 	int is_termed;
 	/* Without --once: called every 50 ms instead; it signals. */
@@ -220,67 +210,34 @@ server_cb(struct evhttp_request *req, void *arg)
 	evhttp_send_error(req, HTTP_NOTFOUND, NULL);
 }
 
-/* Serve routes on 127.0.0.1, port 0, and learn the port (regress_http.c). */
+/* Serve routes on 127.0.0.1, at a port of the system's choice. */
 static void
 server_start(struct fixture *fx)
 {
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-
 	assert_non_null(fx->base = event_base_new());
-	assert_non_null(fx->http = evhttp_new(fx->base));
-	evhttp_set_gencb(fx->http, server_cb, fx);
-	sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0);
-	assert_non_null(sock);
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-			     (struct sockaddr *)&sin, &len),
-	    0);
-	fx->port = ntohs(sin.sin_port);
-	assert_true(fx->port > 0);
-}
-
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "we"));
-	assert_int_equal(fputs(text, f) >= 0, 1);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-/* Read a whole file; NULL when it cannot be opened. Caller frees. */
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *s = NULL;
-	size_t cap = 0, len = 0, n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap * 2 + 4096;
-			assert_non_null(s = realloc(s, cap + 1));
-		}
-		n = fread(s + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	s[len] = '\0';
-	return s;
+	fx->http = testutil_http_start(fx->base, server_cb, fx, &fx->port);
 }
 
 static void
 path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
 {
-	int n = snprintf(buf, len, "%s/%s", fx->dir, name);
+	testutil_path(buf, len, fx->dir, name);
+}
 
-	assert_true(n > 0 && (size_t)n < len);
+/*
+ * Write the hook script name into the fixture's directory, executable:
+ * "#!/bin/sh", d set to the directory, then body.
+ */
+static void
+write_script(const struct fixture *fx, const char *name, const char *body)
+{
+	char path[PATH_MAX], *text;
+
+	assert_true(
+	    asprintf(&text, "#!/bin/sh\nd='%s'\n%s", fx->dir, body) > 0);
+	path_in(fx, path, sizeof path, name);
+	testutil_write_file(path, text, 0755);
+	free(text);
 }
 
 /*
@@ -292,23 +249,13 @@ path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
 static void
 write_hook(const struct fixture *fx)
 {
-	char path[PATH_MAX], *text;
-	int n;
-
-	n = asprintf(&text,
-	    "#!/bin/sh\n"
-	    "d='%s'\n"
+	write_script(fx, "hook.sh",
 	    "if [ -e \"$d/fail\" ]; then c=$(cat \"$d/fail\"); exit ${c:-1}; fi\n"
 	    "cat >\"$d/out/$FEEDWATCH_ALERT_ID.json\" || exit 2\n"
 	    "env | grep '^FEEDWATCH_' | sort "
 	    ">\"$d/out/$FEEDWATCH_ALERT_ID.env\" || exit 2\n"
 	    "echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/deliveries\" || exit 2\n"
-	    "exit 0\n",
-	    fx->dir);
-	assert_true(n > 0);
-	path_in(fx, path, sizeof path, "hook.sh");
-	write_file(path, text, 0755);
-	free(text);
+	    "exit 0\n");
 }
 
 /* Write feedwatch.conf: the two good feeds, with the bad ones if asked. */
@@ -357,7 +304,7 @@ write_config(struct fixture *fx, int with_bad_feeds)
 	    "retries = 2\n",
 	    fx->port, fx->port, feeds);
 	assert_true(n > 0);
-	write_file(fx->conf, text, 0644);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	free(feeds);
 }
@@ -369,8 +316,7 @@ daemon_setup(void **state)
 	char path[PATH_MAX];
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
-	strcpy(fx->dir, "/tmp/feedwatch-test.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "test");
 	path_in(fx, fx->conf, sizeof fx->conf, "feedwatch.conf");
 	path_in(fx, path, sizeof path, "out");
 	assert_int_equal(mkdir(path, 0755), 0);
@@ -382,25 +328,14 @@ daemon_setup(void **state)
 }
 
 static int
-daemon_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static int
 daemon_teardown(void **state)
 {
 	struct fixture *fx = *state;
 
 	if (fx == NULL)
 		return 0;
-	if (fx->http != NULL)
-		evhttp_free(fx->http);
-	if (fx->base != NULL)
-		event_base_free(fx->base);
-	nftw(fx->dir, daemon_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_http_free(fx->http, fx->base);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -413,71 +348,15 @@ daemon_teardown(void **state)
 static char **
 daemon_envp(void)
 {
-	static const char *drop[] = { "JOURNAL_STREAM=", "TZ=" };
-	char **env;
-	const char *eq;
-	size_t n = 0, i, j, len;
+	static const char *drop[] = { "JOURNAL_STREAM", NULL };
+	const char *add[sizeof extra_env / sizeof extra_env[0] + 1] = {
+		"TZ=IST-5:30"
+	};
 
-	for (i = 0; environ[i] != NULL; i++)
-		continue;
-	assert_non_null(env = calloc(i + 2, sizeof *env));
-	for (i = 0; environ[i] != NULL; i++) {
-		if ((eq = strchr(environ[i], '=')) == NULL)
-			continue;
-		len = (size_t)(eq - environ[i]);
-		if (len >= 6 && strncasecmp(eq - 6, "_proxy", 6) == 0)
-			continue;
-		for (j = 0; j < sizeof drop / sizeof drop[0]; j++) {
-			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
-				break;
-		}
-		if (j < sizeof drop / sizeof drop[0])
-			continue;
-		/* extra_env replaces what it names. */
-		for (j = 0; extra_env[j] != NULL; j++) {
-			if (strncmp(environ[i], extra_env[j], len + 1) == 0)
-				break;
-		}
-		if (extra_env[j] == NULL)
-			env[n++] = environ[i];
-	}
-	env[n++] = "TZ=IST-5:30";
-	env[n] = NULL;
-	for (j = 0; extra_env[j] != NULL; j++) {
-		assert_non_null(env = realloc(env, (n + 2) * sizeof *env));
-		env[n++] = (char *)extra_env[j];
-		env[n] = NULL;
-	}
-	return env;
-}
-
-static void
-daemon_sigchld_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct run *r = arg;
-	struct rusage ru;
-
-	(void)sig;
-	(void)what;
-	if (!r->is_done && wait4(r->pid, &r->status, WNOHANG, &ru) == r->pid) {
-		r->fx->maxrss = ru.ru_maxrss;
-		r->is_done = 1;
-		event_base_loopbreak(r->fx->base);
-	}
-}
-
-static void
-daemon_watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)fd;
-	(void)what;
-	r->is_timed_out = 1;
-	kill(r->pid, SIGKILL);
-	waitpid(r->pid, &r->status, 0);
-	r->is_done = 1;
-	event_base_loopbreak(r->fx->base);
+	/* extra_env replaces what it names. */
+	for (size_t i = 0; extra_env[i] != NULL; i++)
+		add[i + 1] = extra_env[i];
+	return testutil_envp(drop, add);
 }
 
 /* Both feeds were fetched and both alerts delivered. */
@@ -490,20 +369,18 @@ daemon_all_delivered(const struct fixture *fx)
 
 /* Without --once: when r->until says so, send the daemon r->sig. */
 static void
-daemon_term_cb(evutil_socket_t fd, short what, void *arg)
+daemon_term_cb(struct testutil_proc *p)
 {
-	struct run *r = arg;
+	struct run *r = p->arg;
 
-	(void)fd;
-	(void)what;
-	if (r->step != NULL && !r->is_done) {
+	if (r->step != NULL) {
 		r->step(r);
 		return;
 	}
-	if (r->is_done || r->is_termed || !r->until(r->fx))
+	if (r->is_termed || !r->until(r->fx))
 		return;
 	r->is_termed = 1;
-	kill(r->pid, r->sig);
+	kill(p->pid, r->sig);
 }
 
 static int run_daemon_mode(struct fixture *, const char *, int, char **);
@@ -563,9 +440,6 @@ run_daemon_full(struct fixture *fx, const char *conf, int once,
     int (*until)(const struct fixture *), int sig, void (*step)(struct run *),
     void *arg, char **stderr_text)
 {
-	struct timeval tv = { TEST_WATCHDOG, 0 }, poll = { 0, 50000 };
-	posix_spawn_file_actions_t fa;
-	struct event *sigchld, *watchdog, *term;
 	struct run r;
 	char errpath[PATH_MAX], name[32], **env;
 	char *argv[] = { (char *)daemon_path, "--once", "-c", (char *)conf,
@@ -581,39 +455,23 @@ run_daemon_full(struct fixture *fx, const char *conf, int once,
 	r.sig = sig;
 	snprintf(name, sizeof name, "stderr.%d", ++fx->runs);
 	path_in(fx, errpath, sizeof errpath, name);
-	/* Catch SIGCHLD before there is a child to send it. */
-	sigchld = evsignal_new(fx->base, SIGCHLD, daemon_sigchld_cb, &r);
-	watchdog = evtimer_new(fx->base, daemon_watchdog_cb, &r);
-	assert_non_null(sigchld);
-	assert_non_null(watchdog);
-	assert_int_equal(evsignal_add(sigchld, NULL), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(
-	    &fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	env = daemon_envp();
-	assert_int_equal(posix_spawn(&r.pid, daemon_path, &fa, NULL,
-			     once ? argv : argv_fg, env),
-	    0);
+	r.proc.argv = once ? argv : argv_fg;
+	r.proc.env = env;
+	r.proc.err = errpath;
+	r.proc.watchdog = TEST_WATCHDOG;
+	r.proc.tick = once ? 0 : 50;
+	r.proc.tick_cb = daemon_term_cb;
+	r.proc.arg = &r;
+	testutil_proc_run(&r.proc, fx->base);
 	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	assert_int_equal(evtimer_add(watchdog, &tv), 0);
-	term = event_new(fx->base, -1, EV_PERSIST, daemon_term_cb, &r);
-	assert_non_null(term);
-	if (!once)
-		assert_int_equal(event_add(term, &poll), 0);
-	while (!r.is_done)
-		assert_int_not_equal(event_base_dispatch(fx->base), -1);
-	event_free(term);
-	event_free(watchdog);
-	event_free(sigchld);
-	*stderr_text = read_file(errpath);
+	fx->maxrss = r.proc.ru.ru_maxrss;
+	*stderr_text = testutil_read_file(errpath);
 	assert_non_null(*stderr_text);
-	if (r.is_timed_out)
+	if (r.proc.is_timed_out)
 		fail_msg("feedwatchd hung for %ds; killed. stderr:\n%s",
 		    TEST_WATCHDOG, *stderr_text);
-	return r.status;
+	return r.proc.status;
 }
 
 /* Run the daemon on the fixture's config; it must exit 0. */
@@ -667,24 +525,6 @@ recorded_clear(struct recorded *rec)
 	for (size_t i = 0; i < rec->n; i++)
 		free(rec->ids[i]);
 	memset(rec, 0, sizeof *rec);
-}
-
-/* Count the lines of text that hold both a and b. */
-static int
-count_lines(const char *text, const char *a, const char *b)
-{
-	const char *line = text, *end;
-	char *copy;
-	int n = 0;
-
-	for (; *line != '\0'; line = *end == '\0' ? end : end + 1) {
-		end = line + strcspn(line, "\n");
-		assert_non_null(copy = strndup(line, (size_t)(end - line)));
-		if (strstr(copy, a) != NULL && strstr(copy, b) != NULL)
-			n++;
-		free(copy);
-	}
-	return n;
 }
 
 /* The value of KEY in "KEY=value" lines; NULL when absent. Caller frees. */
@@ -784,7 +624,7 @@ check_alert(const struct fixture *fx, const char *id, int *seen)
 
 	snprintf(name, sizeof name, "out/%s.env", id);
 	path_in(fx, path, sizeof path, name);
-	assert_non_null(env = read_file(path));
+	assert_non_null(env = testutil_read_file(path));
 	assert_env(env, "FEEDWATCH_ALERT_ID", id);
 	assert_env(env, "FEEDWATCH_WATCHLIST", "track-two");
 	assert_env(env, "FEEDWATCH_TITLE", x->title);
@@ -831,7 +671,7 @@ count_deliveries(const struct fixture *fx)
 	int n = 0;
 
 	path_in(fx, path, sizeof path, "deliveries");
-	if ((text = read_file(path)) == NULL)
+	if ((text = testutil_read_file(path)) == NULL)
 		return 0;
 	for (const char *s = text; *s != '\0'; s++)
 		n += *s == '\n';
@@ -844,21 +684,9 @@ static int
 db_count(const struct fixture *fx, const char *sql)
 {
 	char path[PATH_MAX];
-	sqlite3 *db;
-	sqlite3_stmt *stmt;
-	int n;
 
 	path_in(fx, path, sizeof path, "feedwatch.db");
-	assert_int_equal(access(path, F_OK), 0);
-	assert_int_equal(
-	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	n = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return n;
+	return (int)testutil_db_count(path, sql);
 }
 
 static void
@@ -868,7 +696,7 @@ set_fail(const struct fixture *fx, int on)
 
 	path_in(fx, path, sizeof path, "fail");
 	if (on)
-		write_file(path, "", 0644);
+		testutil_write_file(path, "", 0644);
 	else
 		assert_int_equal(unlink(path), 0);
 }
@@ -906,7 +734,7 @@ set_fail_code(const struct fixture *fx, const char *code)
 	char path[PATH_MAX];
 
 	path_in(fx, path, sizeof path, "fail");
-	write_file(path, code, 0644);
+	testutil_write_file(path, code, 0644);
 }
 
 /* Run the feedwatch tool beside feedwatchd; return its exit status. */
@@ -926,7 +754,7 @@ run_tool(
 	assert_true(n > 0 && (size_t)n < sizeof cmd);
 	status = system(cmd);
 	path_in(fx, path, sizeof path, "tool.out");
-	*out = read_file(path);
+	*out = testutil_read_file(path);
 	assert_non_null(*out);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
@@ -1108,7 +936,7 @@ write_reload_config(const struct fixture *fx, int rss, int atom, int broken)
 	    "%s%s",
 	    broken ? "colour = blue\n" : "", feeds[0], feeds[1]);
 	assert_true(n > 0);
-	write_file(fx->conf, text, 0644);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 }
 
@@ -1178,7 +1006,7 @@ reload_step_cb(struct run *r)
 	}
 	rl->mark = rl->nt.len;
 	rl->stage++;
-	kill(r->pid, sig);
+	kill(r->proc.pid, sig);
 }
 #endif
 
@@ -1225,9 +1053,12 @@ test_daemon_sighup_reload(void **state)
 		    st, rl.stage, rl.nt.text, err);
 	snprintf(want, sizeof want, "%s:4: ", fx->conf);
 	if (strstr(err, want) == NULL ||
-	    count_lines(err, "reload: 2 feeds, 1 added, 0 removed", "") != 1 ||
-	    count_lines(err, "reload refused", "previous configuration") != 1 ||
-	    count_lines(err, "reload: 1 feeds, 0 added, 1 removed", "") != 1)
+	    testutil_count_lines(
+		err, "reload: 2 feeds, 1 added, 0 removed", "") != 1 ||
+	    testutil_count_lines(
+		err, "reload refused", "previous configuration") != 1 ||
+	    testutil_count_lines(
+		err, "reload: 1 feeds, 0 added, 1 removed", "") != 1)
 		fail_msg(
 		    "no \"%s\", or reloads not logged, in:\n%s", want, err);
 	free(err);
@@ -1287,7 +1118,7 @@ test_daemon_failing_hook_retried(void **state)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		fail_msg(
 		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
-	if (count_lines(err, "exit status 1", "") != (int)NEXPECT)
+	if (testutil_count_lines(err, "exit status 1", "") != (int)NEXPECT)
 		fail_msg(
 		    "want %zu \"exit status 1\" lines in:\n%s", NEXPECT, err);
 	free(err);
@@ -1328,7 +1159,7 @@ test_daemon_bad_feeds_logged(void **state)
 	for (size_t i = 0; i < sizeof bad_feeds / sizeof bad_feeds[0]; i++) {
 		b = &bad_feeds[i];
 		snprintf(prefix, sizeof prefix, "feed %s:", b->name);
-		if (count_lines(err, prefix, b->says) != 1)
+		if (testutil_count_lines(err, prefix, b->says) != 1)
 			fail_msg("want one \"%s ... %s\" line in:\n%s", prefix,
 			    b->says, err);
 	}
@@ -1348,7 +1179,7 @@ test_daemon_bad_config_refused(void **state)
 	char *err, want[PATH_MAX + 16];
 	int status;
 
-	write_file(fx->conf,
+	testutil_write_file(fx->conf,
 	    "[daemon]\n"
 	    "database = feedwatch.db\n"
 	    "colour = blue\n",
@@ -1447,7 +1278,7 @@ write_items_config(struct fixture *fx, const char *daemon, const char *hooks,
 			"\n"
 			"%s",
 			daemon, hooks, sections) > 0);
-	write_file(fx->conf, text, 0644);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 }
 
@@ -1458,22 +1289,12 @@ write_items_config(struct fixture *fx, const char *daemon, const char *hooks,
 static void
 write_timed_hook(const struct fixture *fx)
 {
-	char path[PATH_MAX], *text;
-
-	assert_true(asprintf(&text,
-			"#!/bin/sh\n"
-			"d='%s'\n"
-			"echo \"S $(date +%%s%%N) $FEEDWATCH_ALERT_ID $1\" "
-			">>\"$d/times\"\n"
-			"cat >/dev/null\n"
-			"sleep \"$2\"\n"
-			"echo \"E $(date +%%s%%N) $FEEDWATCH_ALERT_ID $1\" "
-			">>\"$d/times\"\n"
-			"echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/deliveries\"\n",
-			fx->dir) > 0);
-	path_in(fx, path, sizeof path, "timed.sh");
-	write_file(path, text, 0755);
-	free(text);
+	write_script(fx, "timed.sh",
+	    "echo \"S $(date +%s%N) $FEEDWATCH_ALERT_ID $1\" >>\"$d/times\"\n"
+	    "cat >/dev/null\n"
+	    "sleep \"$2\"\n"
+	    "echo \"E $(date +%s%N) $FEEDWATCH_ALERT_ID $1\" >>\"$d/times\"\n"
+	    "echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/deliveries\"\n");
 }
 
 /* One line of $DIR/times. */
@@ -1502,7 +1323,7 @@ read_marks(const struct fixture *fx, struct mark *marks, size_t max)
 	size_t n = 0;
 
 	path_in(fx, path, sizeof path, "times");
-	if ((text = read_file(path)) == NULL)
+	if ((text = testutil_read_file(path)) == NULL)
 		return 0;
 	for (line = strtok(text, "\n"); line != NULL;
 	     line = strtok(NULL, "\n")) {
@@ -1694,22 +1515,12 @@ test_daemon_rate(void **state)
 static void
 write_digest_hook(const struct fixture *fx)
 {
-	char path[PATH_MAX], *text;
-
-	assert_true(
-	    asprintf(&text,
-		"#!/bin/sh\n"
-		"d='%s'\n"
-		"n=$(($(cat \"$d/digest.count\" 2>/dev/null || "
-		"echo 0) + 1))\n"
-		"cat >\"$d/digest.$n.json\"\n"
-		"env | grep '^FEEDWATCH_' | sort >\"$d/digest.$n.env\"\n"
-		"echo $n >\"$d/digest.count\"\n"
-		"if [ -e \"$d/fail\" ]; then exit 1; fi\n",
-		fx->dir) > 0);
-	path_in(fx, path, sizeof path, "digest.sh");
-	write_file(path, text, 0755);
-	free(text);
+	write_script(fx, "digest.sh",
+	    "n=$(($(cat \"$d/digest.count\" 2>/dev/null || echo 0) + 1))\n"
+	    "cat >\"$d/digest.$n.json\"\n"
+	    "env | grep '^FEEDWATCH_' | sort >\"$d/digest.$n.env\"\n"
+	    "echo $n >\"$d/digest.count\"\n"
+	    "if [ -e \"$d/fail\" ]; then exit 1; fi\n");
 }
 
 /* How many times digest.sh ran. */
@@ -1720,7 +1531,7 @@ count_digests(const struct fixture *fx)
 	int n;
 
 	path_in(fx, path, sizeof path, "digest.count");
-	if ((text = read_file(path)) == NULL)
+	if ((text = testutil_read_file(path)) == NULL)
 		return 0;
 	n = atoi(text);
 	free(text);
@@ -1775,7 +1586,7 @@ check_digest(const struct fixture *fx, int n, int count, char *ids)
 	json_decref(o);
 	snprintf(name, sizeof name, "digest.%d.env", n);
 	path_in(fx, path, sizeof path, name);
-	assert_non_null(env = read_file(path));
+	assert_non_null(env = testutil_read_file(path));
 	snprintf(want, sizeof want, "%d", count);
 	assert_env(env, "FEEDWATCH_COUNT", want);
 	assert_env(env, "FEEDWATCH_HOOK", "digest");
@@ -1908,22 +1719,14 @@ test_daemon_digest_retried_whole(void **state)
 static void
 write_slow_hook(const struct fixture *fx)
 {
-	char path[PATH_MAX], *text;
-
-	assert_true(asprintf(&text,
-			"#!/bin/sh\n"
-			"d='%s'\n"
-			"cat >/dev/null\n"
-			"echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/ids\"\n"
-			"if [ ! -e \"$d/slow.pid\" ]; then\n"
-			"\techo $$ >\"$d/slow.pid.new\"\n"
-			"\tmv \"$d/slow.pid.new\" \"$d/slow.pid\"\n"
-			"\tsleep 60\n"
-			"fi\n",
-			fx->dir) > 0);
-	path_in(fx, path, sizeof path, "slow.sh");
-	write_file(path, text, 0755);
-	free(text);
+	write_script(fx, "slow.sh",
+	    "cat >/dev/null\n"
+	    "echo \"$FEEDWATCH_ALERT_ID\" >>\"$d/ids\"\n"
+	    "if [ ! -e \"$d/slow.pid\" ]; then\n"
+	    "\techo $$ >\"$d/slow.pid.new\"\n"
+	    "\tmv \"$d/slow.pid.new\" \"$d/slow.pid\"\n"
+	    "\tsleep 60\n"
+	    "fi\n");
 }
 
 static int
@@ -1944,7 +1747,7 @@ process_runs(pid_t pid)
 	int runs;
 
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((text = read_file(path)) == NULL)
+	if ((text = testutil_read_file(path)) == NULL)
 		return 0;
 	runs = (p = strrchr(text, ')')) != NULL && p[1] == ' ' && p[2] != 'Z';
 	free(text);
@@ -1975,7 +1778,7 @@ test_daemon_killed_redelivers_once(void **state)
 		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
 	free(err);
 	path_in(fx, path, sizeof path, "slow.pid");
-	assert_non_null(text = read_file(path));
+	assert_non_null(text = testutil_read_file(path));
 	stale = (pid_t)atoi(text);
 	free(text);
 	assert_true(stale > 0);
@@ -2000,7 +1803,7 @@ test_daemon_killed_redelivers_once(void **state)
 
 	/* The same alert id, exactly twice. */
 	path_in(fx, path, sizeof path, "ids");
-	assert_non_null(text = read_file(path));
+	assert_non_null(text = testutil_read_file(path));
 	assert_int_equal(strlen(text), 2 * 33);
 	assert_non_null(nl = strchr(text, '\n'));
 	assert_int_equal(nl - text, 32);
@@ -2024,9 +1827,9 @@ test_daemon_rude_hooks(void **state)
 	int status;
 
 	path_in(fx, path, sizeof path, "mute.sh");
-	write_file(path, "#!/bin/sh\nexec sleep 30\n", 0755);
+	testutil_write_file(path, "#!/bin/sh\nexec sleep 30\n", 0755);
 	path_in(fx, path, sizeof path, "loud.sh");
-	write_file(path,
+	testutil_write_file(path,
 	    "#!/bin/sh\n"
 	    "cat >/dev/null\n"
 	    "head -c 10485760 /dev/zero | tr '\\0' x\n",
@@ -2081,7 +1884,7 @@ test_daemon_rude_hooks(void **state)
 	assert_true(strstr(record + 1, "delivered by hook record") < mute);
 	snprintf(want, sizeof want, "(%d more bytes of output not logged)",
 	    10485760 - 65536);
-	if (count_lines(err, "hook loud: ", want) != 2)
+	if (testutil_count_lines(err, "hook loud: ", want) != 2)
 		fail_msg("want two \"%s\" lines", want);
 	free(err);
 	if (fx->maxrss > quiet + 8 * 1024)

@@ -1,22 +1,15 @@
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 /* cmocka.h needs the standard headers above. */
@@ -28,6 +21,7 @@
 #include <event2/http.h>
 
 #include "prom.h"
+#include "testutil.h"
 
 /*
  * feedwatchd in the foreground with metrics = 127.0.0.1:0, polling
@@ -39,8 +33,6 @@
 #define TEST_WATCHDOG 60 /* seconds before a hung daemon is killed */
 #define TEST_NFEEDS 5	 /* configured */
 #define TEST_SERVING "metrics: serving http://127.0.0.1:"
-
-extern char **environ;
 
 /* What the fixture server answers, by path. */
 struct route {
@@ -102,10 +94,7 @@ struct fixture {
 	struct evhttp *http;
 	int port;
 	int hits[NROUTES];
-	pid_t pid;
-	int status;
-	int is_done;
-	int is_timed_out;
+	struct testutil_proc daemon;
 	int metrics_port; /* 0 until the daemon logs it */
 	char *page;	  /* /metrics once the run settled */
 	long healthz;	  /* /healthz's status then */
@@ -135,34 +124,6 @@ server_cb(struct evhttp_request *req, void *arg)
 	evhttp_send_error(req, HTTP_NOTFOUND, NULL);
 }
 
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "we"));
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *s;
-	size_t len = 0, n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	assert_non_null(s = malloc(1 << 20));
-	while ((n = fread(s + len, 1, (1 << 20) - 1 - len, f)) > 0)
-		len += n;
-	fclose(f);
-	s[len] = '\0';
-	return s;
-}
-
 /* The hook appends a line to $DIR/deliveries per alert it is given. */
 static void
 write_setup(struct fixture *fx)
@@ -174,7 +135,7 @@ write_setup(struct fixture *fx)
 			"#!/bin/sh\ncat >/dev/null\n"
 			"echo \"$FEEDWATCH_ALERT_ID\" >>'%s/deliveries'\n",
 			fx->dir) > 0);
-	write_file(path, text, 0755);
+	testutil_write_file(path, text, 0755);
 	free(text);
 	assert_true(
 	    asprintf(&text,
@@ -190,7 +151,7 @@ write_setup(struct fixture *fx)
 		"query = \"track two diplomacy\"\nhooks = record\n\n"
 		"[hook \"record\"]\ncommand = ./hook.sh\ntimeout = 10s\n",
 		fx->port, fx->port, fx->port, fx->port) > 0);
-	write_file(fx->conf, text, 0644);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 }
 
@@ -198,35 +159,16 @@ static int
 setup(void **state)
 {
 	struct fixture *fx;
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
-	strcpy(fx->dir, "/tmp/feedwatch-metrics.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "metrics");
 	snprintf(fx->conf, sizeof fx->conf, "%s/feedwatch.conf", fx->dir);
 	snprintf(fx->errpath, sizeof fx->errpath, "%s/stderr", fx->dir);
 	assert_non_null(fx->base = event_base_new());
-	assert_non_null(fx->http = evhttp_new(fx->base));
-	evhttp_set_gencb(fx->http, server_cb, fx);
-	assert_non_null(
-	    sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0));
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-			     (struct sockaddr *)&sin, &len),
-	    0);
-	fx->port = ntohs(sin.sin_port);
+	fx->http = testutil_http_start(fx->base, server_cb, fx, &fx->port);
 	write_setup(fx);
 	*state = fx;
 	return 0;
-}
-
-static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static int
@@ -234,9 +176,8 @@ teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	evhttp_free(fx->http);
-	event_base_free(fx->base);
-	nftw(fx->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_http_free(fx->http, fx->base);
+	testutil_rmtree(fx->dir);
 	free(fx->page);
 	free(fx);
 	return 0;
@@ -290,7 +231,7 @@ fetch_page(struct fixture *fx, const char *path, char **out)
 static void
 find_port(struct fixture *fx)
 {
-	char *err = read_file(fx->errpath), *at;
+	char *err = testutil_read_file(fx->errpath), *at;
 
 	if (err != NULL && (at = strstr(err, TEST_SERVING)) != NULL)
 		fx->metrics_port = atoi(at + strlen(TEST_SERVING));
@@ -321,14 +262,12 @@ page_is_settled(const char *page)
  * settled, keep the page and stop the daemon as systemd would.
  */
 static void
-poll_cb(evutil_socket_t fd, short what, void *arg)
+poll_cb(struct testutil_proc *p)
 {
-	struct fixture *fx = arg;
+	struct fixture *fx = p->arg;
 	char *page;
 
-	(void)fd;
-	(void)what;
-	if (fx->is_done || fx->page != NULL)
+	if (fx->page != NULL)
 		return;
 	if (fx->metrics_port == 0 && (find_port(fx), fx->metrics_port == 0))
 		return;
@@ -340,90 +279,28 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	fx->page = page;
 	fx->healthz = fetch_page(fx, "/healthz", NULL);
-	kill(fx->pid, SIGTERM);
-}
-
-static void
-sigchld_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct fixture *fx = arg;
-
-	(void)sig;
-	(void)what;
-	if (!fx->is_done && waitpid(fx->pid, &fx->status, WNOHANG) == fx->pid) {
-		fx->is_done = 1;
-		event_base_loopbreak(fx->base);
-	}
-}
-
-static void
-watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct fixture *fx = arg;
-
-	(void)fd;
-	(void)what;
-	fx->is_timed_out = 1;
-	kill(fx->pid, SIGKILL);
-	waitpid(fx->pid, &fx->status, 0);
-	fx->is_done = 1;
-	event_base_loopbreak(fx->base);
-}
-
-/* Ours, without proxies: the feeds and the metrics are on loopback. */
-static char **
-daemon_envp(void)
-{
-	char **env;
-	const char *eq;
-	size_t n = 0, i;
-
-	for (i = 0; environ[i] != NULL; i++)
-		continue;
-	assert_non_null(env = calloc(i + 1, sizeof *env));
-	for (i = 0; environ[i] != NULL; i++) {
-		if ((eq = strchr(environ[i], '=')) == NULL ||
-		    (eq - environ[i] >= 6 &&
-			strncasecmp(eq - 6, "_proxy", 6) == 0) ||
-		    strncmp(environ[i], "JOURNAL_STREAM=", 15) == 0)
-			continue;
-		env[n++] = environ[i];
-	}
-	return env;
+	kill(p->pid, SIGTERM);
 }
 
 /* Run the daemon in the foreground until poll_cb stops it. */
 static void
 run_daemon(struct fixture *fx)
 {
-	struct timeval tv = { TEST_WATCHDOG, 0 }, poll = { 0, 100000 };
-	posix_spawn_file_actions_t fa;
-	struct event *sigchld, *watchdog, *tick;
+	/* Our environment without the journal's log format (or proxies). */
+	static const char *drop[] = { "JOURNAL_STREAM", NULL };
 	char *argv[] = { (char *)daemon_path, "-c", fx->conf, NULL }, **env;
+	struct testutil_proc *p = &fx->daemon;
 
-	assert_non_null(
-	    sigchld = evsignal_new(fx->base, SIGCHLD, sigchld_cb, fx));
-	assert_non_null(watchdog = evtimer_new(fx->base, watchdog_cb, fx));
-	assert_non_null(
-	    tick = event_new(fx->base, -1, EV_PERSIST, poll_cb, fx));
-	assert_int_equal(evsignal_add(sigchld, NULL), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(
-	    &fa, 2, fx->errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	env = daemon_envp();
-	assert_int_equal(
-	    posix_spawn(&fx->pid, daemon_path, &fa, NULL, argv, env), 0);
+	env = testutil_envp(drop, NULL);
+	p->argv = argv;
+	p->env = env;
+	p->err = fx->errpath;
+	p->watchdog = TEST_WATCHDOG;
+	p->tick = 100;
+	p->tick_cb = poll_cb;
+	p->arg = fx;
+	testutil_proc_run(p, fx->base);
 	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	assert_int_equal(evtimer_add(watchdog, &tv), 0);
-	assert_int_equal(event_add(tick, &poll), 0);
-	while (!fx->is_done)
-		assert_int_not_equal(event_base_dispatch(fx->base), -1);
-	event_free(tick);
-	event_free(watchdog);
-	event_free(sigchld);
 }
 
 /*
@@ -440,14 +317,15 @@ test_daemon_metrics_agree_with_run(void **state)
 	size_t bytes;
 
 	run_daemon(fx);
-	err = read_file(fx->errpath);
-	if (fx->is_timed_out || fx->page == NULL)
+	err = testutil_read_file(fx->errpath);
+	if (fx->daemon.is_timed_out || fx->page == NULL)
 		fail_msg(
 		    "no settled /metrics (%d scrapes, port %d); stderr:\n%s",
 		    fx->scrapes, fx->metrics_port, err);
-	if (!WIFEXITED(fx->status) || WEXITSTATUS(fx->status) != 0)
-		fail_msg("feedwatchd: wait status %#x; stderr:\n%s", fx->status,
-		    err);
+	if (!WIFEXITED(fx->daemon.status) ||
+	    WEXITSTATUS(fx->daemon.status) != 0)
+		fail_msg("feedwatchd: wait status %#x; stderr:\n%s",
+		    fx->daemon.status, err);
 	free(err);
 	assert_int_equal(fx->healthz, 200);
 	prom_parse(&p, fx->page);

@@ -1,23 +1,15 @@
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <setjmp.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 /* cmocka.h needs the four headers above it. */
@@ -28,6 +20,7 @@
 #include <event2/http.h>
 
 #include "opml.h"
+#include "testutil.h"
 
 /*
  * feedwatch feeds add, import and export: the command run against pages
@@ -37,8 +30,6 @@
 
 #define TEST_WATCHDOG 30 /* seconds before a hung command is killed */
 #define DATA FEEDWATCH_TEST_DATA "/opml/"
-
-extern char **environ;
 
 /* What the fixture server answers, by path. */
 struct route {
@@ -70,50 +61,7 @@ struct fixture {
 	char *err;
 };
 
-/* A run of feedwatch, watched from the fixture's loop. */
-struct run {
-	struct fixture *fx;
-	pid_t pid;
-	int status;
-	int is_done;
-	int is_timed_out;
-};
-
 static const char *feedwatch_path;
-
-/* Read a whole file; NULL when it cannot be opened. Caller frees. */
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *s = NULL;
-	size_t cap = 0, len = 0, n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap * 2 + 4096;
-			assert_non_null(s = realloc(s, cap + 1));
-		}
-		n = fread(s + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	s[len] = '\0';
-	return s;
-}
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "we"));
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-}
 
 static void
 server_cb(struct evhttp_request *req, void *arg)
@@ -130,7 +78,7 @@ server_cb(struct evhttp_request *req, void *arg)
 			continue;
 		fx->hits[i]++;
 		snprintf(file, sizeof file, "%s%s", DATA, routes[i].file);
-		assert_non_null(body = read_file(file));
+		assert_non_null(body = testutil_read_file(file));
 		assert_non_null(buf = evbuffer_new());
 		evbuffer_add(buf, body, strlen(body));
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -143,24 +91,15 @@ server_cb(struct evhttp_request *req, void *arg)
 	evhttp_send_error(req, HTTP_NOTFOUND, NULL);
 }
 
-/* Serve on 127.0.0.1, port 0, and learn the port (regress_http.c). */
+/* Serve on 127.0.0.1, at a port of the system's choice. */
 static void
 server_start(struct fixture *fx)
 {
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
+	int port;
 
 	assert_non_null(fx->base = event_base_new());
-	assert_non_null(fx->http = evhttp_new(fx->base));
-	evhttp_set_gencb(fx->http, server_cb, fx);
-	sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0);
-	assert_non_null(sock);
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-			     (struct sockaddr *)&sin, &len),
-	    0);
-	snprintf(fx->url, sizeof fx->url, "http://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
+	fx->http = testutil_http_start(fx->base, server_cb, fx, &port);
+	snprintf(fx->url, sizeof fx->url, "http://127.0.0.1:%d", port);
 }
 
 static int
@@ -169,23 +108,15 @@ feeds_setup(void **state)
 	struct fixture *fx;
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
-	strcpy(fx->dir, "/tmp/feedwatch-feeds.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "feeds");
 	snprintf(fx->conf, sizeof fx->conf, "%s/feedwatch.conf", fx->dir);
 	snprintf(fx->opml, sizeof fx->opml, "%s/feeds.opml", fx->dir);
-	write_file(fx->conf,
-	    "[daemon]\ndatabase = feedwatch.db\n\n[feeds]\nopml = feeds.opml\n");
+	testutil_write_file(fx->conf,
+	    "[daemon]\ndatabase = feedwatch.db\n\n[feeds]\nopml = feeds.opml\n",
+	    0644);
 	server_start(fx);
 	*state = fx;
 	return 0;
-}
-
-static int
-feeds_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static int
@@ -195,65 +126,12 @@ feeds_teardown(void **state)
 
 	if (fx == NULL)
 		return 0;
-	if (fx->http != NULL)
-		evhttp_free(fx->http);
-	if (fx->base != NULL)
-		event_base_free(fx->base);
-	nftw(fx->dir, feeds_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_http_free(fx->http, fx->base);
+	testutil_rmtree(fx->dir);
 	free(fx->out);
 	free(fx->err);
 	free(fx);
 	return 0;
-}
-
-/* Our environment without proxies: the server is on loopback. */
-static char **
-run_envp(void)
-{
-	char **env;
-	const char *eq;
-	size_t n = 0, i, len;
-
-	for (i = 0; environ[i] != NULL; i++)
-		continue;
-	assert_non_null(env = calloc(i + 1, sizeof *env));
-	for (i = 0; environ[i] != NULL; i++) {
-		if ((eq = strchr(environ[i], '=')) == NULL)
-			continue;
-		len = (size_t)(eq - environ[i]);
-		if (len >= 6 && strncasecmp(eq - 6, "_proxy", 6) == 0)
-			continue;
-		env[n++] = environ[i];
-	}
-	env[n] = NULL;
-	return env;
-}
-
-static void
-run_sigchld_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)sig;
-	(void)what;
-	if (!r->is_done && waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
-		r->is_done = 1;
-		event_base_loopbreak(r->fx->base);
-	}
-}
-
-static void
-run_watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)fd;
-	(void)what;
-	r->is_timed_out = 1;
-	kill(r->pid, SIGKILL);
-	waitpid(r->pid, &r->status, 0);
-	r->is_done = 1;
-	event_base_loopbreak(r->fx->base);
 }
 
 /*
@@ -264,10 +142,7 @@ run_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 static int
 run_feedwatch(struct fixture *fx, ...)
 {
-	struct timeval tv = { TEST_WATCHDOG, 0 };
-	posix_spawn_file_actions_t fa;
-	struct event *sigchld, *watchdog;
-	struct run r;
+	struct testutil_proc p;
 	char outpath[128], errpath[128], *argv[16], **env;
 	size_t argc = 0;
 	va_list ap;
@@ -277,47 +152,31 @@ run_feedwatch(struct fixture *fx, ...)
 	while ((argv[argc] = va_arg(ap, char *)) != NULL)
 		assert_true(++argc < sizeof argv / sizeof argv[0]);
 	va_end(ap);
-	memset(&r, 0, sizeof r);
-	r.fx = fx;
 	fx->runs++;
 	snprintf(outpath, sizeof outpath, "%s/out.%d", fx->dir, fx->runs);
 	snprintf(errpath, sizeof errpath, "%s/err.%d", fx->dir, fx->runs);
-	/* Catch SIGCHLD before there is a child to send it. */
-	sigchld = evsignal_new(fx->base, SIGCHLD, run_sigchld_cb, &r);
-	watchdog = evtimer_new(fx->base, run_watchdog_cb, &r);
-	assert_non_null(sigchld);
-	assert_non_null(watchdog);
-	assert_int_equal(evsignal_add(sigchld, NULL), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(
-	    &fa, 1, outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addopen(
-	    &fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	env = run_envp();
-	assert_int_equal(
-	    posix_spawn(&r.pid, feedwatch_path, &fa, NULL, argv, env), 0);
+	env = testutil_envp(NULL, NULL);
+	memset(&p, 0, sizeof p);
+	p.argv = argv;
+	p.env = env;
+	p.out = outpath;
+	p.err = errpath;
+	p.watchdog = TEST_WATCHDOG;
+	testutil_proc_run(&p, fx->base);
 	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	assert_int_equal(evtimer_add(watchdog, &tv), 0);
-	while (!r.is_done)
-		assert_int_not_equal(event_base_dispatch(fx->base), -1);
-	event_free(watchdog);
-	event_free(sigchld);
 	free(fx->out);
 	free(fx->err);
-	assert_non_null(fx->out = read_file(outpath));
-	assert_non_null(fx->err = read_file(errpath));
+	assert_non_null(fx->out = testutil_read_file(outpath));
+	assert_non_null(fx->err = testutil_read_file(errpath));
 	unlink(outpath);
 	unlink(errpath);
-	if (r.is_timed_out)
+	if (p.is_timed_out)
 		fail_msg("feedwatch hung for %ds; killed. stderr:\n%s",
 		    TEST_WATCHDOG, fx->err);
-	if (!WIFEXITED(r.status))
-		fail_msg("feedwatch died (status %d); stderr:\n%s", r.status,
+	if (!WIFEXITED(p.status))
+		fail_msg("feedwatch died (status %d); stderr:\n%s", p.status,
 		    fx->err);
-	return WEXITSTATUS(r.status);
+	return WEXITSTATUS(p.status);
 }
 
 static void
@@ -358,7 +217,7 @@ test_feeds_add_pick(void **state)
 	    fx->url, fx->url);
 	assert_string_equal(fx->out, want);
 	assert_contains(fx->err, "links to 2 feeds; add one with --pick N");
-	assert_null(read_file(fx->opml));
+	assert_null(testutil_read_file(fx->opml));
 
 	/* Options before the subcommand and after the URL. */
 	assert_int_equal(run_feedwatch(fx, "feeds", "-c", fx->conf, "add", page,
@@ -368,7 +227,7 @@ test_feeds_add_pick(void **state)
 	    "added \"Desk B\" <%s/news/feeds/b.atom> to %s (created)\n",
 	    fx->url, fx->opml);
 	assert_string_equal(fx->out, want);
-	assert_non_null(opml = read_file(fx->opml));
+	assert_non_null(opml = testutil_read_file(fx->opml));
 	snprintf(want, sizeof want,
 	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<opml version=\"2.0\">\n"
@@ -407,7 +266,7 @@ test_feeds_add_no_links(void **state)
 	snprintf(url, sizeof url, "%s/a.xml", fx->url);
 	assert_int_equal(
 	    run_feedwatch(fx, "feeds", "add", url, "-c", fx->conf, NULL), 0);
-	assert_non_null(before = read_file(fx->opml));
+	assert_non_null(before = testutil_read_file(fx->opml));
 	assert_contains(before, "text=\"Wire &amp; A\"");
 	snprintf(url, sizeof url, "%s/plain.html", fx->url);
 	assert_int_equal(
@@ -416,7 +275,7 @@ test_feeds_add_no_links(void **state)
 	assert_contains(fx->err,
 	    "plain.html: not a feed: the document is "
 	    "<html>, and it links to no feed");
-	assert_non_null(after = read_file(fx->opml));
+	assert_non_null(after = testutil_read_file(fx->opml));
 	assert_string_equal(before, after);
 	assert_no_temporary(fx);
 	free(before);
@@ -465,7 +324,8 @@ test_feeds_without_opml(void **state)
 	struct fixture *fx = *state;
 	char url[128];
 
-	write_file(fx->conf, "[feed \"a\"]\nurl = http://a.example/\n");
+	testutil_write_file(
+	    fx->conf, "[feed \"a\"]\nurl = http://a.example/\n", 0644);
 	snprintf(url, sizeof url, "%s/a.xml", fx->url);
 	assert_int_equal(
 	    run_feedwatch(fx, "feeds", "add", url, "-c", fx->conf, NULL), 2);
@@ -488,12 +348,13 @@ test_feeds_import_export(void **state)
 	const struct opml_feed *f;
 	char *cause = NULL;
 
-	write_file(fx->conf,
+	testutil_write_file(fx->conf,
 	    "[daemon]\ndatabase = feedwatch.db\n"
 	    "[feed \"meduza\"]\n"
 	    "url = https://meduza.io/rss/en/all\n"
 	    "tags = ru exile\n"
-	    "[feeds]\nopml = feeds.opml\n");
+	    "[feeds]\nopml = feeds.opml\n",
+	    0644);
 	assert_int_equal(run_feedwatch(fx, "feeds", "import",
 			     DATA "nested.opml", "-c", fx->conf, NULL),
 	    0);

@@ -1,15 +1,11 @@
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
@@ -19,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +27,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <sqlite3.h>
+
+#include "testutil.h"
 
 /*
  * feedwatchd against an evhttp server in the test's own event_base that
@@ -49,8 +46,6 @@
 #define COND_DATE "Sat, 08 Jul 2023 18:40:00 GMT"
 #define RETRY_SECONDS 7200    /* the 429's Retry-After */
 #define RETRY_DATE (3 * 3600) /* the 503's Retry-After, as a date */
-
-extern char **environ;
 
 enum route_kind {
 	KIND_FEED,     /* 200 and the feed */
@@ -196,12 +191,7 @@ struct fixture {
 /* A run of the daemon, watched from the fixture's loop. */
 struct run {
 	struct fixture *fx;
-	pid_t pid;
-	int status;
-	struct rusage ru;
-	struct timespec start;
-	int is_done;
-	int is_timed_out;
+	struct testutil_proc proc;
 	int is_termed;
 	int (*until)(struct run *); /* without --once: SIGTERM when true */
 };
@@ -534,84 +524,21 @@ server_cb(struct evhttp_request *req, void *arg)
 	}
 }
 
-/* A loopback socket's port, found with getsockname. */
-static int
-socket_port(int fd)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	assert_true(ntohs(sin.sin_port) > 0);
-	return ntohs(sin.sin_port);
-}
-
-/* Serve routes on 127.0.0.1, port 0 (regress_http.c); hold a port that
- * refuses connections: bound, never listening. */
+/* Serve routes on 127.0.0.1, at a port of the system's choice; hold a
+ * port that refuses connections. */
 static void
 server_start(struct fixture *fx)
 {
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-
 	LIST_INIT(&fx->slows);
 	assert_non_null(fx->base = event_base_new());
-	assert_non_null(fx->http = evhttp_new(fx->base));
-	evhttp_set_gencb(fx->http, server_cb, fx);
-	sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0);
-	assert_non_null(sock);
-	fx->port = socket_port(evhttp_bound_socket_get_fd(sock));
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fx->closed_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fx->closed_fd >= 0);
-	assert_int_equal(
-	    bind(fx->closed_fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	fx->closed_port = socket_port(fx->closed_fd);
-}
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f;
-
-	assert_non_null(f = fopen(path, "we"));
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* Read a whole file; NULL when it cannot be opened. Caller frees. */
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *s = NULL;
-	size_t cap = 0, len = 0, n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap * 2 + 4096;
-			assert_non_null(s = realloc(s, cap + 1));
-		}
-		n = fread(s + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	s[len] = '\0';
-	return s;
+	fx->http = testutil_http_start(fx->base, server_cb, fx, &fx->port);
+	fx->closed_port = testutil_closed_port(&fx->closed_fd);
 }
 
 static void
 path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
 {
-	int n = snprintf(buf, len, "%s/%s", fx->dir, name);
-
-	assert_true(n > 0 && (size_t)n < len);
+	testutil_path(buf, len, fx->dir, name);
 }
 
 /* Append printf output to *text. */
@@ -670,7 +597,7 @@ write_config_cases(struct fixture *fx)
 		append_feed(&text, fx, cases[i].name, cases[i].route);
 		append(&text, "%s\n", cases[i].extra);
 	}
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 }
 
@@ -680,8 +607,7 @@ fetch_setup(void **state)
 	struct fixture *fx;
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
-	strcpy(fx->dir, "/tmp/feedwatch-fetch.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "fetch");
 	path_in(fx, fx->conf, sizeof fx->conf, "feedwatch.conf");
 	server_start(fx);
 	if (bomb == NULL)
@@ -689,14 +615,6 @@ fetch_setup(void **state)
 		    BOMB_SIZE / (int)sizeof zeros, &bomb_len);
 	*state = fx;
 	return 0;
-}
-
-static int
-fetch_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static int
@@ -708,12 +626,9 @@ fetch_teardown(void **state)
 		return 0;
 	while (!LIST_EMPTY(&fx->slows))
 		slow_free(LIST_FIRST(&fx->slows));
-	if (fx->http != NULL)
-		evhttp_free(fx->http);
-	if (fx->base != NULL)
-		event_base_free(fx->base);
+	testutil_http_free(fx->http, fx->base);
 	close(fx->closed_fd);
-	nftw(fx->dir, fetch_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -726,58 +641,10 @@ fetch_teardown(void **state)
 static char **
 daemon_envp(void)
 {
-	static const char *drop[] = { "JOURNAL_STREAM=", "NOTIFY_SOCKET=",
-		"WATCHDOG_USEC=", "WATCHDOG_PID=" };
-	const char *eq;
-	char **env;
-	size_t n = 0, i, j, len;
+	static const char *drop[] = { "JOURNAL_STREAM", "NOTIFY_SOCKET",
+		"WATCHDOG_USEC", "WATCHDOG_PID", NULL };
 
-	for (i = 0; environ[i] != NULL; i++)
-		continue;
-	assert_non_null(env = calloc(i + 1, sizeof *env));
-	for (i = 0; environ[i] != NULL; i++) {
-		if ((eq = strchr(environ[i], '=')) == NULL)
-			continue;
-		len = (size_t)(eq - environ[i]);
-		if (len >= 6 && strncasecmp(eq - 6, "_proxy", 6) == 0)
-			continue;
-		for (j = 0; j < sizeof drop / sizeof drop[0]; j++) {
-			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
-				break;
-		}
-		if (j == sizeof drop / sizeof drop[0])
-			env[n++] = environ[i];
-	}
-	env[n] = NULL;
-	return env;
-}
-
-static void
-run_sigchld_cb(evutil_socket_t sig, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)sig;
-	(void)what;
-	if (!r->is_done &&
-	    wait4(r->pid, &r->status, WNOHANG, &r->ru) == r->pid) {
-		r->is_done = 1;
-		event_base_loopbreak(r->fx->base);
-	}
-}
-
-static void
-run_watchdog_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct run *r = arg;
-
-	(void)fd;
-	(void)what;
-	r->is_timed_out = 1;
-	kill(r->pid, SIGKILL);
-	wait4(r->pid, &r->status, 0, &r->ru);
-	r->is_done = 1;
-	event_base_loopbreak(r->fx->base);
+	return testutil_envp(drop, NULL);
 }
 
 /* Milliseconds since the run started. */
@@ -787,22 +654,20 @@ run_elapsed(const struct run *r)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - r->start.tv_sec) * 1000 +
-	    (now.tv_nsec - r->start.tv_nsec) / 1000000;
+	return (long)(now.tv_sec - r->proc.start.tv_sec) * 1000 +
+	    (now.tv_nsec - r->proc.start.tv_nsec) / 1000000;
 }
 
 /* Without --once: stop the daemon as systemd would, once it is time. */
 static void
-run_term_cb(evutil_socket_t fd, short what, void *arg)
+run_term_cb(struct testutil_proc *p)
 {
-	struct run *r = arg;
+	struct run *r = p->arg;
 
-	(void)fd;
-	(void)what;
-	if (r->is_done || r->is_termed || !r->until(r))
+	if (r->is_termed || !r->until(r))
 		return;
 	r->is_termed = 1;
-	kill(r->pid, SIGTERM);
+	kill(p->pid, SIGTERM);
 }
 
 /*
@@ -815,9 +680,6 @@ static void
 run_daemon(struct fixture *fx, const char *conf, int (*until)(struct run *),
     struct run *r, char **err)
 {
-	struct timeval tv = { TEST_WATCHDOG, 0 }, poll = { 0, 50000 };
-	posix_spawn_file_actions_t fa;
-	struct event *sigchld, *watchdog, *term;
 	char errpath[PATH_MAX], name[32], **env;
 	char *argv[] = { (char *)daemon_path, "--once", "-c", (char *)conf,
 		NULL };
@@ -829,40 +691,23 @@ run_daemon(struct fixture *fx, const char *conf, int (*until)(struct run *),
 		argv[1] = "-v";
 	snprintf(name, sizeof name, "stderr.%d", ++fx->runs);
 	path_in(fx, errpath, sizeof errpath, name);
-	/* Catch SIGCHLD before there is a child to send it. */
-	sigchld = evsignal_new(fx->base, SIGCHLD, run_sigchld_cb, r);
-	watchdog = evtimer_new(fx->base, run_watchdog_cb, r);
-	term = event_new(fx->base, -1, EV_PERSIST, run_term_cb, r);
-	assert_non_null(sigchld);
-	assert_non_null(watchdog);
-	assert_non_null(term);
-	assert_int_equal(evsignal_add(sigchld, NULL), 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(
-	    &fa, 2, errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	env = daemon_envp();
-	clock_gettime(CLOCK_MONOTONIC, &r->start);
-	assert_int_equal(
-	    posix_spawn(&r->pid, daemon_path, &fa, NULL, argv, env), 0);
+	r->proc.argv = argv;
+	r->proc.env = env;
+	r->proc.err = errpath;
+	r->proc.watchdog = TEST_WATCHDOG;
+	r->proc.tick = until != NULL ? 50 : 0;
+	r->proc.tick_cb = run_term_cb;
+	r->proc.arg = r;
+	testutil_proc_run(&r->proc, fx->base);
 	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	assert_int_equal(evtimer_add(watchdog, &tv), 0);
-	if (until != NULL)
-		assert_int_equal(event_add(term, &poll), 0);
-	while (!r->is_done)
-		assert_int_not_equal(event_base_dispatch(fx->base), -1);
-	event_free(term);
-	event_free(watchdog);
-	event_free(sigchld);
-	assert_non_null(*err = read_file(errpath));
-	if (r->is_timed_out)
+	assert_non_null(*err = testutil_read_file(errpath));
+	if (r->proc.is_timed_out)
 		fail_msg("feedwatchd hung for %ds; killed. stderr:\n%s",
 		    TEST_WATCHDOG, *err);
-	if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0)
-		fail_msg("feedwatchd: wait status %#x; stderr:\n%s", r->status,
-		    *err);
+	if (!WIFEXITED(r->proc.status) || WEXITSTATUS(r->proc.status) != 0)
+		fail_msg("feedwatchd: wait status %#x; stderr:\n%s",
+		    r->proc.status, *err);
 }
 
 /* Run `feedwatch CMD -c conf`; return its exit status, *out its output. */
@@ -887,26 +732,8 @@ run_tool(const struct fixture *fx, const char *cmd, char **out)
 	free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_non_null(*out = read_file(path));
+	assert_non_null(*out = testutil_read_file(path));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Count the lines of text that hold both a and b. */
-static int
-count_lines(const char *text, const char *a, const char *b)
-{
-	const char *line = text, *end;
-	char *copy;
-	int n = 0;
-
-	for (; *line != '\0'; line = *end == '\0' ? end : end + 1) {
-		end = line + strcspn(line, "\n");
-		assert_non_null(copy = strndup(line, (size_t)(end - line)));
-		if (strstr(copy, a) != NULL && strstr(copy, b) != NULL)
-			n++;
-		free(copy);
-	}
-	return n;
 }
 
 /* A feed's row in the story log, NULLs as 0 or "". */
@@ -974,20 +801,9 @@ static int
 db_count(const struct fixture *fx, const char *sql)
 {
 	char path[PATH_MAX];
-	sqlite3_stmt *s;
-	sqlite3 *db;
-	int n;
 
 	path_in(fx, path, sizeof path, "feedwatch.db");
-	assert_int_equal(
-	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	n = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return (int)testutil_db_count(path, sql);
 }
 
 /* What a feed's row must say after a run. */
@@ -1097,14 +913,16 @@ check_first_run(struct fixture *fx, const char *err, long elapsed)
 	    routes[R_NEW301].path);
 	row_get(fx, "moved301", &r);
 	assert_string_equal(r.moved_url, want);
-	if (count_lines(err, "feed moved301: moved permanently to ", want) != 1)
+	if (testutil_count_lines(
+		err, "feed moved301: moved permanently to ", want) != 1)
 		fail_msg(
 		    "want one \"moved permanently to %s\" in:\n%s", want, err);
 	snprintf(want, sizeof want, "http://127.0.0.1:%d%s", fx->port,
 	    routes[R_NEW308].path);
 	row_get(fx, "moved308", &r);
 	assert_string_equal(r.moved_url, want);
-	if (count_lines(err, "feed moved308: moved permanently to ", want) != 1)
+	if (testutil_count_lines(
+		err, "feed moved308: moved permanently to ", want) != 1)
 		fail_msg(
 		    "want one \"moved permanently to %s\" in:\n%s", want, err);
 
@@ -1146,7 +964,7 @@ check_second_run(struct fixture *fx, const char *err)
 	assert_string_equal(fx->ims, COND_DATE);
 	assert_int_equal(fx->hits[R_COND], 2);
 	assert_int_equal(fx->not_modified, 1);
-	if (count_lines(err, "feed cond: not modified", "") != 1)
+	if (testutil_count_lines(err, "feed cond: not modified", "") != 1)
 		fail_msg("want \"feed cond: not modified\" in:\n%s", err);
 
 	for (size_t i = 0; i < sizeof first_ok / sizeof first_ok[0]; i++) {
@@ -1177,8 +995,8 @@ check_second_run(struct fixture *fx, const char *err)
 	assert_int_equal(fx->hits[R_CHAIN], 2);
 	/* A gone feed is not asked again. */
 	assert_int_equal(fx->hits[R_GONE], 1);
-	if (count_lines(err, "feed expired: gone (HTTP 410)", "not polled") !=
-	    1)
+	if (testutil_count_lines(
+		err, "feed expired: gone (HTTP 410)", "not polled") != 1)
 		fail_msg("want \"feed expired: gone\" in:\n%s", err);
 }
 
@@ -1203,9 +1021,10 @@ test_fetch_every_case_once(void **state)
 	free(err);
 
 	assert_int_equal(run_tool(fx, "feeds", &out), 0);
-	if (count_lines(out, "expired ", " gone ") != 1 ||
-	    count_lines(out, "moved permanently to ", "/new301.xml") != 1 ||
-	    count_lines(out, "adaptive interval 60m", "") != 1)
+	if (testutil_count_lines(out, "expired ", " gone ") != 1 ||
+	    testutil_count_lines(out, "moved permanently to ", "/new301.xml") !=
+		1 ||
+	    testutil_count_lines(out, "adaptive interval 60m", "") != 1)
 		fail_msg("feedwatch feeds:\n%s", out);
 	free(out);
 }
@@ -1219,7 +1038,7 @@ write_config_two(struct fixture *fx, int expired, int moved)
 	append_feed(&text, fx, "expired", expired);
 	append(&text, "\n");
 	append_feed(&text, fx, "moved301", moved);
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 }
 
@@ -1267,7 +1086,7 @@ count_alerts(const char *text, const char *feed, const char *state)
 
 	snprintf(a, sizeof a, "\"feed\":{\"name\":\"%s\"", feed);
 	snprintf(b, sizeof b, "\"state\":\"%s\"", state);
-	return count_lines(text, a, b);
+	return testutil_count_lines(text, a, b);
 }
 
 /*
@@ -1293,7 +1112,7 @@ test_fetch_health_alerts(void **state)
 	    "\n[hook \"rec\"]\n"
 	    "command = /bin/sh -c \"cat >>'%s'; echo >>'%s'\"\n",
 	    path, path);
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 
 	fx->is_down = 1;
@@ -1316,19 +1135,21 @@ test_fetch_health_alerts(void **state)
 	run_daemon(fx, fx->conf, NULL, &r, &err);
 	free(err);
 
-	assert_non_null(got = read_file(path));
-	assert_int_equal(count_lines(got, "\"kind\":\"feed-health\"", ""), 4);
+	assert_non_null(got = testutil_read_file(path));
+	assert_int_equal(
+	    testutil_count_lines(got, "\"kind\":\"feed-health\"", ""), 4);
 	assert_int_equal(count_alerts(got, "expired", "gone"), 1);
 	assert_int_equal(count_alerts(got, "moved301", "moved"), 1);
 	assert_int_equal(count_alerts(got, "flaky", "failing"), 1);
 	assert_int_equal(count_alerts(got, "flaky", "recovered"), 1);
 	/* What a hook that knows only stories shows is there too. */
-	assert_int_equal(
-	    count_lines(got, "\"title\":\"Feed expired is gone (HTTP 410)\"",
-		"\"watchlist\":\"feed-health\""),
+	assert_int_equal(testutil_count_lines(got,
+			     "\"title\":\"Feed expired is gone (HTTP 410)\"",
+			     "\"watchlist\":\"feed-health\""),
 	    1);
-	assert_int_equal(count_lines(got, "\"moved_to\":\"http://127.0.0.1:",
-			     "/new301.xml\""),
+	assert_int_equal(
+	    testutil_count_lines(
+		got, "\"moved_to\":\"http://127.0.0.1:", "/new301.xml\""),
 	    1);
 	free(got);
 	assert_int_equal(db_count(fx,
@@ -1350,7 +1171,7 @@ run_maxrss(struct fixture *fx, const char *conf)
 
 	run_daemon(fx, conf, NULL, &r, &err);
 	free(err);
-	return r.ru.ru_maxrss;
+	return r.proc.ru.ru_maxrss;
 }
 
 /*
@@ -1371,12 +1192,12 @@ test_fetch_gzip_bomb_bounded(void **state)
 	assert_true(bomb_len < BOMB_SIZE / 500);
 	text = config_head("");
 	append_feed(&text, fx, "good", R_GOOD);
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	alone = run_maxrss(fx, fx->conf);
 	append(&text, "\n");
 	append_feed(&text, fx, "bomb", R_BOMB);
 	append(&text, "max_body = 1M\n");
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	with_bomb = run_maxrss(fx, fx->conf);
 	check_row(fx, &x, &r);
@@ -1404,7 +1225,7 @@ test_fetch_max_per_host(void **state)
 		snprintf(name, sizeof name, "d%d", i - R_DELAYED1 + 1);
 		append_feed(&text, fx, name, i);
 	}
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	run_daemon(fx, fx->conf, NULL, &r, &err);
 	free(err);
@@ -1439,7 +1260,7 @@ test_fetch_daemon_revalidates(void **state)
 	text = config_head("min_interval = 1s\n");
 	append_feed(&text, fx, "cond", R_COND);
 	append(&text, "interval = 1s\n");
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	run_daemon(fx, fx->conf, until_cond_revalidated, &r, &err);
 	if (fx->conditional < fx->hits[R_COND] - 1 || fx->not_modified < 1)
@@ -1472,11 +1293,12 @@ test_fetch_daemon_429_slows_host(void **state)
 	append(&text, "\n");
 	append_feed(&text, fx, "good", R_GOOD);
 	append(&text, "interval = 1s\n");
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	run_daemon(fx, fx->conf, until_two_seconds, &r, &err);
 	if (fx->hits[R_BUSY] != 1 || fx->hits[R_GOOD] != 1 ||
-	    count_lines(err, "host 127.0.0.1: too many requests", "") != 1)
+	    testutil_count_lines(
+		err, "host 127.0.0.1: too many requests", "") != 1)
 		fail_msg("busy asked %d times, good %d; stderr:\n%s",
 		    fx->hits[R_BUSY], fx->hits[R_GOOD], err);
 	free(err);
@@ -1510,9 +1332,9 @@ until_reloaded_during_fetch(struct run *r)
 		append_feed(&text, fx, "d1", R_GOOD);
 		append(&text, "\n");
 		append_feed(&text, fx, "d3", R_CHAIN);
-		write_file(fx->conf, text);
+		testutil_write_file(fx->conf, text, 0644);
 		free(text);
-		kill(r->pid, SIGHUP);
+		kill(r->proc.pid, SIGHUP);
 		break;
 	case 1:
 		if (fx->in_flight > 0 || fx->hits[R_DELAYED2] == 0 ||
@@ -1548,11 +1370,12 @@ test_fetch_reload_during_fetch(void **state)
 	append_feed(&text, fx, "d1", R_DELAYED1);
 	append(&text, "\n");
 	append_feed(&text, fx, "d2", R_DELAYED2);
-	write_file(fx->conf, text);
+	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	memset(&reload, 0, sizeof reload);
 	run_daemon(fx, fx->conf, until_reloaded_during_fetch, &r, &err);
-	if (count_lines(err, "reload: 2 feeds, 1 added, 1 removed", "") != 1)
+	if (testutil_count_lines(
+		err, "reload: 2 feeds, 1 added, 1 removed", "") != 1)
 		fail_msg("reload not logged:\n%s", err);
 	free(err);
 	check_row(fx, &x[0], &row);

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -26,6 +25,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
+
+#include "testutil.h"
 
 /*
  * The chat and webhook hooks of scripts/hooks, and apprise through
@@ -234,24 +235,15 @@ server_cb(struct evhttp_request *req, void *arg)
 	evbuffer_free(buf);
 }
 
-/* Serve on 127.0.0.1, port 0, and learn the port (regress_http.c). */
+/* Serve on 127.0.0.1, at a port of the system's choice. */
 static void
 server_start(struct fixture *fx)
 {
-	struct evhttp_bound_socket *sock;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
+	int port;
 
 	assert_non_null(fx->base = event_base_new());
-	assert_non_null(fx->http = evhttp_new(fx->base));
-	evhttp_set_gencb(fx->http, server_cb, fx);
-	sock = evhttp_bind_socket_with_handle(fx->http, "127.0.0.1", 0);
-	assert_non_null(sock);
-	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock),
-			     (struct sockaddr *)&sin, &len),
-	    0);
-	snprintf(fx->url, sizeof fx->url, "http://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
+	fx->http = testutil_http_start(fx->base, server_cb, fx, &port);
+	snprintf(fx->url, sizeof fx->url, "http://127.0.0.1:%d", port);
 }
 
 /*
@@ -261,28 +253,14 @@ server_start(struct fixture *fx)
 static void
 closed_port_start(struct fixture *fx)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof sin;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fx->closed_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fx->closed_fd >= 0);
-	assert_int_equal(
-	    bind(fx->closed_fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	assert_int_equal(
-	    getsockname(fx->closed_fd, (struct sockaddr *)&sin, &len), 0);
 	snprintf(fx->closed_url, sizeof fx->closed_url, "http://127.0.0.1:%d",
-	    ntohs(sin.sin_port));
+	    testutil_closed_port(&fx->closed_fd));
 }
 
 static void
 path_in(const struct fixture *fx, char *buf, size_t len, const char *name)
 {
-	int n = snprintf(buf, len, "%s/%s", fx->dir, name);
-
-	assert_true(n > 0 && (size_t)n < len);
+	testutil_path(buf, len, fx->dir, name);
 }
 
 static void
@@ -290,37 +268,9 @@ write_file(
     const struct fixture *fx, const char *name, const char *text, mode_t mode)
 {
 	char path[PATH_MAX];
-	FILE *f;
 
 	path_in(fx, path, sizeof path, name);
-	assert_non_null(f = fopen(path, "we"));
-	assert_true(fputs(text, f) >= 0);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-/* Read a whole file; NULL when it cannot be opened. Caller frees. */
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *s = NULL;
-	size_t cap = 0, len = 0, n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			cap = cap * 2 + 4096;
-			assert_non_null(s = realloc(s, cap + 1));
-		}
-		n = fread(s + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	assert_int_equal(ferror(f), 0);
-	fclose(f);
-	s[len] = '\0';
-	return s;
+	testutil_write_file(path, text, mode);
 }
 
 /* Apprise's json:// URL of path at base (http://...); caller frees. */
@@ -362,8 +312,7 @@ hooks_setup(void **state)
 	struct fixture *fx;
 
 	assert_non_null(fx = calloc(1, sizeof *fx));
-	strcpy(fx->dir, "/tmp/feedwatch-hooks.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "hooks");
 	fx->status = 200;
 	server_start(fx);
 	closed_port_start(fx);
@@ -375,14 +324,6 @@ hooks_setup(void **state)
 }
 
 static int
-hooks_rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static int
 hooks_teardown(void **state)
 {
 	struct fixture *fx = *state;
@@ -390,14 +331,11 @@ hooks_teardown(void **state)
 	if (fx == NULL)
 		return 0;
 	requests_clear(fx);
-	if (fx->http != NULL)
-		evhttp_free(fx->http);
-	if (fx->base != NULL)
-		event_base_free(fx->base);
+	testutil_http_free(fx->http, fx->base);
 	requests_release(fx);
 	if (fx->closed_fd > 0)
 		close(fx->closed_fd);
-	nftw(fx->dir, hooks_rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	testutil_rmtree(fx->dir);
 	free(fx->out);
 	free(fx);
 	return 0;
@@ -558,7 +496,7 @@ run_proc(struct fixture *fx, char **argv, char **env, const char *input)
 	event_free(watchdog);
 	event_free(sigchld);
 	free(fx->out);
-	assert_non_null(fx->out = read_file(out));
+	assert_non_null(fx->out = testutil_read_file(out));
 	if (r.is_timed_out)
 		fail_msg("%s hung for %ds; killed. Output:\n%s", argv[0],
 		    TEST_WATCHDOG, fx->out);
@@ -750,6 +688,21 @@ request_json(const struct request *rq)
 	if (o == NULL)
 		fail_msg("body: %s:\n%s", jerr.text, rq->body);
 	return o;
+}
+
+/*
+ * The one request must be method to uri with "Authorization: auth";
+ * return its JSON body (json_decref it).
+ */
+static json_t *
+authorized_json(const struct fixture *fx, const char *method, const char *uri,
+    const char *auth)
+{
+	const struct request *rq = one_request(fx, method, uri);
+
+	assert_non_null(rq->authorization);
+	assert_string_equal(rq->authorization, auth);
+	return request_json(rq);
 }
 
 /* json_unpack that fails the test, naming what was missing. */
@@ -972,17 +925,14 @@ static void
 test_hooks_matrix(void **state)
 {
 	struct fixture *fx = *state;
-	const struct request *rq;
 	const char *msgtype, *format, *body, *html;
 	json_t *o, *mentions;
 	char *alert = hostile_alert(), *title, *url, *want;
 
 	run_case_want(fx, &hook_cases[2], NULL, alert, fx->url, 0);
-	rq = one_request(
-	    fx, "PUT", TEST_ROOM_PATH "/send/m.room.message/" TEST_ALERT_ID);
-	assert_non_null(rq->authorization);
-	assert_string_equal(rq->authorization, "Bearer " TEST_MATRIX_TOKEN);
-	o = request_json(rq);
+	o = authorized_json(fx, "PUT",
+	    TEST_ROOM_PATH "/send/m.room.message/" TEST_ALERT_ID,
+	    "Bearer " TEST_MATRIX_TOKEN);
 	unpack(o, "{s:s, s:s, s:s, s:s, s:o}", "msgtype", &msgtype, "format",
 	    &format, "body", &body, "formatted_body", &html, "m.mentions",
 	    &mentions);
@@ -1041,16 +991,12 @@ static void
 test_hooks_ntfy(void **state)
 {
 	struct fixture *fx = *state;
-	const struct request *rq;
 	const char *topic, *title, *message, *click;
 	json_t *o, *tags;
 	char *alert = hostile_alert();
 
 	run_case_want(fx, &hook_cases[3], NULL, alert, fx->url, 0);
-	rq = one_request(fx, "POST", "/");
-	assert_non_null(rq->authorization);
-	assert_string_equal(rq->authorization, "Bearer " TEST_NTFY_TOKEN);
-	o = request_json(rq);
+	o = authorized_json(fx, "POST", "/", "Bearer " TEST_NTFY_TOKEN);
 	unpack(o, "{s:s, s:s, s:s, s:s, s:o}", "topic", &topic, "title", &title,
 	    "message", &message, "click", &click, "tags", &tags);
 	assert_string_equal(topic, TEST_TOPIC);
@@ -1623,7 +1569,7 @@ test_hooks_secrets_not_in_argv(void **state)
 		run_case_want(fx, &hook_cases[i], NULL, alert, fx->url, 0);
 	fx->path_prefix = NULL;
 	path_in(fx, log, sizeof log, "argv.log");
-	assert_non_null(argvs = read_file(log));
+	assert_non_null(argvs = testutil_read_file(log));
 	assert_contains(argvs, "--config");
 	if (strstr(argvs, "s3cr3t") != NULL)
 		fail_msg("a secret is in an argv:\n%s", argvs);
@@ -1631,7 +1577,7 @@ test_hooks_secrets_not_in_argv(void **state)
 		fail_msg("feed text is in an argv:\n%s", argvs);
 	free(argvs);
 	path_in(fx, log, sizeof log, "apprise.log");
-	assert_non_null(argvs = read_file(log));
+	assert_non_null(argvs = testutil_read_file(log));
 	if (strstr(argvs, "s3cr3t") != NULL)
 		fail_msg("a secret is in apprise's argv:\n%s", argvs);
 	if (strstr(argvs, "Geneva") != NULL)

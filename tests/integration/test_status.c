@@ -16,9 +16,9 @@
 #include <cmocka.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "store.h"
+#include "testutil.h"
 
 /*
  * feedwatch status against a story log the test writes through
@@ -173,14 +173,11 @@ static void
 backdate_stories(struct fixture *fx)
 {
 	char sql[128];
-	sqlite3 *db;
 
 	snprintf(sql, sizeof sql,
 	    "UPDATE stories SET first_seen = %lld WHERE key IN ('s4', 's5')",
 	    (long long)(fx->now - 2 * 86400));
-	assert_int_equal(sqlite3_open(fx->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	testutil_db_exec(fx->db, sql);
 }
 
 static int
@@ -192,8 +189,7 @@ setup(void **state)
 	int64_t ok_id = 0;
 
 	assert_non_null(fx);
-	strcpy(fx->dir, "/tmp/feedwatch-status.XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "status");
 	snprintf(fx->conf, sizeof fx->conf, "%s/feedwatch.conf", fx->dir);
 	snprintf(fx->db, sizeof fx->db, "%s/feedwatch.db", fx->dir);
 	fx->now = time(NULL);
@@ -215,15 +211,8 @@ static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char path[160];
 
-	unlink(fx->conf);
-	unlink(fx->db);
-	snprintf(path, sizeof path, "%s-wal", fx->db);
-	unlink(path);
-	snprintf(path, sizeof path, "%s-shm", fx->db);
-	unlink(path);
-	rmdir(fx->dir);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "alert.h"
 #include "config.h"
 #include "store.h"
+#include "testutil.h"
 #include "xmalloc.h"
 
 /*
@@ -51,33 +52,18 @@ write_file(
     const struct fixture *fx, const char *name, const char *text, mode_t mode)
 {
 	char path[160];
-	FILE *f;
 
-	snprintf(path, sizeof path, "%s/%s", fx->dir, name);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(chmod(path, mode), 0);
+	testutil_path(path, sizeof path, fx->dir, name);
+	testutil_write_file(path, text, mode);
 }
 
 static char *
 read_text(const struct fixture *fx, const char *name)
 {
-	char path[160], *buf;
-	FILE *f;
-	long len;
+	char path[160];
 
-	snprintf(path, sizeof path, "%s/%s", fx->dir, name);
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)len + 1);
-	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
+	testutil_path(path, sizeof path, fx->dir, name);
+	return testutil_read_file(path);
 }
 
 static int
@@ -85,7 +71,7 @@ exists(const struct fixture *fx, const char *name)
 {
 	char path[160];
 
-	snprintf(path, sizeof path, "%s/%s", fx->dir, name);
+	testutil_path(path, sizeof path, fx->dir, name);
 	return access(path, F_OK) == 0;
 }
 
@@ -96,7 +82,7 @@ load(struct fixture *fx, const char *name, const char *text)
 	char path[160], *cause = NULL;
 
 	write_file(fx, name, text, 0644);
-	snprintf(path, sizeof path, "%s/%s", fx->dir, name);
+	testutil_path(path, sizeof path, fx->dir, name);
 	if ((cfg = config_load(path, &cause)) == NULL)
 		fail_msg("%s", cause);
 	return cfg;
@@ -135,9 +121,7 @@ setup(void **state)
 	struct store_feed f;
 	char *cause = NULL;
 
-	strcpy(fx->dir, "/tmp/feedwatch-alert-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
-		return -1;
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "alert");
 	snprintf(fx->db, sizeof fx->db, "%s/feedwatch.db", fx->dir);
 	assert_non_null(fx->st = store_open(fx->db, &cause));
 	assert_int_equal(
@@ -153,12 +137,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
 
 	store_close(fx->st);
 	event_base_free(fx->base);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(testutil_rmtree(fx->dir), 0);
 	free(fx);
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "date.h"
+#include "testutil.h"
 #include "xmalloc.h"
 
 /* Configuration: every bad line is reported with its file and line. */
@@ -29,9 +30,7 @@ setup(void **state)
 {
 	struct fixture *fx = xcalloc(1, sizeof *fx);
 
-	strcpy(fx->dir, "/tmp/feedwatch-config-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
-		return -1;
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "config");
 	snprintf(fx->path, sizeof fx->path, "%s/feedwatch.conf", fx->dir);
 	*state = fx;
 	return 0;
@@ -40,30 +39,11 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	static const char *files[] = { "hook.sh", "feeds.opml", "more.opml",
-		"bad.opml" };
 	struct fixture *fx = *state;
-	char path[160];
 
-	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", fx->dir, files[i]);
-		unlink(path);
-	}
-	unlink(fx->path);
-	rmdir(fx->dir);
+	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
-}
-
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
 }
 
 /* Load text as a configuration; return the error text or NULL. */
@@ -73,7 +53,7 @@ load(struct fixture *fx, const char *text, struct config **cfgp)
 	struct config *cfg;
 	char *cause = NULL;
 
-	write_file(fx->path, text, 0644);
+	testutil_write_file(fx->path, text, 0644);
 	cfg = config_load(fx->path, &cause);
 	if (cfgp != NULL)
 		*cfgp = cfg;
@@ -270,7 +250,7 @@ test_config_valid(void **state)
 	char hook[160];
 
 	snprintf(hook, sizeof hook, "%s/hook.sh", fx->dir);
-	write_file(hook, "#!/bin/sh\nexit 0\n", 0755);
+	testutil_write_file(hook, "#!/bin/sh\nexit 0\n", 0755);
 	assert_null(load(fx,
 	    "; a comment\n"
 	    "[daemon]\n"
@@ -334,7 +314,7 @@ write_opml(struct fixture *fx, const char *name, const char *body)
 	    "<?xml version=\"1.0\"?>\n<opml version=\"2.0\">\n<body>\n%s"
 	    "</body>\n</opml>\n",
 	    body);
-	write_file(path, text, 0644);
+	testutil_write_file(path, text, 0644);
 	free(text);
 }
 

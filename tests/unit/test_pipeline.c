@@ -17,6 +17,7 @@
 #include "config.h"
 #include "pipeline.h"
 #include "store.h"
+#include "testutil.h"
 #include "xmalloc.h"
 
 /*
@@ -86,9 +87,7 @@ setup(void **state)
 	char path[128], *cause = NULL;
 	FILE *f;
 
-	strcpy(fx->dir, "/tmp/feedwatch-pipeline-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
-		return -1;
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "pipeline");
 	snprintf(path, sizeof path, "%s/feedwatch.conf", fx->dir);
 	f = fopen(path, "w");
 	fprintf(f, "[daemon]\ndatabase = feedwatch.db\n");
@@ -114,12 +113,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
 
 	store_close(fx->st);
 	config_free(fx->cfg);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
-	if (system(cmd) != 0)
+	if (testutil_rmtree(fx->dir) != 0)
 		return -1;
 	free(fx);
 	return 0;
@@ -322,27 +319,13 @@ test_pipeline_edit_alerts_once_when_it_newly_matches(void **state)
 static void
 exec_sql(struct fixture *fx, const char *sql)
 {
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(fx->cfg->database, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	testutil_db_exec(fx->cfg->database, sql);
 }
 
 static int
 count_sql(struct fixture *fx, const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int n = -1;
-
-	assert_int_equal(sqlite3_open(fx->cfg->database, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return (int)testutil_db_count(fx->cfg->database, sql);
 }
 
 static void

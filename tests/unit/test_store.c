@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "testutil.h"
 #include "xmalloc.h"
 
 /* The story log: migrations, stories, the outbox, on a real SQLite file. */
@@ -28,9 +29,7 @@ setup(void **state)
 {
 	struct fixture *fx = xcalloc(1, sizeof *fx);
 
-	strcpy(fx->dir, "/tmp/feedwatch-store-XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
-		return -1;
+	testutil_tmpdir(fx->dir, sizeof fx->dir, "store");
 	snprintf(fx->path, sizeof fx->path, "%s/feedwatch.db", fx->dir);
 	*state = fx;
 	return 0;
@@ -67,47 +66,22 @@ open_ok(const char *path)
 static void
 exec_sql(const char *path, const char *sql)
 {
-	sqlite3 *db;
-	char *err = NULL;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s", err);
-	sqlite3_close(db);
+	testutil_db_exec(path, sql);
 }
 
 static int64_t
 count_sql(const char *path, const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t n = -1;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return testutil_db_count(path, sql);
 }
 
 static char *
 read_text(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long len;
+	char *text;
 
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)len + 1);
-	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
+	assert_non_null(text = testutil_read_file(path));
+	return text;
 }
 
 static int64_t
