@@ -39,37 +39,44 @@
 #define DEDUP_FNV_BASIS 0xcbf29ce484222325ULL
 #define DEDUP_FNV_PRIME 0x100000001b3ULL
 
-static void dedup_add(int *, const char *, int);
+static int dedup_add(int *, const char *, int);
 static size_t dedup_prefix(const char *);
 static uint64_t dedup_hash(const struct text_tokens *, size_t, size_t);
 
 uint64_t
 dedup_simhash(const char *title, const char *text)
 {
-	int sum[64] = { 0 };
+	int set[64] = { 0 }, total = 0;
 	uint64_t fp = 0;
 	int b;
 
-	dedup_add(sum, title, DEDUP_TITLE_WEIGHT);
-	dedup_add(sum, text, DEDUP_TEXT_WEIGHT);
+	total += dedup_add(set, title, DEDUP_TITLE_WEIGHT);
+	total += dedup_add(set, text, DEDUP_TEXT_WEIGHT);
+	/* Bit b's sum of +w and -w is what its set bits weigh, twice, less all.
+	 */
 	for (b = 0; b < 64; b++) {
-		if (sum[b] > 0)
+		if (2 * set[b] - total > 0)
 			fp |= 1ULL << b;
 	}
 	return fp;
 }
 
-/* Add the shingles of the lead of s, each weighing w, to the bit sums. */
-static void
-dedup_add(int *sum, const char *s, int w)
+/*
+ * Add the shingles of the lead of s, each weighing w, to the weights of
+ * the bits they set; return their weight in all. Counting only set bits
+ * needs no branch on a bit, which a random hash would mispredict half of
+ * the time.
+ */
+static int
+dedup_add(int *set, const char *s, int w)
 {
 	struct text_tokens t;
 	size_t i, n, k = DEDUP_SHINGLE, len, cut;
 	uint64_t h;
-	int b;
+	int b, total = 0;
 
 	if (s == NULL)
-		return;
+		return 0;
 	memset(&t, 0, sizeof t);
 	/*
 	 * Tokenise a first kilobyte, cut at white space so that its tokens
@@ -100,9 +107,11 @@ dedup_add(int *sum, const char *s, int w)
 	for (i = 0; i + k <= n; i++) {
 		h = dedup_hash(&t, i, k);
 		for (b = 0; b < 64; b++)
-			sum[b] += (h >> b & 1) ? w : -w;
+			set[b] += (int)(h >> b & 1) * w;
+		total += w;
 	}
 	text_tokens_clear(&t);
+	return total;
 }
 
 /* How much of s to tokenise: at most DEDUP_MAX_BYTES, whole characters. */
