@@ -123,6 +123,25 @@ static const char *store_migrations[] = {
 	"ALTER TABLE feeds ADD COLUMN failing_since INTEGER;"
 	"ALTER TABLE feeds ADD COLUMN poll_interval INTEGER;"
 	"ALTER TABLE feeds ADD COLUMN health TEXT;",
+
+	/*
+	 * 6 -> 7: a near-duplicate look-up reads only its block's index:
+	 * what it needs (when first seen, the fingerprint, the cluster)
+	 * is in the index, in the dedup window's order, so that neither
+	 * the story rows nor the stories before the window are read.
+	 */
+	"DROP INDEX stories_fp0;"
+	"DROP INDEX stories_fp1;"
+	"DROP INDEX stories_fp2;"
+	"DROP INDEX stories_fp3;"
+	"CREATE INDEX stories_near0"
+	" ON stories (fp0, first_seen, simhash, cluster);"
+	"CREATE INDEX stories_near1"
+	" ON stories (fp1, first_seen, simhash, cluster);"
+	"CREATE INDEX stories_near2"
+	" ON stories (fp2, first_seen, simhash, cluster);"
+	"CREATE INDEX stories_near3"
+	" ON stories (fp3, first_seen, simhash, cluster);",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -842,6 +861,7 @@ store_cluster_find(struct store *st, const char *url, uint64_t simhash,
     char **cause)
 {
 	sqlite3_stmt *s;
+	int64_t c;
 	int rc, found, d;
 
 	*cluster = 0;
@@ -863,12 +883,16 @@ store_cluster_find(struct store *st, const char *url, uint64_t simhash,
 	for (int i = 0; i < 4; i++)
 		sqlite3_bind_int(s, 1 + i, STORE_FP_BLOCK(simhash, i));
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)since);
+	/* The nearest; of equally near ones, the oldest cluster. */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		d = __builtin_popcountll(
 		    simhash ^ (uint64_t)sqlite3_column_int64(s, 1));
-		if (d <= max_distance && (*distance == -1 || d < *distance)) {
+		c = sqlite3_column_int64(s, 0);
+		if (d <= max_distance &&
+		    (*distance == -1 || d < *distance ||
+			(d == *distance && c < *cluster))) {
 			*distance = d;
-			*cluster = sqlite3_column_int64(s, 0);
+			*cluster = c;
 		}
 	}
 	store_done(s);

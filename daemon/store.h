@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 struct entry;

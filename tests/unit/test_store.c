@@ -197,6 +197,51 @@ test_store_migrates_version_1(void **state)
 	    1);
 }
 
+/*
+ * A log of version 6 keeps its near-duplicates: the look-up reads the
+ * new covering indexes, and the dedup window still holds.
+ */
+static void
+test_store_migrates_version_6(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st;
+	char *sql, *cause = NULL;
+	int64_t cluster;
+	int distance;
+
+	sql = read_text(FEEDWATCH_TEST_DATA "/schema-v6.sql");
+	exec_sql(fx->path, sql);
+	free(sql);
+	st = open_ok(fx->path);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	/* 1 bit from story 1, 2 from its copy: story 1's cluster. */
+	assert_int_equal(
+	    store_cluster_find(st, NULL, 0x0123456789abcdefULL ^ 0x100, 3, 0,
+		&cluster, &distance, &cause),
+	    0);
+	assert_int_equal(cluster, 1);
+	assert_int_equal(distance, 1);
+	/* Both were first seen before the window. */
+	assert_int_equal(
+	    store_cluster_find(st, NULL, 0x0123456789abcdefULL ^ 0x100, 3,
+		1735690200, &cluster, &distance, &cause),
+	    0);
+	assert_int_equal(cluster, 0);
+	store_close(st);
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name "
+			     "IN ('stories_near0', 'stories_near1', "
+			     "'stories_near2', 'stories_near3')"),
+	    4);
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM sqlite_master "
+			     "WHERE name LIKE 'stories_fp_'"),
+	    0);
+	assert_int_equal(
+	    count_sql(fx->path, "SELECT count(*) FROM stories"), 2);
+}
+
 static void
 test_store_refuses_newer_schema(void **state)
 {
@@ -452,6 +497,46 @@ test_store_delivered(void **state)
 	store_close(st);
 }
 
+/* Of stories equally near a fingerprint, the oldest cluster is joined. */
+static void
+test_store_cluster_find_nearest(void **state)
+{
+	static const uint64_t fp[] = { 0xf0f0f0f0f0f0f0f0ULL,
+		0xf0f0f0f0f0f0f0f3ULL, 0xf0f0f0f0f0f0f0f5ULL };
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_story s;
+	struct store_feed f;
+	char *cause = NULL, key[16];
+	int64_t id[3], cluster;
+	int is_new, distance;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	for (int i = 0; i < 3; i++) {
+		memset(&s, 0, sizeof s);
+		snprintf(key, sizeof key, "id:%d", i);
+		s.key = key;
+		s.title = "A title";
+		s.published = -1;
+		s.simhash = fp[i];
+		assert_int_equal(
+		    store_story_add(st, f.id, &s, &id[i], &is_new, &cause), 0);
+	}
+	/* 1 bit from stories 2 and 3, 3 from story 1: story 2. */
+	assert_int_equal(store_cluster_find(st, NULL, fp[0] ^ 0x7ULL, 3, 0,
+			     &cluster, &distance, &cause),
+	    0);
+	assert_int_equal(distance, 1);
+	assert_int_equal(cluster, id[1]);
+	/* 4 bits from all: none. */
+	assert_int_equal(store_cluster_find(st, NULL, fp[0] ^ 0xf00ULL, 3, 0,
+			     &cluster, &distance, &cause),
+	    0);
+	assert_int_equal(cluster, 0);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
 /* Stories are counted by cluster, and by when they were first seen. */
 static void
 test_store_story_count(void **state)
@@ -499,6 +584,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_store_migrates_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(
+		    test_store_migrates_version_6, setup, teardown),
+		cmocka_unit_test_setup_teardown(
 		    test_store_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_refuses_non_database, setup, teardown),
@@ -514,6 +601,8 @@ main(void)
 		    test_store_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_delivered, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_cluster_find_nearest, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_story_count, setup, teardown),
 	};
