@@ -764,7 +764,9 @@ store_story_add(struct store *st, int64_t feed_id,
 	store_bind_text(s, 6, story->summary);
 	if (story->published != -1)
 		sqlite3_bind_int64(s, 7, (sqlite3_int64)story->published);
-	sqlite3_bind_int64(s, 8, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(s, 8,
+	    (sqlite3_int64)(story->first_seen != 0 ? story->first_seen :
+						     time(NULL)));
 	store_bind_text(s, 9, story->canonical_url);
 	sqlite3_bind_int64(s, 10, (sqlite3_int64)story->simhash);
 	for (int i = 0; i < 4; i++)

@@ -71,6 +71,7 @@ struct store_story {
 	const char *url;
 	const char *summary;
 	time_t published;	   /* -1 = unknown */
+	time_t first_seen;	   /* UTC seconds, 0 = now */
 	const char *canonical_url; /* NULL = none */
 	uint64_t simhash;	   /* of title and text */
 	uint64_t content_hash;	   /* of title and text exactly, for edits */
