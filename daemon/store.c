@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1595,6 +1596,7 @@ static struct store_fts *
 store_fts_open(const char *log_path, const char *fts_path, char **cause)
 {
 	struct store_fts *fts;
+	sigset_t all, old;
 	int error;
 
 	fts = xcalloc(1, sizeof *fts);
@@ -1604,8 +1606,12 @@ store_fts_open(const char *log_path, const char *fts_path, char **cause)
 		store_fts_close(fts);
 		return NULL;
 	}
-	if ((error = pthread_create(&fts->thread, NULL, store_fts_main, fts)) !=
-	    0) {
+	/* The thread takes no signal: the daemon's loop handles them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	error = pthread_create(&fts->thread, NULL, store_fts_main, fts);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
 		xasprintf(
 		    cause, "%s: pthread_create: %s", fts_path, strerror(error));
 		store_fts_close(fts);
