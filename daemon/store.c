@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +183,49 @@ static const char *store_migrations[] = {
 	"ALTER TABLE alerts_v10 RENAME TO alerts;"
 	"CREATE INDEX alerts_due ON alerts (state, next_attempt);"
 	"CREATE INDEX alerts_hook ON alerts (hook, state, next_attempt);",
+
+	/*
+	 * 10 -> 11: a near-duplicate look-up reads only its block's index:
+	 * what it needs (when first seen, the fingerprint, the cluster)
+	 * is in the index, in the dedup window's order, so that neither
+	 * the story rows nor the stories before the window are read.
+	 */
+	"DROP INDEX stories_fp0;"
+	"DROP INDEX stories_fp1;"
+	"DROP INDEX stories_fp2;"
+	"DROP INDEX stories_fp3;"
+	"CREATE INDEX stories_near0"
+	" ON stories (fp0, first_seen, simhash, cluster);"
+	"CREATE INDEX stories_near1"
+	" ON stories (fp1, first_seen, simhash, cluster);"
+	"CREATE INDEX stories_near2"
+	" ON stories (fp2, first_seen, simhash, cluster);"
+	"CREATE INDEX stories_near3"
+	" ON stories (fp3, first_seen, simhash, cluster);",
+
+	/*
+	 * 11 -> 12: full-text search moves to a file of its own, which a
+	 * thread of its own writes (store_fts_*). The log keeps the text
+	 * that an edit, a prune or a delete replaced until the index has
+	 * followed it; AUTOINCREMENT, since the index counts them by seq.
+	 */
+	"DROP TRIGGER stories_fts_ai;"
+	"DROP TRIGGER stories_fts_ad;"
+	"DROP TRIGGER stories_fts_au;"
+	"DROP TABLE stories_fts;"
+	"CREATE TABLE fts_changes ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  story_id INTEGER NOT NULL,"
+	"  title TEXT,"
+	"  summary TEXT);"
+	"CREATE TRIGGER stories_text_au AFTER UPDATE OF title, summary"
+	"  ON stories WHEN old.title IS NOT new.title"
+	"  OR old.summary IS NOT new.summary BEGIN"
+	"  INSERT INTO fts_changes (story_id, title, summary)"
+	"  VALUES (old.id, old.title, old.summary); END;"
+	"CREATE TRIGGER stories_text_ad AFTER DELETE ON stories BEGIN"
+	"  INSERT INTO fts_changes (story_id, title, summary)"
+	"  VALUES (old.id, old.title, old.summary); END;",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -240,6 +285,7 @@ enum store_stmt {
 	STMT_FEED_HEALTH,
 	STMT_FEEDS,
 	STMT_STORY_COUNT,
+	STMT_FTS_FORGET,
 	STMT_COUNT
 };
 
@@ -259,6 +305,25 @@ enum store_stmt {
 	" LEFT JOIN feeds f ON f.id = s.feed_id"                            \
 	" LEFT JOIN matches m ON m.story_id = a.story_id"                   \
 	"  AND m.watchlist = a.watchlist"
+
+/*
+ * The stories a filter selects; search is the full-text condition, over
+ * the index's file attached as fts, or "".
+ */
+#define STORE_STORIES_SQL(search)                                            \
+	"SELECT h.id, h.title, h.url, h.summary, h.published, h.first_seen," \
+	" f.name, f.url, h.joined FROM stories h"                            \
+	" JOIN feeds f ON f.id = h.feed_id WHERE h.id IN ("                  \
+	"  SELECT coalesce(s.cluster, s.id) FROM stories s"                  \
+	"  JOIN feeds sf ON sf.id = s.feed_id"                               \
+	"  WHERE (?1 IS NULL OR s.first_seen >= ?1)"                         \
+	"  AND (?2 IS NULL OR sf.name = ?2)"                                 \
+	"  AND (?3 IS NULL OR EXISTS (SELECT 1 FROM matches m"               \
+	"   WHERE m.story_id = s.id AND m.watchlist = ?3))" search ")"       \
+	" ORDER BY h.first_seen DESC, h.id DESC LIMIT ?5"
+#define STORE_STORIES_SEARCH                              \
+	" AND s.id IN (SELECT rowid FROM fts.stories_fts" \
+	"  WHERE stories_fts MATCH ?4)"
 
 static const char *store_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -422,19 +487,7 @@ static const char *store_sql[STMT_COUNT] = {
 	    " WHERE coalesce(s.cluster, s.id) ="
 	    "  (SELECT coalesce(cluster, id) FROM stories WHERE id = ?1)"
 	    " AND s.id != ?1 ORDER BY s.id",
-	[STMT_STORIES] =
-	    "SELECT h.id, h.title, h.url, h.summary, h.published, h.first_seen,"
-	    " f.name, f.url, h.joined FROM stories h"
-	    " JOIN feeds f ON f.id = h.feed_id WHERE h.id IN ("
-	    "  SELECT coalesce(s.cluster, s.id) FROM stories s"
-	    "  JOIN feeds sf ON sf.id = s.feed_id"
-	    "  WHERE (?1 IS NULL OR s.first_seen >= ?1)"
-	    "  AND (?2 IS NULL OR sf.name = ?2)"
-	    "  AND (?3 IS NULL OR EXISTS (SELECT 1 FROM matches m"
-	    "   WHERE m.story_id = s.id AND m.watchlist = ?3))"
-	    "  AND (?4 IS NULL OR s.id IN (SELECT rowid FROM stories_fts"
-	    "   WHERE stories_fts MATCH ?4)))"
-	    " ORDER BY h.first_seen DESC, h.id DESC LIMIT ?5",
+	[STMT_STORIES] = STORE_STORIES_SQL(""),
 	[STMT_CLUSTER] =
 	    "SELECT s.id, s.title, s.url, s.summary, s.published, s.first_seen,"
 	    " f.name, f.url, s.joined FROM stories s"
@@ -459,14 +512,124 @@ static const char *store_sql[STMT_COUNT] = {
 	    " ORDER BY watchlist",
 	[STMT_STORY_COUNT] = "SELECT count(*) FROM stories"
 			     " WHERE cluster IS NULL AND first_seen >= ?1",
+	[STMT_FTS_FORGET] = "DELETE FROM fts_changes WHERE seq <= ?1",
 };
+
+/*
+ * The page cache: the indexes a new story touches at random (its key,
+ * its canonical URL, its fingerprint's blocks) stay in memory up to
+ * about 100,000 stories; SQLite's default of 2 MB holds 10,000.
+ */
+#define STORE_CACHE_KIB "-16384" /* negative: KiB */
+/*
+ * Checkpoint the WAL every 10,000 pages (40 MB) rather than every
+ * 1,000: an index page written by many transactions in between is
+ * copied to the database, and synced, once.
+ */
+#define STORE_CHECKPOINT_PAGES "10000"
 
 /* The i-th 16-bit block of a fingerprint, as the index holds it. */
 #define STORE_FP_BLOCK(fp, i) ((int)(((fp) >> (16 * (i))) & 0xffff))
 
+/*
+ * Full-text search lives in a file of its own beside the log (its path
+ * and STORE_FTS_SUFFIX), written by a thread of its own, so that
+ * indexing a story's words, the dearest part of storing it, runs on
+ * another core beside the next transaction. The index is contentless:
+ * it keeps each story's terms, not its text. fts_state says what it
+ * holds: the log's stories up to an id, and the log's fts_changes (the
+ * text that edits and prunes replaced) up to a seq. A batch indexes
+ * what the log holds beyond those, in one transaction that reads one
+ * snapshot of the log, attached read-only so as to take no lock that
+ * the log's writer needs. A crash anywhere loses nothing: the next
+ * batch, or the next start, takes up what the index lacks.
+ */
+#define STORE_FTS_SUFFIX ".fts"
+#define STORE_FTS_BATCH 10000 /* stories per transaction of the index */
+
+enum store_fts_stmt {
+	FTS_BEGIN,
+	FTS_COMMIT,
+	FTS_ROLLBACK,
+	FTS_STATE,
+	FTS_NEXT,
+	FTS_SEQ,
+	FTS_UNINDEX,
+	FTS_REINDEX,
+	FTS_INDEX,
+	FTS_SET,
+	FTS_COUNT
+};
+
+/* The index's schema; it starts empty, and catches up with the log. */
+static const char *store_fts_schema =
+    "CREATE VIRTUAL TABLE IF NOT EXISTS stories_fts USING fts5("
+    "  title, summary, content='');"
+    "CREATE TABLE IF NOT EXISTS fts_state ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  story INTEGER NOT NULL,"
+    "  change INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO fts_state VALUES (1, 0, 0);"
+    /* An index ahead of the log is another log's (a restored backup). */
+    "INSERT INTO stories_fts (stories_fts) SELECT 'delete-all'"
+    "  FROM fts_state WHERE story > (SELECT coalesce(max(id), 0)"
+    "  FROM log.stories);"
+    "UPDATE fts_state SET story = 0, change = 0 WHERE story >"
+    "  (SELECT coalesce(max(id), 0) FROM log.stories);";
+
+static const char *store_fts_sql[FTS_COUNT] = {
+	[FTS_BEGIN] = "BEGIN IMMEDIATE",
+	[FTS_COMMIT] = "COMMIT",
+	[FTS_ROLLBACK] = "ROLLBACK",
+	[FTS_STATE] = "SELECT story, change FROM fts_state",
+	/* The batch after story ?1: its last story, and how many. */
+	[FTS_NEXT] = "SELECT coalesce(max(id), ?1), count(*) FROM (SELECT id"
+		     " FROM log.stories WHERE id > ?1 ORDER BY id LIMIT ?2)",
+	[FTS_SEQ] = "SELECT coalesce(max(seq), ?1) FROM log.fts_changes",
+	/*
+	 * A story indexed before (up to ?2) whose text changed after
+	 * change ?1: its terms go, by the text its first such change
+	 * replaced, which is what was indexed; then its text is indexed
+	 * as it is now.
+	 */
+	[FTS_UNINDEX] =
+	    "INSERT INTO stories_fts (stories_fts, rowid, title, summary)"
+	    " SELECT 'delete', c.story_id, c.title, c.summary"
+	    " FROM log.fts_changes c WHERE c.seq > ?1 AND c.seq <= ?3"
+	    " AND c.story_id <= ?2 AND NOT EXISTS (SELECT 1"
+	    "  FROM log.fts_changes d WHERE d.story_id = c.story_id"
+	    "  AND d.seq > ?1 AND d.seq < c.seq)",
+	[FTS_REINDEX] = "INSERT INTO stories_fts (rowid, title, summary)"
+			" SELECT id, title, summary FROM log.stories"
+			" WHERE id IN (SELECT story_id FROM log.fts_changes"
+			"  WHERE seq > ?1 AND seq <= ?3 AND story_id <= ?2)",
+	[FTS_INDEX] = "INSERT INTO stories_fts (rowid, title, summary)"
+		      " SELECT id, title, summary FROM log.stories"
+		      " WHERE id > ?1 AND id <= ?2",
+	[FTS_SET] = "UPDATE fts_state SET story = ?1, change = ?2",
+};
+
+/* The index and the thread that writes it. */
+struct store_fts {
+	sqlite3 *db; /* the index's file, the log attached as log */
+	sqlite3_stmt *stmt[FTS_COUNT];
+	pthread_t thread;
+	int has_thread;
+	pthread_mutex_t lock; /* guards what follows */
+	pthread_cond_t cond;
+	uint64_t asked;	 /* batches asked for */
+	uint64_t done;	 /* batches indexed, or failed */
+	int64_t change;	 /* the log's changes indexed, by seq */
+	int is_stopping; /* store_close: end when nothing is asked */
+	char *error;	 /* why the last batch failed, NULL = it did not */
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
+	char *fts_path;
+	struct store_fts *fts;
+	int64_t forgotten; /* fts_changes dropped up to this seq */
 };
 
 static int store_migrate(struct store *, char **);
@@ -480,6 +643,10 @@ static int store_alert_sources(struct store *, struct store_alert *, char **);
 static void store_done(sqlite3_stmt *);
 static int store_step_row(
     struct store *, sqlite3_stmt *, int *, char **, const char *);
+static struct store_fts *store_fts_open(const char *, const char *, char **);
+static void store_fts_close(struct store_fts *);
+static int store_fts_ask(struct store_fts *, int, char **);
+static void store_fts_forget(struct store *);
 
 struct store *
 store_open(const char *path, char **cause)
@@ -499,11 +666,18 @@ store_open(const char *path, char **cause)
 	sqlite3_busy_timeout(st->db, 5000);
 	if (sqlite3_exec(st->db,
 		"PRAGMA journal_mode = WAL;"
-		"PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+		"PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+		"PRAGMA cache_size = " STORE_CACHE_KIB ";"
+		"PRAGMA wal_autocheckpoint = " STORE_CHECKPOINT_PAGES ";",
 		NULL, NULL, NULL) != SQLITE_OK ||
 	    store_migrate(st, cause) == -1 || store_prepare(st, cause) == -1) {
 		if (*cause == NULL)
 			store_error(st, cause, path);
+		store_close(st);
+		return NULL;
+	}
+	xasprintf(&st->fts_path, "%s%s", path, STORE_FTS_SUFFIX);
+	if ((st->fts = store_fts_open(path, st->fts_path, cause)) == NULL) {
 		store_close(st);
 		return NULL;
 	}
@@ -513,11 +687,19 @@ store_open(const char *path, char **cause)
 void
 store_close(struct store *st)
 {
+	char *cause = NULL;
+
 	if (st == NULL)
 		return;
+	/* The index catches up, and the log forgets what it followed. */
+	if (st->fts != NULL && store_fts_ask(st->fts, 1, &cause) == 0)
+		store_fts_forget(st);
+	free(cause);
+	store_fts_close(st->fts);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	free(st->fts_path);
 	free(st);
 }
 
@@ -632,7 +814,10 @@ store_begin(struct store *st, char **cause)
 int
 store_commit(struct store *st, char **cause)
 {
-	return store_step_done(st, st->stmt[STMT_COMMIT], cause, "commit");
+	if (store_step_done(st, st->stmt[STMT_COMMIT], cause, "commit") == -1)
+		return -1;
+	store_fts_forget(st);
+	return store_fts_ask(st->fts, 0, NULL);
 }
 
 void
@@ -725,7 +910,9 @@ store_story_add(struct store *st, int64_t feed_id,
 	store_bind_text(s, 6, story->summary);
 	if (story->published != -1)
 		sqlite3_bind_int64(s, 7, (sqlite3_int64)story->published);
-	sqlite3_bind_int64(s, 8, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(s, 8,
+	    (sqlite3_int64)(story->first_seen != 0 ? story->first_seen :
+						     time(NULL)));
 	store_bind_text(s, 9, story->canonical_url);
 	sqlite3_bind_int64(s, 10, (sqlite3_int64)story->simhash);
 	for (int i = 0; i < 4; i++)
@@ -1291,6 +1478,7 @@ store_cluster_find(struct store *st, const char *url, uint64_t simhash,
     char **cause)
 {
 	sqlite3_stmt *s;
+	int64_t c;
 	int rc, found, d;
 
 	*cluster = 0;
@@ -1312,12 +1500,16 @@ store_cluster_find(struct store *st, const char *url, uint64_t simhash,
 	for (int i = 0; i < 4; i++)
 		sqlite3_bind_int(s, 1 + i, STORE_FP_BLOCK(simhash, i));
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)since);
+	/* The nearest; of equally near ones, the oldest cluster. */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		d = __builtin_popcountll(
 		    simhash ^ (uint64_t)sqlite3_column_int64(s, 1));
-		if (d <= max_distance && (*distance == -1 || d < *distance)) {
+		c = sqlite3_column_int64(s, 0);
+		if (d <= max_distance &&
+		    (*distance == -1 || d < *distance ||
+			(d == *distance && c < *cluster))) {
 			*distance = d;
-			*cluster = sqlite3_column_int64(s, 0);
+			*cluster = c;
 		}
 	}
 	store_done(s);
@@ -1405,18 +1597,73 @@ store_rows(
 	return n;
 }
 
+static void
+store_stories_bind(sqlite3_stmt *s, const struct store_filter *f)
+{
+	if (f->since != 0)
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)f->since);
+	store_bind_text(s, 2, f->feed);
+	store_bind_text(s, 3, f->watchlist);
+	if (f->search != NULL)
+		store_bind_text(s, 4, f->search);
+	sqlite3_bind_int(s, 5, f->limit > 0 ? f->limit : -1);
+}
+
+/* Attach the index's file to the log's connection as fts. */
+static int
+store_fts_attach(struct store *st, char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, "ATTACH ?1 AS fts", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return store_error(st, cause, "full-text index");
+	store_bind_text(s, 1, st->fts_path);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		sqlite3_finalize(s);
+		return store_error(st, cause, "full-text index");
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/*
+ * A search waits for the index to catch up with the log, and reads it
+ * attached for the one statement: a transaction of the log's writer
+ * would otherwise take the index's file too.
+ */
+static int
+store_search(struct store *st, const struct store_filter *f, store_row_cb cb,
+    void *arg, char **cause)
+{
+	sqlite3_stmt *s;
+	int n;
+
+	if (store_fts_ask(st->fts, 1, cause) == -1 ||
+	    store_fts_attach(st, cause) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(st->db, STORE_STORIES_SQL(STORE_STORIES_SEARCH),
+		-1, &s, NULL) != SQLITE_OK) {
+		n = store_error(st, cause, "preparing a search");
+		s = NULL;
+	} else {
+		store_stories_bind(s, f);
+		n = store_rows(st, s, cb, arg, cause);
+	}
+	sqlite3_finalize(s);
+	sqlite3_exec(st->db, "DETACH fts", NULL, NULL, NULL);
+	return n;
+}
+
 int
 store_stories(struct store *st, const struct store_filter *f, store_row_cb cb,
     void *arg, char **cause)
 {
 	sqlite3_stmt *s = st->stmt[STMT_STORIES];
 
-	if (f->since != 0)
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)f->since);
-	store_bind_text(s, 2, f->feed);
-	store_bind_text(s, 3, f->watchlist);
-	store_bind_text(s, 4, f->search);
-	sqlite3_bind_int(s, 5, f->limit > 0 ? f->limit : -1);
+	if (f->search != NULL)
+		return store_search(st, f, cb, arg, cause);
+	store_stories_bind(s, f);
 	return store_rows(st, s, cb, arg, cause);
 }
 
@@ -1568,4 +1815,284 @@ store_feeds(struct store *st, void (*cb)(const struct store_feed_row *, void *),
 	if (rc != SQLITE_DONE)
 		return store_error(st, cause, "reading feeds");
 	return 0;
+}
+
+/* Bind args to ?1.., step, read nout integer columns; reset. */
+static int
+store_fts_run(struct store_fts *fts, enum store_fts_stmt i, const int64_t *args,
+    int nargs, int64_t *out, int nout)
+{
+	sqlite3_stmt *s = fts->stmt[i];
+	int rc;
+
+	for (int k = 0; k < nargs; k++)
+		sqlite3_bind_int64(s, k + 1, args[k]);
+	rc = sqlite3_step(s);
+	for (int k = 0; k < nout && rc == SQLITE_ROW; k++)
+		out[k] = sqlite3_column_int64(s, k);
+	store_done(s);
+	return rc == SQLITE_DONE || (rc == SQLITE_ROW && nout > 0) ? 0 : -1;
+}
+
+/*
+ * Index one batch: the changes the log holds beyond fts_state's, and up
+ * to STORE_FTS_BATCH new stories. Set *more when there may be more
+ * stories, and *change to the changes indexed. Return 0 or -1.
+ */
+static int
+store_fts_batch(struct store_fts *fts, int *more, int64_t *change)
+{
+	int64_t state[2] = { 0, 0 }, next[2] = { 0, 0 }, seq = 0, args[3];
+
+	if (store_fts_run(fts, FTS_BEGIN, NULL, 0, NULL, 0) == -1)
+		return -1;
+	args[1] = STORE_FTS_BATCH;
+	if (store_fts_run(fts, FTS_STATE, NULL, 0, state, 2) == -1 ||
+	    store_fts_run(fts, FTS_SEQ, &state[1], 1, &seq, 1) == -1 ||
+	    store_fts_run(fts, FTS_NEXT, (int64_t[]) { state[0], args[1] }, 2,
+		next, 2) == -1)
+		goto fail;
+	args[0] = state[1];
+	args[1] = state[0];
+	args[2] = seq;
+	if (store_fts_run(fts, FTS_UNINDEX, args, 3, NULL, 0) == -1 ||
+	    store_fts_run(fts, FTS_REINDEX, args, 3, NULL, 0) == -1 ||
+	    store_fts_run(fts, FTS_INDEX, (int64_t[]) { state[0], next[0] }, 2,
+		NULL, 0) == -1 ||
+	    store_fts_run(
+		fts, FTS_SET, (int64_t[]) { next[0], seq }, 2, NULL, 0) == -1 ||
+	    store_fts_run(fts, FTS_COMMIT, NULL, 0, NULL, 0) == -1)
+		goto fail;
+	*more = next[1] == STORE_FTS_BATCH;
+	*change = seq;
+	return 0;
+
+fail:
+	store_fts_run(fts, FTS_ROLLBACK, NULL, 0, NULL, 0);
+	return -1;
+}
+
+/*
+ * The index's thread: each time it is asked, index batches until the
+ * log has no more; then say it is done, failed or not.
+ */
+static void *
+store_fts_main(void *arg)
+{
+	struct store_fts *fts = arg;
+	uint64_t asked;
+	int64_t change = 0;
+	char *error;
+	int more = 0;
+
+	pthread_mutex_lock(&fts->lock);
+	for (;;) {
+		while (fts->done == fts->asked && !fts->is_stopping)
+			pthread_cond_wait(&fts->cond, &fts->lock);
+		if (fts->done == fts->asked)
+			break;
+		asked = fts->asked;
+		pthread_mutex_unlock(&fts->lock);
+		error = NULL;
+		do {
+			if (store_fts_batch(fts, &more, &change) == -1)
+				error = xstrdup(sqlite3_errmsg(fts->db));
+		} while (error == NULL && more);
+		pthread_mutex_lock(&fts->lock);
+		free(fts->error);
+		fts->error = error;
+		if (error == NULL)
+			fts->change = change;
+		fts->done = asked;
+		pthread_cond_broadcast(&fts->cond);
+	}
+	pthread_mutex_unlock(&fts->lock);
+	return NULL;
+}
+
+/*
+ * Ask the index to catch up with what the log has committed, once the
+ * batch it is on is done. With wait, return when it has: 0, or -1 with
+ * *cause when it failed.
+ */
+static int
+store_fts_ask(struct store_fts *fts, int wait, char **cause)
+{
+	uint64_t mine;
+	int rc = 0;
+
+	pthread_mutex_lock(&fts->lock);
+	while (fts->done != fts->asked)
+		pthread_cond_wait(&fts->cond, &fts->lock);
+	mine = ++fts->asked;
+	pthread_cond_broadcast(&fts->cond);
+	while (wait && fts->done < mine)
+		pthread_cond_wait(&fts->cond, &fts->lock);
+	if (wait && fts->error != NULL) {
+		xasprintf(cause, "full-text index: %s", fts->error);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&fts->lock);
+	return rc;
+}
+
+/*
+ * Drop the changes the index has followed. Outside the transaction:
+ * one that rolled back would have them back. A failure leaves them to
+ * the next commit.
+ */
+static void
+store_fts_forget(struct store *st)
+{
+	sqlite3_stmt *s = st->stmt[STMT_FTS_FORGET];
+	int64_t change;
+
+	pthread_mutex_lock(&st->fts->lock);
+	change = st->fts->change;
+	pthread_mutex_unlock(&st->fts->lock);
+	if (change <= st->forgotten)
+		return;
+	sqlite3_bind_int64(s, 1, change);
+	if (sqlite3_step(s) == SQLITE_DONE)
+		st->forgotten = change;
+	store_done(s);
+}
+
+/* A file: URI of path, with query (such as "?mode=ro") after it. */
+static char *
+store_uri(const char *path, const char *query)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *uri, *p;
+
+	uri = xmalloc(5 + 3 * strlen(path) + strlen(query) + 1);
+	p = uri + strlen(strcpy(uri, "file:"));
+	for (const unsigned char *c = (const unsigned char *)path; *c != '\0';
+	     c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr("/-._~", *c) != NULL)
+			*p++ = (char)*c;
+		else {
+			*p++ = '%';
+			*p++ = hex[*c >> 4];
+			*p++ = hex[*c & 0xf];
+		}
+	}
+	strcpy(p, query);
+	return uri;
+}
+
+/* Open the index's file, attach the log read-only, create the schema. */
+static int
+store_fts_schema_open(struct store_fts *fts, const char *log_path,
+    const char *fts_path, char **cause)
+{
+	sqlite3_stmt *s;
+	char *uri, *log_uri;
+	int rc;
+
+	uri = store_uri(fts_path, "");
+	rc = sqlite3_open_v2(uri, &fts->db,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", fts_path,
+		    fts->db == NULL ? "out of memory" :
+				      sqlite3_errmsg(fts->db));
+		return -1;
+	}
+	sqlite3_busy_timeout(fts->db, 5000);
+	log_uri = store_uri(log_path, "?mode=ro");
+	rc = sqlite3_prepare_v2(fts->db, "ATTACH ?1 AS log", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, log_uri, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_finalize(s);
+	}
+	free(log_uri);
+	if (rc != SQLITE_OK ||
+	    sqlite3_exec(fts->db,
+		"PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", NULL,
+		NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(fts->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+		SQLITE_OK)
+		goto fail;
+	if (sqlite3_exec(fts->db, store_fts_schema, NULL, NULL, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_exec(fts->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(fts->db, "ROLLBACK", NULL, NULL, NULL);
+		goto fail;
+	}
+	for (int i = 0; i < FTS_COUNT; i++) {
+		if (sqlite3_prepare_v3(fts->db, store_fts_sql[i], -1,
+			SQLITE_PREPARE_PERSISTENT, &fts->stmt[i],
+			NULL) != SQLITE_OK)
+			goto fail;
+	}
+	return 0;
+
+fail:
+	xasprintf(cause, "%s: %s", fts_path, sqlite3_errmsg(fts->db));
+	return -1;
+}
+
+/*
+ * Open the full-text index of the log at log_path, in fts_path, and
+ * start its thread, which catches up with the log at once. Return it,
+ * or NULL with *cause.
+ */
+static struct store_fts *
+store_fts_open(const char *log_path, const char *fts_path, char **cause)
+{
+	struct store_fts *fts;
+	sigset_t all, old;
+	int error;
+
+	fts = xcalloc(1, sizeof *fts);
+	pthread_mutex_init(&fts->lock, NULL);
+	pthread_cond_init(&fts->cond, NULL);
+	if (store_fts_schema_open(fts, log_path, fts_path, cause) == -1) {
+		store_fts_close(fts);
+		return NULL;
+	}
+	/* The thread takes no signal: the daemon's loop handles them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	error = pthread_create(&fts->thread, NULL, store_fts_main, fts);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
+		xasprintf(
+		    cause, "%s: pthread_create: %s", fts_path, strerror(error));
+		store_fts_close(fts);
+		return NULL;
+	}
+	fts->has_thread = 1;
+	store_fts_ask(fts, 0, NULL);
+	return fts;
+}
+
+/* Catch up with the log, end the thread and close; accepts NULL. */
+static void
+store_fts_close(struct store_fts *fts)
+{
+	char *cause = NULL;
+
+	if (fts == NULL)
+		return;
+	if (fts->has_thread) {
+		store_fts_ask(fts, 1, &cause);
+		free(cause);
+		pthread_mutex_lock(&fts->lock);
+		fts->is_stopping = 1;
+		pthread_cond_broadcast(&fts->cond);
+		pthread_mutex_unlock(&fts->lock);
+		pthread_join(fts->thread, NULL);
+	}
+	for (int i = 0; i < FTS_COUNT; i++)
+		sqlite3_finalize(fts->stmt[i]);
+	sqlite3_close(fts->db);
+	pthread_cond_destroy(&fts->cond);
+	pthread_mutex_destroy(&fts->lock);
+	free(fts->error);
+	free(fts);
 }

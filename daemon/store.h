@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 12
 
 struct store;
 struct entry;
@@ -71,6 +71,7 @@ struct store_story {
 	const char *url;
 	const char *summary;
 	time_t published;	   /* -1 = unknown */
+	time_t first_seen;	   /* UTC seconds, 0 = now */
 	const char *canonical_url; /* NULL = none */
 	uint64_t simhash;	   /* of title and text */
 	uint64_t content_hash;	   /* of title and text exactly, for edits */
@@ -137,15 +138,21 @@ struct store_run {
 
 /*
  * Open (creating if needed) the database at path in WAL mode and
- * migrate it to STORE_SCHEMA_VERSION. Return it, or NULL with *cause.
+ * migrate it to STORE_SCHEMA_VERSION, and its full-text index in
+ * path.fts, which a thread of the store's own keeps up with the log,
+ * one transaction behind at most. Return it, or NULL with *cause.
  */
 struct store *store_open(const char *path, char **cause);
-/* Close the database; accepts NULL. */
+/* Let the full-text index catch up, then close both; accepts NULL. */
 void store_close(struct store *);
 /* Return the schema version of the open database (PRAGMA user_version). */
 int store_schema_version(struct store *);
 
 int store_begin(struct store *, char **cause);
+/*
+ * Commit, and have the full-text index follow: this waits while it is
+ * still on the transaction before. Return 0 or -1.
+ */
 int store_commit(struct store *, char **cause);
 /* Roll back the open transaction, if any. Cannot fail. */
 void store_rollback(struct store *);
@@ -303,7 +310,8 @@ struct store_filter {
 	time_t since; /* first seen at or after */
 	const char *feed;
 	const char *watchlist;
-	const char *search; /* FTS5 query over titles and text */
+	const char *search; /* FTS5 query over titles and text; waits for
+			       the index to catch up with the log */
 	int limit;
 };
 

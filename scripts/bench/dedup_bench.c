@@ -1,3 +1,4 @@
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -25,12 +26,14 @@
  * dedup_simhash, store_cluster_find, store_story_add), 100 to a
  * transaction, into a fresh database.
  *
- *	dedup_bench [-n STORIES] [-s SEGMENT] [-l LOOKUPS] [-c AT,...] DIR
+ *	dedup_bench [-n STORIES] [-s SEGMENT] [-l LOOKUPS] [-c AT,...]
+ *	    [-t SECONDS] DIR
  *
  * Every SEGMENT stories it prints the segment's time; at each AT it
- * also times LOOKUPS calls of store_cluster_find alone. DIR gets the
- * database. The output is "key value" lines for the script to read.
- * Exit status: 0, or 2 on error.
+ * also times LOOKUPS calls of store_cluster_find alone. With -t, story
+ * i is first seen SECONDS after story i - 1, as if the log had grown
+ * over that time, rather than now. DIR gets the database. The output is "key
+ *value" lines for the script to read. Exit status: 0, or 2 on error.
  */
 
 #define DEDUP_BENCH_FEEDS 200	    /* feeds the stories come from */
@@ -172,7 +175,8 @@ struct dedup_bench {
 	uint32_t segment; /* stories per row */
 	uint32_t *at;	  /* look-up points, in stored stories */
 	uint32_t nat;
-	int nlookups; /* per point */
+	int nlookups;	/* per point */
+	time_t spacing; /* seconds between stories first seen, 0 = all now */
 	int64_t feed_ids[DEDUP_BENCH_FEEDS];
 	const char *words[DEDUP_BENCH_VOCABULARY];
 	char *pool; /* the made-up words */
@@ -189,6 +193,7 @@ struct dedup_bench {
 	uint64_t by_distance[DEDUP_MAX_DISTANCE + 1];
 	double step[DEDUP_BENCH_NSTEPS]; /* seconds in each */
 	double insert_seconds;		 /* in transactions, all told */
+	double insert_cpu;		 /* of this thread, in them */
 	double gen_seconds;		 /* making stories, outside them */
 };
 
@@ -238,6 +243,8 @@ static void dedup_bench_pairs(const struct dedup_bench *);
 static void dedup_bench_size(const char *);
 static long long dedup_bench_quantile(const int64_t *, int, int, int, int);
 static int dedup_bench_cmp(const void *, const void *);
+static time_t dedup_bench_clock(const struct dedup_bench *, uint32_t);
+static double dedup_bench_cpu(int);
 static double dedup_bench_now(void);
 
 int
@@ -262,6 +269,10 @@ main(int argc, char **argv)
 	dedup_bench_run(db);
 	dedup_bench_results(db);
 	store_close(db->st);
+	/* What the store's other threads (its full-text index) used. */
+	printf("other_threads_cpu %.6f\nprocess_cpu %.6f\n",
+	    dedup_bench_cpu(RUSAGE_SELF) - dedup_bench_cpu(RUSAGE_THREAD),
+	    dedup_bench_cpu(RUSAGE_SELF));
 	dedup_bench_size(path);
 
 	dedup_bench_free(db);
@@ -279,7 +290,7 @@ dedup_bench_options(struct dedup_bench *db, int argc, char **argv)
 
 	db->n = 1000000;
 	db->nlookups = 2000;
-	while ((ch = getopt(argc, argv, "n:s:l:c:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:s:l:c:t:")) != -1) {
 		if (ch == 'c') {
 			for (p = optarg; *p != '\0'; p = end + (*end == ',')) {
 				v = strtoll(p, &end, 10);
@@ -291,7 +302,7 @@ dedup_bench_options(struct dedup_bench *db, int argc, char **argv)
 			}
 			continue;
 		}
-		if (ch != 'n' && ch != 's' && ch != 'l')
+		if (ch != 'n' && ch != 's' && ch != 'l' && ch != 't')
 			dedup_bench_usage();
 		v = strtoll(optarg, &end, 10);
 		if (*end != '\0' || v < 1 || v > 100000000)
@@ -300,6 +311,8 @@ dedup_bench_options(struct dedup_bench *db, int argc, char **argv)
 			db->n = (uint32_t)v;
 		else if (ch == 's')
 			db->segment = (uint32_t)v;
+		else if (ch == 't')
+			db->spacing = (time_t)v;
 		else
 			db->nlookups = (int)v;
 	}
@@ -355,7 +368,7 @@ dedup_bench_run(struct dedup_bench *db)
 static double
 dedup_bench_batch(struct dedup_bench *db, uint32_t i, uint32_t m)
 {
-	double t0, t;
+	double t0, t, cpu;
 	char *cause;
 	uint32_t j;
 
@@ -364,6 +377,7 @@ dedup_bench_batch(struct dedup_bench *db, uint32_t i, uint32_t m)
 		dedup_bench_make(db, i + j, &db->batch[j]);
 	db->gen_seconds += dedup_bench_now() - t0;
 
+	cpu = dedup_bench_cpu(RUSAGE_THREAD);
 	t = t0 = dedup_bench_now();
 	if (store_begin(db->st, &cause) == -1)
 		dedup_bench_die("%s", cause);
@@ -373,6 +387,7 @@ dedup_bench_batch(struct dedup_bench *db, uint32_t i, uint32_t m)
 	if (store_commit(db->st, &cause) == -1)
 		dedup_bench_die("%s", cause);
 	dedup_bench_lap(db, DEDUP_BENCH_COMMIT, &t);
+	db->insert_cpu += dedup_bench_cpu(RUSAGE_THREAD) - cpu;
 	db->nstories = i + m;
 	return t - t0;
 }
@@ -383,9 +398,9 @@ dedup_bench_results(const struct dedup_bench *db)
 {
 	int k;
 
-	printf("insert_seconds %.6f\ngen_seconds %.6f\nreissued %llu\n"
-	       "joined %llu\nby_url %llu\n",
-	    db->insert_seconds, db->gen_seconds,
+	printf("insert_seconds %.6f\ninsert_cpu %.6f\ngen_seconds %.6f\n"
+	       "reissued %llu\njoined %llu\nby_url %llu\n",
+	    db->insert_seconds, db->insert_cpu, db->gen_seconds,
 	    (unsigned long long)db->reissued, (unsigned long long)db->joined,
 	    (unsigned long long)db->by_url);
 	for (k = 0; k <= DEDUP_MAX_DISTANCE; k++)
@@ -418,7 +433,7 @@ static void
 dedup_bench_usage(void)
 {
 	fputs("usage: dedup_bench [-n stories] [-s segment] [-l lookups] "
-	      "[-c at,...] dir\n",
+	      "[-c at,...] [-t seconds] dir\n",
 	    stderr);
 	exit(2);
 }
@@ -759,6 +774,8 @@ dedup_bench_pipeline(
 	s.url = it->link.s;
 	s.summary = it->text.s;
 	s.published = DEDUP_BENCH_PUBLISHED + (time_t)i * 30;
+	if (db->spacing != 0)
+		s.first_seen = dedup_bench_clock(db, i);
 	s.content_hash = dedup_bench_hash(s.title, s.summary);
 	if (store_story_known(db->st, feed_id, s.key, &k, &found, &cause) == -1)
 		dedup_bench_die("%s", cause);
@@ -780,8 +797,8 @@ dedup_bench_pipeline(
 	s.simhash = dedup_simhash(s.title, s.summary);
 	dedup_bench_lap(db, DEDUP_BENCH_SIMHASH, t);
 	if (store_cluster_find(db->st, canon, s.simhash, DEDUP_MAX_DISTANCE,
-		time(NULL) - DEDUP_BENCH_WINDOW, &cluster, &distance,
-		&cause) == -1)
+		dedup_bench_clock(db, i) - DEDUP_BENCH_WINDOW, &cluster,
+		&distance, &cause) == -1)
 		dedup_bench_die("%s", cause);
 	dedup_bench_lap(db, DEDUP_BENCH_FIND, t);
 	if (cluster != 0) {
@@ -873,7 +890,9 @@ dedup_bench_lookups(struct dedup_bench *db, int n)
 	for (k = 0; k < n; k++) {
 		t0 = dedup_bench_now();
 		if (store_cluster_find(db->st, url[k], fp[k],
-			DEDUP_MAX_DISTANCE, time(NULL) - DEDUP_BENCH_WINDOW,
+			DEDUP_MAX_DISTANCE,
+			dedup_bench_clock(db, db->nstories) -
+			    DEDUP_BENCH_WINDOW,
 			&cluster, &distance, &cause) == -1)
 			dedup_bench_die("%s", cause);
 		ns[k] = (int64_t)((dedup_bench_now() - t0) * 1e9);
@@ -901,7 +920,8 @@ dedup_bench_lookups(struct dedup_bench *db, int n)
 
 /*
  * Fill fp and url with n look-ups: every other fingerprint within 1 to
- * 3 bits of a stored story drawn at random, the rest random; each URL
+ * 3 bits of a stored story drawn at random (with -t, of the dedup
+ * window's), the rest random; each URL
  * fresh, so that the URL look-up misses first, as for a new story's
  * link. Return the stored rows that share a block with them, in all.
  */
@@ -912,12 +932,17 @@ dedup_bench_probes(
 	uint64_t r = DEDUP_BENCH_SEED ^ db->nstories, x, rows = 0;
 	char buf[128];
 	int k, b, flips;
-	uint32_t s;
+	uint32_t s, span;
 
+	/* With a clock, the near ones are near a story of the window. */
+	span = db->nstories;
+	if (db->spacing != 0 && DEDUP_BENCH_WINDOW / db->spacing < span)
+		span = (uint32_t)(DEDUP_BENCH_WINDOW / db->spacing);
 	for (k = 0; k < n; k++) {
 		if (k % 2 == 0) {
 			do
-				s = dedup_bench_below(&r, db->nstories);
+				s = db->nstories - 1 -
+				    dedup_bench_below(&r, span);
 			while (db->stories[s].id == 0);
 			x = db->stories[s].simhash;
 			flips =
@@ -1066,38 +1091,46 @@ dedup_bench_pairs(const struct dedup_bench *db)
 }
 
 /*
- * Print the database's size once closed (the last connection leaves no
- * WAL behind), and each table's and index's share by dbstat when SQLite
- * has it.
+ * Print the size of the log and of its full-text index once closed (the
+ * last connection leaves no WAL behind), and each table's and index's
+ * share by dbstat when SQLite has it.
  */
 static void
 dedup_bench_size(const char *path)
 {
+	static const char *const files[] = { "db", "fts" };
+	static const char *const suffixes[] = { "", ".fts" };
 	struct stat sb, wb;
 	sqlite3 *sq;
 	sqlite3_stmt *s;
-	char *wal;
+	char *file, *wal;
 
-	if (stat(path, &sb) == -1)
-		dedup_bench_die("%s: %s", path, strerror(errno));
-	xasprintf(&wal, "%s-wal", path);
-	if (stat(wal, &wb) == -1)
-		wb.st_size = 0;
-	free(wal);
-	printf("db_bytes %lld\nwal_bytes %lld\n", (long long)sb.st_size,
-	    (long long)wb.st_size);
-	if (sqlite3_open_v2(path, &sq, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		dedup_bench_die("%s: %s", path, sqlite3_errmsg(sq));
-	if (sqlite3_prepare_v2(sq,
-		"SELECT name, sum(pgsize) FROM dbstat GROUP BY name"
-		" ORDER BY 2 DESC",
-		-1, &s, NULL) == SQLITE_OK) {
-		while (sqlite3_step(s) == SQLITE_ROW)
-			printf("size %s %lld\n", sqlite3_column_text(s, 0),
-			    (long long)sqlite3_column_int64(s, 1));
-		sqlite3_finalize(s);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		xasprintf(&file, "%s%s", path, suffixes[i]);
+		if (stat(file, &sb) == -1)
+			dedup_bench_die("%s: %s", file, strerror(errno));
+		xasprintf(&wal, "%s-wal", file);
+		if (stat(wal, &wb) == -1)
+			wb.st_size = 0;
+		free(wal);
+		printf("%s_bytes %lld\n%s_wal_bytes %lld\n", files[i],
+		    (long long)sb.st_size, files[i], (long long)wb.st_size);
+		if (sqlite3_open_v2(file, &sq, SQLITE_OPEN_READONLY, NULL) !=
+		    SQLITE_OK)
+			dedup_bench_die("%s: %s", file, sqlite3_errmsg(sq));
+		if (sqlite3_prepare_v2(sq,
+			"SELECT name, sum(pgsize) FROM dbstat GROUP BY name"
+			" ORDER BY 2 DESC",
+			-1, &s, NULL) == SQLITE_OK) {
+			while (sqlite3_step(s) == SQLITE_ROW)
+				printf("size %s %lld\n",
+				    sqlite3_column_text(s, 0),
+				    (long long)sqlite3_column_int64(s, 1));
+			sqlite3_finalize(s);
+		}
+		sqlite3_close(sq);
+		free(file);
 	}
-	sqlite3_close(sq);
 	fflush(stdout);
 }
 
@@ -1128,6 +1161,27 @@ dedup_bench_cmp(const void *a, const void *b)
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* When story i is first seen: now, or -t's seconds after story i - 1. */
+static time_t
+dedup_bench_clock(const struct dedup_bench *db, uint32_t i)
+{
+	if (db->spacing == 0)
+		return time(NULL);
+	return DEDUP_BENCH_PUBLISHED + (time_t)i * db->spacing;
+}
+
+/* Seconds of CPU, user and system, of this thread or of the process. */
+static double
+dedup_bench_cpu(int who)
+{
+	struct rusage ru;
+
+	if (getrusage(who, &ru) == -1)
+		dedup_bench_die("getrusage: %s", strerror(errno));
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* Seconds on CLOCK_MONOTONIC. */

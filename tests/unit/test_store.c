@@ -22,6 +22,7 @@
 struct fixture {
 	char dir[64];
 	char path[128];
+	char fts[136]; /* the full-text index beside it */
 };
 
 static int
@@ -31,6 +32,7 @@ setup(void **state)
 
 	testutil_tmpdir(fx->dir, sizeof fx->dir, "store");
 	snprintf(fx->path, sizeof fx->path, "%s/feedwatch.db", fx->dir);
+	snprintf(fx->fts, sizeof fx->fts, "%s.fts", fx->path);
 	*state = fx;
 	return 0;
 }
@@ -41,11 +43,15 @@ teardown(void **state)
 	struct fixture *fx = *state;
 	char p[160];
 
-	unlink(fx->path);
-	snprintf(p, sizeof p, "%s-wal", fx->path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", fx->path);
-	unlink(p);
+	const char *files[] = { fx->path, fx->fts };
+
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		unlink(files[i]);
+		snprintf(p, sizeof p, "%s-wal", files[i]);
+		unlink(p);
+		snprintf(p, sizeof p, "%s-shm", files[i]);
+		unlink(p);
+	}
 	rmdir(fx->dir);
 	free(fx);
 	return 0;
@@ -119,6 +125,28 @@ count_due(struct store *st, time_t now, int64_t after)
 }
 
 static void
+count_cb(const struct store_row *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+}
+
+/* How many stories a full-text search finds. */
+static int
+search(struct store *st, const char *query)
+{
+	struct store_filter f;
+	char *cause = NULL;
+	int n = 0;
+
+	memset(&f, 0, sizeof f);
+	f.search = query;
+	if (store_stories(st, &f, count_cb, &n, &cause) == -1)
+		fail_msg("store_stories: %s", cause);
+	return n;
+}
+
+static void
 test_store_fresh_database(void **state)
 {
 	struct fixture *fx = *state;
@@ -132,8 +160,12 @@ test_store_fresh_database(void **state)
 	    count_sql(fx->path,
 		"SELECT count(*) FROM "
 		"sqlite_master WHERE name IN ('feeds', 'stories', 'matches', "
-		"'alerts', 'stories_fts')"),
+		"'alerts', 'fts_changes')"),
 	    5);
+	assert_int_equal(count_sql(fx->fts,
+			     "SELECT count(*) FROM sqlite_master "
+			     "WHERE name IN ('stories_fts', 'fts_state')"),
+	    2);
 	/* WAL mode is a property of the file: it must persist. */
 	st = open_ok(fx->path);
 	store_close(st);
@@ -161,7 +193,7 @@ test_store_migrates_version_1(void **state)
 	assert_int_equal(
 	    count_sql(fx->path, "SELECT count(*) FROM stories"), 1);
 	assert_int_equal(
-	    count_sql(fx->path,
+	    count_sql(fx->fts,
 		"SELECT rowid FROM stories_fts "
 		"WHERE stories_fts MATCH '\"track two diplomacy\"'"),
 	    7);
@@ -169,6 +201,54 @@ test_store_migrates_version_1(void **state)
 			     "SELECT count(*) FROM alerts "
 			     "WHERE state = 'delivered'"),
 	    1);
+}
+
+/*
+ * A log of version 10 keeps its near-duplicates: the look-up reads the
+ * new covering indexes, and the dedup window still holds.
+ */
+static void
+test_store_migrates_version_10(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st;
+	char *sql, *cause = NULL;
+	int64_t cluster;
+	int distance;
+
+	sql = read_text(FEEDWATCH_TEST_DATA "/schema-v10.sql");
+	exec_sql(fx->path, sql);
+	free(sql);
+	st = open_ok(fx->path);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	/* 1 bit from story 1, 2 from its copy: story 1's cluster. */
+	assert_int_equal(
+	    store_cluster_find(st, NULL, 0x0123456789abcdefULL ^ 0x100, 3, 0,
+		&cluster, &distance, &cause),
+	    0);
+	assert_int_equal(cluster, 1);
+	assert_int_equal(distance, 1);
+	/* Both were first seen before the window. */
+	assert_int_equal(
+	    store_cluster_find(st, NULL, 0x0123456789abcdefULL ^ 0x100, 3,
+		1735690200, &cluster, &distance, &cause),
+	    0);
+	assert_int_equal(cluster, 0);
+	/* Its full-text index moved to a file of its own: one cluster. */
+	assert_int_equal(search(st, "\"river dam\""), 1);
+	assert_int_equal(search(st, "exclusive"), 1);
+	store_close(st);
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name "
+			     "IN ('stories_near0', 'stories_near1', "
+			     "'stories_near2', 'stories_near3')"),
+	    4);
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM sqlite_master "
+			     "WHERE name LIKE 'stories_fp_'"),
+	    0);
+	assert_int_equal(
+	    count_sql(fx->path, "SELECT count(*) FROM stories"), 2);
 }
 
 static void
@@ -426,6 +506,132 @@ test_store_delivered(void **state)
 	store_close(st);
 }
 
+/* Of stories equally near a fingerprint, the oldest cluster is joined. */
+static void
+test_store_cluster_find_nearest(void **state)
+{
+	static const uint64_t fp[] = { 0xf0f0f0f0f0f0f0f0ULL,
+		0xf0f0f0f0f0f0f0f3ULL, 0xf0f0f0f0f0f0f0f5ULL };
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_story s;
+	struct store_feed f;
+	char *cause = NULL, key[16];
+	int64_t id[3], cluster;
+	int is_new, distance;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	for (int i = 0; i < 3; i++) {
+		memset(&s, 0, sizeof s);
+		snprintf(key, sizeof key, "id:%d", i);
+		s.key = key;
+		s.title = "A title";
+		s.published = -1;
+		s.simhash = fp[i];
+		assert_int_equal(
+		    store_story_add(st, f.id, &s, &id[i], &is_new, &cause), 0);
+	}
+	/* 1 bit from stories 2 and 3, 3 from story 1: story 2. */
+	assert_int_equal(store_cluster_find(st, NULL, fp[0] ^ 0x7ULL, 3, 0,
+			     &cluster, &distance, &cause),
+	    0);
+	assert_int_equal(distance, 1);
+	assert_int_equal(cluster, id[1]);
+	/* 4 bits from all: none. */
+	assert_int_equal(store_cluster_find(st, NULL, fp[0] ^ 0xf00ULL, 3, 0,
+			     &cluster, &distance, &cause),
+	    0);
+	assert_int_equal(cluster, 0);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
+/*
+ * Search follows the log: a story is found once committed, by its new
+ * words once edited, and no more once pruned; a bad query says why.
+ */
+static void
+test_store_search_follows_edits(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_filter f;
+	struct store_story s;
+	struct store_feed fd;
+	char *cause = NULL;
+	int64_t id;
+	int is_new, n = 0;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &fd, &cause), 0);
+	assert_int_equal(store_begin(st, &cause), 0);
+	id = add_story(st, fd.id, "id:1", &is_new);
+	add_story(st, fd.id, "id:2", &is_new);
+	assert_int_equal(store_commit(st, &cause), 0);
+	assert_int_equal(search(st, "\"track two diplomacy\""), 2);
+	memset(&s, 0, sizeof s);
+	s.title = "A title";
+	s.summary = "Backchannel talks resumed.";
+	assert_int_equal(store_story_update(st, id, &s, &cause), 0);
+	/* Edited twice, in one transaction. */
+	assert_int_equal(store_begin(st, &cause), 0);
+	s.summary = "Backchannel talks resumed in Geneva.";
+	assert_int_equal(store_story_update(st, id, &s, &cause), 0);
+	s.summary = "Backchannel talks resumed in Vienna.";
+	assert_int_equal(store_story_update(st, id, &s, &cause), 0);
+	assert_int_equal(store_commit(st, &cause), 0);
+	assert_int_equal(search(st, "\"track two diplomacy\""), 1);
+	assert_int_equal(search(st, "backchannel vienna"), 1);
+	assert_int_equal(search(st, "geneva"), 0);
+	assert_int_equal(store_prune(st, time(NULL) + 10, 10, &cause), 2);
+	assert_int_equal(search(st, "\"track two diplomacy\""), 0);
+	assert_int_equal(search(st, "backchannel"), 0);
+	memset(&f, 0, sizeof f);
+	f.search = "\"unterminated";
+	assert_int_equal(store_stories(st, &f, count_cb, &n, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	store_feed_clear(&fd);
+	store_close(st);
+	/* The index has followed every change: the log forgot them. */
+	assert_int_equal(
+	    count_sql(fx->path, "SELECT count(*) FROM fts_changes"), 0);
+}
+
+/*
+ * Stories the index never saw (a crash before it followed, a deleted
+ * index file) are indexed when the log is next opened.
+ */
+static void
+test_store_search_catches_up(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_feed fd;
+	char *cause = NULL, p[160];
+	int is_new;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &fd, &cause), 0);
+	add_story(st, fd.id, "id:1", &is_new);
+	store_feed_clear(&fd);
+	store_close(st);
+	exec_sql(fx->path,
+	    "INSERT INTO stories (feed_id, key, title, summary, first_seen)"
+	    " VALUES (1, 'id:2', 'Dam talks', 'Track two diplomacy again.',"
+	    " 1000)");
+	st = open_ok(fx->path);
+	assert_int_equal(search(st, "\"track two diplomacy\""), 2);
+	store_close(st);
+	unlink(fx->fts);
+	snprintf(p, sizeof p, "%s-wal", fx->fts);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", fx->fts);
+	unlink(p);
+	st = open_ok(fx->path);
+	assert_int_equal(search(st, "\"track two diplomacy\""), 2);
+	assert_int_equal(search(st, "dam"), 1);
+	store_close(st);
+}
+
 /* Stories are counted by cluster, and by when they were first seen. */
 static void
 test_store_story_count(void **state)
@@ -662,6 +868,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_store_migrates_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(
+		    test_store_migrates_version_10, setup, teardown),
+		cmocka_unit_test_setup_teardown(
 		    test_store_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_refuses_non_database, setup, teardown),
@@ -677,6 +885,12 @@ main(void)
 		    test_store_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_delivered, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_cluster_find_nearest, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_search_follows_edits, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_search_catches_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_story_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(
