@@ -22,12 +22,15 @@
  *	near    := primary ("NEAR" | "NEAR/N") primary ...
  *	primary := term | "(" or ")" | field ":" ...
  *
- * A match_set holds every query's terms in one dictionary per variant
- * (accents folded or kept, stemmer or none): a story is tokenised once
- * per variant, each token looked up once, phrases checked only where
- * their first word stands, and a query's tree evaluated only when one
- * of its terms was hit. The cost per story is O(tokens + hits), whatever
- * the number of queries.
+ * A match_set compiles every query once into one structure. Its terms,
+ * the same words in several queries counted once, go into a dictionary
+ * per variant (accents folded or kept, stemmer or none) that maps each
+ * key to the terms it can start. A story is tokenised once per variant,
+ * each token looked up once, phrases checked only where their first word
+ * stands. A query becomes a candidate only when each of its clauses
+ * (terms of which one must be present for it to be true) has a hit, and
+ * only candidates run their code, a flat copy of their tree. The cost
+ * per story is O(tokens + hits), whatever the number of queries.
  */
 
 #define MATCH_MAX_DEPTH 64
@@ -36,6 +39,7 @@
 #define MATCH_SNIPPET_WORDS 30
 #define MATCH_SNIPPET_BEFORE 12
 #define MATCH_MAX_PREFIX 63 /* bytes of a prefix term */
+#define MATCH_FILTER_BITS 8 /* filter bits per dictionary key, at least */
 #define MATCH_FNV_BASIS 0xcbf29ce484222325ULL
 #define MATCH_FNV_PRIME 0x100000001b3ULL
 
@@ -70,10 +74,7 @@ struct match_term {
 	size_t *lens;
 	size_t nwords;
 	struct match_query *query; /* owner */
-	unsigned int stamp;	   /* story whose hits are below */
-	size_t *hits;		   /* token positions where it starts */
-	size_t nhits;
-	size_t caphits;
+	uint32_t id;		   /* its distinct term in the set */
 };
 
 struct match_node {
@@ -92,9 +93,9 @@ struct match_query {
 	size_t nterms;
 	char *language;
 	int flags;
-	int is_always;	/* may be true with no term hit */
 	size_t variant; /* in its set */
 	size_t index;	/* in its set */
+	size_t pc;	/* its code in the set */
 	void *arg;
 };
 
@@ -107,20 +108,33 @@ struct match_parser {
 	struct sb_stemmer *stemmer;
 };
 
-/* A dictionary: key -> the terms it can start, by open addressing. */
+/* A distinct term of a set, as the scan looks for it. */
+struct match_entry {
+	uint32_t id;   /* its state in match_set.terms */
+	uint32_t kind; /* enum match_kind */
+	uint32_t scope;
+	uint32_t nwords;
+	char *const *words; /* borrowed from a match_term */
+	const size_t *lens;
+};
+
+/* A dictionary: key -> the entries it can start, by open addressing. */
 struct match_slot {
 	const char *key;
 	size_t len;
 	uint64_t hash;
-	size_t first; /* in the dictionary's list */
-	size_t n;
+	uint32_t first; /* in the dictionary's entries */
+	uint32_t n;
 };
 
 struct match_dict {
 	struct match_slot *slots;
 	size_t mask;
-	struct match_term **list;
-	size_t nlist;
+	struct match_entry *entries;
+	size_t nentries;
+	/* Bit (hash >> 32) & fmask: some key may have that hash. */
+	uint64_t *filter;
+	size_t fmask;
 };
 
 struct match_variant {
@@ -130,6 +144,8 @@ struct match_variant {
 	struct match_dict words; /* words, and phrases' first words */
 	struct match_dict prefixes;
 	uint64_t prefix_lens; /* bit L: some prefix has L bytes */
+	size_t prefix_min;    /* bytes of the shortest prefix */
+	size_t prefix_max;    /* and of the longest */
 	/* Per story: the key of each token (stemmed, when it stems). */
 	char *stems;
 	size_t stemslen;
@@ -138,15 +154,52 @@ struct match_variant {
 	size_t keycap;
 };
 
+/* A node of a query's code: its tree flattened, preorder. */
+struct match_code {
+	uint32_t op;   /* enum match_op */
+	uint32_t size; /* codes in this subtree, itself included */
+	uint32_t arg;  /* OP_TERM: term id; OP_NEAR: distance */
+	uint32_t span; /* OP_TERM: tokens a hit covers */
+	const struct match_node *node; /* what it was compiled from */
+};
+
+/* A distinct term in a story: where it was hit. */
+struct match_term_state {
+	unsigned int stamp; /* story whose hits are below */
+	uint32_t head;	    /* first and last hit in match_set.hits */
+	uint32_t tail;
+};
+
+/* A hit: the token a term starts at, and the term's next hit. */
+struct match_hit {
+	size_t pos;
+	uint32_t next;
+};
+
+/* A query in a story: how many of its clauses had a hit. */
+struct match_query_state {
+	unsigned int stamp;
+	uint32_t count;
+};
+
 struct match_set {
 	struct match_query **queries;
 	size_t nqueries;
 	struct match_variant *variants;
 	size_t nvariants;
-	struct match_query **always; /* true without a term hit, maybe */
-	size_t nalways;
 	int is_built;
 	unsigned int stamp;
+	/* Compiled: each query's code, and how terms make candidates. */
+	struct match_code *code;
+	size_t ncode;
+	size_t nterms;		   /* distinct */
+	uint32_t *term_clauses;	   /* term i: [off[i], off[i + 1]) */
+	uint32_t *term_clause_off; /* nterms + 1 */
+	uint32_t *clause_query;	   /* by clause */
+	size_t nclauses;
+	uint32_t *query_clauses; /* by query: clauses needed */
+	uint32_t *always;	 /* queries needing no clause */
+	size_t nalways;
 	/* Per story. */
 	const struct match_story *story;
 	char *plain; /* title "\n" text */
@@ -154,11 +207,18 @@ struct match_set {
 	struct text_tokens tokens[2]; /* by MATCH_KEEP_ACCENTS */
 	size_t ntitle;
 	size_t text_start; /* byte where the text starts */
-	struct match_term **touched;
-	size_t ntouched;
-	size_t captouched;
+	struct match_term_state *terms;
+	unsigned int *clause_stamps;
+	struct match_query_state *query_states;
+	struct match_hit *hits;
+	size_t nhits;
+	size_t caphits;
 	uint64_t *cands; /* bit i: query i may match */
 	size_t ncandwords;
+	const char **matched; /* the result being built */
+	size_t capmatched;
+	char *snippet;
+	size_t capsnippet;
 	char *host;
 	int has_host;
 };
@@ -204,7 +264,6 @@ match_term_free(struct match_term *t)
 	free(t->words);
 	free(t->lens);
 	free(t->written);
-	free(t->hits);
 	free(t);
 }
 
@@ -646,33 +705,6 @@ match_is_positive(const struct match_node *n)
 	}
 }
 
-/* Can the tree be true with no term hit (predicates taken as true)? */
-static int
-match_without_hits(const struct match_node *n)
-{
-	switch (n->op) {
-	case OP_TERM:
-	case OP_NEAR:
-		return 0;
-	case OP_NOT:
-		return 1;
-	case OP_AND:
-		for (size_t i = 0; i < n->nkids; i++) {
-			if (!match_without_hits(n->kids[i]))
-				return 0;
-		}
-		return 1;
-	case OP_OR:
-		for (size_t i = 0; i < n->nkids; i++) {
-			if (match_without_hits(n->kids[i]))
-				return 1;
-		}
-		return 0;
-	default:
-		return 1;
-	}
-}
-
 int
 match_language_is_known(const char *language)
 {
@@ -730,11 +762,12 @@ match_query_new(
 		match_query_free(q);
 		return NULL;
 	}
-	q->is_always = match_without_hits(q->root);
 	return q;
 }
 
 /* The set: dictionaries. */
+
+#define MATCH_FNV_STEP(h, c) (((h) ^ (unsigned char)(c)) * MATCH_FNV_PRIME)
 
 /* FNV-1a: one byte at a time, so prefixes hash on the way. */
 static uint64_t
@@ -743,8 +776,20 @@ match_hash(const char *s, size_t len)
 	uint64_t h = MATCH_FNV_BASIS;
 
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * MATCH_FNV_PRIME;
+		h = MATCH_FNV_STEP(h, s[i]);
 	return h;
+}
+
+/*
+ * May some key of d hash to h? The filter is small enough to stay in
+ * the cache, so that most tokens, in no query, cost no probe.
+ */
+static int
+match_dict_may(const struct match_dict *d, uint64_t h)
+{
+	size_t b = (size_t)(h >> 32) & d->fmask;
+
+	return (int)((d->filter[b / 64] >> (b % 64)) & 1);
 }
 
 /* Look key up by its hash h (match_hash of its len bytes). */
@@ -754,8 +799,6 @@ match_dict_find(
 {
 	size_t i;
 
-	if (d->slots == NULL)
-		return NULL;
 	for (i = h & d->mask; d->slots[i].key != NULL; i = (i + 1) & d->mask) {
 		if (d->slots[i].hash == h && d->slots[i].len == len &&
 		    memcmp(d->slots[i].key, key, len) == 0)
@@ -764,61 +807,94 @@ match_dict_find(
 	return NULL;
 }
 
-/* A key and a term it starts, while a dictionary is being built. */
-struct match_pair {
-	const char *key;
-	size_t len;
-	struct match_term *term;
-};
-
+/* Order terms by their words, then kind and scope: equal ones are one. */
 static int
-match_pair_cmp(const void *a, const void *b)
+match_term_cmp(const void *a, const void *b)
 {
-	const struct match_pair *x = a, *y = b;
+	const struct match_term *x = *(struct match_term *const *)a;
+	const struct match_term *y = *(struct match_term *const *)b;
+	size_t i, n;
 	int c;
 
-	if ((c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len)) !=
-	    0)
-		return c;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	/* Same key: keep the order the terms were added in. */
-	return x->term->query->index < y->term->query->index ?
-	    -1 :
-	    x->term->query->index > y->term->query->index;
+	for (i = 0; i < x->nwords && i < y->nwords; i++) {
+		n = x->lens[i] < y->lens[i] ? x->lens[i] : y->lens[i];
+		if ((c = memcmp(x->words[i], y->words[i], n)) != 0)
+			return c;
+		if (x->lens[i] != y->lens[i])
+			return x->lens[i] < y->lens[i] ? -1 : 1;
+	}
+	if (x->nwords != y->nwords)
+		return x->nwords < y->nwords ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->scope != y->scope)
+		return x->scope < y->scope ? -1 : 1;
+	return 0;
 }
 
-/* Build a dictionary from pairs (sorted here, consumed). */
+/* Make one entry of each distinct term (sorted here), ids from *id. */
 static void
-match_dict_build(struct match_dict *d, struct match_pair *pairs, size_t n)
+match_dict_entries(
+    struct match_dict *d, struct match_term **terms, size_t n, size_t *id)
 {
-	struct match_slot *slot;
-	size_t cap = 16, i, j;
+	struct match_entry *e = NULL;
 
-	if (n == 0)
-		return;
-	qsort(pairs, n, sizeof *pairs, match_pair_cmp);
-	while (cap < n * 2)
+	qsort(terms, n, sizeof *terms, match_term_cmp);
+	d->entries = xcalloc(n, sizeof *d->entries);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || match_term_cmp(&terms[i - 1], &terms[i]) != 0) {
+			e = &d->entries[d->nentries++];
+			e->id = (uint32_t)(*id)++;
+			e->kind = terms[i]->kind;
+			e->scope = terms[i]->scope;
+			e->nwords = (uint32_t)terms[i]->nwords;
+			e->words = terms[i]->words;
+			e->lens = terms[i]->lens;
+		}
+		terms[i]->id = e->id;
+	}
+}
+
+/* Build a dictionary of terms (sorted here): a slot per first word. */
+static void
+match_dict_build(
+    struct match_dict *d, struct match_term **terms, size_t n, size_t *id)
+{
+	const struct match_entry *e;
+	struct match_slot *slot;
+	size_t cap = 16, bits = 64, i, j;
+	uint64_t h;
+
+	if (n > 0)
+		match_dict_entries(d, terms, n, id);
+	while (cap < d->nentries * 2)
 		cap *= 2;
+	while (bits < d->nentries * MATCH_FILTER_BITS)
+		bits *= 2;
 	d->slots = xcalloc(cap, sizeof *d->slots);
 	d->mask = cap - 1;
-	d->list = xcalloc(n, sizeof *d->list);
-	for (i = 0; i < n; i = j) {
-		uint64_t h = match_hash(pairs[i].key, pairs[i].len);
-
+	d->filter = xcalloc(bits / 64, sizeof *d->filter);
+	d->fmask = bits - 1;
+	for (i = 0; i < d->nentries; i = j) {
+		e = &d->entries[i];
+		h = match_hash(e->words[0], e->lens[0]);
 		for (j = h & d->mask; d->slots[j].key != NULL;
 		     j = (j + 1) & d->mask)
 			;
 		slot = &d->slots[j];
-		slot->key = pairs[i].key;
-		slot->len = pairs[i].len;
+		slot->key = e->words[0];
+		slot->len = e->lens[0];
 		slot->hash = h;
-		slot->first = d->nlist;
-		for (j = i; j < n && pairs[j].len == pairs[i].len &&
-		     memcmp(pairs[j].key, pairs[i].key, pairs[i].len) == 0;
+		slot->first = (uint32_t)i;
+		d->filter[((h >> 32) & d->fmask) / 64] |= 1ULL
+		    << (((h >> 32) & d->fmask) % 64);
+		for (j = i;
+		     j < d->nentries && d->entries[j].lens[0] == e->lens[0] &&
+		     memcmp(d->entries[j].words[0], e->words[0], e->lens[0]) ==
+			 0;
 		     j++)
-			d->list[d->nlist++] = pairs[j].term;
-		slot->n = d->nlist - slot->first;
+			;
+		slot->n = (uint32_t)(j - i);
 	}
 }
 
@@ -826,7 +902,8 @@ static void
 match_dict_clear(struct match_dict *d)
 {
 	free(d->slots);
-	free(d->list);
+	free(d->entries);
+	free(d->filter);
 	memset(d, 0, sizeof *d);
 }
 
@@ -857,12 +934,22 @@ match_set_free(struct match_set *s)
 		free(v->keyoff);
 	}
 	free(s->variants);
+	free(s->code);
+	free(s->term_clauses);
+	free(s->term_clause_off);
+	free(s->clause_query);
+	free(s->query_clauses);
 	free(s->always);
 	free(s->plain);
 	text_tokens_clear(&s->tokens[0]);
 	text_tokens_clear(&s->tokens[1]);
-	free(s->touched);
+	free(s->terms);
+	free(s->clause_stamps);
+	free(s->query_states);
+	free(s->hits);
 	free(s->cands);
+	free(s->matched);
+	free(s->snippet);
 	free(s->host);
 	free(s);
 }
@@ -905,54 +992,244 @@ match_set_add(struct match_set *s, struct match_query *q, void *arg)
 	s->queries[s->nqueries++] = q;
 }
 
-/* Build each variant's dictionaries from its queries' terms. */
+/* The set: compiling. */
+
+/* Build a variant's dictionaries from its queries' terms. */
+static void
+match_variant_build(struct match_set *s, size_t v, struct match_term **words,
+    struct match_term **prefixes)
+{
+	struct match_variant *var = &s->variants[v];
+	struct match_term *t;
+	size_t nw = 0, np = 0;
+
+	var->prefix_min = MATCH_MAX_PREFIX;
+	for (size_t i = 0; i < s->nqueries; i++) {
+		if (s->queries[i]->variant != v)
+			continue;
+		for (size_t j = 0; j < s->queries[i]->nterms; j++) {
+			t = s->queries[i]->terms[j];
+			if (t->kind != KIND_PREFIX) {
+				words[nw++] = t;
+				continue;
+			}
+			prefixes[np++] = t;
+			var->prefix_lens |= 1ULL << t->lens[0];
+			if (t->lens[0] < var->prefix_min)
+				var->prefix_min = t->lens[0];
+			if (t->lens[0] > var->prefix_max)
+				var->prefix_max = t->lens[0];
+		}
+	}
+	match_dict_build(&var->words, words, nw, &s->nterms);
+	match_dict_build(&var->prefixes, prefixes, np, &s->nterms);
+}
+
+/* Append the code of n to the set's; return where it starts. */
+static size_t
+match_compile(struct match_set *s, const struct match_node *n, size_t *cap)
+{
+	size_t pc = s->ncode++;
+	struct match_code *c;
+
+	if (pc == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		s->code = xreallocarray(s->code, *cap, sizeof *s->code);
+	}
+	c = &s->code[pc];
+	memset(c, 0, sizeof *c);
+	c->op = n->op;
+	c->node = n;
+	if (n->op == OP_TERM) {
+		c->arg = n->term->id;
+		c->span = n->term->kind == KIND_PHRASE ?
+		    (uint32_t)n->term->nwords :
+		    1;
+	} else if (n->op == OP_NEAR)
+		c->arg = (uint32_t)n->distance;
+	for (size_t i = 0; i < n->nkids; i++)
+		match_compile(s, n->kids[i], cap);
+	s->code[pc].size = (uint32_t)(s->ncode - pc);
+	return pc;
+}
+
+/* A clause: term ids, one of which has a hit when a query is true. */
+struct match_clause {
+	uint32_t *ids;
+	size_t n;
+};
+
+struct match_clauses {
+	struct match_clause *v;
+	size_t n;
+	size_t cap;
+};
+
+static void
+match_clause_push(struct match_clauses *cs, uint32_t *ids, size_t n)
+{
+	if (cs->n == cs->cap) {
+		cs->cap = cs->cap ? cs->cap * 2 : 4;
+		cs->v = xreallocarray(cs->v, cs->cap, sizeof *cs->v);
+	}
+	cs->v[cs->n].ids = ids;
+	cs->v[cs->n++].n = n;
+}
+
+static void
+match_clause_one(struct match_clauses *cs, const struct match_term *t)
+{
+	uint32_t *id = xmalloc(sizeof *id);
+
+	*id = t->id;
+	match_clause_push(cs, id, 1);
+}
+
+static void
+match_clauses_free(struct match_clauses *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		free(cs->v[i].ids);
+	free(cs->v);
+	memset(cs, 0, sizeof *cs);
+}
+
+static void match_clauses_of(const struct match_node *, struct match_clauses *);
+
+/*
+ * An OR is true when a kid is: one clause, the union of a clause of
+ * each kid (the shortest), or none when a kid needs no hit.
+ */
+static void
+match_clauses_or(const struct match_node *n, struct match_clauses *cs)
+{
+	struct match_clauses kid;
+	uint32_t *ids = NULL;
+	size_t nids = 0, best;
+
+	for (size_t i = 0; i < n->nkids; i++) {
+		memset(&kid, 0, sizeof kid);
+		match_clauses_of(n->kids[i], &kid);
+		if (kid.n == 0) {
+			free(ids);
+			return;
+		}
+		best = 0;
+		for (size_t j = 1; j < kid.n; j++) {
+			if (kid.v[j].n < kid.v[best].n)
+				best = j;
+		}
+		ids = xreallocarray(ids, nids + kid.v[best].n, sizeof *ids);
+		memcpy(
+		    ids + nids, kid.v[best].ids, kid.v[best].n * sizeof *ids);
+		nids += kid.v[best].n;
+		match_clauses_free(&kid);
+	}
+	match_clause_push(cs, ids, nids);
+}
+
+/*
+ * The clauses of n: when n is true, each clause has a term with a hit.
+ * None when n may be true without a hit (NOT and predicates say
+ * nothing of which terms are present).
+ */
+static void
+match_clauses_of(const struct match_node *n, struct match_clauses *cs)
+{
+	switch (n->op) {
+	case OP_TERM:
+		match_clause_one(cs, n->term);
+		break;
+	case OP_NEAR:
+		match_clause_one(cs, n->kids[0]->term);
+		match_clause_one(cs, n->kids[1]->term);
+		break;
+	case OP_AND:
+		for (size_t i = 0; i < n->nkids; i++)
+			match_clauses_of(n->kids[i], cs);
+		break;
+	case OP_OR:
+		match_clauses_or(n, cs);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Number each query's clauses, and index them by term: term i is in
+ * clauses term_clauses[term_clause_off[i] .. term_clause_off[i + 1]).
+ */
+static void
+match_set_clauses(struct match_set *s)
+{
+	struct match_clauses *cs = xcalloc(s->nqueries + 1, sizeof *cs);
+	size_t k, c = 0, pairs = 0;
+	uint32_t *fill;
+
+	s->query_clauses = xcalloc(s->nqueries + 1, sizeof *s->query_clauses);
+	s->always = xcalloc(s->nqueries + 1, sizeof *s->always);
+	for (size_t q = 0; q < s->nqueries; q++) {
+		match_clauses_of(s->queries[q]->root, &cs[q]);
+		s->query_clauses[q] = (uint32_t)cs[q].n;
+		if (cs[q].n == 0)
+			s->always[s->nalways++] = (uint32_t)q;
+		s->nclauses += cs[q].n;
+		for (k = 0; k < cs[q].n; k++)
+			pairs += cs[q].v[k].n;
+	}
+	s->clause_query = xcalloc(s->nclauses + 1, sizeof *s->clause_query);
+	s->term_clauses = xcalloc(pairs + 1, sizeof *s->term_clauses);
+	s->term_clause_off = xcalloc(s->nterms + 1, sizeof *s->term_clause_off);
+	fill = xcalloc(s->nterms + 1, sizeof *fill);
+	for (size_t q = 0; q < s->nqueries; q++) {
+		for (k = 0; k < cs[q].n; k++) {
+			for (size_t i = 0; i < cs[q].v[k].n; i++)
+				s->term_clause_off[cs[q].v[k].ids[i] + 1]++;
+		}
+	}
+	for (size_t i = 0; i < s->nterms; i++)
+		s->term_clause_off[i + 1] += s->term_clause_off[i];
+	for (size_t q = 0; q < s->nqueries; q++) {
+		for (k = 0; k < cs[q].n; k++, c++) {
+			s->clause_query[c] = (uint32_t)q;
+			for (size_t i = 0; i < cs[q].v[k].n; i++) {
+				uint32_t id = cs[q].v[k].ids[i];
+
+				s->term_clauses[s->term_clause_off[id] +
+				    fill[id]++] = (uint32_t)c;
+			}
+		}
+		match_clauses_free(&cs[q]);
+	}
+	free(fill);
+	free(cs);
+}
+
+/* Compile the set: dictionaries, code, clauses, per-story state. */
 static void
 match_set_build(struct match_set *s)
 {
-	struct match_pair *words = NULL, *prefixes = NULL;
-	size_t nw, np, cap = 0;
-	struct match_term *t;
+	struct match_term **words = NULL, **prefixes = NULL;
+	size_t cap = 0;
 
 	for (size_t i = 0; i < s->nqueries; i++)
 		cap += s->queries[i]->nterms;
-	if (cap > 0) {
-		words = xcalloc(cap, sizeof *words);
-		prefixes = xcalloc(cap, sizeof *prefixes);
-	}
-	for (size_t v = 0; v < s->nvariants; v++) {
-		nw = np = 0;
-		for (size_t i = 0; i < s->nqueries; i++) {
-			if (s->queries[i]->variant != v)
-				continue;
-			for (size_t j = 0; j < s->queries[i]->nterms; j++) {
-				t = s->queries[i]->terms[j];
-				if (t->kind == KIND_PREFIX) {
-					prefixes[np++] =
-					    (struct match_pair) { t->words[0],
-						    t->lens[0], t };
-					s->variants[v].prefix_lens |= 1ULL
-					    << t->lens[0];
-				} else
-					words[nw++] =
-					    (struct match_pair) { t->words[0],
-						    t->lens[0], t };
-			}
-		}
-		match_dict_build(&s->variants[v].words, words, nw);
-		match_dict_build(&s->variants[v].prefixes, prefixes, np);
-	}
+	words = xcalloc(cap + 1, sizeof *words);
+	prefixes = xcalloc(cap + 1, sizeof *prefixes);
+	for (size_t v = 0; v < s->nvariants; v++)
+		match_variant_build(s, v, words, prefixes);
 	free(words);
 	free(prefixes);
-	for (size_t i = 0; i < s->nqueries; i++) {
-		if (!s->queries[i]->is_always)
-			continue;
-		s->always =
-		    xreallocarray(s->always, s->nalways + 1, sizeof *s->always);
-		s->always[s->nalways++] = s->queries[i];
-	}
+	cap = 0;
+	for (size_t i = 0; i < s->nqueries; i++)
+		s->queries[i]->pc = match_compile(s, s->queries[i]->root, &cap);
+	match_set_clauses(s);
+	s->terms = xcalloc(s->nterms + 1, sizeof *s->terms);
+	s->clause_stamps = xcalloc(s->nclauses + 1, sizeof *s->clause_stamps);
+	s->query_states = xcalloc(s->nqueries + 1, sizeof *s->query_states);
 	s->ncandwords = (s->nqueries + 63) / 64;
-	if (s->ncandwords > 0)
-		s->cands = xcalloc(s->ncandwords, sizeof *s->cands);
+	s->cands = xcalloc(s->ncandwords + 1, sizeof *s->cands);
 	s->is_built = 1;
 }
 
@@ -1049,51 +1326,79 @@ match_key(
 	return v->stems + v->keyoff[i];
 }
 
-/* Token i starts term t (its first word matched): record the hit. */
+/*
+ * Term id was hit for the first time in this story: each clause it is
+ * in is now true, and a query whose clauses all are is a candidate.
+ */
+static void
+match_trigger(struct match_set *s, uint32_t id)
+{
+	struct match_query_state *qs;
+	uint32_t c, q;
+
+	for (uint32_t k = s->term_clause_off[id];
+	     k < s->term_clause_off[id + 1]; k++) {
+		c = s->term_clauses[k];
+		if (s->clause_stamps[c] == s->stamp)
+			continue;
+		s->clause_stamps[c] = s->stamp;
+		q = s->clause_query[c];
+		qs = &s->query_states[q];
+		if (qs->stamp != s->stamp) {
+			qs->stamp = s->stamp;
+			qs->count = 0;
+		}
+		if (++qs->count == s->query_clauses[q])
+			s->cands[q / 64] |= 1ULL << (q % 64);
+	}
+}
+
+/* Token i starts entry e (its first word matched): record the hit. */
 static void
 match_hit(struct match_set *s, const struct match_variant *v,
-    struct match_term *t, size_t i)
+    const struct match_entry *e, size_t i)
 {
-	size_t n = match_tokens(s, v)->n, len;
+	struct match_term_state *ts = &s->terms[e->id];
+	size_t n = match_tokens(s, v)->n, len, h;
 	const char *key;
 
-	if ((t->scope == SCOPE_TITLE && i >= s->ntitle) ||
-	    (t->scope == SCOPE_TEXT && i < s->ntitle))
+	if ((e->scope == SCOPE_TITLE && i >= s->ntitle) ||
+	    (e->scope == SCOPE_TEXT && i < s->ntitle))
 		return;
-	if (t->kind == KIND_PHRASE) {
-		if (i + t->nwords > n ||
-		    (i < s->ntitle && i + t->nwords > s->ntitle))
+	if (e->kind == KIND_PHRASE) {
+		if (i + e->nwords > n ||
+		    (i < s->ntitle && i + e->nwords > s->ntitle))
 			return;
-		for (size_t j = 1; j < t->nwords; j++) {
+		for (size_t j = 1; j < e->nwords; j++) {
 			key = match_key(s, v, i + j, &len);
-			if (len != t->lens[j] ||
-			    memcmp(key, t->words[j], len) != 0)
+			if (len != e->lens[j] ||
+			    memcmp(key, e->words[j], len) != 0)
 				return;
 		}
 	}
-	if (t->stamp != s->stamp) {
-		t->stamp = s->stamp;
-		t->nhits = 0;
-		if (s->ntouched == s->captouched) {
-			s->captouched = s->captouched ? s->captouched * 2 : 64;
-			s->touched = xreallocarray(
-			    s->touched, s->captouched, sizeof *s->touched);
-		}
-		s->touched[s->ntouched++] = t;
+	if (s->nhits == s->caphits) {
+		s->caphits *= 2;
+		s->hits = xreallocarray(s->hits, s->caphits, sizeof *s->hits);
 	}
-	if (t->nhits == t->caphits) {
-		t->caphits = t->caphits ? t->caphits * 2 : 4;
-		t->hits = xreallocarray(t->hits, t->caphits, sizeof *t->hits);
+	h = s->nhits++;
+	s->hits[h].pos = i;
+	s->hits[h].next = 0;
+	if (ts->stamp == s->stamp) {
+		s->hits[ts->tail].next = h;
+		ts->tail = h;
+		return;
 	}
-	t->hits[t->nhits++] = i;
+	ts->stamp = s->stamp;
+	ts->head = ts->tail = h;
+	match_trigger(s, e->id);
 }
 
 static void
 match_hit_slot(struct match_set *s, const struct match_variant *v,
     const struct match_dict *d, const struct match_slot *slot, size_t i)
 {
-	for (size_t k = 0; k < slot->n; k++)
-		match_hit(s, v, d->list[slot->first + k], i);
+	for (uint32_t k = 0; k < slot->n; k++)
+		match_hit(s, v, &d->entries[slot->first + k], i);
 }
 
 /*
@@ -1107,7 +1412,7 @@ match_scan(struct match_set *s, struct match_variant *v)
 	const struct text_tokens *t = match_tokens(s, v);
 	const struct match_slot *slot;
 	const char *key;
-	size_t len;
+	size_t len, l, lim;
 	uint64_t h;
 
 	if (v->stemmer != NULL)
@@ -1116,51 +1421,70 @@ match_scan(struct match_set *s, struct match_variant *v)
 		key = text_token_str(t, i);
 		len = t->v[i].foldlen;
 		h = MATCH_FNV_BASIS;
-		for (size_t l = 1; l <= len; l++) {
-			h = (h ^ (unsigned char)key[l - 1]) * MATCH_FNV_PRIME;
-			if (l <= MATCH_MAX_PREFIX &&
-			    (v->prefix_lens & (1ULL << l)) &&
-			    (slot = match_dict_find(&v->prefixes, key, l, h)) !=
-				NULL)
-				match_hit_slot(s, v, &v->prefixes, slot, i);
+		l = 0;
+		if (len >= v->prefix_min) {
+			lim = len < v->prefix_max ? len : v->prefix_max;
+			while (l < lim) {
+				h = MATCH_FNV_STEP(h, key[l]);
+				l++;
+				if (((v->prefix_lens >> l) & 1) &&
+				    match_dict_may(&v->prefixes, h) &&
+				    (slot = match_dict_find(
+					 &v->prefixes, key, l, h)) != NULL)
+					match_hit_slot(
+					    s, v, &v->prefixes, slot, i);
+			}
 		}
 		if (v->stemmer != NULL) {
 			key = match_key(s, v, i, &len);
 			h = match_hash(key, len);
+		} else {
+			for (; l < len; l++)
+				h = MATCH_FNV_STEP(h, key[l]);
 		}
-		if ((slot = match_dict_find(&v->words, key, len, h)) != NULL)
+		if (match_dict_may(&v->words, h) &&
+		    (slot = match_dict_find(&v->words, key, len, h)) != NULL)
 			match_hit_slot(s, v, &v->words, slot, i);
 	}
 }
 
+/* The set: evaluating a candidate. */
+
 static int
-match_term_is_hit(const struct match_set *s, const struct match_term *t)
+match_term_is_hit(const struct match_set *s, uint32_t id)
 {
-	return t->stamp == s->stamp && t->nhits > 0;
+	return s->terms[id].stamp == s->stamp;
+}
+
+/* The first hit of a term that has one. */
+static size_t
+match_first_hit(const struct match_set *s, uint32_t id)
+{
+	return s->hits[s->terms[id].head].pos;
 }
 
 /* At most d tokens between a hit of a and a hit of b, either order. */
 static int
-match_near(const struct match_set *s, const struct match_term *a,
-    const struct match_term *b, int d)
+match_near(const struct match_set *s, const struct match_code *a,
+    const struct match_code *b, size_t d)
 {
-	size_t i = 0, j = 0, x, y;
+	size_t i, j, x, y;
 
-	if (!match_term_is_hit(s, a) || !match_term_is_hit(s, b))
+	if (!match_term_is_hit(s, a->arg) || !match_term_is_hit(s, b->arg))
 		return 0;
-	while (i < a->nhits && j < b->nhits) {
-		x = a->hits[i];
-		y = b->hits[j];
+	i = s->terms[a->arg].head;
+	j = s->terms[b->arg].head;
+	while (i != 0 && j != 0) {
+		x = s->hits[i].pos;
+		y = s->hits[j].pos;
 		if (x <= y) {
-			if (y < x + a->nwords ||
-			    y - (x + a->nwords) <= (size_t)d)
+			if (y < x + a->span || y - (x + a->span) <= d)
 				return 1;
-			i++;
+			i = s->hits[i].next;
 		} else {
-			if (x < y + b->nwords ||
-			    x - (y + b->nwords) <= (size_t)d)
+			if (x < y + b->span || x - (y + b->span) <= d)
 				return 1;
-			j++;
+			j = s->hits[j].next;
 		}
 	}
 	return 0;
@@ -1197,43 +1521,47 @@ match_tag(const struct match_story *st, const char *value)
 	return 0;
 }
 
+/* Run the code at c: is that part of the query true for the story? */
 static int
-match_eval(struct match_set *s, const struct match_node *n)
+match_exec(struct match_set *s, const struct match_code *c)
 {
-	switch (n->op) {
+	const struct match_code *k, *end = c + c->size;
+
+	switch (c->op) {
 	case OP_TERM:
-		return match_term_is_hit(s, n->term);
+		return match_term_is_hit(s, c->arg);
 	case OP_NOT:
-		return !match_eval(s, n->kids[0]);
+		return !match_exec(s, c + 1);
 	case OP_AND:
-		for (size_t i = 0; i < n->nkids; i++) {
-			if (!match_eval(s, n->kids[i]))
+		for (k = c + 1; k < end; k += k->size) {
+			if (!match_exec(s, k))
 				return 0;
 		}
 		return 1;
 	case OP_OR:
-		for (size_t i = 0; i < n->nkids; i++) {
-			if (match_eval(s, n->kids[i]))
+		for (k = c + 1; k < end; k += k->size) {
+			if (match_exec(s, k))
 				return 1;
 		}
 		return 0;
 	case OP_NEAR:
-		return match_near(
-		    s, n->kids[0]->term, n->kids[1]->term, n->distance);
+		return match_near(s, c + 1, c + 2, c->arg);
 	case OP_FEED:
 		return s->story->feed != NULL &&
-		    strcmp(s->story->feed, n->value) == 0;
+		    strcmp(s->story->feed, c->node->value) == 0;
 	case OP_SITE:
-		return match_site(s, n->value);
+		return match_site(s, c->node->value);
 	case OP_TAG:
-		return match_tag(s->story, n->value);
+		return match_tag(s->story, c->node->value);
 	}
 	return 0;
 }
 
+/* The set: reporting a match. */
+
 /* What made a query true: its terms and predicates, and the first hit. */
 struct match_why {
-	const char **matched;
+	const char **matched; /* the set's, reused */
 	size_t n;
 	size_t cap;
 	size_t first; /* token where the first hit starts */
@@ -1257,41 +1585,45 @@ match_why_add(struct match_why *w, const char *written)
 }
 
 static void
-match_why_term(struct match_why *w, const struct match_term *t)
+match_why_term(
+    const struct match_set *s, struct match_why *w, const struct match_code *c)
 {
-	match_why_add(w, t->written);
-	if (!w->has_hit || t->hits[0] < w->first) {
+	size_t first = match_first_hit(s, c->arg);
+
+	match_why_add(w, c->node->term->written);
+	if (!w->has_hit || first < w->first) {
 		w->has_hit = 1;
-		w->first = t->hits[0];
-		w->last =
-		    t->hits[0] + (t->kind == KIND_PHRASE ? t->nwords : 1) - 1;
+		w->first = first;
+		w->last = first + c->span - 1;
 	}
 }
 
-/* Collect from a node that is true; NOT explains nothing. */
+/* Collect from code that is true; NOT explains nothing. */
 static void
 match_collect(
-    struct match_set *s, const struct match_node *n, struct match_why *w)
+    struct match_set *s, const struct match_code *c, struct match_why *w)
 {
-	switch (n->op) {
+	const struct match_code *k, *end = c + c->size;
+
+	switch (c->op) {
 	case OP_TERM:
-		match_why_term(w, n->term);
+		match_why_term(s, w, c);
 		break;
 	case OP_NEAR:
-		match_why_term(w, n->kids[0]->term);
-		match_why_term(w, n->kids[1]->term);
+		match_why_term(s, w, c + 1);
+		match_why_term(s, w, c + 2);
 		break;
 	case OP_AND:
 	case OP_OR:
-		for (size_t i = 0; i < n->nkids; i++) {
-			if (match_eval(s, n->kids[i]))
-				match_collect(s, n->kids[i], w);
+		for (k = c + 1; k < end; k += k->size) {
+			if (match_exec(s, k))
+				match_collect(s, k, w);
 		}
 		break;
 	case OP_FEED:
 	case OP_SITE:
 	case OP_TAG:
-		match_why_add(w, n->written);
+		match_why_add(w, c->node->written);
 		break;
 	case OP_NOT:
 		break;
@@ -1308,8 +1640,9 @@ match_put(char *out, size_t *n, const char *s, size_t len)
 /*
  * About 30 words around the hit (or from the start of the text when
  * there is none), marked « », within the title or within the text.
+ * Return it in the set's buffer, valid until the next.
  */
-static char *
+static const char *
 match_snippet(
     struct match_set *s, const struct text_tokens *t, const struct match_why *w)
 {
@@ -1317,7 +1650,7 @@ match_snippet(
 	char *out;
 
 	if (t->n == 0)
-		return xstrdup("");
+		return "";
 	hit = w->has_hit ? w->first : (s->ntitle < t->n ? s->ntitle : 0);
 	lo = hit < s->ntitle ? 0 : s->ntitle;
 	hi = hit < s->ntitle ? s->ntitle : t->n;
@@ -1350,7 +1683,11 @@ match_snippet(
 		hs = t->v[w->first].start;
 		he = t->v[w->last].end;
 	}
-	out = xmalloc(to - from + 16);
+	if (to - from + 16 > s->capsnippet) {
+		s->capsnippet = (to - from + 16) * 2;
+		s->snippet = xreallocarray(s->snippet, s->capsnippet, 1);
+	}
+	out = s->snippet;
 	n = 0;
 	match_put(out, &n, "… ", first > lo ? 4 : 0);
 	match_put(out, &n, s->plain + from, hs - from);
@@ -1369,28 +1706,18 @@ match_report(
 {
 	struct match_why w;
 	struct match_result r;
-	char *snippet;
 
 	memset(&w, 0, sizeof w);
-	match_collect(s, q->root, &w);
-	snippet =
-	    match_snippet(s, match_tokens(s, &s->variants[q->variant]), &w);
+	w.matched = s->matched;
+	w.cap = s->capmatched;
+	match_collect(s, &s->code[q->pc], &w);
+	s->matched = w.matched;
+	s->capmatched = w.cap;
 	r.matched = w.matched;
 	r.nmatched = w.n;
-	r.snippet = snippet;
+	r.snippet =
+	    match_snippet(s, match_tokens(s, &s->variants[q->variant]), &w);
 	cb(q->arg, &r, cbarg);
-	free(snippet);
-	free(w.matched);
-}
-
-/*
- * A query to evaluate. Candidates are bits, not a list, so that they
- * come out in the order the queries were added without a sort.
- */
-static void
-match_cand_add(struct match_set *s, const struct match_query *q)
-{
-	s->cands[q->index / 64] |= 1ULL << (q->index % 64);
 }
 
 /* A new story number; when it wraps, forget every stamp. */
@@ -1399,10 +1726,12 @@ match_next_stamp(struct match_set *s)
 {
 	if (++s->stamp != 0)
 		return;
-	for (size_t i = 0; i < s->nqueries; i++) {
-		for (size_t j = 0; j < s->queries[i]->nterms; j++)
-			s->queries[i]->terms[j]->stamp = 0;
-	}
+	for (size_t i = 0; i < s->nterms; i++)
+		s->terms[i].stamp = 0;
+	for (size_t i = 0; i < s->nclauses; i++)
+		s->clause_stamps[i] = 0;
+	for (size_t i = 0; i < s->nqueries; i++)
+		s->query_states[i].stamp = 0;
 	s->stamp = 1;
 }
 
@@ -1410,6 +1739,7 @@ int
 match_set_run(
     struct match_set *s, const struct match_story *st, match_cb cb, void *cbarg)
 {
+	struct match_query *q;
 	int n = 0;
 
 	if (!s->is_built)
@@ -1417,21 +1747,23 @@ match_set_run(
 	match_next_stamp(s);
 	s->story = st;
 	s->has_host = 0;
-	s->ntouched = 0;
+	if (s->hits == NULL) {
+		s->caphits = 64;
+		s->hits = xcalloc(s->caphits, sizeof *s->hits);
+	}
+	s->nhits = 1; /* hit 0 is "none" */
 	match_prepare(s, st);
+	for (size_t i = 0; i < s->nalways; i++)
+		s->cands[s->always[i] / 64] |= 1ULL << (s->always[i] % 64);
 	for (size_t v = 0; v < s->nvariants; v++)
 		match_scan(s, &s->variants[v]);
-	for (size_t i = 0; i < s->ntouched; i++)
-		match_cand_add(s, s->touched[i]->query);
-	for (size_t i = 0; i < s->nalways; i++)
-		match_cand_add(s, s->always[i]);
+	/* Candidates are bits, so that they come out in the order added. */
 	for (size_t w = 0; w < s->ncandwords; w++) {
 		while (s->cands[w] != 0) {
-			struct match_query *q = s->queries[w * 64 +
+			q = s->queries[w * 64 +
 			    (size_t)__builtin_ctzll(s->cands[w])];
-
 			s->cands[w] &= s->cands[w] - 1;
-			if (match_eval(s, q->root)) {
+			if (match_exec(s, &s->code[q->pc])) {
 				match_report(s, q, cb, cbarg);
 				n++;
 			}
