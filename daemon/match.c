@@ -38,8 +38,11 @@
 #define MATCH_NEAR_MAX 100
 #define MATCH_SNIPPET_WORDS 30
 #define MATCH_SNIPPET_BEFORE 12
-#define MATCH_MAX_PREFIX 63 /* bytes of a prefix term */
-#define MATCH_FILTER_BITS 8 /* filter bits per dictionary key, at least */
+#define MATCH_MAX_PREFIX 63  /* bytes of a prefix term */
+#define MATCH_FILTER_BITS 8  /* filter bits per dictionary key, at least */
+#define MATCH_MAX_CLAUSES 64 /* of a query, used to make it a candidate */
+#define MATCH_KEY_INLINE 24  /* bytes of a key kept in its entry */
+#define MATCH_CACHE_LINE 64  /* bytes */
 #define MATCH_FNV_BASIS 0xcbf29ce484222325ULL
 #define MATCH_FNV_PRIME 0x100000001b3ULL
 
@@ -74,7 +77,7 @@ struct match_term {
 	size_t *lens;
 	size_t nwords;
 	struct match_query *query; /* owner */
-	uint32_t id;		   /* its distinct term in the set */
+	uint32_t id;		   /* its entry in the set */
 };
 
 struct match_node {
@@ -95,7 +98,6 @@ struct match_query {
 	int flags;
 	size_t variant; /* in its set */
 	size_t index;	/* in its set */
-	size_t pc;	/* its code in the set */
 	void *arg;
 };
 
@@ -108,30 +110,46 @@ struct match_parser {
 	struct sb_stemmer *stemmer;
 };
 
-/* A distinct term of a set, as the scan looks for it. */
+/*
+ * A distinct term of a set: what the scan looks for, and where the
+ * story hit it, together so that a hit touches one cache line or two.
+ * Entries that start with the same key follow each other.
+ */
 struct match_entry {
-	uint32_t id;   /* its state in match_set.terms */
-	uint32_t kind; /* enum match_kind */
-	uint32_t scope;
-	uint32_t nwords;
-	char *const *words; /* borrowed from a match_term */
-	const size_t *lens;
+	/* Per story: the hits, a list in match_set.hits. */
+	unsigned int stamp; /* story whose hits these are */
+	uint32_t head;	    /* first and last hit */
+	uint32_t tail;
+	/* Compiled. */
+	uint32_t trig; /* its triggers: match_set.trigs[trig, + ntrig) */
+	uint32_t ntrig;
+	uint32_t nkey;	/* entries from this one on with the same key */
+	uint16_t kind;	/* enum match_kind */
+	uint16_t scope; /* enum match_scope */
+	uint32_t len;	/* bytes of the first word */
+	const struct match_term *term; /* one of those it stands for */
+	char key[MATCH_KEY_INLINE];    /* the first word, its start */
 };
 
-/* A dictionary: key -> the entries it can start, by open addressing. */
+/*
+ * A trigger: when an entry is first hit in a story, clause bit of query
+ * is true; the query is a candidate once its need clauses are.
+ */
+struct match_trig {
+	uint32_t query;
+	uint16_t bit; /* < 64 */
+	uint16_t need;
+};
+
+/* A dictionary: hash -> the entries a key starts, open addressing. */
 struct match_slot {
-	const char *key;
-	size_t len;
-	uint64_t hash;
-	uint32_t first; /* in the dictionary's entries */
-	uint32_t n;
+	uint32_t tag;	/* the hash's top half */
+	uint32_t entry; /* its first entry + 1; 0 = an empty slot */
 };
 
 struct match_dict {
 	struct match_slot *slots;
 	size_t mask;
-	struct match_entry *entries;
-	size_t nentries;
 	/* Bit (hash >> 32) & fmask: some key may have that hash. */
 	uint64_t *filter;
 	size_t fmask;
@@ -158,28 +176,22 @@ struct match_variant {
 struct match_code {
 	uint32_t op;   /* enum match_op */
 	uint32_t size; /* codes in this subtree, itself included */
-	uint32_t arg;  /* OP_TERM: term id; OP_NEAR: distance */
+	uint32_t arg;  /* OP_TERM: entry; OP_NEAR: distance */
 	uint32_t span; /* OP_TERM: tokens a hit covers */
 	const struct match_node *node; /* what it was compiled from */
-};
-
-/* A distinct term in a story: where it was hit. */
-struct match_term_state {
-	unsigned int stamp; /* story whose hits are below */
-	uint32_t head;	    /* first and last hit in match_set.hits */
-	uint32_t tail;
 };
 
 /* A hit: the token a term starts at, and the term's next hit. */
 struct match_hit {
 	size_t pos;
-	uint32_t next;
+	uint32_t next; /* 0 = none */
 };
 
-/* A query in a story: how many of its clauses had a hit. */
+/* A query in a story: which of its clauses had a hit. */
 struct match_query_state {
 	unsigned int stamp;
-	uint32_t count;
+	uint32_t count; /* bits set in clauses */
+	uint64_t clauses;
 };
 
 struct match_set {
@@ -189,16 +201,15 @@ struct match_set {
 	size_t nvariants;
 	int is_built;
 	unsigned int stamp;
-	/* Compiled: each query's code, and how terms make candidates. */
+	/* Compiled. */
+	struct match_entry *entries; /* every variant's, by id */
+	size_t nentries;
+	void *entries_mem;	  /* what entries was cut from */
+	struct match_trig *trigs; /* by entry */
 	struct match_code *code;
 	size_t ncode;
-	size_t nterms;		   /* distinct */
-	uint32_t *term_clauses;	   /* term i: [off[i], off[i + 1]) */
-	uint32_t *term_clause_off; /* nterms + 1 */
-	uint32_t *clause_query;	   /* by clause */
-	size_t nclauses;
-	uint32_t *query_clauses; /* by query: clauses needed */
-	uint32_t *always;	 /* queries needing no clause */
+	uint32_t *pcs;	  /* by query: where its code starts */
+	uint32_t *always; /* queries that need no clause */
 	size_t nalways;
 	/* Per story. */
 	const struct match_story *story;
@@ -207,8 +218,6 @@ struct match_set {
 	struct text_tokens tokens[2]; /* by MATCH_KEEP_ACCENTS */
 	size_t ntitle;
 	size_t text_start; /* byte where the text starts */
-	struct match_term_state *terms;
-	unsigned int *clause_stamps;
 	struct match_query_state *query_states;
 	struct match_hit *hits;
 	size_t nhits;
@@ -792,17 +801,43 @@ match_dict_may(const struct match_dict *d, uint64_t h)
 	return (int)((d->filter[b / 64] >> (b % 64)) & 1);
 }
 
-/* Look key up by its hash h (match_hash of its len bytes). */
-static const struct match_slot *
-match_dict_find(
-    const struct match_dict *d, const char *key, size_t len, uint64_t h)
+/* Keys are short: a loop beats a call to memcmp. */
+static int
+match_same(const char *a, const char *b, size_t len)
 {
-	size_t i;
+	for (size_t i = 0; i < len; i++) {
+		if (a[i] != b[i])
+			return 0;
+	}
+	return 1;
+}
 
-	for (i = h & d->mask; d->slots[i].key != NULL; i = (i + 1) & d->mask) {
-		if (d->slots[i].hash == h && d->slots[i].len == len &&
-		    memcmp(d->slots[i].key, key, len) == 0)
-			return &d->slots[i];
+/* Does entry e start with key? Most keys are all in the entry. */
+static int
+match_entry_is(const struct match_entry *e, const char *key, size_t len)
+{
+	size_t n = len < sizeof e->key ? len : sizeof e->key;
+
+	if (e->len != len || !match_same(e->key, key, n))
+		return 0;
+	return len == n || match_same(e->term->words[0] + n, key + n, len - n);
+}
+
+/* The first entry key starts, by its hash h (match_hash), or NULL. */
+static struct match_entry *
+match_dict_find(struct match_set *s, const struct match_dict *d,
+    const char *key, size_t len, uint64_t h)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+	struct match_entry *e;
+
+	for (size_t i = h & d->mask; d->slots[i].entry != 0;
+	     i = (i + 1) & d->mask) {
+		if (d->slots[i].tag != tag)
+			continue;
+		e = &s->entries[d->slots[i].entry - 1];
+		if (match_entry_is(e, key, len))
+			return e;
 	}
 	return NULL;
 }
@@ -832,69 +867,67 @@ match_term_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* Make one entry of each distinct term (sorted here), ids from *id. */
-static void
-match_dict_entries(
-    struct match_dict *d, struct match_term **terms, size_t n, size_t *id)
+/* Append an entry for each distinct term (sorted here); return the first. */
+static size_t
+match_entries_add(struct match_set *s, struct match_term **terms, size_t n)
 {
+	size_t first = s->nentries;
 	struct match_entry *e = NULL;
 
 	qsort(terms, n, sizeof *terms, match_term_cmp);
-	d->entries = xcalloc(n, sizeof *d->entries);
+	s->entries =
+	    xreallocarray(s->entries, s->nentries + n + 1, sizeof *s->entries);
 	for (size_t i = 0; i < n; i++) {
 		if (i == 0 || match_term_cmp(&terms[i - 1], &terms[i]) != 0) {
-			e = &d->entries[d->nentries++];
-			e->id = (uint32_t)(*id)++;
-			e->kind = terms[i]->kind;
-			e->scope = terms[i]->scope;
-			e->nwords = (uint32_t)terms[i]->nwords;
-			e->words = terms[i]->words;
-			e->lens = terms[i]->lens;
+			e = &s->entries[s->nentries++];
+			memset(e, 0, sizeof *e);
+			e->kind = (uint16_t)terms[i]->kind;
+			e->scope = (uint16_t)terms[i]->scope;
+			e->len = (uint32_t)terms[i]->lens[0];
+			e->term = terms[i];
+			memcpy(e->key, terms[i]->words[0],
+			    e->len < sizeof e->key ? e->len : sizeof e->key);
 		}
-		terms[i]->id = e->id;
+		terms[i]->id = (uint32_t)(s->nentries - 1);
 	}
+	return first;
 }
 
 /* Build a dictionary of terms (sorted here): a slot per first word. */
 static void
-match_dict_build(
-    struct match_dict *d, struct match_term **terms, size_t n, size_t *id)
+match_dict_build(struct match_set *s, struct match_dict *d,
+    struct match_term **terms, size_t n)
 {
-	const struct match_entry *e;
-	struct match_slot *slot;
-	size_t cap = 16, bits = 64, i, j;
+	struct match_entry *e;
+	size_t first = s->nentries, cap = 16, bits = 64, i, j;
 	uint64_t h;
 
 	if (n > 0)
-		match_dict_entries(d, terms, n, id);
-	while (cap < d->nentries * 2)
+		first = match_entries_add(s, terms, n);
+	while (cap < (s->nentries - first) * 2)
 		cap *= 2;
-	while (bits < d->nentries * MATCH_FILTER_BITS)
+	while (bits < (s->nentries - first) * MATCH_FILTER_BITS)
 		bits *= 2;
 	d->slots = xcalloc(cap, sizeof *d->slots);
 	d->mask = cap - 1;
 	d->filter = xcalloc(bits / 64, sizeof *d->filter);
 	d->fmask = bits - 1;
-	for (i = 0; i < d->nentries; i = j) {
-		e = &d->entries[i];
-		h = match_hash(e->words[0], e->lens[0]);
-		for (j = h & d->mask; d->slots[j].key != NULL;
-		     j = (j + 1) & d->mask)
-			;
-		slot = &d->slots[j];
-		slot->key = e->words[0];
-		slot->len = e->lens[0];
-		slot->hash = h;
-		slot->first = (uint32_t)i;
-		d->filter[((h >> 32) & d->fmask) / 64] |= 1ULL
-		    << (((h >> 32) & d->fmask) % 64);
-		for (j = i;
-		     j < d->nentries && d->entries[j].lens[0] == e->lens[0] &&
-		     memcmp(d->entries[j].words[0], e->words[0], e->lens[0]) ==
-			 0;
+	for (i = first; i < s->nentries; i += e->nkey) {
+		e = &s->entries[i];
+		for (j = i; j < s->nentries && s->entries[j].len == e->len &&
+		     memcmp(s->entries[j].term->words[0], e->term->words[0],
+			 e->len) == 0;
 		     j++)
 			;
-		slot->n = (uint32_t)(j - i);
+		e->nkey = (uint32_t)(j - i);
+		h = match_hash(e->term->words[0], e->len);
+		for (j = h & d->mask; d->slots[j].entry != 0;
+		     j = (j + 1) & d->mask)
+			;
+		d->slots[j].tag = (uint32_t)(h >> 32);
+		d->slots[j].entry = (uint32_t)i + 1;
+		d->filter[((h >> 32) & d->fmask) / 64] |= 1ULL
+		    << (((h >> 32) & d->fmask) % 64);
 	}
 }
 
@@ -902,7 +935,6 @@ static void
 match_dict_clear(struct match_dict *d)
 {
 	free(d->slots);
-	free(d->entries);
 	free(d->filter);
 	memset(d, 0, sizeof *d);
 }
@@ -934,17 +966,14 @@ match_set_free(struct match_set *s)
 		free(v->keyoff);
 	}
 	free(s->variants);
+	free(s->entries_mem);
+	free(s->trigs);
 	free(s->code);
-	free(s->term_clauses);
-	free(s->term_clause_off);
-	free(s->clause_query);
-	free(s->query_clauses);
+	free(s->pcs);
 	free(s->always);
 	free(s->plain);
 	text_tokens_clear(&s->tokens[0]);
 	text_tokens_clear(&s->tokens[1]);
-	free(s->terms);
-	free(s->clause_stamps);
 	free(s->query_states);
 	free(s->hits);
 	free(s->cands);
@@ -1003,7 +1032,7 @@ match_variant_build(struct match_set *s, size_t v, struct match_term **words,
 	struct match_term *t;
 	size_t nw = 0, np = 0;
 
-	var->prefix_min = MATCH_MAX_PREFIX;
+	var->prefix_min = MATCH_MAX_PREFIX + 1;
 	for (size_t i = 0; i < s->nqueries; i++) {
 		if (s->queries[i]->variant != v)
 			continue;
@@ -1021,8 +1050,8 @@ match_variant_build(struct match_set *s, size_t v, struct match_term **words,
 				var->prefix_max = t->lens[0];
 		}
 	}
-	match_dict_build(&var->words, words, nw, &s->nterms);
-	match_dict_build(&var->prefixes, prefixes, np, &s->nterms);
+	match_dict_build(s, &var->words, words, nw);
+	match_dict_build(s, &var->prefixes, prefixes, np);
 }
 
 /* Append the code of n to the set's; return where it starts. */
@@ -1053,7 +1082,7 @@ match_compile(struct match_set *s, const struct match_node *n, size_t *cap)
 	return pc;
 }
 
-/* A clause: term ids, one of which has a hit when a query is true. */
+/* A clause: entries, one of which has a hit when a query is true. */
 struct match_clause {
 	uint32_t *ids;
 	size_t n;
@@ -1157,47 +1186,42 @@ match_clauses_of(const struct match_node *n, struct match_clauses *cs)
 }
 
 /*
- * Number each query's clauses, and index them by term: term i is in
- * clauses term_clauses[term_clause_off[i] .. term_clause_off[i + 1]).
+ * Make each entry's triggers from every query's clauses (the first
+ * MATCH_MAX_CLAUSES: fewer clauses still hold when the query is true).
+ * A query with none is always a candidate.
  */
 static void
-match_set_clauses(struct match_set *s)
+match_set_triggers(struct match_set *s)
 {
 	struct match_clauses *cs = xcalloc(s->nqueries + 1, sizeof *cs);
-	size_t k, c = 0, pairs = 0;
-	uint32_t *fill;
+	size_t k, need, ntrigs = 0;
+	uint32_t id, *fill = xcalloc(s->nentries + 1, sizeof *fill);
 
-	s->query_clauses = xcalloc(s->nqueries + 1, sizeof *s->query_clauses);
 	s->always = xcalloc(s->nqueries + 1, sizeof *s->always);
 	for (size_t q = 0; q < s->nqueries; q++) {
 		match_clauses_of(s->queries[q]->root, &cs[q]);
-		s->query_clauses[q] = (uint32_t)cs[q].n;
 		if (cs[q].n == 0)
 			s->always[s->nalways++] = (uint32_t)q;
-		s->nclauses += cs[q].n;
-		for (k = 0; k < cs[q].n; k++)
-			pairs += cs[q].v[k].n;
-	}
-	s->clause_query = xcalloc(s->nclauses + 1, sizeof *s->clause_query);
-	s->term_clauses = xcalloc(pairs + 1, sizeof *s->term_clauses);
-	s->term_clause_off = xcalloc(s->nterms + 1, sizeof *s->term_clause_off);
-	fill = xcalloc(s->nterms + 1, sizeof *fill);
-	for (size_t q = 0; q < s->nqueries; q++) {
-		for (k = 0; k < cs[q].n; k++) {
+		for (k = 0; k < cs[q].n && k < MATCH_MAX_CLAUSES; k++) {
 			for (size_t i = 0; i < cs[q].v[k].n; i++)
-				s->term_clause_off[cs[q].v[k].ids[i] + 1]++;
+				s->entries[cs[q].v[k].ids[i]].ntrig++;
+			ntrigs += cs[q].v[k].n;
 		}
 	}
-	for (size_t i = 0; i < s->nterms; i++)
-		s->term_clause_off[i + 1] += s->term_clause_off[i];
+	for (size_t i = 0, at = 0; i < s->nentries; i++) {
+		s->entries[i].trig = (uint32_t)at;
+		at += s->entries[i].ntrig;
+	}
+	s->trigs = xcalloc(ntrigs + 1, sizeof *s->trigs);
 	for (size_t q = 0; q < s->nqueries; q++) {
-		for (k = 0; k < cs[q].n; k++, c++) {
-			s->clause_query[c] = (uint32_t)q;
+		need =
+		    cs[q].n < MATCH_MAX_CLAUSES ? cs[q].n : MATCH_MAX_CLAUSES;
+		for (k = 0; k < need; k++) {
 			for (size_t i = 0; i < cs[q].v[k].n; i++) {
-				uint32_t id = cs[q].v[k].ids[i];
-
-				s->term_clauses[s->term_clause_off[id] +
-				    fill[id]++] = (uint32_t)c;
+				id = cs[q].v[k].ids[i];
+				s->trigs[s->entries[id].trig + fill[id]++] =
+				    (struct match_trig) { (uint32_t)q,
+					    (uint16_t)k, (uint16_t)need };
 			}
 		}
 		match_clauses_free(&cs[q]);
@@ -1206,7 +1230,24 @@ match_set_clauses(struct match_set *s)
 	free(cs);
 }
 
-/* Compile the set: dictionaries, code, clauses, per-story state. */
+/* Move the entries to memory aligned on cache lines, one per entry. */
+static void
+match_entries_align(struct match_set *s)
+{
+	size_t size = (s->nentries + 1) * sizeof *s->entries;
+	uintptr_t at;
+
+	s->entries_mem = xcalloc(1, size + MATCH_CACHE_LINE);
+	at = ((uintptr_t)s->entries_mem + MATCH_CACHE_LINE - 1) &
+	    ~(uintptr_t)(MATCH_CACHE_LINE - 1);
+	if (s->nentries > 0)
+		memcpy(
+		    (void *)at, s->entries, s->nentries * sizeof *s->entries);
+	free(s->entries);
+	s->entries = (struct match_entry *)at;
+}
+
+/* Compile the set: dictionaries, code, triggers, per-story state. */
 static void
 match_set_build(struct match_set *s)
 {
@@ -1221,15 +1262,18 @@ match_set_build(struct match_set *s)
 		match_variant_build(s, v, words, prefixes);
 	free(words);
 	free(prefixes);
+	match_entries_align(s);
 	cap = 0;
+	s->pcs = xcalloc(s->nqueries + 1, sizeof *s->pcs);
 	for (size_t i = 0; i < s->nqueries; i++)
-		s->queries[i]->pc = match_compile(s, s->queries[i]->root, &cap);
-	match_set_clauses(s);
-	s->terms = xcalloc(s->nterms + 1, sizeof *s->terms);
-	s->clause_stamps = xcalloc(s->nclauses + 1, sizeof *s->clause_stamps);
+		s->pcs[i] =
+		    (uint32_t)match_compile(s, s->queries[i]->root, &cap);
+	match_set_triggers(s);
 	s->query_states = xcalloc(s->nqueries + 1, sizeof *s->query_states);
 	s->ncandwords = (s->nqueries + 63) / 64;
 	s->cands = xcalloc(s->ncandwords + 1, sizeof *s->cands);
+	s->caphits = 64;
+	s->hits = xcalloc(s->caphits, sizeof *s->hits);
 	s->is_built = 1;
 }
 
@@ -1327,78 +1371,90 @@ match_key(
 }
 
 /*
- * Term id was hit for the first time in this story: each clause it is
+ * Entry e was hit for the first time in this story: each clause it is
  * in is now true, and a query whose clauses all are is a candidate.
  */
 static void
-match_trigger(struct match_set *s, uint32_t id)
+match_trigger(struct match_set *s, const struct match_entry *e)
 {
+	const struct match_trig *t = &s->trigs[e->trig];
 	struct match_query_state *qs;
-	uint32_t c, q;
 
-	for (uint32_t k = s->term_clause_off[id];
-	     k < s->term_clause_off[id + 1]; k++) {
-		c = s->term_clauses[k];
-		if (s->clause_stamps[c] == s->stamp)
-			continue;
-		s->clause_stamps[c] = s->stamp;
-		q = s->clause_query[c];
-		qs = &s->query_states[q];
-		if (qs->stamp != s->stamp) {
-			qs->stamp = s->stamp;
-			qs->count = 0;
+	for (uint32_t k = 0; k < e->ntrig; k++, t++) {
+		if (t->need > 1) {
+			qs = &s->query_states[t->query];
+			if (qs->stamp != s->stamp) {
+				qs->stamp = s->stamp;
+				qs->count = 0;
+				qs->clauses = 0;
+			}
+			if (qs->clauses & (1ULL << t->bit))
+				continue;
+			qs->clauses |= 1ULL << t->bit;
+			if (++qs->count != t->need)
+				continue;
 		}
-		if (++qs->count == s->query_clauses[q])
-			s->cands[q / 64] |= 1ULL << (q % 64);
+		s->cands[t->query / 64] |= 1ULL << (t->query % 64);
 	}
+}
+
+/* Does a phrase that starts at token i go on with its other words? */
+static int
+match_phrase_at(struct match_set *s, const struct match_variant *v,
+    const struct match_term *t, size_t i)
+{
+	size_t n = match_tokens(s, v)->n, len;
+	const char *key;
+
+	if (i + t->nwords > n || (i < s->ntitle && i + t->nwords > s->ntitle))
+		return 0;
+	for (size_t j = 1; j < t->nwords; j++) {
+		key = match_key(s, v, i + j, &len);
+		if (len != t->lens[j] || !match_same(key, t->words[j], len))
+			return 0;
+	}
+	return 1;
 }
 
 /* Token i starts entry e (its first word matched): record the hit. */
 static void
 match_hit(struct match_set *s, const struct match_variant *v,
-    const struct match_entry *e, size_t i)
+    struct match_entry *e, size_t i)
 {
-	struct match_term_state *ts = &s->terms[e->id];
-	size_t n = match_tokens(s, v)->n, len, h;
-	const char *key;
+	uint32_t h;
 
 	if ((e->scope == SCOPE_TITLE && i >= s->ntitle) ||
 	    (e->scope == SCOPE_TEXT && i < s->ntitle))
 		return;
-	if (e->kind == KIND_PHRASE) {
-		if (i + e->nwords > n ||
-		    (i < s->ntitle && i + e->nwords > s->ntitle))
-			return;
-		for (size_t j = 1; j < e->nwords; j++) {
-			key = match_key(s, v, i + j, &len);
-			if (len != e->lens[j] ||
-			    memcmp(key, e->words[j], len) != 0)
-				return;
-		}
-	}
+	if (e->kind == KIND_PHRASE && !match_phrase_at(s, v, e->term, i))
+		return;
+	/* Past 2^32 - 1 hits in one story, the rest are not recorded. */
+	if (s->nhits == UINT32_MAX)
+		return;
 	if (s->nhits == s->caphits) {
 		s->caphits *= 2;
 		s->hits = xreallocarray(s->hits, s->caphits, sizeof *s->hits);
 	}
-	h = s->nhits++;
+	h = (uint32_t)s->nhits++;
 	s->hits[h].pos = i;
 	s->hits[h].next = 0;
-	if (ts->stamp == s->stamp) {
-		s->hits[ts->tail].next = h;
-		ts->tail = h;
+	if (e->stamp == s->stamp) {
+		s->hits[e->tail].next = h;
+		e->tail = h;
 		return;
 	}
-	ts->stamp = s->stamp;
-	ts->head = ts->tail = h;
-	match_trigger(s, e->id);
+	e->stamp = s->stamp;
+	e->head = e->tail = h;
+	match_trigger(s, e);
 }
 
+/* Token i starts the key of entry e: record a hit of each of its terms. */
 static void
-match_hit_slot(struct match_set *s, const struct match_variant *v,
-    const struct match_dict *d, const struct match_slot *slot, size_t i)
+match_hit_key(struct match_set *s, const struct match_variant *v,
+    struct match_entry *e, size_t i)
 {
-	for (uint32_t k = 0; k < slot->n; k++)
-		match_hit(s, v, &d->entries[slot->first + k], i);
+	for (uint32_t k = e->nkey; k > 0; k--, e++)
+		match_hit(s, v, e, i);
 }
 
 /*
@@ -1410,7 +1466,7 @@ static void
 match_scan(struct match_set *s, struct match_variant *v)
 {
 	const struct text_tokens *t = match_tokens(s, v);
-	const struct match_slot *slot;
+	struct match_entry *e;
 	const char *key;
 	size_t len, l, lim;
 	uint64_t h;
@@ -1429,10 +1485,9 @@ match_scan(struct match_set *s, struct match_variant *v)
 				l++;
 				if (((v->prefix_lens >> l) & 1) &&
 				    match_dict_may(&v->prefixes, h) &&
-				    (slot = match_dict_find(
-					 &v->prefixes, key, l, h)) != NULL)
-					match_hit_slot(
-					    s, v, &v->prefixes, slot, i);
+				    (e = match_dict_find(
+					 s, &v->prefixes, key, l, h)) != NULL)
+					match_hit_key(s, v, e, i);
 			}
 		}
 		if (v->stemmer != NULL) {
@@ -1443,8 +1498,8 @@ match_scan(struct match_set *s, struct match_variant *v)
 				h = MATCH_FNV_STEP(h, key[l]);
 		}
 		if (match_dict_may(&v->words, h) &&
-		    (slot = match_dict_find(&v->words, key, len, h)) != NULL)
-			match_hit_slot(s, v, &v->words, slot, i);
+		    (e = match_dict_find(s, &v->words, key, len, h)) != NULL)
+			match_hit_key(s, v, e, i);
 	}
 }
 
@@ -1453,14 +1508,14 @@ match_scan(struct match_set *s, struct match_variant *v)
 static int
 match_term_is_hit(const struct match_set *s, uint32_t id)
 {
-	return s->terms[id].stamp == s->stamp;
+	return s->entries[id].stamp == s->stamp;
 }
 
 /* The first hit of a term that has one. */
 static size_t
 match_first_hit(const struct match_set *s, uint32_t id)
 {
-	return s->hits[s->terms[id].head].pos;
+	return s->hits[s->entries[id].head].pos;
 }
 
 /* At most d tokens between a hit of a and a hit of b, either order. */
@@ -1472,8 +1527,8 @@ match_near(const struct match_set *s, const struct match_code *a,
 
 	if (!match_term_is_hit(s, a->arg) || !match_term_is_hit(s, b->arg))
 		return 0;
-	i = s->terms[a->arg].head;
-	j = s->terms[b->arg].head;
+	i = s->entries[a->arg].head;
+	j = s->entries[b->arg].head;
 	while (i != 0 && j != 0) {
 		x = s->hits[i].pos;
 		y = s->hits[j].pos;
@@ -1710,7 +1765,7 @@ match_report(
 	memset(&w, 0, sizeof w);
 	w.matched = s->matched;
 	w.cap = s->capmatched;
-	match_collect(s, &s->code[q->pc], &w);
+	match_collect(s, &s->code[s->pcs[q->index]], &w);
 	s->matched = w.matched;
 	s->capmatched = w.cap;
 	r.matched = w.matched;
@@ -1726,10 +1781,8 @@ match_next_stamp(struct match_set *s)
 {
 	if (++s->stamp != 0)
 		return;
-	for (size_t i = 0; i < s->nterms; i++)
-		s->terms[i].stamp = 0;
-	for (size_t i = 0; i < s->nclauses; i++)
-		s->clause_stamps[i] = 0;
+	for (size_t i = 0; i < s->nentries; i++)
+		s->entries[i].stamp = 0;
 	for (size_t i = 0; i < s->nqueries; i++)
 		s->query_states[i].stamp = 0;
 	s->stamp = 1;
@@ -1739,7 +1792,7 @@ int
 match_set_run(
     struct match_set *s, const struct match_story *st, match_cb cb, void *cbarg)
 {
-	struct match_query *q;
+	size_t q;
 	int n = 0;
 
 	if (!s->is_built)
@@ -1747,10 +1800,6 @@ match_set_run(
 	match_next_stamp(s);
 	s->story = st;
 	s->has_host = 0;
-	if (s->hits == NULL) {
-		s->caphits = 64;
-		s->hits = xcalloc(s->caphits, sizeof *s->hits);
-	}
 	s->nhits = 1; /* hit 0 is "none" */
 	match_prepare(s, st);
 	for (size_t i = 0; i < s->nalways; i++)
@@ -1760,11 +1809,10 @@ match_set_run(
 	/* Candidates are bits, so that they come out in the order added. */
 	for (size_t w = 0; w < s->ncandwords; w++) {
 		while (s->cands[w] != 0) {
-			q = s->queries[w * 64 +
-			    (size_t)__builtin_ctzll(s->cands[w])];
+			q = w * 64 + (size_t)__builtin_ctzll(s->cands[w]);
 			s->cands[w] &= s->cands[w] - 1;
-			if (match_exec(s, &s->code[q->pc])) {
-				match_report(s, q, cb, cbarg);
+			if (match_exec(s, &s->code[s->pcs[q]])) {
+				match_report(s, s->queries[q], cb, cbarg);
 				n++;
 			}
 		}
