@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +190,7 @@ text_fold_reserve(struct text_tokens *t, size_t more)
 	t->folded = xreallocarray(t->folded, t->foldedcap, 1);
 }
 
-/* Append the folded form of c to the folded buffer. */
+/* Append the folded form of c, not ASCII, to the folded buffer. */
 static void
 text_fold_char(struct text_tokens *t, utf8proc_int32_t c, int flags)
 {
@@ -199,12 +200,6 @@ text_fold_char(struct text_tokens *t, utf8proc_int32_t c, int flags)
 	int opts = UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
 	    UTF8PROC_IGNORE;
 
-	if (c < 0x80) {
-		text_fold_reserve(t, 1);
-		t->folded[t->foldedlen++] =
-		    (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (char)c;
-		return;
-	}
 	if (!(flags & TEXT_KEEP_ACCENTS))
 		opts |= UTF8PROC_STRIPMARK;
 	n = utf8proc_decompose_char(c, dst, 32, opts, &boundclass);
@@ -238,7 +233,7 @@ text_token_end(struct text_tokens *t, size_t fold, size_t start, size_t end)
 }
 
 /* ASCII letters and digits folded to lower case; 0 for the rest. */
-static const char text_ascii_fold[128] = {
+static const char text_ascii_fold[256] = {
 	['0'] = '0',
 	['1'] = '1',
 	['2'] = '2',
@@ -303,6 +298,84 @@ static const char text_ascii_fold[128] = {
 	['z'] = 'z',
 };
 
+/*
+ * What the commonest characters past ASCII fold to, worked out once by
+ * accent mode: all of two UTF-8 bytes (Latin, Greek, Cyrillic, ...) and
+ * U+2000 to U+20FF (dashes, quotes, currency signs), the punctuation of
+ * news. A character that folds to more bytes than fit is marked long
+ * and goes through utf8proc each time.
+ */
+#define TEXT_FOLD_INLINE 6 /* bytes */
+#define TEXT_FOLD_LONG 0xff
+
+struct text_fold {
+	uint8_t is_word;
+	uint8_t len; /* bytes in s, or TEXT_FOLD_LONG */
+	char s[TEXT_FOLD_INLINE];
+};
+
+static struct text_fold text_fold2[2][0x800 - 0x80]; /* U+0080-U+07FF */
+static struct text_fold text_fold3[2][0x100];	     /* U+2000-U+20FF */
+static pthread_once_t text_fold_once = PTHREAD_ONCE_INIT;
+
+static void
+text_fold_fill(struct text_fold *f, utf8proc_int32_t c, int flags)
+{
+	struct text_tokens t;
+
+	memset(&t, 0, sizeof t);
+	f->is_word = (uint8_t)text_is_word(c);
+	if (!f->is_word)
+		return;
+	text_fold_char(&t, c, flags);
+	if (t.foldedlen > TEXT_FOLD_INLINE)
+		f->len = TEXT_FOLD_LONG;
+	else if (t.foldedlen > 0) {
+		f->len = (uint8_t)t.foldedlen;
+		memcpy(f->s, t.folded, t.foldedlen);
+	}
+	text_tokens_clear(&t);
+}
+
+static void
+text_fold_init(void)
+{
+	for (int m = 0; m < 2; m++) {
+		for (utf8proc_int32_t c = 0x80; c < 0x800; c++)
+			text_fold_fill(&text_fold2[m][c - 0x80], c,
+			    m ? TEXT_KEEP_ACCENTS : 0);
+		for (utf8proc_int32_t c = 0x2000; c < 0x2100; c++)
+			text_fold_fill(&text_fold3[m][c - 0x2000], c,
+			    m ? TEXT_KEEP_ACCENTS : 0);
+	}
+}
+
+/*
+ * The table entry of the character at p[i] (not ASCII) and its length
+ * in *n, or NULL when it has none: it is in neither range, or is not
+ * valid UTF-8 (as utf8proc_iterate decides: no overlong forms).
+ */
+static const struct text_fold *
+text_fold_of(const unsigned char *p, size_t i, size_t len, int flags, int *n)
+{
+	int m = flags & TEXT_KEEP_ACCENTS ? 1 : 0;
+
+	if (p[i] >= 0xc2 && p[i] <= 0xdf && i + 1 < len &&
+	    (p[i + 1] & 0xc0) == 0x80) {
+		*n = 2;
+		return &text_fold2[m]
+				  [(((p[i] & 0x1f) << 6) | (p[i + 1] & 0x3f)) -
+				      0x80];
+	}
+	if (p[i] == 0xe2 && i + 2 < len && p[i + 1] >= 0x80 &&
+	    p[i + 1] <= 0x83 && (p[i + 2] & 0xc0) == 0x80) {
+		*n = 3;
+		return &text_fold3[m][((p[i + 1] & 0x3f) << 6) |
+		    (p[i + 2] & 0x3f)];
+	}
+	return NULL;
+}
+
 void
 text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 {
@@ -310,28 +383,58 @@ text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 	utf8proc_int32_t c;
 	utf8proc_ssize_t n;
 	size_t i = 0, start = 0, fold = 0;
-	int in_word = 0;
+	const struct text_fold *f2;
+	int in_word = 0, n2;
+	char f, *out;
 
-	/* Room for the ASCII fast path: at most one byte out per byte in. */
+	pthread_once(&text_fold_once, text_fold_init);
+	/*
+	 * Keep room for the rest of the input and a NUL: ASCII folds to one
+	 * byte a byte, so that its loop need not check for room.
+	 */
 	text_fold_reserve(t, len + 1);
 	while (i < len) {
 		if (p[i] < 0x80) {
-			/* The common case, without utf8proc. */
-			char f = text_ascii_fold[p[i]];
-
-			if (f != 0) {
+			if ((f = text_ascii_fold[p[i]]) == 0) {
+				if (in_word) {
+					in_word = 0;
+					text_token_end(t, fold, start, i);
+				}
+				i++;
+				continue;
+			}
+			if (!in_word) {
+				in_word = 1;
+				start = i;
+				fold = t->foldedlen;
+			}
+			/* The common case: a run of ASCII letters and digits.
+			 */
+			out = t->folded + t->foldedlen;
+			do {
+				*out++ = f;
+				i++;
+			} while (i < len && (f = text_ascii_fold[p[i]]) != 0);
+			t->foldedlen = (size_t)(out - t->folded);
+			continue;
+		}
+		if ((f2 = text_fold_of(p, i, len, flags, &n2)) != NULL &&
+		    f2->len != TEXT_FOLD_LONG) {
+			if (f2->is_word) {
 				if (!in_word) {
 					in_word = 1;
 					start = i;
 					fold = t->foldedlen;
 				}
-				text_fold_reserve(t, 1);
-				t->folded[t->foldedlen++] = f;
+				text_fold_reserve(t, f2->len + len - i);
+				memcpy(
+				    t->folded + t->foldedlen, f2->s, f2->len);
+				t->foldedlen += f2->len;
 			} else if (in_word) {
 				in_word = 0;
 				text_token_end(t, fold, start, i);
 			}
-			i++;
+			i += (size_t)n2;
 			continue;
 		}
 		n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &c);
@@ -351,6 +454,7 @@ text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 			text_token_end(t, fold, start, i);
 		}
 		i += (size_t)n;
+		text_fold_reserve(t, len - i + 1);
 	}
 	if (in_word)
 		text_token_end(t, fold, start, i);

@@ -134,7 +134,8 @@ static const char *const tokref_pieces[] = { "a", "Z", "q", "7", "0", " ", " ",
 	"ﬁ", "２", "\xcc\x81", "e\xcc\x81", "“", "”", "—", "«", "»", "’",
 	"\xc2\xa0", "\xff", "\xc3", "\xe2\x80", "中", "ǅ", "µ", "²", "ª", "😀",
 	"\xed\xa0\x80", "\xf4\x90\x80\x80", "ﷺ", "Ω", "ά", "Ǆ", "ŉ", "\xc0\xaf",
-	"\xe0\x80\xaf", "٣", "ⅷ", "Ⅻ", "ｶ", "\xef\xbf\xbf" };
+	"\xe0\x80\xaf", "٣", "ⅷ", "Ⅻ", "ｶ", "\xef\xbf\xbf", "€", "‿", "ⁱ",
+	"\xe2\x83\x9d", "™", "\xe2\x82", "\xdf\xbf", "\xc2", "ΐ" };
 
 static uint64_t tokref_seed;
 
