@@ -40,11 +40,12 @@
 #define MATCH_SNIPPET_BEFORE 12
 #define MATCH_MAX_PREFIX 63  /* bytes of a prefix term */
 #define MATCH_FILTER_BITS 8  /* filter bits per dictionary key, at least */
-#define MATCH_MAX_CLAUSES 64 /* of a query, used to make it a candidate */
-#define MATCH_KEY_INLINE 24  /* bytes of a key kept in its entry */
+#define MATCH_MAX_CLAUSES 32 /* of a query, used to make it a candidate */
+#define MATCH_KEY_INLINE 16  /* bytes of a key kept in its entry */
 #define MATCH_CACHE_LINE 64  /* bytes */
-#define MATCH_FNV_BASIS 0xcbf29ce484222325ULL
-#define MATCH_FNV_PRIME 0x100000001b3ULL
+#define MATCH_HASH_MUL 0x9e3779b97f4a7c15ULL	/* 2^64 / golden ratio */
+#define MATCH_HASH_ANCHOR 0x5bd1e9955bd1e995ULL /* seeds prefix hashes */
+#define MATCH_ANCHOR 8 /* bytes of a prefix that find it */
 
 enum match_op {
 	OP_TERM,
@@ -123,10 +124,14 @@ struct match_entry {
 	/* Compiled. */
 	uint32_t trig; /* its triggers: match_set.trigs[trig, + ntrig) */
 	uint32_t ntrig;
-	uint32_t nkey;	/* entries from this one on with the same key */
-	uint16_t kind;	/* enum match_kind */
-	uint16_t scope; /* enum match_scope */
-	uint32_t len;	/* bytes of the first word */
+	uint32_t nkey;	 /* entries from this one on with the same key */
+	uint32_t len;	 /* bytes of the first word */
+	uint32_t nwords; /* of a phrase; 1 for the others */
+	uint8_t kind;	 /* enum match_kind */
+	uint8_t scope;	 /* enum match_scope */
+	/* A phrase's second word: its length (at most 0xffff) and start. */
+	uint16_t len2;
+	char next[4];
 	const struct match_term *term; /* one of those it stands for */
 	char key[MATCH_KEY_INLINE];    /* the first word, its start */
 };
@@ -137,8 +142,8 @@ struct match_entry {
  */
 struct match_trig {
 	uint32_t query;
-	uint16_t bit; /* < 64 */
-	uint16_t need;
+	uint8_t bit;  /* < MATCH_MAX_CLAUSES */
+	uint8_t need; /* <= MATCH_MAX_CLAUSES */
 };
 
 /* A dictionary: hash -> the entries a key starts, open addressing. */
@@ -161,9 +166,8 @@ struct match_variant {
 	struct sb_stemmer *stemmer;
 	struct match_dict words; /* words, and phrases' first words */
 	struct match_dict prefixes;
-	uint64_t prefix_lens; /* bit L: some prefix has L bytes */
+	unsigned int anchors; /* bit A: some prefix's anchor has A bytes */
 	size_t prefix_min;    /* bytes of the shortest prefix */
-	size_t prefix_max;    /* and of the longest */
 	/* Per story: the key of each token (stemmed, when it stems). */
 	char *stems;
 	size_t stemslen;
@@ -190,8 +194,7 @@ struct match_hit {
 /* A query in a story: which of its clauses had a hit. */
 struct match_query_state {
 	unsigned int stamp;
-	uint32_t count; /* bits set in clauses */
-	uint64_t clauses;
+	uint32_t clauses; /* bit i: clause i */
 };
 
 struct match_set {
@@ -776,17 +779,80 @@ match_query_new(
 
 /* The set: dictionaries. */
 
-#define MATCH_FNV_STEP(h, c) (((h) ^ (unsigned char)(c)) * MATCH_FNV_PRIME)
+/*
+ * Keys hash 8 bytes at a time. A key in a token buffer (text.h's
+ * TEXT_FOLDED_PAD) can be read past its end, the extra bytes masked
+ * off; match_hash copies instead, for keys of queries.
+ */
 
-/* FNV-1a: one byte at a time, so prefixes hash on the way. */
+/* The first n bytes (n <= 8) of w, read from memory; the rest zero. */
+static uint64_t
+match_tail(uint64_t w, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (n >= 8)
+		return w;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return w & ~(~0ULL >> (8 * n));
+#else
+	return w & (~0ULL >> (64 - 8 * n));
+#endif
+}
+
+static uint64_t
+match_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * MATCH_HASH_MUL;
+	return h ^ (h >> 29);
+}
+
+static uint64_t
+match_load(const char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof w);
+	return w;
+}
+
+/* Hash a key that may be read 8 bytes past its end. */
+static uint64_t
+match_hash_padded(const char *s, size_t len)
+{
+	uint64_t h = len;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8)
+		h = match_mix(h, match_load(s + i));
+	return match_mix(h, match_tail(match_load(s + i), len - i));
+}
+
+/* Hash any key: the same value as match_hash_padded. */
 static uint64_t
 match_hash(const char *s, size_t len)
 {
-	uint64_t h = MATCH_FNV_BASIS;
+	uint64_t h = len, w = 0;
+	size_t i;
 
-	for (size_t i = 0; i < len; i++)
-		h = MATCH_FNV_STEP(h, s[i]);
-	return h;
+	for (i = 0; i + 8 <= len; i += 8)
+		h = match_mix(h, match_load(s + i));
+	memcpy(&w, s + i, len - i);
+	return match_mix(h, w);
+}
+
+/* Hash the anchor of a prefix: its first a bytes (a <= 8), in w. */
+static uint64_t
+match_hash_anchor(uint64_t w, size_t a)
+{
+	return match_mix(MATCH_HASH_ANCHOR + a, match_tail(w, a));
+}
+
+/* The bytes of a prefix that find it: the first MATCH_ANCHOR at most. */
+static size_t
+match_anchor_len(size_t len)
+{
+	return len < MATCH_ANCHOR ? len : MATCH_ANCHOR;
 }
 
 /*
@@ -823,10 +889,25 @@ match_entry_is(const struct match_entry *e, const char *key, size_t len)
 	return len == n || match_same(e->term->words[0] + n, key + n, len - n);
 }
 
-/* The first entry key starts, by its hash h (match_hash), or NULL. */
+/* Does prefix entry e begin key (of len bytes)? */
+static int
+match_entry_begins(const struct match_entry *e, const char *key, size_t len)
+{
+	size_t n = e->len < sizeof e->key ? e->len : sizeof e->key;
+
+	if (e->len > len || !match_same(e->key, key, n))
+		return 0;
+	return e->len == n ||
+	    match_same(e->term->words[0] + n, key + n, e->len - n);
+}
+
+/*
+ * The first entry of a dictionary of words whose key is key, or of one
+ * of prefixes whose anchor is key (len bytes), by its hash h.
+ */
 static struct match_entry *
 match_dict_find(struct match_set *s, const struct match_dict *d,
-    const char *key, size_t len, uint64_t h)
+    const char *key, size_t len, uint64_t h, int is_anchor)
 {
 	uint32_t tag = (uint32_t)(h >> 32);
 	struct match_entry *e;
@@ -836,7 +917,9 @@ match_dict_find(struct match_set *s, const struct match_dict *d,
 		if (d->slots[i].tag != tag)
 			continue;
 		e = &s->entries[d->slots[i].entry - 1];
-		if (match_entry_is(e, key, len))
+		if (is_anchor ? match_anchor_len(e->len) == len &&
+			    match_same(e->key, key, len) :
+				match_entry_is(e, key, len))
 			return e;
 	}
 	return NULL;
@@ -867,6 +950,24 @@ match_term_cmp(const void *a, const void *b)
 	return 0;
 }
 
+static void
+match_entry_init(struct match_entry *e, const struct match_term *t)
+{
+	memset(e, 0, sizeof *e);
+	e->kind = (uint8_t)t->kind;
+	e->scope = (uint8_t)t->scope;
+	e->len = (uint32_t)t->lens[0];
+	e->nwords = (uint32_t)t->nwords;
+	e->term = t;
+	memcpy(e->key, t->words[0],
+	    e->len < sizeof e->key ? e->len : sizeof e->key);
+	if (t->kind != KIND_PHRASE)
+		return;
+	e->len2 = (uint16_t)(t->lens[1] < 0xffff ? t->lens[1] : 0xffff);
+	memcpy(e->next, t->words[1],
+	    t->lens[1] < sizeof e->next ? t->lens[1] : sizeof e->next);
+}
+
 /* Append an entry for each distinct term (sorted here); return the first. */
 static size_t
 match_entries_add(struct match_set *s, struct match_term **terms, size_t n)
@@ -881,22 +982,39 @@ match_entries_add(struct match_set *s, struct match_term **terms, size_t n)
 		if (i == 0 || match_term_cmp(&terms[i - 1], &terms[i]) != 0) {
 			e = &s->entries[s->nentries++];
 			memset(e, 0, sizeof *e);
-			e->kind = (uint16_t)terms[i]->kind;
-			e->scope = (uint16_t)terms[i]->scope;
-			e->len = (uint32_t)terms[i]->lens[0];
-			e->term = terms[i];
-			memcpy(e->key, terms[i]->words[0],
-			    e->len < sizeof e->key ? e->len : sizeof e->key);
+			match_entry_init(e, terms[i]);
 		}
 		terms[i]->id = (uint32_t)(s->nentries - 1);
 	}
 	return first;
 }
 
-/* Build a dictionary of terms (sorted here): a slot per first word. */
+/*
+ * Entries from i on that share the first word of entry i, or its anchor:
+ * sorted, they follow each other.
+ */
+static size_t
+match_dict_group(const struct match_set *s, size_t i, int is_anchor)
+{
+	const struct match_entry *e = &s->entries[i], *x;
+	size_t j, len = is_anchor ? match_anchor_len(e->len) : e->len;
+
+	for (j = i + 1; j < s->nentries; j++) {
+		x = &s->entries[j];
+		if ((is_anchor ? match_anchor_len(x->len) : x->len) != len ||
+		    memcmp(x->term->words[0], e->term->words[0], len) != 0)
+			break;
+	}
+	return j - i;
+}
+
+/*
+ * Build a dictionary of terms (sorted here): a slot per first word, or
+ * per anchor for prefixes.
+ */
 static void
 match_dict_build(struct match_set *s, struct match_dict *d,
-    struct match_term **terms, size_t n)
+    struct match_term **terms, size_t n, int is_anchor)
 {
 	struct match_entry *e;
 	size_t first = s->nentries, cap = 16, bits = 64, i, j;
@@ -914,13 +1032,10 @@ match_dict_build(struct match_set *s, struct match_dict *d,
 	d->fmask = bits - 1;
 	for (i = first; i < s->nentries; i += e->nkey) {
 		e = &s->entries[i];
-		for (j = i; j < s->nentries && s->entries[j].len == e->len &&
-		     memcmp(s->entries[j].term->words[0], e->term->words[0],
-			 e->len) == 0;
-		     j++)
-			;
-		e->nkey = (uint32_t)(j - i);
-		h = match_hash(e->term->words[0], e->len);
+		e->nkey = (uint32_t)match_dict_group(s, i, is_anchor);
+		h = is_anchor ? match_hash_anchor(match_load(e->key),
+				    match_anchor_len(e->len)) :
+				match_hash(e->term->words[0], e->len);
 		for (j = h & d->mask; d->slots[j].entry != 0;
 		     j = (j + 1) & d->mask)
 			;
@@ -1032,7 +1147,7 @@ match_variant_build(struct match_set *s, size_t v, struct match_term **words,
 	struct match_term *t;
 	size_t nw = 0, np = 0;
 
-	var->prefix_min = MATCH_MAX_PREFIX + 1;
+	var->prefix_min = SIZE_MAX;
 	for (size_t i = 0; i < s->nqueries; i++) {
 		if (s->queries[i]->variant != v)
 			continue;
@@ -1043,15 +1158,13 @@ match_variant_build(struct match_set *s, size_t v, struct match_term **words,
 				continue;
 			}
 			prefixes[np++] = t;
-			var->prefix_lens |= 1ULL << t->lens[0];
+			var->anchors |= 1U << match_anchor_len(t->lens[0]);
 			if (t->lens[0] < var->prefix_min)
 				var->prefix_min = t->lens[0];
-			if (t->lens[0] > var->prefix_max)
-				var->prefix_max = t->lens[0];
 		}
 	}
-	match_dict_build(s, &var->words, words, nw);
-	match_dict_build(s, &var->prefixes, prefixes, np);
+	match_dict_build(s, &var->words, words, nw, 0);
+	match_dict_build(s, &var->prefixes, prefixes, np, 1);
 }
 
 /* Append the code of n to the set's; return where it starts. */
@@ -1221,7 +1334,7 @@ match_set_triggers(struct match_set *s)
 				id = cs[q].v[k].ids[i];
 				s->trigs[s->entries[id].trig + fill[id]++] =
 				    (struct match_trig) { (uint32_t)q,
-					    (uint16_t)k, (uint16_t)need };
+					    (uint8_t)k, (uint8_t)need };
 			}
 		}
 		match_clauses_free(&cs[q]);
@@ -1329,7 +1442,7 @@ match_stem(struct match_set *s, struct match_variant *v)
 {
 	struct text_tokens *t = match_tokens(s, v);
 	const sb_symbol *stem;
-	size_t len;
+	size_t len, cap;
 
 	if (t->n + 1 > v->keycap) {
 		v->keycap = (t->n + 1) * 2;
@@ -1342,9 +1455,12 @@ match_stem(struct match_set *s, struct match_variant *v)
 		    (const sb_symbol *)text_token_str(t, i),
 		    (int)t->v[i].foldlen);
 		len = stem != NULL ? (size_t)sb_stemmer_length(v->stemmer) : 0;
-		if (v->stemslen + len + 1 > v->stemscap) {
-			v->stemscap = (v->stemslen + len + 1) * 2;
-			v->stems = xreallocarray(v->stems, v->stemscap, 1);
+		/* Keys are read a word at a time: keep a set pad after. */
+		if (v->stemslen + len + 1 + MATCH_ANCHOR > v->stemscap) {
+			cap = (v->stemslen + len + 1 + MATCH_ANCHOR) * 2;
+			v->stems = xreallocarray(v->stems, cap, 1);
+			memset(v->stems + v->stemscap, 0, cap - v->stemscap);
+			v->stemscap = cap;
 		}
 		v->keyoff[i] = v->stemslen;
 		memcpy(v->stems + v->stemslen,
@@ -1379,34 +1495,42 @@ match_trigger(struct match_set *s, const struct match_entry *e)
 {
 	const struct match_trig *t = &s->trigs[e->trig];
 	struct match_query_state *qs;
+	uint32_t all;
 
 	for (uint32_t k = 0; k < e->ntrig; k++, t++) {
 		if (t->need > 1) {
 			qs = &s->query_states[t->query];
 			if (qs->stamp != s->stamp) {
 				qs->stamp = s->stamp;
-				qs->count = 0;
 				qs->clauses = 0;
 			}
-			if (qs->clauses & (1ULL << t->bit))
-				continue;
-			qs->clauses |= 1ULL << t->bit;
-			if (++qs->count != t->need)
+			qs->clauses |= 1U << t->bit;
+			all = t->need == 32 ? ~0U : (1U << t->need) - 1;
+			if (qs->clauses != all)
 				continue;
 		}
 		s->cands[t->query / 64] |= 1ULL << (t->query % 64);
 	}
 }
 
-/* Does a phrase that starts at token i go on with its other words? */
+/*
+ * Does the phrase of entry e, its first word at token i, go on with its
+ * other words? Most do not: the entry's copy of the start of the second
+ * word says so without a look at the term.
+ */
 static int
 match_phrase_at(struct match_set *s, const struct match_variant *v,
-    const struct match_term *t, size_t i)
+    const struct match_entry *e, size_t i)
 {
+	const struct match_term *t = e->term;
 	size_t n = match_tokens(s, v)->n, len;
 	const char *key;
 
-	if (i + t->nwords > n || (i < s->ntitle && i + t->nwords > s->ntitle))
+	if (i + e->nwords > n || (i < s->ntitle && i + e->nwords > s->ntitle))
+		return 0;
+	key = match_key(s, v, i + 1, &len);
+	if ((len < 0xffff ? len : 0xffff) != e->len2 ||
+	    !match_same(key, e->next, len < 4 ? len : 4))
 		return 0;
 	for (size_t j = 1; j < t->nwords; j++) {
 		key = match_key(s, v, i + j, &len);
@@ -1426,7 +1550,7 @@ match_hit(struct match_set *s, const struct match_variant *v,
 	if ((e->scope == SCOPE_TITLE && i >= s->ntitle) ||
 	    (e->scope == SCOPE_TEXT && i < s->ntitle))
 		return;
-	if (e->kind == KIND_PHRASE && !match_phrase_at(s, v, e->term, i))
+	if (e->kind == KIND_PHRASE && !match_phrase_at(s, v, e, i))
 		return;
 	/* Past 2^32 - 1 hits in one story, the rest are not recorded. */
 	if (s->nhits == UINT32_MAX)
@@ -1448,7 +1572,7 @@ match_hit(struct match_set *s, const struct match_variant *v,
 	match_trigger(s, e);
 }
 
-/* Token i starts the key of entry e: record a hit of each of its terms. */
+/* Token i starts the key of entry e: a hit of each of its terms. */
 static void
 match_hit_key(struct match_set *s, const struct match_variant *v,
     struct match_entry *e, size_t i)
@@ -1458,9 +1582,36 @@ match_hit_key(struct match_set *s, const struct match_variant *v,
 }
 
 /*
- * Look every token of the story up once in a variant's dictionaries.
- * The hash of the folded token is built a byte at a time; each length
- * at which some prefix term ends is looked up on the way.
+ * Token i (key, len bytes) against the prefixes: one look-up for each
+ * anchor length some prefix has, then each prefix of that anchor.
+ */
+static void
+match_scan_prefixes(struct match_set *s, const struct match_variant *v,
+    const char *key, size_t len, size_t i)
+{
+	unsigned int as = v->anchors & ((2U << match_anchor_len(len)) - 1);
+	uint64_t w = match_load(key), h;
+	struct match_entry *e;
+	size_t a;
+
+	while (as != 0) {
+		a = (size_t)__builtin_ctz(as);
+		as &= as - 1;
+		h = match_hash_anchor(w, a);
+		if (!match_dict_may(&v->prefixes, h) ||
+		    (e = match_dict_find(s, &v->prefixes, key, a, h, 1)) ==
+			NULL)
+			continue;
+		for (uint32_t k = e->nkey; k > 0; k--, e++) {
+			if (match_entry_begins(e, key, len))
+				match_hit(s, v, e, i);
+		}
+	}
+}
+
+/*
+ * Look every token of the story up once in a variant's dictionaries,
+ * and in its prefixes when it is long enough for one.
  */
 static void
 match_scan(struct match_set *s, struct match_variant *v)
@@ -1468,7 +1619,7 @@ match_scan(struct match_set *s, struct match_variant *v)
 	const struct text_tokens *t = match_tokens(s, v);
 	struct match_entry *e;
 	const char *key;
-	size_t len, l, lim;
+	size_t len;
 	uint64_t h;
 
 	if (v->stemmer != NULL)
@@ -1476,29 +1627,13 @@ match_scan(struct match_set *s, struct match_variant *v)
 	for (size_t i = 0; i < t->n; i++) {
 		key = text_token_str(t, i);
 		len = t->v[i].foldlen;
-		h = MATCH_FNV_BASIS;
-		l = 0;
-		if (len >= v->prefix_min) {
-			lim = len < v->prefix_max ? len : v->prefix_max;
-			while (l < lim) {
-				h = MATCH_FNV_STEP(h, key[l]);
-				l++;
-				if (((v->prefix_lens >> l) & 1) &&
-				    match_dict_may(&v->prefixes, h) &&
-				    (e = match_dict_find(
-					 s, &v->prefixes, key, l, h)) != NULL)
-					match_hit_key(s, v, e, i);
-			}
-		}
-		if (v->stemmer != NULL) {
+		if (len >= v->prefix_min)
+			match_scan_prefixes(s, v, key, len, i);
+		if (v->stemmer != NULL)
 			key = match_key(s, v, i, &len);
-			h = match_hash(key, len);
-		} else {
-			for (; l < len; l++)
-				h = MATCH_FNV_STEP(h, key[l]);
-		}
+		h = match_hash_padded(key, len);
 		if (match_dict_may(&v->words, h) &&
-		    (e = match_dict_find(s, &v->words, key, len, h)) != NULL)
+		    (e = match_dict_find(s, &v->words, key, len, h, 0)) != NULL)
 			match_hit_key(s, v, e, i);
 	}
 }

@@ -181,13 +181,18 @@ text_is_word(utf8proc_int32_t c)
 	}
 }
 
+/* Room for more bytes and the pad; new memory is zeroed, so it is set. */
 static void
 text_fold_reserve(struct text_tokens *t, size_t more)
 {
-	if (t->foldedlen + more <= t->foldedcap)
+	size_t cap;
+
+	if (t->foldedlen + more + TEXT_FOLDED_PAD <= t->foldedcap)
 		return;
-	t->foldedcap = (t->foldedlen + more) * 2;
-	t->folded = xreallocarray(t->folded, t->foldedcap, 1);
+	cap = (t->foldedlen + more + TEXT_FOLDED_PAD) * 2;
+	t->folded = xreallocarray(t->folded, cap, 1);
+	memset(t->folded + t->foldedcap, 0, cap - t->foldedcap);
+	t->foldedcap = cap;
 }
 
 /* Append the folded form of c, not ASCII, to the folded buffer. */

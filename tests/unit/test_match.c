@@ -1271,6 +1271,36 @@ test_match_nesting(void **state)
 }
 
 /*
+ * A query of more clauses than the set counts to make it a candidate
+ * (32): the others are still checked when it runs.
+ */
+static void
+test_match_many_clauses(void **state)
+{
+	struct match_calls got;
+	char query[512], all[512], some[512];
+	size_t q = 0, a = 0, o = 0;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		q += (size_t)snprintf(
+		    query + q, sizeof query - q, "%sw%d", i == 0 ? "" : " ", i);
+		a += (size_t)snprintf(
+		    all + a, sizeof all - a, "w%d and ", 39 - i);
+		if (i != 35)
+			o += (size_t)snprintf(
+			    some + o, sizeof some - o, "w%d ", i);
+	}
+	assert_int_equal(
+	    match_text(query, NULL, 0, "", all, NULL, NULL, NULL, &got), 1);
+	assert_int_equal(got.call[0].nmatched, 40);
+	match_calls_clear(&got);
+	assert_int_equal(
+	    match_text(query, NULL, 0, "", some, NULL, NULL, NULL, &got), 0);
+	match_calls_clear(&got);
+}
+
+/*
  * The differential test: random queries and stories, each query also
  * built here as a tree and evaluated the slow way over the tokens of
  * text.h, and the two answers compared: which queries fire, in what
@@ -1353,7 +1383,8 @@ static const char *const ref_vocab[] = { "peace", "talks", "Talks", "bank",
 	"ceasefire", "переговоры", "Переговорах", "Zürich", "zurich", "2024",
 	"g7", "the", "of" };
 static const char *const ref_prefixes[] = { "negot", "cea", "пере", "Zür",
-	"ban", "ta", "caf", "café", "20" };
+	"ban", "ta", "caf", "café", "20", "negotiat", "negotiati", "negotiatio",
+	"переговор", "переговорах" };
 static const char *const ref_seps[] = { " ", " ", " ", ", ", ". ", " — ", " (",
 	") ", "-", " “", "” ", "’" };
 static const char *const ref_feeds[] = { "news", "wire" };
@@ -2001,6 +2032,7 @@ main(void)
 		cmocka_unit_test(test_match_errors),
 		cmocka_unit_test(test_match_compiles),
 		cmocka_unit_test(test_match_nesting),
+		cmocka_unit_test(test_match_many_clauses),
 		cmocka_unit_test(test_match_reference),
 	};
 
