@@ -43,6 +43,8 @@
 #define MATCH_MAX_CLAUSES 32 /* of a query, used to make it a candidate */
 #define MATCH_KEY_INLINE 16  /* bytes of a key kept in its entry */
 #define MATCH_CACHE_LINE 64  /* bytes */
+#define MATCH_START_BITS 12  /* log2 of the entries of a table of starts */
+#define MATCH_HEAD 3	     /* bytes of a start, at most */
 #define MATCH_HASH_MUL 0x9e3779b97f4a7c15ULL	/* 2^64 / golden ratio */
 #define MATCH_HASH_ANCHOR 0x5bd1e9955bd1e995ULL /* seeds prefix hashes */
 #define MATCH_ANCHOR 8 /* bytes of a prefix that find it */
@@ -166,8 +168,13 @@ struct match_variant {
 	struct sb_stemmer *stemmer;
 	struct match_dict words; /* words, and phrases' first words */
 	struct match_dict prefixes;
-	unsigned int anchors; /* bit A: some prefix's anchor has A bytes */
-	size_t prefix_min;    /* bytes of the shortest prefix */
+	size_t prefix_min; /* bytes of the shortest prefix */
+	size_t head;	   /* bytes of a start: prefix_min, 3 at most */
+	/*
+	 * By a hash of its first head bytes, the anchors a token may
+	 * start: bit A, a prefix with those first bytes has A in its.
+	 */
+	uint16_t *starts;
 	/* Per story: the key of each token (stemmed, when it stems). */
 	char *stems;
 	size_t stemslen;
@@ -1077,6 +1084,7 @@ match_set_free(struct match_set *s)
 		if (v->stemmer != NULL)
 			sb_stemmer_delete(v->stemmer);
 		free(v->language);
+		free(v->starts);
 		free(v->stems);
 		free(v->keyoff);
 	}
@@ -1138,6 +1146,34 @@ match_set_add(struct match_set *s, struct match_query *q, void *arg)
 
 /* The set: compiling. */
 
+/* Where the first head bytes of a key, in w, fall in a table of starts. */
+static size_t
+match_start(uint64_t w, size_t head)
+{
+	return (size_t)((match_tail(w, head) * MATCH_HASH_MUL) >>
+	    (64 - MATCH_START_BITS));
+}
+
+/* Fill a variant's table of starts from its prefixes, if it has any. */
+static void
+match_starts_build(
+    struct match_variant *var, struct match_term **prefixes, size_t np)
+{
+	uint64_t w;
+
+	if (np == 0)
+		return;
+	var->head = var->prefix_min < MATCH_HEAD ? var->prefix_min : MATCH_HEAD;
+	var->starts =
+	    xcalloc((size_t)1 << MATCH_START_BITS, sizeof *var->starts);
+	for (size_t i = 0; i < np; i++) {
+		w = 0;
+		memcpy(&w, prefixes[i]->words[0], var->head);
+		var->starts[match_start(w, var->head)] |=
+		    (uint16_t)(1U << match_anchor_len(prefixes[i]->lens[0]));
+	}
+}
+
 /* Build a variant's dictionaries from its queries' terms. */
 static void
 match_variant_build(struct match_set *s, size_t v, struct match_term **words,
@@ -1158,11 +1194,11 @@ match_variant_build(struct match_set *s, size_t v, struct match_term **words,
 				continue;
 			}
 			prefixes[np++] = t;
-			var->anchors |= 1U << match_anchor_len(t->lens[0]);
 			if (t->lens[0] < var->prefix_min)
 				var->prefix_min = t->lens[0];
 		}
 	}
+	match_starts_build(var, prefixes, np);
 	match_dict_build(s, &var->words, words, nw, 0);
 	match_dict_build(s, &var->prefixes, prefixes, np, 1);
 }
@@ -1582,15 +1618,17 @@ match_hit_key(struct match_set *s, const struct match_variant *v,
 }
 
 /*
- * Token i (key, len bytes) against the prefixes: one look-up for each
- * anchor length some prefix has, then each prefix of that anchor.
+ * Token i (key, len bytes) against the prefixes: the table of starts
+ * says which anchor lengths prefixes that start like it have (most
+ * often none); one look-up for each, then each prefix of that anchor.
  */
 static void
 match_scan_prefixes(struct match_set *s, const struct match_variant *v,
     const char *key, size_t len, size_t i)
 {
-	unsigned int as = v->anchors & ((2U << match_anchor_len(len)) - 1);
 	uint64_t w = match_load(key), h;
+	unsigned int as = v->starts[match_start(w, v->head)] &
+	    ((2U << match_anchor_len(len)) - 1);
 	struct match_entry *e;
 	size_t a;
 
