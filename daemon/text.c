@@ -224,7 +224,7 @@ text_token_end(struct text_tokens *t, size_t fold, size_t start, size_t end)
 
 	if (t->foldedlen == fold)
 		return;
-	text_fold_reserve(t, 1);
+	/* The room kept for the input holds the NUL (text_tokenize). */
 	t->folded[t->foldedlen++] = '\0';
 	if (t->n == t->cap) {
 		t->cap = t->cap == 0 ? 64 : t->cap * 2;
@@ -236,6 +236,10 @@ text_token_end(struct text_tokens *t, size_t fold, size_t start, size_t end)
 	tok->start = start;
 	tok->end = end;
 }
+
+#define TEXT_SWAR_ONES 0x0101010101010101ULL
+#define TEXT_SWAR_LOW 0x7f7f7f7f7f7f7f7fULL
+#define TEXT_SWAR_HIGH 0x8080808080808080ULL
 
 /* ASCII letters and digits folded to lower case; 0 for the rest. */
 static const char text_ascii_fold[256] = {
@@ -381,6 +385,61 @@ text_fold_of(const unsigned char *p, size_t i, size_t len, int flags, int *n)
 	return NULL;
 }
 
+/*
+ * Eight bytes at a time: bit 7 of each byte of the result is set when
+ * that byte of w is in [lo, hi], both ASCII. Bytes past ASCII are never
+ * in; the high bits are cleared first so that no sum carries.
+ */
+static uint64_t
+text_swar_in(uint64_t w, unsigned char lo, unsigned char hi)
+{
+	uint64_t x = w & TEXT_SWAR_LOW, ge, gt;
+
+	ge = x + TEXT_SWAR_ONES * (unsigned char)(0x80 - lo);
+	gt = x + TEXT_SWAR_ONES * (unsigned char)(0x7f - hi);
+	return ge & ~gt & ~w & TEXT_SWAR_HIGH;
+}
+
+/* How many bytes of m come before the first whose bit 7 is clear. */
+static size_t
+text_swar_leading(uint64_t m)
+{
+	m = ~m & TEXT_SWAR_HIGH;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (size_t)__builtin_clzll(m) / 8;
+#else
+	return (size_t)__builtin_ctzll(m) / 8;
+#endif
+}
+
+/*
+ * Fold the run of ASCII letters and digits at p (n bytes left, the
+ * first of the run) to out; return its length. Eight bytes at a time
+ * while they last: out has room for n bytes (text_tokenize), and what is
+ * written past the run is of no meaning.
+ */
+static size_t
+text_ascii_run(const unsigned char *p, size_t n, char *out)
+{
+	uint64_t w, upper, word;
+	size_t k = 0;
+	char f;
+
+	for (; k + 8 <= n; k += 8) {
+		memcpy(&w, p + k, sizeof w);
+		upper = text_swar_in(w, 'A', 'Z');
+		word = upper | text_swar_in(w, 'a', 'z') |
+		    text_swar_in(w, '0', '9');
+		w += upper >> 2; /* 0x80 >> 2: 'A' + 0x20 is 'a' */
+		memcpy(out + k, &w, sizeof w);
+		if (word != TEXT_SWAR_HIGH)
+			return k + text_swar_leading(word);
+	}
+	while (k < n && (f = text_ascii_fold[p[k]]) != 0)
+		out[k++] = f;
+	return k;
+}
+
 void
 text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 {
@@ -388,9 +447,9 @@ text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 	utf8proc_int32_t c;
 	utf8proc_ssize_t n;
 	size_t i = 0, start = 0, fold = 0;
+	char f;
 	const struct text_fold *f2;
 	int in_word = 0, n2;
-	char f, *out;
 
 	pthread_once(&text_fold_once, text_fold_init);
 	/*
@@ -415,12 +474,10 @@ text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 			}
 			/* The common case: a run of ASCII letters and digits.
 			 */
-			out = t->folded + t->foldedlen;
-			do {
-				*out++ = f;
-				i++;
-			} while (i < len && (f = text_ascii_fold[p[i]]) != 0);
-			t->foldedlen = (size_t)(out - t->folded);
+			n = (utf8proc_ssize_t)text_ascii_run(
+			    p + i, len - i, t->folded + t->foldedlen);
+			t->foldedlen += (size_t)n;
+			i += (size_t)n;
 			continue;
 		}
 		if ((f2 = text_fold_of(p, i, len, flags, &n2)) != NULL &&
