@@ -226,7 +226,7 @@ struct match_set {
 	char *plain; /* title "\n" text */
 	size_t plaincap;
 	struct text_tokens tokens[2]; /* by MATCH_KEEP_ACCENTS */
-	size_t ntitle;
+	size_t ntitle[2];  /* tokens of the title, by MATCH_KEEP_ACCENTS */
 	size_t text_start; /* byte where the text starts */
 	struct match_query_state *query_states;
 	struct match_hit *hits;
@@ -1434,7 +1434,7 @@ match_prepare(struct match_set *s, const struct match_story *st)
 {
 	const char *title = st->title != NULL ? st->title : "";
 	const char *text = st->text != NULL ? st->text : "";
-	size_t tlen = strlen(title), xlen = strlen(text), ntitle = 0;
+	size_t tlen = strlen(title), xlen = strlen(text), *nt;
 	struct text_tokens *t;
 	int used = 0;
 
@@ -1447,22 +1447,23 @@ match_prepare(struct match_set *s, const struct match_story *st)
 	memcpy(s->plain + tlen + 1, text, xlen + 1);
 	for (size_t i = 0; i < s->nvariants; i++)
 		used |= 1 << (s->variants[i].flags & MATCH_KEEP_ACCENTS);
+	/*
+	 * One pass over both: the newline parts them as tokenising each
+	 * would (it is no letter, and ends a cut UTF-8 sequence).
+	 */
 	for (int m = 0; m < 2; m++) {
 		t = &s->tokens[m];
 		t->n = 0;
 		t->foldedlen = 0;
 		if (!(used & (1 << m)) && !(m == 0 && used == 0))
 			continue;
-		text_tokenize(t, s->plain, tlen, m ? TEXT_KEEP_ACCENTS : 0);
-		ntitle = t->n;
 		text_tokenize(
-		    t, s->plain + tlen + 1, xlen, m ? TEXT_KEEP_ACCENTS : 0);
-		for (size_t i = ntitle; i < t->n; i++) {
-			t->v[i].start += tlen + 1;
-			t->v[i].end += tlen + 1;
-		}
+		    t, s->plain, tlen + 1 + xlen, m ? TEXT_KEEP_ACCENTS : 0);
+		/* Per mode: a mark alone is a token only where kept. */
+		nt = &s->ntitle[m];
+		for (*nt = 0; *nt < t->n && t->v[*nt].start < tlen; (*nt)++)
+			;
 	}
-	s->ntitle = ntitle;
 	s->text_start = tlen + 1;
 }
 
@@ -1470,6 +1471,13 @@ static struct text_tokens *
 match_tokens(struct match_set *s, const struct match_variant *v)
 {
 	return &s->tokens[v->flags & MATCH_KEEP_ACCENTS];
+}
+
+/* How many of a variant's tokens are the title's. */
+static size_t
+match_ntitle(const struct match_set *s, const struct match_variant *v)
+{
+	return s->ntitle[v->flags & MATCH_KEEP_ACCENTS];
 }
 
 /* Stem every token once, for a variant that stems. */
@@ -1559,10 +1567,10 @@ match_phrase_at(struct match_set *s, const struct match_variant *v,
     const struct match_entry *e, size_t i)
 {
 	const struct match_term *t = e->term;
-	size_t n = match_tokens(s, v)->n, len;
+	size_t n = match_tokens(s, v)->n, nt = match_ntitle(s, v), len;
 	const char *key;
 
-	if (i + e->nwords > n || (i < s->ntitle && i + e->nwords > s->ntitle))
+	if (i + e->nwords > n || (i < nt && i + e->nwords > nt))
 		return 0;
 	key = match_key(s, v, i + 1, &len);
 	if ((len < 0xffff ? len : 0xffff) != e->len2 ||
@@ -1581,10 +1589,11 @@ static void
 match_hit(struct match_set *s, const struct match_variant *v,
     struct match_entry *e, size_t i)
 {
+	size_t nt = match_ntitle(s, v);
 	uint32_t h;
 
-	if ((e->scope == SCOPE_TITLE && i >= s->ntitle) ||
-	    (e->scope == SCOPE_TEXT && i < s->ntitle))
+	if ((e->scope == SCOPE_TITLE && i >= nt) ||
+	    (e->scope == SCOPE_TEXT && i < nt))
 		return;
 	if (e->kind == KIND_PHRASE && !match_phrase_at(s, v, e, i))
 		return;
@@ -1871,17 +1880,19 @@ match_put(char *out, size_t *n, const char *s, size_t len)
  * Return it in the set's buffer, valid until the next.
  */
 static const char *
-match_snippet(
-    struct match_set *s, const struct text_tokens *t, const struct match_why *w)
+match_snippet(struct match_set *s, const struct match_variant *v,
+    const struct match_why *w)
 {
+	const struct text_tokens *t = match_tokens(s, v);
+	size_t nt = match_ntitle(s, v);
 	size_t hit, lo, hi, first, last, from, to, hs, he, n;
 	char *out;
 
 	if (t->n == 0)
 		return "";
-	hit = w->has_hit ? w->first : (s->ntitle < t->n ? s->ntitle : 0);
-	lo = hit < s->ntitle ? 0 : s->ntitle;
-	hi = hit < s->ntitle ? s->ntitle : t->n;
+	hit = w->has_hit ? w->first : (nt < t->n ? nt : 0);
+	lo = hit < nt ? 0 : nt;
+	hi = hit < nt ? nt : t->n;
 	first =
 	    hit > lo + MATCH_SNIPPET_BEFORE ? hit - MATCH_SNIPPET_BEFORE : lo;
 	if (!w->has_hit)
@@ -1897,9 +1908,9 @@ match_snippet(
 	if (w->has_hit && last < w->last)
 		last = w->last;
 	/* From the start of the field, so that an opening quote stays. */
-	from = first != lo			? t->v[first].start :
-	    lo < s->ntitle || s->ntitle == t->n ? 0 :
-						  s->text_start;
+	from = first != lo	  ? t->v[first].start :
+	    lo < nt || nt == t->n ? 0 :
+				    s->text_start;
 	to = t->v[last].end;
 	/* Keep what clings to the last word: a quote, a full stop. */
 	for (size_t lim = to + 8; s->plain[to] != '\0' &&
@@ -1943,8 +1954,7 @@ match_report(
 	s->capmatched = w.cap;
 	r.matched = w.matched;
 	r.nmatched = w.n;
-	r.snippet =
-	    match_snippet(s, match_tokens(s, &s->variants[q->variant]), &w);
+	r.snippet = match_snippet(s, &s->variants[q->variant], &w);
 	cb(q->arg, &r, cbarg);
 }
 

@@ -742,6 +742,37 @@ test_match_set_languages(void **state)
 	match_set_free(s);
 }
 
+/*
+ * A mark alone is a token only where accents are kept: with queries of
+ * both kinds in a set, each counts the title's tokens its own way.
+ */
+static void
+test_match_title_by_accents(void **state)
+{
+	struct match_story story = { "Headline \xcc\x81 here", "first words",
+		"news", NULL, NULL };
+	struct match_calls got;
+	struct match_set *s;
+	struct match_query *q;
+	char *cause = NULL;
+	int folded, kept;
+
+	(void)state;
+	s = match_set_new();
+	q = match_query_new("title:first", NULL, 0, &cause);
+	assert_non_null(q);
+	match_set_add(s, q, &folded);
+	q = match_query_new("title:here", NULL, MATCH_KEEP_ACCENTS, &cause);
+	assert_non_null(q);
+	match_set_add(s, q, &kept);
+	memset(&got, 0, sizeof got);
+	assert_int_equal(match_set_run(s, &story, match_test_cb, &got), 1);
+	assert_ptr_equal(got.call[0].arg, &kept);
+	assert_string_equal(got.call[0].snippet, "Headline \xcc\x81 «here»");
+	match_calls_clear(&got);
+	match_set_free(s);
+}
+
 static void
 test_match_set_empty(void **state)
 {
@@ -1386,7 +1417,7 @@ static const char *const ref_prefixes[] = { "negot", "cea", "пере", "Zür",
 	"ban", "ta", "caf", "café", "20", "negotiat", "negotiati", "negotiatio",
 	"переговор", "переговорах" };
 static const char *const ref_seps[] = { " ", " ", " ", ", ", ". ", " — ", " (",
-	") ", "-", " “", "” ", "’" };
+	") ", "-", " “", "” ", "’", " \xcc\x81 " };
 static const char *const ref_feeds[] = { "news", "wire" };
 static const char *const ref_urls[] = { "https://www.example.com/a",
 	"https://example.org/", "http://news.example.com:8080/x", NULL };
@@ -2024,6 +2055,7 @@ main(void)
 		cmocka_unit_test(test_match_set_order),
 		cmocka_unit_test(test_match_set_thousand),
 		cmocka_unit_test(test_match_set_languages),
+		cmocka_unit_test(test_match_title_by_accents),
 		cmocka_unit_test(test_match_set_empty),
 		cmocka_unit_test(test_match_languages),
 		cmocka_unit_test(test_match_seed_article),
