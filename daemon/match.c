@@ -185,11 +185,12 @@ struct match_variant {
 
 /* A node of a query's code: its tree flattened, preorder. */
 struct match_code {
-	uint32_t op;   /* enum match_op */
-	uint32_t size; /* codes in this subtree, itself included */
-	uint32_t arg;  /* OP_TERM: entry; OP_NEAR: distance */
-	uint32_t span; /* OP_TERM: tokens a hit covers */
-	const struct match_node *node; /* what it was compiled from */
+	uint32_t op;	     /* enum match_op */
+	uint32_t size;	     /* codes in this subtree, itself included */
+	uint32_t arg;	     /* OP_TERM: entry; OP_NEAR: distance */
+	uint32_t span;	     /* OP_TERM: tokens a hit covers */
+	const char *value;   /* OP_FEED, OP_SITE, OP_TAG */
+	const char *written; /* terms and predicates: as match_result has it */
 };
 
 /* A hit: the token a term starts at, and the term's next hit. */
@@ -1217,7 +1218,8 @@ match_compile(struct match_set *s, const struct match_node *n, size_t *cap)
 	c = &s->code[pc];
 	memset(c, 0, sizeof *c);
 	c->op = n->op;
-	c->node = n;
+	c->value = n->value;
+	c->written = n->op == OP_TERM ? n->term->written : n->written;
 	if (n->op == OP_TERM) {
 		c->arg = n->term->id;
 		c->span = n->term->kind == KIND_PHRASE ?
@@ -1785,11 +1787,11 @@ match_exec(struct match_set *s, const struct match_code *c)
 		return match_near(s, c + 1, c + 2, c->arg);
 	case OP_FEED:
 		return s->story->feed != NULL &&
-		    strcmp(s->story->feed, c->node->value) == 0;
+		    strcmp(s->story->feed, c->value) == 0;
 	case OP_SITE:
-		return match_site(s, c->node->value);
+		return match_site(s, c->value);
 	case OP_TAG:
-		return match_tag(s->story, c->node->value);
+		return match_tag(s->story, c->value);
 	}
 	return 0;
 }
@@ -1810,7 +1812,8 @@ static void
 match_why_add(struct match_why *w, const char *written)
 {
 	for (size_t i = 0; i < w->n; i++) {
-		if (strcmp(w->matched[i], written) == 0)
+		if (w->matched[i] == written ||
+		    strcmp(w->matched[i], written) == 0)
 			return;
 	}
 	if (w->n == w->cap) {
@@ -1827,7 +1830,7 @@ match_why_term(
 {
 	size_t first = match_first_hit(s, c->arg);
 
-	match_why_add(w, c->node->term->written);
+	match_why_add(w, c->written);
 	if (!w->has_hit || first < w->first) {
 		w->has_hit = 1;
 		w->first = first;
@@ -1860,7 +1863,7 @@ match_collect(
 	case OP_FEED:
 	case OP_SITE:
 	case OP_TAG:
-		match_why_add(w, c->node->written);
+		match_why_add(w, c->written);
 		break;
 	case OP_NOT:
 		break;
