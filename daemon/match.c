@@ -41,7 +41,7 @@
 #define MATCH_MAX_PREFIX 63  /* bytes of a prefix term */
 #define MATCH_FILTER_BITS 8  /* filter bits per dictionary key, at least */
 #define MATCH_MAX_CLAUSES 32 /* of a query, used to make it a candidate */
-#define MATCH_KEY_INLINE 16  /* bytes of a key kept in its entry */
+#define MATCH_KEY_INLINE 16  /* bytes of a key kept in its entry: 16 */
 #define MATCH_CACHE_LINE 64  /* bytes */
 #define MATCH_START_BITS 12  /* log2 of the entries of a table of starts */
 #define MATCH_HEAD 3	     /* bytes of a start, at most */
@@ -133,7 +133,7 @@ struct match_entry {
 	uint8_t scope;	 /* enum match_scope */
 	/* A phrase's second word: its length (at most 0xffff) and start. */
 	uint16_t len2;
-	char next[4];
+	uint32_t next; /* its first 4 bytes at most, as match_next has them */
 	const struct match_term *term; /* one of those it stands for */
 	char key[MATCH_KEY_INLINE];    /* the first word, its start */
 };
@@ -244,6 +244,9 @@ struct match_set {
 };
 
 static struct match_node *match_parse_or(struct match_parser *);
+/* Not inlined, so that the loop over tokens keeps its registers. */
+static void match_hit_key(struct match_set *, const struct match_variant *,
+    struct match_entry *, size_t) __attribute__((__noinline__));
 
 /* Parsing. */
 
@@ -886,27 +889,37 @@ match_same(const char *a, const char *b, size_t len)
 	return 1;
 }
 
-/* Does entry e start with key? Most keys are all in the entry. */
+/*
+ * Are the first n bytes of key, which can be read past its end, those
+ * of entry e? The entry holds MATCH_KEY_INLINE of them, zero after the
+ * end: compare a word at a time, and the rest, if any, byte by byte.
+ */
+static int
+match_entry_has(const struct match_entry *e, const char *key, size_t n)
+{
+	if (n <= 8)
+		return match_tail(match_load(key), n) == match_load(e->key);
+	if (match_load(key) != match_load(e->key))
+		return 0;
+	if (n <= 16)
+		return match_tail(match_load(key + 8), n - 8) ==
+		    match_load(e->key + 8);
+	return match_load(key + 8) == match_load(e->key + 8) &&
+	    match_same(e->term->words[0] + 16, key + 16, n - 16);
+}
+
+/* Is key (len bytes, readable past its end) the first word of entry e? */
 static int
 match_entry_is(const struct match_entry *e, const char *key, size_t len)
 {
-	size_t n = len < sizeof e->key ? len : sizeof e->key;
-
-	if (e->len != len || !match_same(e->key, key, n))
-		return 0;
-	return len == n || match_same(e->term->words[0] + n, key + n, len - n);
+	return e->len == len && match_entry_has(e, key, len);
 }
 
-/* Does prefix entry e begin key (of len bytes)? */
+/* Does prefix entry e begin key (len bytes, readable past its end)? */
 static int
 match_entry_begins(const struct match_entry *e, const char *key, size_t len)
 {
-	size_t n = e->len < sizeof e->key ? e->len : sizeof e->key;
-
-	if (e->len > len || !match_same(e->key, key, n))
-		return 0;
-	return e->len == n ||
-	    match_same(e->term->words[0] + n, key + n, e->len - n);
+	return e->len <= len && match_entry_has(e, key, e->len);
 }
 
 /*
@@ -972,7 +985,7 @@ match_entry_init(struct match_entry *e, const struct match_term *t)
 	if (t->kind != KIND_PHRASE)
 		return;
 	e->len2 = (uint16_t)(t->lens[1] < 0xffff ? t->lens[1] : 0xffff);
-	memcpy(e->next, t->words[1],
+	memcpy(&e->next, t->words[1],
 	    t->lens[1] < sizeof e->next ? t->lens[1] : sizeof e->next);
 }
 
@@ -1560,9 +1573,31 @@ match_trigger(struct match_set *s, const struct match_entry *e)
 }
 
 /*
- * Does the phrase of entry e, its first word at token i, go on with its
- * other words? Most do not: the entry's copy of the start of the second
- * word says so without a look at the term.
+ * The length (at most 0xffff; 0 past the end) and first 4 bytes at most
+ * of the key of token i, as a phrase's entry has its second word's.
+ */
+static uint32_t
+match_next(struct match_set *s, const struct match_variant *v, size_t i,
+    uint16_t *len2)
+{
+	const char *key;
+	uint64_t w;
+	uint32_t next;
+	size_t len;
+
+	*len2 = 0;
+	if (i >= match_tokens(s, v)->n)
+		return 0;
+	key = match_key(s, v, i, &len);
+	*len2 = (uint16_t)(len < 0xffff ? len : 0xffff);
+	w = match_tail(match_load(key), len < 4 ? len : 4);
+	memcpy(&next, &w, sizeof next); /* its first bytes, either order */
+	return next;
+}
+
+/*
+ * Does the phrase of entry e, its first word at token i and its second
+ * word's start already seen at i + 1, go on with its other words?
  */
 static int
 match_phrase_at(struct match_set *s, const struct match_variant *v,
@@ -1573,10 +1608,6 @@ match_phrase_at(struct match_set *s, const struct match_variant *v,
 	const char *key;
 
 	if (i + e->nwords > n || (i < nt && i + e->nwords > nt))
-		return 0;
-	key = match_key(s, v, i + 1, &len);
-	if ((len < 0xffff ? len : 0xffff) != e->len2 ||
-	    !match_same(key, e->next, len < 4 ? len : 4))
 		return 0;
 	for (size_t j = 1; j < t->nwords; j++) {
 		key = match_key(s, v, i + j, &len);
@@ -1619,13 +1650,29 @@ match_hit(struct match_set *s, const struct match_variant *v,
 	match_trigger(s, e);
 }
 
-/* Token i starts the key of entry e: a hit of each of its terms. */
+/*
+ * Token i starts the key of entry e: a hit of each of its terms. Most
+ * phrases are turned away by the start of the next token, read once.
+ */
 static void
 match_hit_key(struct match_set *s, const struct match_variant *v,
     struct match_entry *e, size_t i)
 {
-	for (uint32_t k = e->nkey; k > 0; k--, e++)
+	uint32_t next = 0;
+	uint16_t len2 = 0;
+	int has_next = 0;
+
+	for (uint32_t k = e->nkey; k > 0; k--, e++) {
+		if (e->kind == KIND_PHRASE) {
+			if (!has_next) {
+				next = match_next(s, v, i + 1, &len2);
+				has_next = 1;
+			}
+			if (e->len2 != len2 || e->next != next)
+				continue;
+		}
 		match_hit(s, v, e, i);
+	}
 }
 
 /*
