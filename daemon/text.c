@@ -421,16 +421,16 @@ text_swar_leading(uint64_t m)
 static size_t
 text_ascii_run(const unsigned char *p, size_t n, char *out)
 {
-	uint64_t w, upper, word;
+	uint64_t w, letter, word;
 	size_t k = 0;
 	char f;
 
 	for (; k + 8 <= n; k += 8) {
 		memcpy(&w, p + k, sizeof w);
-		upper = text_swar_in(w, 'A', 'Z');
-		word = upper | text_swar_in(w, 'a', 'z') |
-		    text_swar_in(w, '0', '9');
-		w += upper >> 2; /* 0x80 >> 2: 'A' + 0x20 is 'a' */
+		/* A letter has bit 5 set in lower case: 'A' | 0x20 is 'a'. */
+		letter = text_swar_in(w | TEXT_SWAR_ONES * 0x20, 'a', 'z');
+		word = letter | text_swar_in(w, '0', '9');
+		w |= letter >> 2; /* 0x80 >> 2 is 0x20 */
 		memcpy(out + k, &w, sizeof w);
 		if (word != TEXT_SWAR_HIGH)
 			return k + text_swar_leading(word);
@@ -478,6 +478,13 @@ text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 			    p + i, len - i, t->folded + t->foldedlen);
 			t->foldedlen += (size_t)n;
 			i += (size_t)n;
+			/* An ASCII byte after the run ends the token: skip it.
+			 */
+			if (i < len && p[i] < 0x80) {
+				in_word = 0;
+				text_token_end(t, fold, start, i);
+				i++;
+			}
 			continue;
 		}
 		if ((f2 = text_fold_of(p, i, len, flags, &n2)) != NULL &&
