@@ -114,9 +114,19 @@ struct match_parser {
 };
 
 /*
+ * A trigger: when an entry is first hit in a story, clause bit of query
+ * is true; the query is a candidate once its need clauses are.
+ */
+struct match_trig {
+	uint32_t query;
+	uint8_t bit;  /* < MATCH_MAX_CLAUSES */
+	uint8_t need; /* <= MATCH_MAX_CLAUSES; 0 in an entry without one */
+};
+
+/*
  * A distinct term of a set: what the scan looks for, and where the
- * story hit it, together so that a hit touches one cache line or two.
- * Entries that start with the same key follow each other.
+ * story hit it, together on one cache line. Entries that start with the
+ * same key follow each other; their terms are in match_set.terms.
  */
 struct match_entry {
 	/* Per story: the hits, a list in match_set.hits. */
@@ -124,8 +134,6 @@ struct match_entry {
 	uint32_t head;	    /* first and last hit */
 	uint32_t tail;
 	/* Compiled. */
-	uint32_t trig; /* its triggers: match_set.trigs[trig, + ntrig) */
-	uint32_t ntrig;
 	uint32_t nkey;	 /* entries from this one on with the same key */
 	uint32_t len;	 /* bytes of the first word */
 	uint32_t nwords; /* of a phrase; 1 for the others */
@@ -134,18 +142,10 @@ struct match_entry {
 	/* A phrase's second word: its length (at most 0xffff) and start. */
 	uint16_t len2;
 	uint32_t next; /* its first 4 bytes at most, as match_next has them */
-	const struct match_term *term; /* one of those it stands for */
-	char key[MATCH_KEY_INLINE];    /* the first word, its start */
-};
-
-/*
- * A trigger: when an entry is first hit in a story, clause bit of query
- * is true; the query is a candidate once its need clauses are.
- */
-struct match_trig {
-	uint32_t query;
-	uint8_t bit;  /* < MATCH_MAX_CLAUSES */
-	uint8_t need; /* <= MATCH_MAX_CLAUSES */
+	struct match_trig trig;	    /* the first trigger */
+	uint32_t more;		    /* the others: match_set.trigs[more, */
+	uint32_t nmore;		    /* more + nmore) */
+	char key[MATCH_KEY_INLINE]; /* the first word, its start */
 };
 
 /* A dictionary: hash -> the entries a key starts, open addressing. */
@@ -172,9 +172,10 @@ struct match_variant {
 	size_t head;	   /* bytes of a start: prefix_min, 3 at most */
 	/*
 	 * By a hash of its first head bytes, the anchors a token may
-	 * start: bit A, a prefix with those first bytes has A in its.
+	 * start: bit A - 1, a prefix with those first bytes has an
+	 * anchor of A bytes (1 to 8).
 	 */
-	uint16_t *starts;
+	uint8_t *starts;
 	/* Per story: the key of each token (stemmed, when it stems). */
 	char *stems;
 	size_t stemslen;
@@ -199,7 +200,7 @@ struct match_hit {
 	uint32_t next; /* 0 = none */
 };
 
-/* A query in a story: which of its clauses had a hit. */
+/* A query of several clauses in a story: which of them had a hit. */
 struct match_query_state {
 	unsigned int stamp;
 	uint32_t clauses; /* bit i: clause i */
@@ -213,7 +214,8 @@ struct match_set {
 	int is_built;
 	unsigned int stamp;
 	/* Compiled. */
-	struct match_entry *entries; /* every variant's, by id */
+	struct match_entry *entries;	 /* every variant's, by id */
+	const struct match_term **terms; /* by entry: one it stands for */
 	size_t nentries;
 	void *entries_mem;	  /* what entries was cut from */
 	struct match_trig *trigs; /* by entry */
@@ -895,7 +897,8 @@ match_same(const char *a, const char *b, size_t len)
  * end: compare a word at a time, and the rest, if any, byte by byte.
  */
 static int
-match_entry_has(const struct match_entry *e, const char *key, size_t n)
+match_entry_has(const struct match_set *s, const struct match_entry *e,
+    const char *key, size_t n)
 {
 	if (n <= 8)
 		return match_tail(match_load(key), n) == match_load(e->key);
@@ -905,21 +908,24 @@ match_entry_has(const struct match_entry *e, const char *key, size_t n)
 		return match_tail(match_load(key + 8), n - 8) ==
 		    match_load(e->key + 8);
 	return match_load(key + 8) == match_load(e->key + 8) &&
-	    match_same(e->term->words[0] + 16, key + 16, n - 16);
+	    match_same(
+		s->terms[e - s->entries]->words[0] + 16, key + 16, n - 16);
 }
 
 /* Is key (len bytes, readable past its end) the first word of entry e? */
 static int
-match_entry_is(const struct match_entry *e, const char *key, size_t len)
+match_entry_is(const struct match_set *s, const struct match_entry *e,
+    const char *key, size_t len)
 {
-	return e->len == len && match_entry_has(e, key, len);
+	return e->len == len && match_entry_has(s, e, key, len);
 }
 
 /* Does prefix entry e begin key (len bytes, readable past its end)? */
 static int
-match_entry_begins(const struct match_entry *e, const char *key, size_t len)
+match_entry_begins(const struct match_set *s, const struct match_entry *e,
+    const char *key, size_t len)
 {
-	return e->len <= len && match_entry_has(e, key, e->len);
+	return e->len <= len && match_entry_has(s, e, key, e->len);
 }
 
 /*
@@ -940,7 +946,7 @@ match_dict_find(struct match_set *s, const struct match_dict *d,
 		e = &s->entries[d->slots[i].entry - 1];
 		if (is_anchor ? match_anchor_len(e->len) == len &&
 			    match_same(e->key, key, len) :
-				match_entry_is(e, key, len))
+				match_entry_is(s, e, key, len))
 			return e;
 	}
 	return NULL;
@@ -979,7 +985,6 @@ match_entry_init(struct match_entry *e, const struct match_term *t)
 	e->scope = (uint8_t)t->scope;
 	e->len = (uint32_t)t->lens[0];
 	e->nwords = (uint32_t)t->nwords;
-	e->term = t;
 	memcpy(e->key, t->words[0],
 	    e->len < sizeof e->key ? e->len : sizeof e->key);
 	if (t->kind != KIND_PHRASE)
@@ -999,10 +1004,12 @@ match_entries_add(struct match_set *s, struct match_term **terms, size_t n)
 	qsort(terms, n, sizeof *terms, match_term_cmp);
 	s->entries =
 	    xreallocarray(s->entries, s->nentries + n + 1, sizeof *s->entries);
+	s->terms =
+	    xreallocarray(s->terms, s->nentries + n + 1, sizeof *s->terms);
 	for (size_t i = 0; i < n; i++) {
 		if (i == 0 || match_term_cmp(&terms[i - 1], &terms[i]) != 0) {
+			s->terms[s->nentries] = terms[i];
 			e = &s->entries[s->nentries++];
-			memset(e, 0, sizeof *e);
 			match_entry_init(e, terms[i]);
 		}
 		terms[i]->id = (uint32_t)(s->nentries - 1);
@@ -1023,7 +1030,8 @@ match_dict_group(const struct match_set *s, size_t i, int is_anchor)
 	for (j = i + 1; j < s->nentries; j++) {
 		x = &s->entries[j];
 		if ((is_anchor ? match_anchor_len(x->len) : x->len) != len ||
-		    memcmp(x->term->words[0], e->term->words[0], len) != 0)
+		    memcmp(s->terms[j]->words[0], s->terms[i]->words[0], len) !=
+			0)
 			break;
 	}
 	return j - i;
@@ -1056,7 +1064,7 @@ match_dict_build(struct match_set *s, struct match_dict *d,
 		e->nkey = (uint32_t)match_dict_group(s, i, is_anchor);
 		h = is_anchor ? match_hash_anchor(match_load(e->key),
 				    match_anchor_len(e->len)) :
-				match_hash(e->term->words[0], e->len);
+				match_hash(s->terms[i]->words[0], e->len);
 		for (j = h & d->mask; d->slots[j].entry != 0;
 		     j = (j + 1) & d->mask)
 			;
@@ -1104,6 +1112,7 @@ match_set_free(struct match_set *s)
 	}
 	free(s->variants);
 	free(s->entries_mem);
+	free(s->terms);
 	free(s->trigs);
 	free(s->code);
 	free(s->pcs);
@@ -1183,8 +1192,8 @@ match_starts_build(
 	for (size_t i = 0; i < np; i++) {
 		w = 0;
 		memcpy(&w, prefixes[i]->words[0], var->head);
-		var->starts[match_start(w, var->head)] |=
-		    (uint16_t)(1U << match_anchor_len(prefixes[i]->lens[0]));
+		var->starts[match_start(w, var->head)] |= (uint8_t)(1U
+		    << (match_anchor_len(prefixes[i]->lens[0]) - 1));
 	}
 }
 
@@ -1359,7 +1368,8 @@ match_set_triggers(struct match_set *s)
 {
 	struct match_clauses *cs = xcalloc(s->nqueries + 1, sizeof *cs);
 	size_t k, need, ntrigs = 0;
-	uint32_t id, *fill = xcalloc(s->nentries + 1, sizeof *fill);
+	uint32_t id, *off = xcalloc(s->nentries + 2, sizeof *off);
+	struct match_entry *e;
 
 	s->always = xcalloc(s->nqueries + 1, sizeof *s->always);
 	for (size_t q = 0; q < s->nqueries; q++) {
@@ -1368,14 +1378,14 @@ match_set_triggers(struct match_set *s)
 			s->always[s->nalways++] = (uint32_t)q;
 		for (k = 0; k < cs[q].n && k < MATCH_MAX_CLAUSES; k++) {
 			for (size_t i = 0; i < cs[q].v[k].n; i++)
-				s->entries[cs[q].v[k].ids[i]].ntrig++;
+				off[cs[q].v[k].ids[i] + 2]++;
 			ntrigs += cs[q].v[k].n;
 		}
 	}
-	for (size_t i = 0, at = 0; i < s->nentries; i++) {
-		s->entries[i].trig = (uint32_t)at;
-		at += s->entries[i].ntrig;
-	}
+	/* Entry i's go from off[i + 1]; filled, they are [off[i], off[i + 1]).
+	 */
+	for (size_t i = 2; i < s->nentries + 2; i++)
+		off[i] += off[i - 1];
 	s->trigs = xcalloc(ntrigs + 1, sizeof *s->trigs);
 	for (size_t q = 0; q < s->nqueries; q++) {
 		need =
@@ -1383,14 +1393,23 @@ match_set_triggers(struct match_set *s)
 		for (k = 0; k < need; k++) {
 			for (size_t i = 0; i < cs[q].v[k].n; i++) {
 				id = cs[q].v[k].ids[i];
-				s->trigs[s->entries[id].trig + fill[id]++] =
+				s->trigs[off[id + 1]++] =
 				    (struct match_trig) { (uint32_t)q,
 					    (uint8_t)k, (uint8_t)need };
 			}
 		}
 		match_clauses_free(&cs[q]);
 	}
-	free(fill);
+	/* The first in the entry itself, which a hit reads anyway. */
+	for (size_t i = 0; i < s->nentries; i++) {
+		e = &s->entries[i];
+		if (off[i + 1] == off[i])
+			continue;
+		e->trig = s->trigs[off[i]];
+		e->more = off[i] + 1;
+		e->nmore = off[i + 1] - off[i] - 1;
+	}
+	free(off);
 	free(cs);
 }
 
@@ -1546,30 +1565,38 @@ match_key(
 }
 
 /*
- * Entry e was hit for the first time in this story: each clause it is
- * in is now true, and a query whose clauses all are is a candidate.
+ * A trigger fired: its clause of its query is true. A query of one
+ * clause is a candidate at once; the others when all their clauses are.
  */
 static void
-match_trigger(struct match_set *s, const struct match_entry *e)
+match_fire(struct match_set *s, const struct match_trig *t)
 {
-	const struct match_trig *t = &s->trigs[e->trig];
 	struct match_query_state *qs;
 	uint32_t all;
 
-	for (uint32_t k = 0; k < e->ntrig; k++, t++) {
-		if (t->need > 1) {
-			qs = &s->query_states[t->query];
-			if (qs->stamp != s->stamp) {
-				qs->stamp = s->stamp;
-				qs->clauses = 0;
-			}
-			qs->clauses |= 1U << t->bit;
-			all = t->need == 32 ? ~0U : (1U << t->need) - 1;
-			if (qs->clauses != all)
-				continue;
+	if (t->need > 1) {
+		qs = &s->query_states[t->query];
+		if (qs->stamp != s->stamp) {
+			qs->stamp = s->stamp;
+			qs->clauses = 0;
 		}
-		s->cands[t->query / 64] |= 1ULL << (t->query % 64);
+		qs->clauses |= 1U << t->bit;
+		all = t->need == 32 ? ~0U : (1U << t->need) - 1;
+		if (qs->clauses != all)
+			return;
 	}
+	s->cands[t->query / 64] |= 1ULL << (t->query % 64);
+}
+
+/* Entry e was hit for the first time in this story: fire its triggers. */
+static void
+match_trigger(struct match_set *s, const struct match_entry *e)
+{
+	if (e->trig.need == 0)
+		return;
+	match_fire(s, &e->trig);
+	for (uint32_t k = 0; k < e->nmore; k++)
+		match_fire(s, &s->trigs[e->more + k]);
 }
 
 /*
@@ -1603,7 +1630,7 @@ static int
 match_phrase_at(struct match_set *s, const struct match_variant *v,
     const struct match_entry *e, size_t i)
 {
-	const struct match_term *t = e->term;
+	const struct match_term *t = s->terms[e - s->entries];
 	size_t n = match_tokens(s, v)->n, nt = match_ntitle(s, v), len;
 	const char *key;
 
@@ -1686,12 +1713,12 @@ match_scan_prefixes(struct match_set *s, const struct match_variant *v,
 {
 	uint64_t w = match_load(key), h;
 	unsigned int as = v->starts[match_start(w, v->head)] &
-	    ((2U << match_anchor_len(len)) - 1);
+	    ((1U << match_anchor_len(len)) - 1);
 	struct match_entry *e;
 	size_t a;
 
 	while (as != 0) {
-		a = (size_t)__builtin_ctz(as);
+		a = (size_t)__builtin_ctz(as) + 1;
 		as &= as - 1;
 		h = match_hash_anchor(w, a);
 		if (!match_dict_may(&v->prefixes, h) ||
@@ -1699,7 +1726,7 @@ match_scan_prefixes(struct match_set *s, const struct match_variant *v,
 			NULL)
 			continue;
 		for (uint32_t k = e->nkey; k > 0; k--, e++) {
-			if (match_entry_begins(e, key, len))
+			if (match_entry_begins(s, e, key, len))
 				match_hit(s, v, e, i);
 		}
 	}

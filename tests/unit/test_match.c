@@ -742,6 +742,55 @@ test_match_set_languages(void **state)
 	match_set_free(s);
 }
 
+/* Count the callbacks, and check that they come in the order added. */
+static void
+match_count_cb(void *arg, const struct match_result *r, void *cbarg)
+{
+	int *next = cbarg;
+
+	(void)r;
+	assert_true(*(int *)arg >= *next);
+	*next = *(int *)arg + 1;
+}
+
+/*
+ * A story that touches many queries of two clauses at once: each becomes
+ * a candidate when both its sides had a hit, and the next story starts
+ * with no clause counted.
+ */
+static void
+test_match_set_many_pairs(void **state)
+{
+	struct match_story story = { "", NULL, "news", NULL, NULL };
+	struct match_set *s;
+	struct match_query *q;
+	static int ids[600];
+	char *text, *p, query[64], *cause = NULL;
+	int i, next = 0;
+
+	(void)state;
+	s = match_set_new();
+	p = text = xmalloc(600 * 32);
+	for (i = 0; i < 600; i++) {
+		ids[i] = i;
+		snprintf(query, sizeof query, "a%d NEAR/1 b%d", i, i);
+		q = match_query_new(query, NULL, 0, &cause);
+		assert_non_null(q);
+		match_set_add(s, q, &ids[i]);
+		/* Every third pair too far apart. */
+		p += sprintf(p, i % 3 == 0 ? "a%d x y b%d " : "a%d b%d ", i, i);
+	}
+	story.text = text;
+	assert_int_equal(match_set_run(s, &story, match_count_cb, &next), 400);
+	assert_int_equal(next, 600);
+	/* And the next story starts from an empty table. */
+	story.text = "b1 a2";
+	next = 0;
+	assert_int_equal(match_set_run(s, &story, match_count_cb, &next), 0);
+	free(text);
+	match_set_free(s);
+}
+
 /*
  * A mark alone is a token only where accents are kept: with queries of
  * both kinds in a set, each counts the title's tokens its own way.
@@ -2055,6 +2104,7 @@ main(void)
 		cmocka_unit_test(test_match_set_order),
 		cmocka_unit_test(test_match_set_thousand),
 		cmocka_unit_test(test_match_set_languages),
+		cmocka_unit_test(test_match_set_many_pairs),
 		cmocka_unit_test(test_match_title_by_accents),
 		cmocka_unit_test(test_match_set_empty),
 		cmocka_unit_test(test_match_languages),
