@@ -43,8 +43,7 @@
 #define MATCH_MAX_CLAUSES 32 /* of a query, used to make it a candidate */
 #define MATCH_KEY_INLINE 16  /* bytes of a key kept in its entry: 16 */
 #define MATCH_CACHE_LINE 64  /* bytes */
-#define MATCH_START_BITS 12  /* log2 of the entries of a table of starts */
-#define MATCH_HEAD 3	     /* bytes of a start, at most */
+#define MATCH_START_BITS 13  /* log2 of the entries of a table of starts */
 #define MATCH_HASH_MUL 0x9e3779b97f4a7c15ULL	/* 2^64 / golden ratio */
 #define MATCH_HASH_ANCHOR 0x5bd1e9955bd1e995ULL /* seeds prefix hashes */
 #define MATCH_ANCHOR 8 /* bytes of a prefix that find it */
@@ -169,7 +168,7 @@ struct match_variant {
 	struct match_dict words; /* words, and phrases' first words */
 	struct match_dict prefixes;
 	size_t prefix_min; /* bytes of the shortest prefix */
-	size_t head;	   /* bytes of a start: prefix_min, 3 at most */
+	size_t head;	   /* bytes of a start: prefix_min, 8 at most */
 	/*
 	 * By a hash of its first head bytes, the anchors a token may
 	 * start: bit A - 1, a prefix with those first bytes has an
@@ -1186,7 +1185,7 @@ match_starts_build(
 
 	if (np == 0)
 		return;
-	var->head = var->prefix_min < MATCH_HEAD ? var->prefix_min : MATCH_HEAD;
+	var->head = match_anchor_len(var->prefix_min);
 	var->starts =
 	    xcalloc((size_t)1 << MATCH_START_BITS, sizeof *var->starts);
 	for (size_t i = 0; i < np; i++) {
