@@ -387,17 +387,17 @@ text_fold_of(const unsigned char *p, size_t i, size_t len, int flags, int *n)
 
 /*
  * Eight bytes at a time: bit 7 of each byte of the result is set when
- * that byte of w is in [lo, hi], both ASCII. Bytes past ASCII are never
- * in; the high bits are cleared first so that no sum carries.
+ * that byte of x, a byte of 7 bits, is in [lo, hi] (ASCII): sums of
+ * such bytes never carry into the next.
  */
 static uint64_t
-text_swar_in(uint64_t w, unsigned char lo, unsigned char hi)
+text_swar_in(uint64_t x, unsigned char lo, unsigned char hi)
 {
-	uint64_t x = w & TEXT_SWAR_LOW, ge, gt;
+	uint64_t ge, gt;
 
 	ge = x + TEXT_SWAR_ONES * (unsigned char)(0x80 - lo);
 	gt = x + TEXT_SWAR_ONES * (unsigned char)(0x7f - hi);
-	return ge & ~gt & ~w & TEXT_SWAR_HIGH;
+	return ge & ~gt;
 }
 
 /* How many bytes of m come before the first whose bit 7 is clear. */
@@ -421,15 +421,19 @@ text_swar_leading(uint64_t m)
 static size_t
 text_ascii_run(const unsigned char *p, size_t n, char *out)
 {
-	uint64_t w, letter, word;
+	uint64_t w, x, ascii, letter, word;
 	size_t k = 0;
 	char f;
 
 	for (; k + 8 <= n; k += 8) {
 		memcpy(&w, p + k, sizeof w);
+		/* Bytes past ASCII are no letter: their bit 7 is taken off. */
+		x = w & TEXT_SWAR_LOW;
+		ascii = ~w & TEXT_SWAR_HIGH;
 		/* A letter has bit 5 set in lower case: 'A' | 0x20 is 'a'. */
-		letter = text_swar_in(w | TEXT_SWAR_ONES * 0x20, 'a', 'z');
-		word = letter | text_swar_in(w, '0', '9');
+		letter =
+		    text_swar_in(x | TEXT_SWAR_ONES * 0x20, 'a', 'z') & ascii;
+		word = letter | (text_swar_in(x, '0', '9') & ascii);
 		w |= letter >> 2; /* 0x80 >> 2 is 0x20 */
 		memcpy(out + k, &w, sizeof w);
 		if (word != TEXT_SWAR_HIGH)
