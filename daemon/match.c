@@ -2016,16 +2016,16 @@ match_snippet(struct match_set *s, const struct match_variant *v,
 }
 
 static void
-match_report(
-    struct match_set *s, struct match_query *q, match_cb cb, void *cbarg)
+match_report(struct match_set *s, size_t i, match_cb cb, void *cbarg)
 {
+	const struct match_query *q = s->queries[i];
 	struct match_why w;
 	struct match_result r;
 
 	memset(&w, 0, sizeof w);
 	w.matched = s->matched;
 	w.cap = s->capmatched;
-	match_collect(s, &s->code[s->pcs[q->index]], &w);
+	match_collect(s, &s->code[s->pcs[i]], &w);
 	s->matched = w.matched;
 	s->capmatched = w.cap;
 	r.matched = w.matched;
@@ -2071,7 +2071,7 @@ match_set_run(
 			q = w * 64 + (size_t)__builtin_ctzll(s->cands[w]);
 			s->cands[w] &= s->cands[w] - 1;
 			if (match_exec(s, &s->code[s->pcs[q]])) {
-				match_report(s, s->queries[q], cb, cbarg);
+				match_report(s, q, cb, cbarg);
 				n++;
 			}
 		}
