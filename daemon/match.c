@@ -1644,7 +1644,7 @@ match_phrase_at(struct match_set *s, const struct match_variant *v,
 }
 
 /* Token i starts entry e (its first word matched): record the hit. */
-static void
+static inline void
 match_hit(struct match_set *s, const struct match_variant *v,
     struct match_entry *e, size_t i)
 {
