@@ -1950,6 +1950,13 @@ match_put(char *out, size_t *n, const char *s, size_t len)
 	*n += len;
 }
 
+/* Put a mark ("«", "… ") when is_put: its size known, no call. */
+#define MATCH_PUT_MARK(out, n, mark, is_put)                      \
+	do {                                                      \
+		if (is_put)                                       \
+			match_put(out, n, mark, sizeof mark - 1); \
+	} while (0)
+
 /*
  * About 30 words around the hit (or from the start of the text when
  * there is none), marked « », within the title or within the text.
@@ -2004,13 +2011,13 @@ match_snippet(struct match_set *s, const struct match_variant *v,
 	}
 	out = s->snippet;
 	n = 0;
-	match_put(out, &n, "… ", first > lo ? 4 : 0);
+	MATCH_PUT_MARK(out, &n, "… ", first > lo);
 	match_put(out, &n, s->plain + from, hs - from);
-	match_put(out, &n, "«", w->has_hit ? 2 : 0);
+	MATCH_PUT_MARK(out, &n, "«", w->has_hit);
 	match_put(out, &n, s->plain + hs, he - hs);
-	match_put(out, &n, "»", w->has_hit ? 2 : 0);
+	MATCH_PUT_MARK(out, &n, "»", w->has_hit);
 	match_put(out, &n, s->plain + he, to - he);
-	match_put(out, &n, " …", last + 1 < hi ? 4 : 0);
+	MATCH_PUT_MARK(out, &n, " …", last + 1 < hi);
 	out[n] = '\0';
 	return out;
 }
