@@ -1951,10 +1951,10 @@ match_put(char *out, size_t *n, const char *s, size_t len)
 }
 
 /* Put a mark ("«", "… ") when is_put: its size known, no call. */
-#define MATCH_PUT_MARK(out, n, mark, is_put)                      \
-	do {                                                      \
-		if (is_put)                                       \
-			match_put(out, n, mark, sizeof mark - 1); \
+#define MATCH_PUT_MARK(out, n, mark, is_put)                       \
+	do {                                                       \
+		if (is_put)                                        \
+			match_put(out, n, mark, sizeof(mark) - 1); \
 	} while (0)
 
 /*
