@@ -801,15 +801,32 @@ match_query_new(
 static uint64_t
 match_tail(uint64_t w, size_t n)
 {
-	if (n == 0)
-		return 0;
-	if (n >= 8)
-		return w;
+	/* By n: the bytes that come first in memory, set. */
+	static const uint64_t masks[9] = {
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return w & ~(~0ULL >> (8 * n));
+		0,
+		0xff00000000000000ULL,
+		0xffff000000000000ULL,
+		0xffffff0000000000ULL,
+		0xffffffff00000000ULL,
+		0xffffffffff000000ULL,
+		0xffffffffffff0000ULL,
+		0xffffffffffffff00ULL,
+		0xffffffffffffffffULL,
 #else
-	return w & (~0ULL >> (64 - 8 * n));
+		0,
+		0xffULL,
+		0xffffULL,
+		0xffffffULL,
+		0xffffffffULL,
+		0xffffffffffULL,
+		0xffffffffffffULL,
+		0xffffffffffffffULL,
+		0xffffffffffffffffULL,
 #endif
+	};
+
+	return w & masks[n < 8 ? n : 8];
 }
 
 static uint64_t
