@@ -25,12 +25,14 @@
  * A match_set compiles every query once into one structure. Its terms,
  * the same words in several queries counted once, go into a dictionary
  * per variant (accents folded or kept, stemmer or none) that maps each
- * key to the terms it can start. A story is tokenised once per variant,
- * each token looked up once, phrases checked only where their first word
- * stands. A query becomes a candidate only when each of its clauses
- * (terms of which one must be present for it to be true) has a hit, and
- * only candidates run their code, a flat copy of their tree. The cost
- * per story is O(tokens + hits), whatever the number of queries.
+ * key to the terms it can start; prefixes are found by their first
+ * bytes. A story is tokenised once per variant, each token hashed a word
+ * at a time and looked up once, phrases checked only where their first
+ * word stands. A query becomes a candidate only when each of its
+ * clauses (terms of which one must be present for it to be true) has a
+ * hit, and only candidates run their code, a flat copy of their tree.
+ * The cost per story is O(tokens + hits), whatever the number of
+ * queries.
  */
 
 #define MATCH_MAX_DEPTH 64
@@ -41,7 +43,7 @@
 #define MATCH_MAX_PREFIX 63  /* bytes of a prefix term */
 #define MATCH_FILTER_BITS 8  /* filter bits per dictionary key, at least */
 #define MATCH_MAX_CLAUSES 32 /* of a query, used to make it a candidate */
-#define MATCH_KEY_INLINE 16  /* bytes of a key kept in its entry: 16 */
+#define MATCH_KEY_INLINE 16  /* bytes of a key in its entry: two words */
 #define MATCH_CACHE_LINE 64  /* bytes */
 #define MATCH_START_BITS 13  /* log2 of the entries of a table of starts */
 #define MATCH_HASH_MUL 0x9e3779b97f4a7c15ULL	/* 2^64 / golden ratio */
@@ -146,6 +148,10 @@ struct match_entry {
 	uint32_t nmore;		    /* more + nmore) */
 	char key[MATCH_KEY_INLINE]; /* the first word, its start */
 };
+
+_Static_assert(sizeof(struct match_entry) <= MATCH_CACHE_LINE,
+    "an entry is one cache line");
+_Static_assert(MATCH_KEY_INLINE == 16, "match_entry_has reads two words");
 
 /* A dictionary: hash -> the entries a key starts, open addressing. */
 struct match_slot {
