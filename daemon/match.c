@@ -22,12 +22,17 @@
  *	near    := primary ("NEAR" | "NEAR/N") primary ...
  *	primary := term | "(" or ")" | field ":" ...
  *
- * A match_set holds every query's terms in one dictionary per variant
- * (accents folded or kept, stemmer or none): a story is tokenised once
- * per variant, each token looked up once, phrases checked only where
- * their first word stands, and a query's tree evaluated only when one
- * of its terms was hit. The cost per story is O(tokens + hits), whatever
- * the number of queries.
+ * A match_set compiles every query once into one structure. Its terms,
+ * the same words in several queries counted once, go into a dictionary
+ * per variant (accents folded or kept, stemmer or none) that maps each
+ * key to the terms it can start; prefixes are found by their first
+ * bytes. A story is tokenised once per variant, each token hashed a word
+ * at a time and looked up once, phrases checked only where their first
+ * word stands. A query becomes a candidate only when each of its
+ * clauses (terms of which one must be present for it to be true) has a
+ * hit, and only candidates run their code, a flat copy of their tree.
+ * The cost per story is O(tokens + hits), whatever the number of
+ * queries.
  */
 
 #define MATCH_MAX_DEPTH 64
@@ -35,9 +40,15 @@
 #define MATCH_NEAR_MAX 100
 #define MATCH_SNIPPET_WORDS 30
 #define MATCH_SNIPPET_BEFORE 12
-#define MATCH_MAX_PREFIX 63 /* bytes of a prefix term */
-#define MATCH_FNV_BASIS 0xcbf29ce484222325ULL
-#define MATCH_FNV_PRIME 0x100000001b3ULL
+#define MATCH_MAX_PREFIX 63  /* bytes of a prefix term */
+#define MATCH_FILTER_BITS 8  /* filter bits per dictionary key, at least */
+#define MATCH_MAX_CLAUSES 32 /* of a query, used to make it a candidate */
+#define MATCH_KEY_INLINE 16  /* bytes of a key in its entry: two words */
+#define MATCH_CACHE_LINE 64  /* bytes */
+#define MATCH_START_BITS 13  /* log2 of the entries of a table of starts */
+#define MATCH_HASH_MUL 0x9e3779b97f4a7c15ULL	/* 2^64 / golden ratio */
+#define MATCH_HASH_ANCHOR 0x5bd1e9955bd1e995ULL /* seeds prefix hashes */
+#define MATCH_ANCHOR 8 /* bytes of a prefix that find it */
 
 enum match_op {
 	OP_TERM,
@@ -70,10 +81,7 @@ struct match_term {
 	size_t *lens;
 	size_t nwords;
 	struct match_query *query; /* owner */
-	unsigned int stamp;	   /* story whose hits are below */
-	size_t *hits;		   /* token positions where it starts */
-	size_t nhits;
-	size_t caphits;
+	uint32_t id;		   /* its entry in the set */
 };
 
 struct match_node {
@@ -92,7 +100,6 @@ struct match_query {
 	size_t nterms;
 	char *language;
 	int flags;
-	int is_always;	/* may be true with no term hit */
 	size_t variant; /* in its set */
 	size_t index;	/* in its set */
 	void *arg;
@@ -107,20 +114,57 @@ struct match_parser {
 	struct sb_stemmer *stemmer;
 };
 
-/* A dictionary: key -> the terms it can start, by open addressing. */
+/*
+ * A trigger: when an entry is first hit in a story, clause bit of query
+ * is true; the query is a candidate once its need clauses are.
+ */
+struct match_trig {
+	uint32_t query;
+	uint8_t bit;  /* < MATCH_MAX_CLAUSES */
+	uint8_t need; /* <= MATCH_MAX_CLAUSES; 0 in an entry without one */
+};
+
+/*
+ * A distinct term of a set: what the scan looks for, and where the
+ * story hit it, together on one cache line. Entries that start with the
+ * same key follow each other; their terms are in match_set.terms.
+ */
+struct match_entry {
+	/* Per story: the hits, a list in match_set.hits. */
+	unsigned int stamp; /* story whose hits these are */
+	uint32_t head;	    /* first and last hit */
+	uint32_t tail;
+	/* Compiled. */
+	uint32_t nkey;	 /* entries from this one on with the same key */
+	uint32_t len;	 /* bytes of the first word */
+	uint32_t nwords; /* of a phrase; 1 for the others */
+	uint8_t kind;	 /* enum match_kind */
+	uint8_t scope;	 /* enum match_scope */
+	/* A phrase's second word: its length (at most 0xffff) and start. */
+	uint16_t len2;
+	uint32_t next; /* its first 4 bytes at most, as match_next has them */
+	struct match_trig trig;	    /* the first trigger */
+	uint32_t more;		    /* the others: match_set.trigs[more, */
+	uint32_t nmore;		    /* more + nmore) */
+	char key[MATCH_KEY_INLINE]; /* the first word, its start */
+};
+
+_Static_assert(sizeof(struct match_entry) <= MATCH_CACHE_LINE,
+    "an entry is one cache line");
+_Static_assert(MATCH_KEY_INLINE == 16, "match_entry_has reads two words");
+
+/* A dictionary: hash -> the entries a key starts, open addressing. */
 struct match_slot {
-	const char *key;
-	size_t len;
-	uint64_t hash;
-	size_t first; /* in the dictionary's list */
-	size_t n;
+	uint32_t tag;	/* the hash's top half */
+	uint32_t entry; /* its first entry + 1; 0 = an empty slot */
 };
 
 struct match_dict {
 	struct match_slot *slots;
 	size_t mask;
-	struct match_term **list;
-	size_t nlist;
+	/* Bit (hash >> 32) & fmask: some key may have that hash. */
+	uint64_t *filter;
+	size_t fmask;
 };
 
 struct match_variant {
@@ -129,7 +173,14 @@ struct match_variant {
 	struct sb_stemmer *stemmer;
 	struct match_dict words; /* words, and phrases' first words */
 	struct match_dict prefixes;
-	uint64_t prefix_lens; /* bit L: some prefix has L bytes */
+	size_t prefix_min; /* bytes of the shortest prefix */
+	size_t head;	   /* bytes of a start: prefix_min, 8 at most */
+	/*
+	 * By a hash of its first head bytes, the anchors a token may
+	 * start: bit A - 1, a prefix with those first bytes has an
+	 * anchor of A bytes (1 to 8).
+	 */
+	uint8_t *starts;
 	/* Per story: the key of each token (stemmed, when it stems). */
 	char *stems;
 	size_t stemslen;
@@ -138,32 +189,71 @@ struct match_variant {
 	size_t keycap;
 };
 
+/* A node of a query's code: its tree flattened, preorder. */
+struct match_code {
+	uint32_t op;	     /* enum match_op */
+	uint32_t size;	     /* codes in this subtree, itself included */
+	uint32_t arg;	     /* OP_TERM: entry; OP_NEAR: distance */
+	uint32_t span;	     /* OP_TERM: tokens a hit covers */
+	const char *value;   /* OP_FEED, OP_SITE, OP_TAG */
+	const char *written; /* terms and predicates: as match_result has it */
+};
+
+/* A hit: the token a term starts at, and the term's next hit. */
+struct match_hit {
+	size_t pos;
+	uint32_t next; /* 0 = none */
+};
+
+/* A query of several clauses in a story: which of them had a hit. */
+struct match_query_state {
+	unsigned int stamp;
+	uint32_t clauses; /* bit i: clause i */
+};
+
 struct match_set {
 	struct match_query **queries;
 	size_t nqueries;
 	struct match_variant *variants;
 	size_t nvariants;
-	struct match_query **always; /* true without a term hit, maybe */
-	size_t nalways;
 	int is_built;
 	unsigned int stamp;
+	/* Compiled. */
+	struct match_entry *entries;	 /* every variant's, by id */
+	const struct match_term **terms; /* by entry: one it stands for */
+	size_t nentries;
+	void *entries_mem;	  /* what entries was cut from */
+	struct match_trig *trigs; /* by entry */
+	struct match_code *code;
+	size_t ncode;
+	uint32_t *pcs;	  /* by query: where its code starts */
+	uint32_t *always; /* queries that need no clause */
+	size_t nalways;
 	/* Per story. */
 	const struct match_story *story;
 	char *plain; /* title "\n" text */
 	size_t plaincap;
 	struct text_tokens tokens[2]; /* by MATCH_KEEP_ACCENTS */
-	size_t ntitle;
+	size_t ntitle[2];  /* tokens of the title, by MATCH_KEEP_ACCENTS */
 	size_t text_start; /* byte where the text starts */
-	struct match_term **touched;
-	size_t ntouched;
-	size_t captouched;
+	struct match_query_state *query_states;
+	struct match_hit *hits;
+	size_t nhits;
+	size_t caphits;
 	uint64_t *cands; /* bit i: query i may match */
 	size_t ncandwords;
+	const char **matched; /* the result being built */
+	size_t capmatched;
+	char *snippet;
+	size_t capsnippet;
 	char *host;
 	int has_host;
 };
 
 static struct match_node *match_parse_or(struct match_parser *);
+/* Not inlined, so that the loop over tokens keeps its registers. */
+static void match_hit_key(struct match_set *, const struct match_variant *,
+    struct match_entry *, size_t) __attribute__((__noinline__));
 
 /* Parsing. */
 
@@ -204,7 +294,6 @@ match_term_free(struct match_term *t)
 	free(t->words);
 	free(t->lens);
 	free(t->written);
-	free(t->hits);
 	free(t);
 }
 
@@ -646,33 +735,6 @@ match_is_positive(const struct match_node *n)
 	}
 }
 
-/* Can the tree be true with no term hit (predicates taken as true)? */
-static int
-match_without_hits(const struct match_node *n)
-{
-	switch (n->op) {
-	case OP_TERM:
-	case OP_NEAR:
-		return 0;
-	case OP_NOT:
-		return 1;
-	case OP_AND:
-		for (size_t i = 0; i < n->nkids; i++) {
-			if (!match_without_hits(n->kids[i]))
-				return 0;
-		}
-		return 1;
-	case OP_OR:
-		for (size_t i = 0; i < n->nkids; i++) {
-			if (match_without_hits(n->kids[i]))
-				return 1;
-		}
-		return 0;
-	default:
-		return 1;
-	}
-}
-
 int
 match_language_is_known(const char *language)
 {
@@ -730,95 +792,308 @@ match_query_new(
 		match_query_free(q);
 		return NULL;
 	}
-	q->is_always = match_without_hits(q->root);
 	return q;
 }
 
 /* The set: dictionaries. */
 
-/* FNV-1a: one byte at a time, so prefixes hash on the way. */
+/*
+ * Keys hash 8 bytes at a time. A key in a token buffer (text.h's
+ * TEXT_FOLDED_PAD) can be read past its end, the extra bytes masked
+ * off; match_hash copies instead, for keys of queries.
+ */
+
+/* The first n bytes (n <= 8) of w, read from memory; the rest zero. */
+static uint64_t
+match_tail(uint64_t w, size_t n)
+{
+	/* By n: the bytes that come first in memory, set. */
+	static const uint64_t masks[9] = {
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		0,
+		0xff00000000000000ULL,
+		0xffff000000000000ULL,
+		0xffffff0000000000ULL,
+		0xffffffff00000000ULL,
+		0xffffffffff000000ULL,
+		0xffffffffffff0000ULL,
+		0xffffffffffffff00ULL,
+		0xffffffffffffffffULL,
+#else
+		0,
+		0xffULL,
+		0xffffULL,
+		0xffffffULL,
+		0xffffffffULL,
+		0xffffffffffULL,
+		0xffffffffffffULL,
+		0xffffffffffffffULL,
+		0xffffffffffffffffULL,
+#endif
+	};
+
+	return w & masks[n < 8 ? n : 8];
+}
+
+static uint64_t
+match_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * MATCH_HASH_MUL;
+	return h ^ (h >> 29);
+}
+
+static uint64_t
+match_load(const char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof w);
+	return w;
+}
+
+/* Hash a key that may be read 8 bytes past its end. */
+static uint64_t
+match_hash_padded(const char *s, size_t len)
+{
+	uint64_t h = len;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8)
+		h = match_mix(h, match_load(s + i));
+	return match_mix(h, match_tail(match_load(s + i), len - i));
+}
+
+/* Hash any key: the same value as match_hash_padded. */
 static uint64_t
 match_hash(const char *s, size_t len)
 {
-	uint64_t h = MATCH_FNV_BASIS;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * MATCH_FNV_PRIME;
-	return h;
-}
-
-/* Look key up by its hash h (match_hash of its len bytes). */
-static const struct match_slot *
-match_dict_find(
-    const struct match_dict *d, const char *key, size_t len, uint64_t h)
-{
+	uint64_t h = len, w = 0;
 	size_t i;
 
-	if (d->slots == NULL)
-		return NULL;
-	for (i = h & d->mask; d->slots[i].key != NULL; i = (i + 1) & d->mask) {
-		if (d->slots[i].hash == h && d->slots[i].len == len &&
-		    memcmp(d->slots[i].key, key, len) == 0)
-			return &d->slots[i];
+	for (i = 0; i + 8 <= len; i += 8)
+		h = match_mix(h, match_load(s + i));
+	memcpy(&w, s + i, len - i);
+	return match_mix(h, w);
+}
+
+/* Hash the anchor of a prefix: its first a bytes (a <= 8), in w. */
+static uint64_t
+match_hash_anchor(uint64_t w, size_t a)
+{
+	return match_mix(MATCH_HASH_ANCHOR + a, match_tail(w, a));
+}
+
+/* The bytes of a prefix that find it: the first MATCH_ANCHOR at most. */
+static size_t
+match_anchor_len(size_t len)
+{
+	return len < MATCH_ANCHOR ? len : MATCH_ANCHOR;
+}
+
+/*
+ * May some key of d hash to h? The filter is small enough to stay in
+ * the cache, so that most tokens, in no query, cost no probe.
+ */
+static int
+match_dict_may(const struct match_dict *d, uint64_t h)
+{
+	size_t b = (size_t)(h >> 32) & d->fmask;
+
+	return (int)((d->filter[b / 64] >> (b % 64)) & 1);
+}
+
+/* Keys are short: a loop beats a call to memcmp. */
+static int
+match_same(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (a[i] != b[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Are the first n bytes of key, which can be read past its end, those
+ * of entry e? The entry holds MATCH_KEY_INLINE of them, zero after the
+ * end: compare a word at a time, and the rest, if any, byte by byte.
+ */
+static int
+match_entry_has(const struct match_set *s, const struct match_entry *e,
+    const char *key, size_t n)
+{
+	if (n <= 8)
+		return match_tail(match_load(key), n) == match_load(e->key);
+	if (match_load(key) != match_load(e->key))
+		return 0;
+	if (n <= 16)
+		return match_tail(match_load(key + 8), n - 8) ==
+		    match_load(e->key + 8);
+	return match_load(key + 8) == match_load(e->key + 8) &&
+	    match_same(
+		s->terms[e - s->entries]->words[0] + 16, key + 16, n - 16);
+}
+
+/* Is key (len bytes, readable past its end) the first word of entry e? */
+static int
+match_entry_is(const struct match_set *s, const struct match_entry *e,
+    const char *key, size_t len)
+{
+	return e->len == len && match_entry_has(s, e, key, len);
+}
+
+/* Does prefix entry e begin key (len bytes, readable past its end)? */
+static int
+match_entry_begins(const struct match_set *s, const struct match_entry *e,
+    const char *key, size_t len)
+{
+	return e->len <= len && match_entry_has(s, e, key, e->len);
+}
+
+/*
+ * The first entry of a dictionary of words whose key is key, or of one
+ * of prefixes whose anchor is key (len bytes), by its hash h.
+ */
+static struct match_entry *
+match_dict_find(struct match_set *s, const struct match_dict *d,
+    const char *key, size_t len, uint64_t h, int is_anchor)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+	struct match_entry *e;
+
+	for (size_t i = h & d->mask; d->slots[i].entry != 0;
+	     i = (i + 1) & d->mask) {
+		if (d->slots[i].tag != tag)
+			continue;
+		e = &s->entries[d->slots[i].entry - 1];
+		if (is_anchor ? match_anchor_len(e->len) == len &&
+			    match_same(e->key, key, len) :
+				match_entry_is(s, e, key, len))
+			return e;
 	}
 	return NULL;
 }
 
-/* A key and a term it starts, while a dictionary is being built. */
-struct match_pair {
-	const char *key;
-	size_t len;
-	struct match_term *term;
-};
-
+/* Order terms by their words, then kind and scope: equal ones are one. */
 static int
-match_pair_cmp(const void *a, const void *b)
+match_term_cmp(const void *a, const void *b)
 {
-	const struct match_pair *x = a, *y = b;
+	const struct match_term *x = *(struct match_term *const *)a;
+	const struct match_term *y = *(struct match_term *const *)b;
+	size_t i, n;
 	int c;
 
-	if ((c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len)) !=
-	    0)
-		return c;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	/* Same key: keep the order the terms were added in. */
-	return x->term->query->index < y->term->query->index ?
-	    -1 :
-	    x->term->query->index > y->term->query->index;
+	for (i = 0; i < x->nwords && i < y->nwords; i++) {
+		n = x->lens[i] < y->lens[i] ? x->lens[i] : y->lens[i];
+		if ((c = memcmp(x->words[i], y->words[i], n)) != 0)
+			return c;
+		if (x->lens[i] != y->lens[i])
+			return x->lens[i] < y->lens[i] ? -1 : 1;
+	}
+	if (x->nwords != y->nwords)
+		return x->nwords < y->nwords ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->scope != y->scope)
+		return x->scope < y->scope ? -1 : 1;
+	return 0;
 }
 
-/* Build a dictionary from pairs (sorted here, consumed). */
 static void
-match_dict_build(struct match_dict *d, struct match_pair *pairs, size_t n)
+match_entry_init(struct match_entry *e, const struct match_term *t)
 {
-	struct match_slot *slot;
-	size_t cap = 16, i, j;
-
-	if (n == 0)
+	memset(e, 0, sizeof *e);
+	e->kind = (uint8_t)t->kind;
+	e->scope = (uint8_t)t->scope;
+	e->len = (uint32_t)t->lens[0];
+	e->nwords = (uint32_t)t->nwords;
+	memcpy(e->key, t->words[0],
+	    e->len < sizeof e->key ? e->len : sizeof e->key);
+	if (t->kind != KIND_PHRASE)
 		return;
-	qsort(pairs, n, sizeof *pairs, match_pair_cmp);
-	while (cap < n * 2)
+	e->len2 = (uint16_t)(t->lens[1] < 0xffff ? t->lens[1] : 0xffff);
+	memcpy(&e->next, t->words[1],
+	    t->lens[1] < sizeof e->next ? t->lens[1] : sizeof e->next);
+}
+
+/* Append an entry for each distinct term (sorted here); return the first. */
+static size_t
+match_entries_add(struct match_set *s, struct match_term **terms, size_t n)
+{
+	size_t first = s->nentries;
+	struct match_entry *e = NULL;
+
+	qsort(terms, n, sizeof *terms, match_term_cmp);
+	s->entries =
+	    xreallocarray(s->entries, s->nentries + n + 1, sizeof *s->entries);
+	s->terms =
+	    xreallocarray(s->terms, s->nentries + n + 1, sizeof *s->terms);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || match_term_cmp(&terms[i - 1], &terms[i]) != 0) {
+			s->terms[s->nentries] = terms[i];
+			e = &s->entries[s->nentries++];
+			match_entry_init(e, terms[i]);
+		}
+		terms[i]->id = (uint32_t)(s->nentries - 1);
+	}
+	return first;
+}
+
+/*
+ * Entries from i on that share the first word of entry i, or its anchor:
+ * sorted, they follow each other.
+ */
+static size_t
+match_dict_group(const struct match_set *s, size_t i, int is_anchor)
+{
+	const struct match_entry *e = &s->entries[i], *x;
+	size_t j, len = is_anchor ? match_anchor_len(e->len) : e->len;
+
+	for (j = i + 1; j < s->nentries; j++) {
+		x = &s->entries[j];
+		if ((is_anchor ? match_anchor_len(x->len) : x->len) != len ||
+		    memcmp(s->terms[j]->words[0], s->terms[i]->words[0], len) !=
+			0)
+			break;
+	}
+	return j - i;
+}
+
+/*
+ * Build a dictionary of terms (sorted here): a slot per first word, or
+ * per anchor for prefixes.
+ */
+static void
+match_dict_build(struct match_set *s, struct match_dict *d,
+    struct match_term **terms, size_t n, int is_anchor)
+{
+	struct match_entry *e;
+	size_t first = s->nentries, cap = 16, bits = 64, i, j;
+	uint64_t h;
+
+	if (n > 0)
+		first = match_entries_add(s, terms, n);
+	while (cap < (s->nentries - first) * 2)
 		cap *= 2;
+	while (bits < (s->nentries - first) * MATCH_FILTER_BITS)
+		bits *= 2;
 	d->slots = xcalloc(cap, sizeof *d->slots);
 	d->mask = cap - 1;
-	d->list = xcalloc(n, sizeof *d->list);
-	for (i = 0; i < n; i = j) {
-		uint64_t h = match_hash(pairs[i].key, pairs[i].len);
-
-		for (j = h & d->mask; d->slots[j].key != NULL;
+	d->filter = xcalloc(bits / 64, sizeof *d->filter);
+	d->fmask = bits - 1;
+	for (i = first; i < s->nentries; i += e->nkey) {
+		e = &s->entries[i];
+		e->nkey = (uint32_t)match_dict_group(s, i, is_anchor);
+		h = is_anchor ? match_hash_anchor(match_load(e->key),
+				    match_anchor_len(e->len)) :
+				match_hash(s->terms[i]->words[0], e->len);
+		for (j = h & d->mask; d->slots[j].entry != 0;
 		     j = (j + 1) & d->mask)
 			;
-		slot = &d->slots[j];
-		slot->key = pairs[i].key;
-		slot->len = pairs[i].len;
-		slot->hash = h;
-		slot->first = d->nlist;
-		for (j = i; j < n && pairs[j].len == pairs[i].len &&
-		     memcmp(pairs[j].key, pairs[i].key, pairs[i].len) == 0;
-		     j++)
-			d->list[d->nlist++] = pairs[j].term;
-		slot->n = d->nlist - slot->first;
+		d->slots[j].tag = (uint32_t)(h >> 32);
+		d->slots[j].entry = (uint32_t)i + 1;
+		d->filter[((h >> 32) & d->fmask) / 64] |= 1ULL
+		    << (((h >> 32) & d->fmask) % 64);
 	}
 }
 
@@ -826,7 +1101,7 @@ static void
 match_dict_clear(struct match_dict *d)
 {
 	free(d->slots);
-	free(d->list);
+	free(d->filter);
 	memset(d, 0, sizeof *d);
 }
 
@@ -853,16 +1128,25 @@ match_set_free(struct match_set *s)
 		if (v->stemmer != NULL)
 			sb_stemmer_delete(v->stemmer);
 		free(v->language);
+		free(v->starts);
 		free(v->stems);
 		free(v->keyoff);
 	}
 	free(s->variants);
+	free(s->entries_mem);
+	free(s->terms);
+	free(s->trigs);
+	free(s->code);
+	free(s->pcs);
 	free(s->always);
 	free(s->plain);
 	text_tokens_clear(&s->tokens[0]);
 	text_tokens_clear(&s->tokens[1]);
-	free(s->touched);
+	free(s->query_states);
+	free(s->hits);
 	free(s->cands);
+	free(s->matched);
+	free(s->snippet);
 	free(s->host);
 	free(s);
 }
@@ -905,54 +1189,296 @@ match_set_add(struct match_set *s, struct match_query *q, void *arg)
 	s->queries[s->nqueries++] = q;
 }
 
-/* Build each variant's dictionaries from its queries' terms. */
+/* The set: compiling. */
+
+/* Where the first head bytes of a key, in w, fall in a table of starts. */
+static size_t
+match_start(uint64_t w, size_t head)
+{
+	return (size_t)((match_tail(w, head) * MATCH_HASH_MUL) >>
+	    (64 - MATCH_START_BITS));
+}
+
+/* Fill a variant's table of starts from its prefixes, if it has any. */
+static void
+match_starts_build(
+    struct match_variant *var, struct match_term **prefixes, size_t np)
+{
+	uint64_t w;
+
+	if (np == 0)
+		return;
+	var->head = match_anchor_len(var->prefix_min);
+	var->starts =
+	    xcalloc((size_t)1 << MATCH_START_BITS, sizeof *var->starts);
+	for (size_t i = 0; i < np; i++) {
+		w = 0;
+		memcpy(&w, prefixes[i]->words[0], var->head);
+		var->starts[match_start(w, var->head)] |= (uint8_t)(1U
+		    << (match_anchor_len(prefixes[i]->lens[0]) - 1));
+	}
+}
+
+/* Build a variant's dictionaries from its queries' terms. */
+static void
+match_variant_build(struct match_set *s, size_t v, struct match_term **words,
+    struct match_term **prefixes)
+{
+	struct match_variant *var = &s->variants[v];
+	struct match_term *t;
+	size_t nw = 0, np = 0;
+
+	var->prefix_min = SIZE_MAX;
+	for (size_t i = 0; i < s->nqueries; i++) {
+		if (s->queries[i]->variant != v)
+			continue;
+		for (size_t j = 0; j < s->queries[i]->nterms; j++) {
+			t = s->queries[i]->terms[j];
+			if (t->kind != KIND_PREFIX) {
+				words[nw++] = t;
+				continue;
+			}
+			prefixes[np++] = t;
+			if (t->lens[0] < var->prefix_min)
+				var->prefix_min = t->lens[0];
+		}
+	}
+	match_starts_build(var, prefixes, np);
+	match_dict_build(s, &var->words, words, nw, 0);
+	match_dict_build(s, &var->prefixes, prefixes, np, 1);
+}
+
+/* Append the code of n to the set's; return where it starts. */
+static size_t
+match_compile(struct match_set *s, const struct match_node *n, size_t *cap)
+{
+	size_t pc = s->ncode++;
+	struct match_code *c;
+
+	if (pc == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		s->code = xreallocarray(s->code, *cap, sizeof *s->code);
+	}
+	c = &s->code[pc];
+	memset(c, 0, sizeof *c);
+	c->op = n->op;
+	c->value = n->value;
+	c->written = n->op == OP_TERM ? n->term->written : n->written;
+	if (n->op == OP_TERM) {
+		c->arg = n->term->id;
+		c->span = n->term->kind == KIND_PHRASE ?
+		    (uint32_t)n->term->nwords :
+		    1;
+	} else if (n->op == OP_NEAR)
+		c->arg = (uint32_t)n->distance;
+	for (size_t i = 0; i < n->nkids; i++)
+		match_compile(s, n->kids[i], cap);
+	s->code[pc].size = (uint32_t)(s->ncode - pc);
+	return pc;
+}
+
+/* A clause: entries, one of which has a hit when a query is true. */
+struct match_clause {
+	uint32_t *ids;
+	size_t n;
+};
+
+struct match_clauses {
+	struct match_clause *v;
+	size_t n;
+	size_t cap;
+};
+
+static void
+match_clause_push(struct match_clauses *cs, uint32_t *ids, size_t n)
+{
+	if (cs->n == cs->cap) {
+		cs->cap = cs->cap ? cs->cap * 2 : 4;
+		cs->v = xreallocarray(cs->v, cs->cap, sizeof *cs->v);
+	}
+	cs->v[cs->n].ids = ids;
+	cs->v[cs->n++].n = n;
+}
+
+static void
+match_clause_one(struct match_clauses *cs, const struct match_term *t)
+{
+	uint32_t *id = xmalloc(sizeof *id);
+
+	*id = t->id;
+	match_clause_push(cs, id, 1);
+}
+
+static void
+match_clauses_free(struct match_clauses *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		free(cs->v[i].ids);
+	free(cs->v);
+	memset(cs, 0, sizeof *cs);
+}
+
+static void match_clauses_of(const struct match_node *, struct match_clauses *);
+
+/*
+ * An OR is true when a kid is: one clause, the union of a clause of
+ * each kid (the shortest), or none when a kid needs no hit.
+ */
+static void
+match_clauses_or(const struct match_node *n, struct match_clauses *cs)
+{
+	struct match_clauses kid;
+	uint32_t *ids = NULL;
+	size_t nids = 0, best;
+
+	for (size_t i = 0; i < n->nkids; i++) {
+		memset(&kid, 0, sizeof kid);
+		match_clauses_of(n->kids[i], &kid);
+		if (kid.n == 0) {
+			free(ids);
+			return;
+		}
+		best = 0;
+		for (size_t j = 1; j < kid.n; j++) {
+			if (kid.v[j].n < kid.v[best].n)
+				best = j;
+		}
+		ids = xreallocarray(ids, nids + kid.v[best].n, sizeof *ids);
+		memcpy(
+		    ids + nids, kid.v[best].ids, kid.v[best].n * sizeof *ids);
+		nids += kid.v[best].n;
+		match_clauses_free(&kid);
+	}
+	match_clause_push(cs, ids, nids);
+}
+
+/*
+ * The clauses of n: when n is true, each clause has a term with a hit.
+ * None when n may be true without a hit (NOT and predicates say
+ * nothing of which terms are present).
+ */
+static void
+match_clauses_of(const struct match_node *n, struct match_clauses *cs)
+{
+	switch (n->op) {
+	case OP_TERM:
+		match_clause_one(cs, n->term);
+		break;
+	case OP_NEAR:
+		match_clause_one(cs, n->kids[0]->term);
+		match_clause_one(cs, n->kids[1]->term);
+		break;
+	case OP_AND:
+		for (size_t i = 0; i < n->nkids; i++)
+			match_clauses_of(n->kids[i], cs);
+		break;
+	case OP_OR:
+		match_clauses_or(n, cs);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Make each entry's triggers from every query's clauses (the first
+ * MATCH_MAX_CLAUSES: fewer clauses still hold when the query is true).
+ * A query with none is always a candidate.
+ */
+static void
+match_set_triggers(struct match_set *s)
+{
+	struct match_clauses *cs = xcalloc(s->nqueries + 1, sizeof *cs);
+	size_t k, need, ntrigs = 0;
+	uint32_t id, *off = xcalloc(s->nentries + 2, sizeof *off);
+	struct match_entry *e;
+
+	s->always = xcalloc(s->nqueries + 1, sizeof *s->always);
+	for (size_t q = 0; q < s->nqueries; q++) {
+		match_clauses_of(s->queries[q]->root, &cs[q]);
+		if (cs[q].n == 0)
+			s->always[s->nalways++] = (uint32_t)q;
+		for (k = 0; k < cs[q].n && k < MATCH_MAX_CLAUSES; k++) {
+			for (size_t i = 0; i < cs[q].v[k].n; i++)
+				off[cs[q].v[k].ids[i] + 2]++;
+			ntrigs += cs[q].v[k].n;
+		}
+	}
+	/* Entry i's go from off[i + 1]; filled, they are [off[i], off[i + 1]).
+	 */
+	for (size_t i = 2; i < s->nentries + 2; i++)
+		off[i] += off[i - 1];
+	s->trigs = xcalloc(ntrigs + 1, sizeof *s->trigs);
+	for (size_t q = 0; q < s->nqueries; q++) {
+		need =
+		    cs[q].n < MATCH_MAX_CLAUSES ? cs[q].n : MATCH_MAX_CLAUSES;
+		for (k = 0; k < need; k++) {
+			for (size_t i = 0; i < cs[q].v[k].n; i++) {
+				id = cs[q].v[k].ids[i];
+				s->trigs[off[id + 1]++] =
+				    (struct match_trig) { (uint32_t)q,
+					    (uint8_t)k, (uint8_t)need };
+			}
+		}
+		match_clauses_free(&cs[q]);
+	}
+	/* The first in the entry itself, which a hit reads anyway. */
+	for (size_t i = 0; i < s->nentries; i++) {
+		e = &s->entries[i];
+		if (off[i + 1] == off[i])
+			continue;
+		e->trig = s->trigs[off[i]];
+		e->more = off[i] + 1;
+		e->nmore = off[i + 1] - off[i] - 1;
+	}
+	free(off);
+	free(cs);
+}
+
+/* Move the entries to memory aligned on cache lines, one per entry. */
+static void
+match_entries_align(struct match_set *s)
+{
+	size_t size = (s->nentries + 1) * sizeof *s->entries;
+	uintptr_t at;
+
+	s->entries_mem = xcalloc(1, size + MATCH_CACHE_LINE);
+	at = ((uintptr_t)s->entries_mem + MATCH_CACHE_LINE - 1) &
+	    ~(uintptr_t)(MATCH_CACHE_LINE - 1);
+	if (s->nentries > 0)
+		memcpy(
+		    (void *)at, s->entries, s->nentries * sizeof *s->entries);
+	free(s->entries);
+	s->entries = (struct match_entry *)at;
+}
+
+/* Compile the set: dictionaries, code, triggers, per-story state. */
 static void
 match_set_build(struct match_set *s)
 {
-	struct match_pair *words = NULL, *prefixes = NULL;
-	size_t nw, np, cap = 0;
-	struct match_term *t;
+	struct match_term **words = NULL, **prefixes = NULL;
+	size_t cap = 0;
 
 	for (size_t i = 0; i < s->nqueries; i++)
 		cap += s->queries[i]->nterms;
-	if (cap > 0) {
-		words = xcalloc(cap, sizeof *words);
-		prefixes = xcalloc(cap, sizeof *prefixes);
-	}
-	for (size_t v = 0; v < s->nvariants; v++) {
-		nw = np = 0;
-		for (size_t i = 0; i < s->nqueries; i++) {
-			if (s->queries[i]->variant != v)
-				continue;
-			for (size_t j = 0; j < s->queries[i]->nterms; j++) {
-				t = s->queries[i]->terms[j];
-				if (t->kind == KIND_PREFIX) {
-					prefixes[np++] =
-					    (struct match_pair) { t->words[0],
-						    t->lens[0], t };
-					s->variants[v].prefix_lens |= 1ULL
-					    << t->lens[0];
-				} else
-					words[nw++] =
-					    (struct match_pair) { t->words[0],
-						    t->lens[0], t };
-			}
-		}
-		match_dict_build(&s->variants[v].words, words, nw);
-		match_dict_build(&s->variants[v].prefixes, prefixes, np);
-	}
+	words = xcalloc(cap + 1, sizeof *words);
+	prefixes = xcalloc(cap + 1, sizeof *prefixes);
+	for (size_t v = 0; v < s->nvariants; v++)
+		match_variant_build(s, v, words, prefixes);
 	free(words);
 	free(prefixes);
-	for (size_t i = 0; i < s->nqueries; i++) {
-		if (!s->queries[i]->is_always)
-			continue;
-		s->always =
-		    xreallocarray(s->always, s->nalways + 1, sizeof *s->always);
-		s->always[s->nalways++] = s->queries[i];
-	}
+	match_entries_align(s);
+	cap = 0;
+	s->pcs = xcalloc(s->nqueries + 1, sizeof *s->pcs);
+	for (size_t i = 0; i < s->nqueries; i++)
+		s->pcs[i] =
+		    (uint32_t)match_compile(s, s->queries[i]->root, &cap);
+	match_set_triggers(s);
+	s->query_states = xcalloc(s->nqueries + 1, sizeof *s->query_states);
 	s->ncandwords = (s->nqueries + 63) / 64;
-	if (s->ncandwords > 0)
-		s->cands = xcalloc(s->ncandwords, sizeof *s->cands);
+	s->cands = xcalloc(s->ncandwords + 1, sizeof *s->cands);
+	s->caphits = 64;
+	s->hits = xcalloc(s->caphits, sizeof *s->hits);
 	s->is_built = 1;
 }
 
@@ -964,7 +1490,7 @@ match_prepare(struct match_set *s, const struct match_story *st)
 {
 	const char *title = st->title != NULL ? st->title : "";
 	const char *text = st->text != NULL ? st->text : "";
-	size_t tlen = strlen(title), xlen = strlen(text), ntitle = 0;
+	size_t tlen = strlen(title), xlen = strlen(text), *nt;
 	struct text_tokens *t;
 	int used = 0;
 
@@ -977,22 +1503,23 @@ match_prepare(struct match_set *s, const struct match_story *st)
 	memcpy(s->plain + tlen + 1, text, xlen + 1);
 	for (size_t i = 0; i < s->nvariants; i++)
 		used |= 1 << (s->variants[i].flags & MATCH_KEEP_ACCENTS);
+	/*
+	 * One pass over both: the newline parts them as tokenising each
+	 * would (it is no letter, and ends a cut UTF-8 sequence).
+	 */
 	for (int m = 0; m < 2; m++) {
 		t = &s->tokens[m];
 		t->n = 0;
 		t->foldedlen = 0;
 		if (!(used & (1 << m)) && !(m == 0 && used == 0))
 			continue;
-		text_tokenize(t, s->plain, tlen, m ? TEXT_KEEP_ACCENTS : 0);
-		ntitle = t->n;
 		text_tokenize(
-		    t, s->plain + tlen + 1, xlen, m ? TEXT_KEEP_ACCENTS : 0);
-		for (size_t i = ntitle; i < t->n; i++) {
-			t->v[i].start += tlen + 1;
-			t->v[i].end += tlen + 1;
-		}
+		    t, s->plain, tlen + 1 + xlen, m ? TEXT_KEEP_ACCENTS : 0);
+		/* Per mode: a mark alone is a token only where kept. */
+		nt = &s->ntitle[m];
+		for (*nt = 0; *nt < t->n && t->v[*nt].start < tlen; (*nt)++)
+			;
 	}
-	s->ntitle = ntitle;
 	s->text_start = tlen + 1;
 }
 
@@ -1002,13 +1529,20 @@ match_tokens(struct match_set *s, const struct match_variant *v)
 	return &s->tokens[v->flags & MATCH_KEEP_ACCENTS];
 }
 
+/* How many of a variant's tokens are the title's. */
+static size_t
+match_ntitle(const struct match_set *s, const struct match_variant *v)
+{
+	return s->ntitle[v->flags & MATCH_KEEP_ACCENTS];
+}
+
 /* Stem every token once, for a variant that stems. */
 static void
 match_stem(struct match_set *s, struct match_variant *v)
 {
 	struct text_tokens *t = match_tokens(s, v);
 	const sb_symbol *stem;
-	size_t len;
+	size_t len, cap;
 
 	if (t->n + 1 > v->keycap) {
 		v->keycap = (t->n + 1) * 2;
@@ -1021,9 +1555,12 @@ match_stem(struct match_set *s, struct match_variant *v)
 		    (const sb_symbol *)text_token_str(t, i),
 		    (int)t->v[i].foldlen);
 		len = stem != NULL ? (size_t)sb_stemmer_length(v->stemmer) : 0;
-		if (v->stemslen + len + 1 > v->stemscap) {
-			v->stemscap = (v->stemslen + len + 1) * 2;
-			v->stems = xreallocarray(v->stems, v->stemscap, 1);
+		/* Keys are read a word at a time: keep a set pad after. */
+		if (v->stemslen + len + 1 + MATCH_ANCHOR > v->stemscap) {
+			cap = (v->stemslen + len + 1 + MATCH_ANCHOR) * 2;
+			v->stems = xreallocarray(v->stems, cap, 1);
+			memset(v->stems + v->stemscap, 0, cap - v->stemscap);
+			v->stemscap = cap;
 		}
 		v->keyoff[i] = v->stemslen;
 		memcpy(v->stems + v->stemslen,
@@ -1049,63 +1586,183 @@ match_key(
 	return v->stems + v->keyoff[i];
 }
 
-/* Token i starts term t (its first word matched): record the hit. */
+/*
+ * A trigger fired: its clause of its query is true. A query of one
+ * clause is a candidate at once; the others when all their clauses are.
+ */
 static void
-match_hit(struct match_set *s, const struct match_variant *v,
-    struct match_term *t, size_t i)
+match_fire(struct match_set *s, const struct match_trig *t)
 {
-	size_t n = match_tokens(s, v)->n, len;
-	const char *key;
+	struct match_query_state *qs;
+	uint32_t all;
 
-	if ((t->scope == SCOPE_TITLE && i >= s->ntitle) ||
-	    (t->scope == SCOPE_TEXT && i < s->ntitle))
-		return;
-	if (t->kind == KIND_PHRASE) {
-		if (i + t->nwords > n ||
-		    (i < s->ntitle && i + t->nwords > s->ntitle))
+	if (t->need > 1) {
+		qs = &s->query_states[t->query];
+		if (qs->stamp != s->stamp) {
+			qs->stamp = s->stamp;
+			qs->clauses = 0;
+		}
+		qs->clauses |= 1U << t->bit;
+		all = t->need == 32 ? ~0U : (1U << t->need) - 1;
+		if (qs->clauses != all)
 			return;
-		for (size_t j = 1; j < t->nwords; j++) {
-			key = match_key(s, v, i + j, &len);
-			if (len != t->lens[j] ||
-			    memcmp(key, t->words[j], len) != 0)
-				return;
-		}
 	}
-	if (t->stamp != s->stamp) {
-		t->stamp = s->stamp;
-		t->nhits = 0;
-		if (s->ntouched == s->captouched) {
-			s->captouched = s->captouched ? s->captouched * 2 : 64;
-			s->touched = xreallocarray(
-			    s->touched, s->captouched, sizeof *s->touched);
-		}
-		s->touched[s->ntouched++] = t;
-	}
-	if (t->nhits == t->caphits) {
-		t->caphits = t->caphits ? t->caphits * 2 : 4;
-		t->hits = xreallocarray(t->hits, t->caphits, sizeof *t->hits);
-	}
-	t->hits[t->nhits++] = i;
+	s->cands[t->query / 64] |= 1ULL << (t->query % 64);
 }
 
+/* Entry e was hit for the first time in this story: fire its triggers. */
 static void
-match_hit_slot(struct match_set *s, const struct match_variant *v,
-    const struct match_dict *d, const struct match_slot *slot, size_t i)
+match_trigger(struct match_set *s, const struct match_entry *e)
 {
-	for (size_t k = 0; k < slot->n; k++)
-		match_hit(s, v, d->list[slot->first + k], i);
+	if (e->trig.need == 0)
+		return;
+	match_fire(s, &e->trig);
+	for (uint32_t k = 0; k < e->nmore; k++)
+		match_fire(s, &s->trigs[e->more + k]);
 }
 
 /*
- * Look every token of the story up once in a variant's dictionaries.
- * The hash of the folded token is built a byte at a time; each length
- * at which some prefix term ends is looked up on the way.
+ * The length (at most 0xffff; 0 past the end) and first 4 bytes at most
+ * of the key of token i, as a phrase's entry has its second word's.
+ */
+static uint32_t
+match_next(struct match_set *s, const struct match_variant *v, size_t i,
+    uint16_t *len2)
+{
+	const char *key;
+	uint64_t w;
+	uint32_t next;
+	size_t len;
+
+	*len2 = 0;
+	if (i >= match_tokens(s, v)->n)
+		return 0;
+	key = match_key(s, v, i, &len);
+	*len2 = (uint16_t)(len < 0xffff ? len : 0xffff);
+	w = match_tail(match_load(key), len < 4 ? len : 4);
+	memcpy(&next, &w, sizeof next); /* its first bytes, either order */
+	return next;
+}
+
+/*
+ * Does the phrase of entry e, its first word at token i and its second
+ * word's start already seen at i + 1, go on with its other words?
+ */
+static int
+match_phrase_at(struct match_set *s, const struct match_variant *v,
+    const struct match_entry *e, size_t i)
+{
+	const struct match_term *t = s->terms[e - s->entries];
+	size_t n = match_tokens(s, v)->n, nt = match_ntitle(s, v), len;
+	const char *key;
+
+	if (i + e->nwords > n || (i < nt && i + e->nwords > nt))
+		return 0;
+	for (size_t j = 1; j < t->nwords; j++) {
+		key = match_key(s, v, i + j, &len);
+		if (len != t->lens[j] || !match_same(key, t->words[j], len))
+			return 0;
+	}
+	return 1;
+}
+
+/* Token i starts entry e (its first word matched): record the hit. */
+static inline void
+match_hit(struct match_set *s, const struct match_variant *v,
+    struct match_entry *e, size_t i)
+{
+	size_t nt = match_ntitle(s, v);
+	uint32_t h;
+
+	if ((e->scope == SCOPE_TITLE && i >= nt) ||
+	    (e->scope == SCOPE_TEXT && i < nt))
+		return;
+	if (e->kind == KIND_PHRASE && !match_phrase_at(s, v, e, i))
+		return;
+	/* Past 2^32 - 1 hits in one story, the rest are not recorded. */
+	if (s->nhits == UINT32_MAX)
+		return;
+	if (s->nhits == s->caphits) {
+		s->caphits *= 2;
+		s->hits = xreallocarray(s->hits, s->caphits, sizeof *s->hits);
+	}
+	h = (uint32_t)s->nhits++;
+	s->hits[h].pos = i;
+	s->hits[h].next = 0;
+	if (e->stamp == s->stamp) {
+		s->hits[e->tail].next = h;
+		e->tail = h;
+		return;
+	}
+	e->stamp = s->stamp;
+	e->head = e->tail = h;
+	match_trigger(s, e);
+}
+
+/*
+ * Token i starts the key of entry e: a hit of each of its terms. Most
+ * phrases are turned away by the start of the next token, read once.
+ */
+static void
+match_hit_key(struct match_set *s, const struct match_variant *v,
+    struct match_entry *e, size_t i)
+{
+	uint32_t next = 0;
+	uint16_t len2 = 0;
+	int has_next = 0;
+
+	for (uint32_t k = e->nkey; k > 0; k--, e++) {
+		if (e->kind == KIND_PHRASE) {
+			if (!has_next) {
+				next = match_next(s, v, i + 1, &len2);
+				has_next = 1;
+			}
+			if (e->len2 != len2 || e->next != next)
+				continue;
+		}
+		match_hit(s, v, e, i);
+	}
+}
+
+/*
+ * Token i (key, len bytes) against the prefixes: the table of starts
+ * says which anchor lengths prefixes that start like it have (most
+ * often none); one look-up for each, then each prefix of that anchor.
+ */
+static void
+match_scan_prefixes(struct match_set *s, const struct match_variant *v,
+    const char *key, size_t len, size_t i)
+{
+	uint64_t w = match_load(key), h;
+	unsigned int as = v->starts[match_start(w, v->head)] &
+	    ((1U << match_anchor_len(len)) - 1);
+	struct match_entry *e;
+	size_t a;
+
+	while (as != 0) {
+		a = (size_t)__builtin_ctz(as) + 1;
+		as &= as - 1;
+		h = match_hash_anchor(w, a);
+		if (!match_dict_may(&v->prefixes, h) ||
+		    (e = match_dict_find(s, &v->prefixes, key, a, h, 1)) ==
+			NULL)
+			continue;
+		for (uint32_t k = e->nkey; k > 0; k--, e++) {
+			if (match_entry_begins(s, e, key, len))
+				match_hit(s, v, e, i);
+		}
+	}
+}
+
+/*
+ * Look every token of the story up once in a variant's dictionaries,
+ * and in its prefixes when it is long enough for one.
  */
 static void
 match_scan(struct match_set *s, struct match_variant *v)
 {
 	const struct text_tokens *t = match_tokens(s, v);
-	const struct match_slot *slot;
+	struct match_entry *e;
 	const char *key;
 	size_t len;
 	uint64_t h;
@@ -1115,52 +1772,54 @@ match_scan(struct match_set *s, struct match_variant *v)
 	for (size_t i = 0; i < t->n; i++) {
 		key = text_token_str(t, i);
 		len = t->v[i].foldlen;
-		h = MATCH_FNV_BASIS;
-		for (size_t l = 1; l <= len; l++) {
-			h = (h ^ (unsigned char)key[l - 1]) * MATCH_FNV_PRIME;
-			if (l <= MATCH_MAX_PREFIX &&
-			    (v->prefix_lens & (1ULL << l)) &&
-			    (slot = match_dict_find(&v->prefixes, key, l, h)) !=
-				NULL)
-				match_hit_slot(s, v, &v->prefixes, slot, i);
-		}
-		if (v->stemmer != NULL) {
+		if (len >= v->prefix_min)
+			match_scan_prefixes(s, v, key, len, i);
+		if (v->stemmer != NULL)
 			key = match_key(s, v, i, &len);
-			h = match_hash(key, len);
-		}
-		if ((slot = match_dict_find(&v->words, key, len, h)) != NULL)
-			match_hit_slot(s, v, &v->words, slot, i);
+		h = match_hash_padded(key, len);
+		if (match_dict_may(&v->words, h) &&
+		    (e = match_dict_find(s, &v->words, key, len, h, 0)) != NULL)
+			match_hit_key(s, v, e, i);
 	}
 }
 
+/* The set: evaluating a candidate. */
+
 static int
-match_term_is_hit(const struct match_set *s, const struct match_term *t)
+match_term_is_hit(const struct match_set *s, uint32_t id)
 {
-	return t->stamp == s->stamp && t->nhits > 0;
+	return s->entries[id].stamp == s->stamp;
+}
+
+/* The first hit of a term that has one. */
+static size_t
+match_first_hit(const struct match_set *s, uint32_t id)
+{
+	return s->hits[s->entries[id].head].pos;
 }
 
 /* At most d tokens between a hit of a and a hit of b, either order. */
 static int
-match_near(const struct match_set *s, const struct match_term *a,
-    const struct match_term *b, int d)
+match_near(const struct match_set *s, const struct match_code *a,
+    const struct match_code *b, size_t d)
 {
-	size_t i = 0, j = 0, x, y;
+	size_t i, j, x, y;
 
-	if (!match_term_is_hit(s, a) || !match_term_is_hit(s, b))
+	if (!match_term_is_hit(s, a->arg) || !match_term_is_hit(s, b->arg))
 		return 0;
-	while (i < a->nhits && j < b->nhits) {
-		x = a->hits[i];
-		y = b->hits[j];
+	i = s->entries[a->arg].head;
+	j = s->entries[b->arg].head;
+	while (i != 0 && j != 0) {
+		x = s->hits[i].pos;
+		y = s->hits[j].pos;
 		if (x <= y) {
-			if (y < x + a->nwords ||
-			    y - (x + a->nwords) <= (size_t)d)
+			if (y < x + a->span || y - (x + a->span) <= d)
 				return 1;
-			i++;
+			i = s->hits[i].next;
 		} else {
-			if (x < y + b->nwords ||
-			    x - (y + b->nwords) <= (size_t)d)
+			if (x < y + b->span || x - (y + b->span) <= d)
 				return 1;
-			j++;
+			j = s->hits[j].next;
 		}
 	}
 	return 0;
@@ -1197,43 +1856,47 @@ match_tag(const struct match_story *st, const char *value)
 	return 0;
 }
 
+/* Run the code at c: is that part of the query true for the story? */
 static int
-match_eval(struct match_set *s, const struct match_node *n)
+match_exec(struct match_set *s, const struct match_code *c)
 {
-	switch (n->op) {
+	const struct match_code *k, *end = c + c->size;
+
+	switch (c->op) {
 	case OP_TERM:
-		return match_term_is_hit(s, n->term);
+		return match_term_is_hit(s, c->arg);
 	case OP_NOT:
-		return !match_eval(s, n->kids[0]);
+		return !match_exec(s, c + 1);
 	case OP_AND:
-		for (size_t i = 0; i < n->nkids; i++) {
-			if (!match_eval(s, n->kids[i]))
+		for (k = c + 1; k < end; k += k->size) {
+			if (!match_exec(s, k))
 				return 0;
 		}
 		return 1;
 	case OP_OR:
-		for (size_t i = 0; i < n->nkids; i++) {
-			if (match_eval(s, n->kids[i]))
+		for (k = c + 1; k < end; k += k->size) {
+			if (match_exec(s, k))
 				return 1;
 		}
 		return 0;
 	case OP_NEAR:
-		return match_near(
-		    s, n->kids[0]->term, n->kids[1]->term, n->distance);
+		return match_near(s, c + 1, c + 2, c->arg);
 	case OP_FEED:
 		return s->story->feed != NULL &&
-		    strcmp(s->story->feed, n->value) == 0;
+		    strcmp(s->story->feed, c->value) == 0;
 	case OP_SITE:
-		return match_site(s, n->value);
+		return match_site(s, c->value);
 	case OP_TAG:
-		return match_tag(s->story, n->value);
+		return match_tag(s->story, c->value);
 	}
 	return 0;
 }
 
+/* The set: reporting a match. */
+
 /* What made a query true: its terms and predicates, and the first hit. */
 struct match_why {
-	const char **matched;
+	const char **matched; /* the set's, reused */
 	size_t n;
 	size_t cap;
 	size_t first; /* token where the first hit starts */
@@ -1245,7 +1908,8 @@ static void
 match_why_add(struct match_why *w, const char *written)
 {
 	for (size_t i = 0; i < w->n; i++) {
-		if (strcmp(w->matched[i], written) == 0)
+		if (w->matched[i] == written ||
+		    strcmp(w->matched[i], written) == 0)
 			return;
 	}
 	if (w->n == w->cap) {
@@ -1257,41 +1921,45 @@ match_why_add(struct match_why *w, const char *written)
 }
 
 static void
-match_why_term(struct match_why *w, const struct match_term *t)
+match_why_term(
+    const struct match_set *s, struct match_why *w, const struct match_code *c)
 {
-	match_why_add(w, t->written);
-	if (!w->has_hit || t->hits[0] < w->first) {
+	size_t first = match_first_hit(s, c->arg);
+
+	match_why_add(w, c->written);
+	if (!w->has_hit || first < w->first) {
 		w->has_hit = 1;
-		w->first = t->hits[0];
-		w->last =
-		    t->hits[0] + (t->kind == KIND_PHRASE ? t->nwords : 1) - 1;
+		w->first = first;
+		w->last = first + c->span - 1;
 	}
 }
 
-/* Collect from a node that is true; NOT explains nothing. */
+/* Collect from code that is true; NOT explains nothing. */
 static void
 match_collect(
-    struct match_set *s, const struct match_node *n, struct match_why *w)
+    struct match_set *s, const struct match_code *c, struct match_why *w)
 {
-	switch (n->op) {
+	const struct match_code *k, *end = c + c->size;
+
+	switch (c->op) {
 	case OP_TERM:
-		match_why_term(w, n->term);
+		match_why_term(s, w, c);
 		break;
 	case OP_NEAR:
-		match_why_term(w, n->kids[0]->term);
-		match_why_term(w, n->kids[1]->term);
+		match_why_term(s, w, c + 1);
+		match_why_term(s, w, c + 2);
 		break;
 	case OP_AND:
 	case OP_OR:
-		for (size_t i = 0; i < n->nkids; i++) {
-			if (match_eval(s, n->kids[i]))
-				match_collect(s, n->kids[i], w);
+		for (k = c + 1; k < end; k += k->size) {
+			if (match_exec(s, k))
+				match_collect(s, k, w);
 		}
 		break;
 	case OP_FEED:
 	case OP_SITE:
 	case OP_TAG:
-		match_why_add(w, n->written);
+		match_why_add(w, c->written);
 		break;
 	case OP_NOT:
 		break;
@@ -1305,22 +1973,32 @@ match_put(char *out, size_t *n, const char *s, size_t len)
 	*n += len;
 }
 
+/* Put a mark ("«", "… ") when is_put: its size known, no call. */
+#define MATCH_PUT_MARK(out, n, mark, is_put)                       \
+	do {                                                       \
+		if (is_put)                                        \
+			match_put(out, n, mark, sizeof(mark) - 1); \
+	} while (0)
+
 /*
  * About 30 words around the hit (or from the start of the text when
  * there is none), marked « », within the title or within the text.
+ * Return it in the set's buffer, valid until the next.
  */
-static char *
-match_snippet(
-    struct match_set *s, const struct text_tokens *t, const struct match_why *w)
+static const char *
+match_snippet(struct match_set *s, const struct match_variant *v,
+    const struct match_why *w)
 {
+	const struct text_tokens *t = match_tokens(s, v);
+	size_t nt = match_ntitle(s, v);
 	size_t hit, lo, hi, first, last, from, to, hs, he, n;
 	char *out;
 
 	if (t->n == 0)
-		return xstrdup("");
-	hit = w->has_hit ? w->first : (s->ntitle < t->n ? s->ntitle : 0);
-	lo = hit < s->ntitle ? 0 : s->ntitle;
-	hi = hit < s->ntitle ? s->ntitle : t->n;
+		return "";
+	hit = w->has_hit ? w->first : (nt < t->n ? nt : 0);
+	lo = hit < nt ? 0 : nt;
+	hi = hit < nt ? nt : t->n;
 	first =
 	    hit > lo + MATCH_SNIPPET_BEFORE ? hit - MATCH_SNIPPET_BEFORE : lo;
 	if (!w->has_hit)
@@ -1336,9 +2014,9 @@ match_snippet(
 	if (w->has_hit && last < w->last)
 		last = w->last;
 	/* From the start of the field, so that an opening quote stays. */
-	from = first != lo			? t->v[first].start :
-	    lo < s->ntitle || s->ntitle == t->n ? 0 :
-						  s->text_start;
+	from = first != lo	  ? t->v[first].start :
+	    lo < nt || nt == t->n ? 0 :
+				    s->text_start;
 	to = t->v[last].end;
 	/* Keep what clings to the last word: a quote, a full stop. */
 	for (size_t lim = to + 8; s->plain[to] != '\0' &&
@@ -1350,47 +2028,40 @@ match_snippet(
 		hs = t->v[w->first].start;
 		he = t->v[w->last].end;
 	}
-	out = xmalloc(to - from + 16);
+	if (to - from + 16 > s->capsnippet) {
+		s->capsnippet = (to - from + 16) * 2;
+		s->snippet = xreallocarray(s->snippet, s->capsnippet, 1);
+	}
+	out = s->snippet;
 	n = 0;
-	match_put(out, &n, "… ", first > lo ? 4 : 0);
+	MATCH_PUT_MARK(out, &n, "… ", first > lo);
 	match_put(out, &n, s->plain + from, hs - from);
-	match_put(out, &n, "«", w->has_hit ? 2 : 0);
+	MATCH_PUT_MARK(out, &n, "«", w->has_hit);
 	match_put(out, &n, s->plain + hs, he - hs);
-	match_put(out, &n, "»", w->has_hit ? 2 : 0);
+	MATCH_PUT_MARK(out, &n, "»", w->has_hit);
 	match_put(out, &n, s->plain + he, to - he);
-	match_put(out, &n, " …", last + 1 < hi ? 4 : 0);
+	MATCH_PUT_MARK(out, &n, " …", last + 1 < hi);
 	out[n] = '\0';
 	return out;
 }
 
 static void
-match_report(
-    struct match_set *s, struct match_query *q, match_cb cb, void *cbarg)
+match_report(struct match_set *s, size_t i, match_cb cb, void *cbarg)
 {
+	const struct match_query *q = s->queries[i];
 	struct match_why w;
 	struct match_result r;
-	char *snippet;
 
 	memset(&w, 0, sizeof w);
-	match_collect(s, q->root, &w);
-	snippet =
-	    match_snippet(s, match_tokens(s, &s->variants[q->variant]), &w);
+	w.matched = s->matched;
+	w.cap = s->capmatched;
+	match_collect(s, &s->code[s->pcs[i]], &w);
+	s->matched = w.matched;
+	s->capmatched = w.cap;
 	r.matched = w.matched;
 	r.nmatched = w.n;
-	r.snippet = snippet;
+	r.snippet = match_snippet(s, &s->variants[q->variant], &w);
 	cb(q->arg, &r, cbarg);
-	free(snippet);
-	free(w.matched);
-}
-
-/*
- * A query to evaluate. Candidates are bits, not a list, so that they
- * come out in the order the queries were added without a sort.
- */
-static void
-match_cand_add(struct match_set *s, const struct match_query *q)
-{
-	s->cands[q->index / 64] |= 1ULL << (q->index % 64);
 }
 
 /* A new story number; when it wraps, forget every stamp. */
@@ -1399,10 +2070,10 @@ match_next_stamp(struct match_set *s)
 {
 	if (++s->stamp != 0)
 		return;
-	for (size_t i = 0; i < s->nqueries; i++) {
-		for (size_t j = 0; j < s->queries[i]->nterms; j++)
-			s->queries[i]->terms[j]->stamp = 0;
-	}
+	for (size_t i = 0; i < s->nentries; i++)
+		s->entries[i].stamp = 0;
+	for (size_t i = 0; i < s->nqueries; i++)
+		s->query_states[i].stamp = 0;
 	s->stamp = 1;
 }
 
@@ -1410,6 +2081,7 @@ int
 match_set_run(
     struct match_set *s, const struct match_story *st, match_cb cb, void *cbarg)
 {
+	size_t q;
 	int n = 0;
 
 	if (!s->is_built)
@@ -1417,21 +2089,18 @@ match_set_run(
 	match_next_stamp(s);
 	s->story = st;
 	s->has_host = 0;
-	s->ntouched = 0;
+	s->nhits = 1; /* hit 0 is "none" */
 	match_prepare(s, st);
+	for (size_t i = 0; i < s->nalways; i++)
+		s->cands[s->always[i] / 64] |= 1ULL << (s->always[i] % 64);
 	for (size_t v = 0; v < s->nvariants; v++)
 		match_scan(s, &s->variants[v]);
-	for (size_t i = 0; i < s->ntouched; i++)
-		match_cand_add(s, s->touched[i]->query);
-	for (size_t i = 0; i < s->nalways; i++)
-		match_cand_add(s, s->always[i]);
+	/* Candidates are bits, so that they come out in the order added. */
 	for (size_t w = 0; w < s->ncandwords; w++) {
 		while (s->cands[w] != 0) {
-			struct match_query *q = s->queries[w * 64 +
-			    (size_t)__builtin_ctzll(s->cands[w])];
-
+			q = w * 64 + (size_t)__builtin_ctzll(s->cands[w]);
 			s->cands[w] &= s->cands[w] - 1;
-			if (match_eval(s, q->root)) {
+			if (match_exec(s, &s->code[s->pcs[q]])) {
 				match_report(s, q, cb, cbarg);
 				n++;
 			}

@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,16 +181,21 @@ text_is_word(utf8proc_int32_t c)
 	}
 }
 
+/* Room for more bytes and the pad; new memory is zeroed, so it is set. */
 static void
 text_fold_reserve(struct text_tokens *t, size_t more)
 {
-	if (t->foldedlen + more <= t->foldedcap)
+	size_t cap;
+
+	if (t->foldedlen + more + TEXT_FOLDED_PAD <= t->foldedcap)
 		return;
-	t->foldedcap = (t->foldedlen + more) * 2;
-	t->folded = xreallocarray(t->folded, t->foldedcap, 1);
+	cap = (t->foldedlen + more + TEXT_FOLDED_PAD) * 2;
+	t->folded = xreallocarray(t->folded, cap, 1);
+	memset(t->folded + t->foldedcap, 0, cap - t->foldedcap);
+	t->foldedcap = cap;
 }
 
-/* Append the folded form of c to the folded buffer. */
+/* Append the folded form of c, not ASCII, to the folded buffer. */
 static void
 text_fold_char(struct text_tokens *t, utf8proc_int32_t c, int flags)
 {
@@ -199,12 +205,6 @@ text_fold_char(struct text_tokens *t, utf8proc_int32_t c, int flags)
 	int opts = UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
 	    UTF8PROC_IGNORE;
 
-	if (c < 0x80) {
-		text_fold_reserve(t, 1);
-		t->folded[t->foldedlen++] =
-		    (c >= 'A' && c <= 'Z') ? (char)(c + 32) : (char)c;
-		return;
-	}
 	if (!(flags & TEXT_KEEP_ACCENTS))
 		opts |= UTF8PROC_STRIPMARK;
 	n = utf8proc_decompose_char(c, dst, 32, opts, &boundclass);
@@ -224,7 +224,7 @@ text_token_end(struct text_tokens *t, size_t fold, size_t start, size_t end)
 
 	if (t->foldedlen == fold)
 		return;
-	text_fold_reserve(t, 1);
+	/* The room kept for the input holds the NUL (text_tokenize). */
 	t->folded[t->foldedlen++] = '\0';
 	if (t->n == t->cap) {
 		t->cap = t->cap == 0 ? 64 : t->cap * 2;
@@ -237,8 +237,12 @@ text_token_end(struct text_tokens *t, size_t fold, size_t start, size_t end)
 	tok->end = end;
 }
 
+#define TEXT_SWAR_ONES 0x0101010101010101ULL
+#define TEXT_SWAR_LOW 0x7f7f7f7f7f7f7f7fULL
+#define TEXT_SWAR_HIGH 0x8080808080808080ULL
+
 /* ASCII letters and digits folded to lower case; 0 for the rest. */
-static const char text_ascii_fold[128] = {
+static const char text_ascii_fold[256] = {
 	['0'] = '0',
 	['1'] = '1',
 	['2'] = '2',
@@ -303,6 +307,143 @@ static const char text_ascii_fold[128] = {
 	['z'] = 'z',
 };
 
+/*
+ * What the commonest characters past ASCII fold to, worked out once by
+ * accent mode: all of two UTF-8 bytes (Latin, Greek, Cyrillic, ...) and
+ * U+2000 to U+20FF (dashes, quotes, currency signs), the punctuation of
+ * news. A character that folds to more bytes than fit is marked long
+ * and goes through utf8proc each time.
+ */
+#define TEXT_FOLD_INLINE 6 /* bytes */
+#define TEXT_FOLD_LONG 0xff
+
+struct text_fold {
+	uint8_t is_word;
+	uint8_t len; /* bytes in s, or TEXT_FOLD_LONG */
+	char s[TEXT_FOLD_INLINE];
+};
+
+static struct text_fold text_fold2[2][0x800 - 0x80]; /* U+0080-U+07FF */
+static struct text_fold text_fold3[2][0x100];	     /* U+2000-U+20FF */
+static pthread_once_t text_fold_once = PTHREAD_ONCE_INIT;
+
+static void
+text_fold_fill(struct text_fold *f, utf8proc_int32_t c, int flags)
+{
+	struct text_tokens t;
+
+	memset(&t, 0, sizeof t);
+	f->is_word = (uint8_t)text_is_word(c);
+	if (!f->is_word)
+		return;
+	text_fold_char(&t, c, flags);
+	if (t.foldedlen > TEXT_FOLD_INLINE)
+		f->len = TEXT_FOLD_LONG;
+	else if (t.foldedlen > 0) {
+		f->len = (uint8_t)t.foldedlen;
+		memcpy(f->s, t.folded, t.foldedlen);
+	}
+	text_tokens_clear(&t);
+}
+
+static void
+text_fold_init(void)
+{
+	for (int m = 0; m < 2; m++) {
+		for (utf8proc_int32_t c = 0x80; c < 0x800; c++)
+			text_fold_fill(&text_fold2[m][c - 0x80], c,
+			    m ? TEXT_KEEP_ACCENTS : 0);
+		for (utf8proc_int32_t c = 0x2000; c < 0x2100; c++)
+			text_fold_fill(&text_fold3[m][c - 0x2000], c,
+			    m ? TEXT_KEEP_ACCENTS : 0);
+	}
+}
+
+/*
+ * The table entry of the character at p[i] (not ASCII) and its length
+ * in *n, or NULL when it has none: it is in neither range, or is not
+ * valid UTF-8 (as utf8proc_iterate decides: no overlong forms).
+ */
+static const struct text_fold *
+text_fold_of(const unsigned char *p, size_t i, size_t len, int flags, int *n)
+{
+	int m = flags & TEXT_KEEP_ACCENTS ? 1 : 0;
+
+	if (p[i] >= 0xc2 && p[i] <= 0xdf && i + 1 < len &&
+	    (p[i + 1] & 0xc0) == 0x80) {
+		*n = 2;
+		return &text_fold2[m]
+				  [(((p[i] & 0x1f) << 6) | (p[i + 1] & 0x3f)) -
+				      0x80];
+	}
+	if (p[i] == 0xe2 && i + 2 < len && p[i + 1] >= 0x80 &&
+	    p[i + 1] <= 0x83 && (p[i + 2] & 0xc0) == 0x80) {
+		*n = 3;
+		return &text_fold3[m][((p[i + 1] & 0x3f) << 6) |
+		    (p[i + 2] & 0x3f)];
+	}
+	return NULL;
+}
+
+/*
+ * Eight bytes at a time: bit 7 of each byte of the result is set when
+ * that byte of x, a byte of 7 bits, is in [lo, hi] (ASCII): sums of
+ * such bytes never carry into the next.
+ */
+static uint64_t
+text_swar_in(uint64_t x, unsigned char lo, unsigned char hi)
+{
+	uint64_t ge, gt;
+
+	ge = x + TEXT_SWAR_ONES * (unsigned char)(0x80 - lo);
+	gt = x + TEXT_SWAR_ONES * (unsigned char)(0x7f - hi);
+	return ge & ~gt;
+}
+
+/* How many bytes of m come before the first whose bit 7 is clear. */
+static size_t
+text_swar_leading(uint64_t m)
+{
+	m = ~m & TEXT_SWAR_HIGH;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (size_t)__builtin_clzll(m) / 8;
+#else
+	return (size_t)__builtin_ctzll(m) / 8;
+#endif
+}
+
+/*
+ * Fold the run of ASCII letters and digits at p (n bytes left, the
+ * first of the run) to out; return its length. Eight bytes at a time
+ * while they last: out has room for n bytes (text_tokenize), and what is
+ * written past the run is of no meaning.
+ */
+static size_t
+text_ascii_run(const unsigned char *p, size_t n, char *out)
+{
+	uint64_t w, x, ascii, letter, word;
+	size_t k = 0;
+	char f;
+
+	for (; k + 8 <= n; k += 8) {
+		memcpy(&w, p + k, sizeof w);
+		/* Bytes past ASCII are no letter: their bit 7 is taken off. */
+		x = w & TEXT_SWAR_LOW;
+		ascii = ~w & TEXT_SWAR_HIGH;
+		/* A letter has bit 5 set in lower case: 'A' | 0x20 is 'a'. */
+		letter =
+		    text_swar_in(x | TEXT_SWAR_ONES * 0x20, 'a', 'z') & ascii;
+		word = letter | (text_swar_in(x, '0', '9') & ascii);
+		w |= letter >> 2; /* 0x80 >> 2 is 0x20 */
+		memcpy(out + k, &w, sizeof w);
+		if (word != TEXT_SWAR_HIGH)
+			return k + text_swar_leading(word);
+	}
+	while (k < n && (f = text_ascii_fold[p[k]]) != 0)
+		out[k++] = f;
+	return k;
+}
+
 void
 text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 {
@@ -310,28 +451,63 @@ text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 	utf8proc_int32_t c;
 	utf8proc_ssize_t n;
 	size_t i = 0, start = 0, fold = 0;
-	int in_word = 0;
+	char f;
+	const struct text_fold *f2;
+	int in_word = 0, n2;
 
-	/* Room for the ASCII fast path: at most one byte out per byte in. */
+	pthread_once(&text_fold_once, text_fold_init);
+	/*
+	 * Keep room for the rest of the input and a NUL: ASCII folds to one
+	 * byte a byte, so that its loop need not check for room.
+	 */
 	text_fold_reserve(t, len + 1);
 	while (i < len) {
 		if (p[i] < 0x80) {
-			/* The common case, without utf8proc. */
-			char f = text_ascii_fold[p[i]];
-
-			if (f != 0) {
+			if ((f = text_ascii_fold[p[i]]) == 0) {
+				if (in_word) {
+					in_word = 0;
+					text_token_end(t, fold, start, i);
+				}
+				i++;
+				continue;
+			}
+			if (!in_word) {
+				in_word = 1;
+				start = i;
+				fold = t->foldedlen;
+			}
+			/* The common case: a run of ASCII letters and digits.
+			 */
+			n = (utf8proc_ssize_t)text_ascii_run(
+			    p + i, len - i, t->folded + t->foldedlen);
+			t->foldedlen += (size_t)n;
+			i += (size_t)n;
+			/* An ASCII byte after the run ends the token: skip it.
+			 */
+			if (i < len && p[i] < 0x80) {
+				in_word = 0;
+				text_token_end(t, fold, start, i);
+				i++;
+			}
+			continue;
+		}
+		if ((f2 = text_fold_of(p, i, len, flags, &n2)) != NULL &&
+		    f2->len != TEXT_FOLD_LONG) {
+			if (f2->is_word) {
 				if (!in_word) {
 					in_word = 1;
 					start = i;
 					fold = t->foldedlen;
 				}
-				text_fold_reserve(t, 1);
-				t->folded[t->foldedlen++] = f;
+				text_fold_reserve(t, f2->len + len - i);
+				memcpy(
+				    t->folded + t->foldedlen, f2->s, f2->len);
+				t->foldedlen += f2->len;
 			} else if (in_word) {
 				in_word = 0;
 				text_token_end(t, fold, start, i);
 			}
-			i++;
+			i += (size_t)n2;
 			continue;
 		}
 		n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &c);
@@ -351,6 +527,7 @@ text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 			text_token_end(t, fold, start, i);
 		}
 		i += (size_t)n;
+		text_fold_reserve(t, len - i + 1);
 	}
 	if (in_word)
 		text_token_end(t, fold, start, i);

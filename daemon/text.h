@@ -17,6 +17,12 @@ struct text_token {
 	size_t end;
 };
 
+/*
+ * Past foldedlen, folded always holds TEXT_FOLDED_PAD more bytes, set
+ * but of no meaning: a token can be read a word at a time.
+ */
+#define TEXT_FOLDED_PAD 8 /* bytes */
+
 struct text_tokens {
 	struct text_token *v;
 	size_t n;

@@ -5,11 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* cmocka.h needs the standard headers above. */
 #include <cmocka.h>
+#include <libstemmer.h>
 
 #include "match.h"
+#include "text.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /*
@@ -738,6 +742,86 @@ test_match_set_languages(void **state)
 	match_set_free(s);
 }
 
+/* Count the callbacks, and check that they come in the order added. */
+static void
+match_count_cb(void *arg, const struct match_result *r, void *cbarg)
+{
+	int *next = cbarg;
+
+	(void)r;
+	assert_true(*(int *)arg >= *next);
+	*next = *(int *)arg + 1;
+}
+
+/*
+ * A story that touches many queries of two clauses at once: each becomes
+ * a candidate when both its sides had a hit, and the next story starts
+ * with no clause counted.
+ */
+static void
+test_match_set_many_pairs(void **state)
+{
+	struct match_story story = { "", NULL, "news", NULL, NULL };
+	struct match_set *s;
+	struct match_query *q;
+	static int ids[600];
+	char *text, *p, query[64], *cause = NULL;
+	int i, next = 0;
+
+	(void)state;
+	s = match_set_new();
+	p = text = xmalloc(600 * 32);
+	for (i = 0; i < 600; i++) {
+		ids[i] = i;
+		snprintf(query, sizeof query, "a%d NEAR/1 b%d", i, i);
+		q = match_query_new(query, NULL, 0, &cause);
+		assert_non_null(q);
+		match_set_add(s, q, &ids[i]);
+		/* Every third pair too far apart. */
+		p += sprintf(p, i % 3 == 0 ? "a%d x y b%d " : "a%d b%d ", i, i);
+	}
+	story.text = text;
+	assert_int_equal(match_set_run(s, &story, match_count_cb, &next), 400);
+	assert_int_equal(next, 600);
+	/* And the next story starts from an empty table. */
+	story.text = "b1 a2";
+	next = 0;
+	assert_int_equal(match_set_run(s, &story, match_count_cb, &next), 0);
+	free(text);
+	match_set_free(s);
+}
+
+/*
+ * A mark alone is a token only where accents are kept: with queries of
+ * both kinds in a set, each counts the title's tokens its own way.
+ */
+static void
+test_match_title_by_accents(void **state)
+{
+	struct match_story story = { "Headline \xcc\x81 here", "first words",
+		"news", NULL, NULL };
+	struct match_calls got;
+	struct match_set *s;
+	struct match_query *q;
+	char *cause = NULL;
+	int folded, kept;
+
+	(void)state;
+	s = match_set_new();
+	q = match_query_new("title:first", NULL, 0, &cause);
+	assert_non_null(q);
+	match_set_add(s, q, &folded);
+	q = match_query_new("title:here", NULL, MATCH_KEEP_ACCENTS, &cause);
+	assert_non_null(q);
+	match_set_add(s, q, &kept);
+	memset(&got, 0, sizeof got);
+	assert_int_equal(match_set_run(s, &story, match_test_cb, &got), 1);
+	assert_ptr_equal(got.call[0].arg, &kept);
+	assert_string_equal(got.call[0].snippet, "Headline \xcc\x81 «here»");
+	match_calls_clear(&got);
+	match_set_free(s);
+}
+
 static void
 test_match_set_empty(void **state)
 {
@@ -1266,6 +1350,741 @@ test_match_nesting(void **state)
 	free(cause);
 }
 
+/*
+ * A query of more clauses than the set counts to make it a candidate
+ * (32): the others are still checked when it runs.
+ */
+static void
+test_match_many_clauses(void **state)
+{
+	struct match_calls got;
+	char query[512], all[512], some[512];
+	size_t q = 0, a = 0, o = 0;
+
+	(void)state;
+	for (int i = 0; i < 40; i++) {
+		q += (size_t)snprintf(
+		    query + q, sizeof query - q, "%sw%d", i == 0 ? "" : " ", i);
+		a += (size_t)snprintf(
+		    all + a, sizeof all - a, "w%d and ", 39 - i);
+		if (i != 35)
+			o += (size_t)snprintf(
+			    some + o, sizeof some - o, "w%d ", i);
+	}
+	assert_int_equal(
+	    match_text(query, NULL, 0, "", all, NULL, NULL, NULL, &got), 1);
+	assert_int_equal(got.call[0].nmatched, 40);
+	match_calls_clear(&got);
+	assert_int_equal(
+	    match_text(query, NULL, 0, "", some, NULL, NULL, NULL, &got), 0);
+	match_calls_clear(&got);
+}
+
+/*
+ * The differential test: random queries and stories, each query also
+ * built here as a tree and evaluated the slow way over the tokens of
+ * text.h, and the two answers compared: which queries fire, in what
+ * order, with which matched terms and which words marked in the
+ * snippet.
+ */
+
+#define REF_ROUNDS 150
+#define REF_QUERIES 48
+#define REF_STORIES 24
+#define REF_MAX_KIDS 3
+#define REF_MAX_TOKENS 96
+
+enum ref_op {
+	REF_WORD,
+	REF_PREFIX,
+	REF_PHRASE,
+	REF_AND,
+	REF_OR,
+	REF_NOT,
+	REF_NEAR,
+	REF_FEED,
+	REF_SITE,
+	REF_TAG,
+};
+
+struct ref_node {
+	enum ref_op op;
+	int scope; /* 0 any, 1 title:, 2 summary: */
+	const char *words[REF_MAX_KIDS];
+	size_t nwords;
+	struct ref_node *kids[REF_MAX_KIDS];
+	size_t nkids;
+	int distance; /* REF_NEAR */
+	const char *value;
+	char written[128]; /* as match_result names it */
+};
+
+/* One query's tree and how the set runs it. */
+struct ref_query {
+	struct ref_node *root;
+	const char *language;
+	int flags;
+	char text[1024];
+};
+
+/* A field's tokens, folded (and stemmed) as a variant sees them. */
+struct ref_tokens {
+	struct text_tokens t;
+	const char *keys[REF_MAX_TOKENS]; /* stem, or folded */
+	char *stems[REF_MAX_TOKENS];
+	size_t n;
+};
+
+/* A story's tokens: title, then text, as one run of positions. */
+struct ref_story {
+	struct match_story ms;
+	struct ref_tokens title;
+	struct ref_tokens text;
+};
+
+struct ref_why {
+	const char *matched[64];
+	size_t n;
+	size_t first, last;
+	int has_hit;
+};
+
+/* What a set run gave: each callback's query and matched terms. */
+struct ref_got {
+	size_t n;
+	size_t query[REF_QUERIES];
+	char *matched[REF_QUERIES][16];
+	size_t nmatched[REF_QUERIES];
+	char *snippet[REF_QUERIES];
+};
+
+static const char *const ref_vocab[] = { "peace", "talks", "Talks", "bank",
+	"central", "Café", "cafe", "cafés", "negotiations", "negotiate", "Kyiv",
+	"ceasefire", "переговоры", "Переговорах", "Zürich", "zurich", "2024",
+	"g7", "the", "of" };
+static const char *const ref_prefixes[] = { "negot", "cea", "пере", "Zür",
+	"ban", "ta", "caf", "café", "20", "negotiat", "negotiati", "negotiatio",
+	"переговор", "переговорах" };
+static const char *const ref_seps[] = { " ", " ", " ", ", ", ". ", " — ", " (",
+	") ", "-", " “", "” ", "’", " \xcc\x81 " };
+static const char *const ref_feeds[] = { "news", "wire" };
+static const char *const ref_urls[] = { "https://www.example.com/a",
+	"https://example.org/", "http://news.example.com:8080/x", NULL };
+static const char *const ref_tags_a[] = { "world", NULL };
+static const char *const ref_tags_b[] = { "world", "politics", NULL };
+
+static uint64_t ref_seed;
+
+/* xorshift64*: the same sequence on every run. */
+static size_t
+ref_rand(size_t n)
+{
+	ref_seed ^= ref_seed >> 12;
+	ref_seed ^= ref_seed << 25;
+	ref_seed ^= ref_seed >> 27;
+	return (size_t)((ref_seed * 0x2545f4914f6cdd1dULL) >> 33) % n;
+}
+
+#define REF_PICK(a) ((a)[ref_rand(sizeof(a) / sizeof((a)[0]))])
+
+static struct ref_node *
+ref_node_new(enum ref_op op)
+{
+	struct ref_node *n = xcalloc(1, sizeof *n);
+
+	n->op = op;
+	return n;
+}
+
+static void
+ref_node_free(struct ref_node *n)
+{
+	if (n == NULL)
+		return;
+	for (size_t i = 0; i < n->nkids; i++)
+		ref_node_free(n->kids[i]);
+	free(n);
+}
+
+/* Give the terms below n a scope, as match_scope does: inner wins. */
+static void
+ref_scope(struct ref_node *n, int scope)
+{
+	char w[sizeof n->written];
+	int len;
+
+	if (n->op <= REF_PHRASE && n->scope == 0) {
+		n->scope = scope;
+		len = snprintf(w, sizeof w, "%s:%s",
+		    scope == 1 ? "title" : "summary", n->written);
+		assert_true(len > 0 && (size_t)len < sizeof w);
+		memcpy(n->written, w, (size_t)len + 1);
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		ref_scope(n->kids[i], scope);
+}
+
+/* Now and then, put a term or a group under title: or summary:. */
+static void
+ref_maybe_scope(struct ref_node *n, char *out, size_t len)
+{
+	char in[1024];
+	int scope;
+
+	if (ref_rand(8) != 0)
+		return;
+	scope = 1 + (int)ref_rand(2);
+	snprintf(in, sizeof in, "%s", out);
+	ref_scope(n, scope);
+	snprintf(out, len, "%s:%s", scope == 1 ? "title" : "summary", in);
+}
+
+/* A word, prefix or phrase; its text goes to out. */
+static struct ref_node *
+ref_gen_term(char *out, size_t len)
+{
+	struct ref_node *n;
+	size_t r = ref_rand(10);
+
+	if (r < 6) {
+		n = ref_node_new(REF_WORD);
+		n->words[n->nwords++] = REF_PICK(ref_vocab);
+		snprintf(n->written, sizeof n->written, "%s", n->words[0]);
+		snprintf(out, len, "%s", n->written);
+	} else if (r < 8) {
+		n = ref_node_new(REF_PREFIX);
+		n->words[n->nwords++] = REF_PICK(ref_prefixes);
+		snprintf(n->written, sizeof n->written, "%s*", n->words[0]);
+		snprintf(out, len, "%s", n->written);
+	} else {
+		n = ref_node_new(REF_PHRASE);
+		n->nwords = 2 + ref_rand(2);
+		for (size_t i = 0; i < n->nwords; i++)
+			n->words[i] = REF_PICK(ref_vocab);
+		snprintf(n->written, sizeof n->written, "%s %s%s%s",
+		    n->words[0], n->words[1], n->nwords > 2 ? " " : "",
+		    n->nwords > 2 ? n->words[2] : "");
+		snprintf(out, len, "\"%s\"", n->written);
+	}
+	ref_maybe_scope(n, out, len);
+	return n;
+}
+
+/* A random query tree, depth levels at most; its text goes to out. */
+static struct ref_node *
+ref_gen(int depth, char *out, size_t len)
+{
+	struct ref_node *n;
+	char kid[512];
+	size_t r = depth > 0 ? ref_rand(16) : ref_rand(8), k, o;
+
+	if (r < 6)
+		return ref_gen_term(out, len);
+	if (r == 6) {
+		static const char *const what[] = { "feed", "site", "tag" };
+		static const char *const values[] = { "news", "example.com",
+			"world", "politics", "wire", "news.example.com" };
+		size_t w = ref_rand(3);
+
+		n = ref_node_new(REF_FEED + (enum ref_op)w);
+		n->value = REF_PICK(values);
+		snprintf(
+		    n->written, sizeof n->written, "%s:%s", what[w], n->value);
+		snprintf(out, len, "%s", n->written);
+		return n;
+	}
+	if (r == 7) {
+		char a[256], b[256];
+
+		n = ref_node_new(REF_NEAR);
+		n->kids[n->nkids++] = ref_gen_term(a, sizeof a);
+		n->kids[n->nkids++] = ref_gen_term(b, sizeof b);
+		if (ref_rand(3) == 0) {
+			n->distance = 10;
+			snprintf(out, len, "(%s NEAR %s)", a, b);
+		} else {
+			n->distance = 1 + (int)ref_rand(5);
+			snprintf(
+			    out, len, "(%s NEAR/%d %s)", a, n->distance, b);
+		}
+		return n;
+	}
+	if (r < 10) {
+		n = ref_node_new(REF_NOT);
+		n->kids[n->nkids++] = ref_gen(depth - 1, kid, sizeof kid);
+		snprintf(out, len, "%s%s", ref_rand(2) ? "-" : "NOT ", kid);
+		return n;
+	}
+	n = ref_node_new(r < 13 ? REF_AND : REF_OR);
+	o = (size_t)snprintf(out, len, "(");
+	k = 2 + ref_rand(2);
+	for (size_t i = 0; i < k; i++) {
+		n->kids[n->nkids++] = ref_gen(depth - 1, kid, sizeof kid);
+		o += (size_t)snprintf(out + o, len - o, "%s%s",
+		    i == 0		? "" :
+			n->op == REF_OR ? " OR " :
+			ref_rand(2)	? " AND " :
+					  " ",
+		    kid);
+	}
+	snprintf(out + o, len - o, ")");
+	ref_maybe_scope(n, out, len);
+	return n;
+}
+
+/* As match_is_positive: true only through something a story has? */
+static int
+ref_is_positive(const struct ref_node *n)
+{
+	switch (n->op) {
+	case REF_NOT:
+		return 0;
+	case REF_AND:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (ref_is_positive(n->kids[i]))
+				return 1;
+		return 0;
+	case REF_OR:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (!ref_is_positive(n->kids[i]))
+				return 0;
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+/* The variant a query is seen in: accents kept or not, stems or not. */
+static size_t
+ref_variant(const struct ref_query *q)
+{
+	return (q->flags & MATCH_KEEP_ACCENTS ? 1 : 0) +
+	    (q->language != NULL ? 2 : 0);
+}
+
+/* Fold (and stem) one word as a query in variant v would; caller frees. */
+static char *
+ref_key(const char *word, size_t v, int is_prefix)
+{
+	struct text_tokens t;
+	struct sb_stemmer *st;
+	const sb_symbol *stem;
+	char *key;
+
+	memset(&t, 0, sizeof t);
+	text_tokenize(&t, word, strlen(word), v & 1 ? TEXT_KEEP_ACCENTS : 0);
+	assert_int_equal(t.n, 1);
+	key = xstrdup(text_token_str(&t, 0));
+	text_tokens_clear(&t);
+	if (!(v & 2) || is_prefix)
+		return key;
+	st = sb_stemmer_new("english", "UTF_8");
+	stem = sb_stemmer_stem(st, (const sb_symbol *)key, (int)strlen(key));
+	free(key);
+	key = xstrndup((const char *)stem, (size_t)sb_stemmer_length(st));
+	sb_stemmer_delete(st);
+	return key;
+}
+
+/* Tokenise one field for variant v. */
+static void
+ref_tokens_load(struct ref_tokens *r, const char *s, size_t v)
+{
+	struct sb_stemmer *st = NULL;
+	const sb_symbol *stem;
+
+	memset(r, 0, sizeof *r);
+	text_tokenize(&r->t, s, strlen(s), v & 1 ? TEXT_KEEP_ACCENTS : 0);
+	assert_true(r->t.n <= REF_MAX_TOKENS);
+	r->n = r->t.n;
+	if (v & 2)
+		st = sb_stemmer_new("english", "UTF_8");
+	for (size_t i = 0; i < r->n; i++) {
+		r->keys[i] = text_token_str(&r->t, i);
+		if (st == NULL)
+			continue;
+		stem = sb_stemmer_stem(
+		    st, (const sb_symbol *)r->keys[i], (int)strlen(r->keys[i]));
+		r->stems[i] =
+		    xstrndup((const char *)stem, (size_t)sb_stemmer_length(st));
+		r->keys[i] = r->stems[i];
+	}
+	if (st != NULL)
+		sb_stemmer_delete(st);
+}
+
+static void
+ref_tokens_clear(struct ref_tokens *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->stems[i]);
+	text_tokens_clear(&r->t);
+}
+
+/* Token i of the story (title first), its key and its folded form. */
+static const char *
+ref_token(const struct ref_tokens *f, size_t i, const char **folded)
+{
+	const struct ref_tokens *r = &f[0];
+
+	if (i >= f[0].n) {
+		r = &f[1];
+		i -= f[0].n;
+	}
+	*folded = text_token_str(&r->t, i);
+	return r->keys[i];
+}
+
+/*
+ * Where term n starts in the story: fields[0] and [1] are the title's and
+ * the text's tokens in its variant. Return how many, positions in hits.
+ */
+static size_t
+ref_hits(const struct ref_node *n, const struct ref_tokens *fields, size_t v,
+    size_t *hits)
+{
+	size_t nt = fields[0].n, all = nt + fields[1].n, nh = 0, i, j;
+	char *keys[REF_MAX_KIDS];
+	const char *key, *folded;
+	int ok;
+
+	for (j = 0; j < n->nwords; j++)
+		keys[j] = ref_key(n->words[j], v, n->op == REF_PREFIX);
+	for (i = 0; i < all; i++) {
+		if ((n->scope == 1 && i >= nt) || (n->scope == 2 && i < nt))
+			continue;
+		if (i < nt ? i + n->nwords > nt : i + n->nwords > all)
+			continue;
+		ok = 1;
+		for (j = 0; j < n->nwords && ok; j++) {
+			key = ref_token(fields, i + j, &folded);
+			if (n->op == REF_PREFIX)
+				ok = strncmp(
+					 folded, keys[0], strlen(keys[0])) == 0;
+			else
+				ok = strcmp(key, keys[j]) == 0;
+		}
+		if (ok)
+			hits[nh++] = i;
+	}
+	for (j = 0; j < n->nwords; j++)
+		free(keys[j]);
+	return nh;
+}
+
+/* Is the story's host the value, or a subdomain of it? */
+static int
+ref_site(const char *url, const char *value)
+{
+	char *host = url != NULL ? url_host(url) : NULL;
+	size_t hl, vl = strlen(value);
+	int ok = 0;
+
+	if (host != NULL) {
+		hl = strlen(host);
+		ok = strcasecmp(host, value) == 0 ||
+		    (hl > vl && host[hl - vl - 1] == '.' &&
+			strcasecmp(host + hl - vl, value) == 0);
+	}
+	free(host);
+	return ok;
+}
+
+static int
+ref_eval(const struct ref_node *n, const struct ref_story *s,
+    const struct ref_tokens *fields, size_t v)
+{
+	size_t a[REF_MAX_TOKENS], b[REF_MAX_TOKENS], na, nb, la, lb;
+
+	switch (n->op) {
+	case REF_WORD:
+	case REF_PREFIX:
+	case REF_PHRASE:
+		return ref_hits(n, fields, v, a) > 0;
+	case REF_NOT:
+		return !ref_eval(n->kids[0], s, fields, v);
+	case REF_AND:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (!ref_eval(n->kids[i], s, fields, v))
+				return 0;
+		return 1;
+	case REF_OR:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (ref_eval(n->kids[i], s, fields, v))
+				return 1;
+		return 0;
+	case REF_NEAR:
+		na = ref_hits(n->kids[0], fields, v, a);
+		nb = ref_hits(n->kids[1], fields, v, b);
+		la = n->kids[0]->op == REF_PHRASE ? n->kids[0]->nwords : 1;
+		lb = n->kids[1]->op == REF_PHRASE ? n->kids[1]->nwords : 1;
+		for (size_t i = 0; i < na; i++)
+			for (size_t j = 0; j < nb; j++)
+				if (a[i] <= b[j] ? b[j] < a[i] + la ||
+					    b[j] - (a[i] + la) <=
+						(size_t)n->distance :
+						   a[i] < b[j] + lb ||
+					    a[i] - (b[j] + lb) <=
+						(size_t)n->distance)
+					return 1;
+		return 0;
+	case REF_FEED:
+		return strcmp(s->ms.feed, n->value) == 0;
+	case REF_SITE:
+		return ref_site(s->ms.url, n->value);
+	case REF_TAG:
+		for (size_t i = 0; s->ms.tags != NULL && s->ms.tags[i] != NULL;
+		     i++)
+			if (strcmp(s->ms.tags[i], n->value) == 0)
+				return 1;
+		return 0;
+	}
+	return 0;
+}
+
+static void
+ref_why_add(struct ref_why *w, const char *written)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(w->matched[i], written) == 0)
+			return;
+	assert_true(w->n < sizeof w->matched / sizeof w->matched[0]);
+	w->matched[w->n++] = written;
+}
+
+static void
+ref_why_term(struct ref_why *w, const struct ref_node *n,
+    const struct ref_tokens *fields, size_t v)
+{
+	size_t hits[REF_MAX_TOKENS];
+
+	ref_why_add(w, n->written);
+	assert_true(ref_hits(n, fields, v, hits) > 0);
+	if (!w->has_hit || hits[0] < w->first) {
+		w->has_hit = 1;
+		w->first = hits[0];
+		w->last = hits[0] + (n->op == REF_PHRASE ? n->nwords : 1) - 1;
+	}
+}
+
+/* What made a true node true, in the order match_result gives it. */
+static void
+ref_collect(const struct ref_node *n, const struct ref_story *s,
+    const struct ref_tokens *fields, size_t v, struct ref_why *w)
+{
+	switch (n->op) {
+	case REF_WORD:
+	case REF_PREFIX:
+	case REF_PHRASE:
+		ref_why_term(w, n, fields, v);
+		break;
+	case REF_NEAR:
+		ref_why_term(w, n->kids[0], fields, v);
+		ref_why_term(w, n->kids[1], fields, v);
+		break;
+	case REF_AND:
+	case REF_OR:
+		for (size_t i = 0; i < n->nkids; i++)
+			if (ref_eval(n->kids[i], s, fields, v))
+				ref_collect(n->kids[i], s, fields, v, w);
+		break;
+	case REF_FEED:
+	case REF_SITE:
+	case REF_TAG:
+		ref_why_add(w, n->written);
+		break;
+	case REF_NOT:
+		break;
+	}
+}
+
+/* Random words and separators, a few Unicode ones among them. */
+static void
+ref_gen_text(char *out, size_t len, size_t words)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < words && o + 64 < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s",
+		    i == 0 ? "" : REF_PICK(ref_seps), REF_PICK(ref_vocab));
+}
+
+static void
+ref_got_cb(void *arg, const struct match_result *r, void *cbarg)
+{
+	struct ref_got *g = cbarg;
+	size_t k = g->n++;
+
+	assert_true(k < REF_QUERIES && r->nmatched <= 16);
+	g->query[k] = (size_t)(uintptr_t)arg;
+	g->nmatched[k] = r->nmatched;
+	for (size_t i = 0; i < r->nmatched; i++)
+		g->matched[k][i] = xstrdup(r->matched[i]);
+	g->snippet[k] = xstrdup(r->snippet);
+}
+
+static void
+ref_got_clear(struct ref_got *g)
+{
+	for (size_t k = 0; k < g->n; k++) {
+		for (size_t i = 0; i < g->nmatched[k]; i++)
+			free(g->matched[k][i]);
+		free(g->snippet[k]);
+	}
+	memset(g, 0, sizeof *g);
+}
+
+/* The words the snippet should mark, «like this». */
+static void
+ref_marked(const struct ref_story *s, const struct ref_tokens *fields,
+    const struct ref_why *w, char *out, size_t len)
+{
+	const struct ref_tokens *f = &fields[0];
+	const char *plain = s->ms.title;
+	size_t first = w->first, last = w->last;
+
+	if (first >= fields[0].n) {
+		f = &fields[1];
+		plain = s->ms.text;
+		first -= fields[0].n;
+		last -= fields[0].n;
+	}
+	snprintf(out, len, "«%.*s»",
+	    (int)(f->t.v[last].end - f->t.v[first].start),
+	    plain + f->t.v[first].start);
+}
+
+/* Compare one story's run with the reference; count what differs. */
+static size_t
+ref_check(const struct ref_query *qs, const size_t *index, size_t nq,
+    struct ref_story *s, const struct ref_tokens (*fields)[2],
+    const struct ref_got *g)
+{
+	struct ref_why w;
+	size_t k = 0, bad = 0, v;
+	char marked[512];
+
+	for (size_t i = 0; i < nq; i++) {
+		v = ref_variant(&qs[index[i]]);
+		if (!ref_eval(qs[index[i]].root, s, fields[v], v))
+			continue;
+		if (k >= g->n || g->query[k] != i) {
+			print_error("query %s on \"%s\" / \"%s\": the "
+				    "reference matches, the matcher not\n",
+			    qs[index[i]].text, s->ms.title, s->ms.text);
+			return bad + 1;
+		}
+		memset(&w, 0, sizeof w);
+		ref_collect(qs[index[i]].root, s, fields[v], v, &w);
+		if (w.n != g->nmatched[k])
+			bad++;
+		for (size_t j = 0; j < w.n && j < g->nmatched[k]; j++)
+			if (strcmp(w.matched[j], g->matched[k][j]) != 0)
+				bad++;
+		if (w.has_hit) {
+			ref_marked(s, fields[v], &w, marked, sizeof marked);
+			if (strstr(g->snippet[k], marked) == NULL)
+				bad++;
+		} else if (strstr(g->snippet[k], "«") != NULL)
+			bad++;
+		if (bad > 0) {
+			print_error("query %s on \"%s\" / \"%s\": matched "
+				    "%zu terms, want %zu (the first \"%s\"); "
+				    "snippet %s\n",
+			    qs[index[i]].text, s->ms.title, s->ms.text,
+			    g->nmatched[k], w.n, w.n > 0 ? w.matched[0] : "",
+			    g->snippet[k]);
+			return bad;
+		}
+		k++;
+	}
+	if (k != g->n) {
+		print_error("story \"%s\" / \"%s\": the matcher fired %zu "
+			    "queries, the reference %zu\n",
+		    s->ms.title, s->ms.text, g->n, k);
+		bad++;
+	}
+	return bad;
+}
+
+/* One round: a set of random queries over random stories. */
+static size_t
+ref_round(void)
+{
+	static const char *const *const tags[] = { NULL, ref_tags_a,
+		ref_tags_b };
+	struct ref_query qs[REF_QUERIES];
+	struct ref_tokens fields[4][2];
+	struct ref_story s;
+	struct ref_got g;
+	struct match_set *set = match_set_new();
+	struct match_query *mq;
+	size_t index[REF_QUERIES], nq = 0, bad = 0;
+	char title[512], text[2048], *cause;
+
+	for (size_t i = 0; i < REF_QUERIES; i++) {
+		qs[i].root = ref_gen(3, qs[i].text, sizeof qs[i].text);
+		qs[i].language = ref_rand(6) == 0 ? "english" : NULL;
+		qs[i].flags = ref_rand(6) == 0 ? MATCH_KEEP_ACCENTS : 0;
+		cause = NULL;
+		mq = match_query_new(
+		    qs[i].text, qs[i].language, qs[i].flags, &cause);
+		if ((mq == NULL) == ref_is_positive(qs[i].root)) {
+			print_error("query %s: %s\n", qs[i].text,
+			    cause != NULL ? cause : "compiles, but should not");
+			bad++;
+		}
+		free(cause);
+		if (mq == NULL)
+			continue;
+		index[nq] = i;
+		match_set_add(set, mq, (void *)(uintptr_t)nq);
+		nq++;
+	}
+	for (size_t k = 0; k < REF_STORIES && bad == 0; k++) {
+		ref_gen_text(title, sizeof title, ref_rand(9));
+		ref_gen_text(text, sizeof text, ref_rand(41));
+		memset(&s, 0, sizeof s);
+		s.ms.title = title;
+		s.ms.text = text;
+		s.ms.feed = REF_PICK(ref_feeds);
+		s.ms.url = REF_PICK(ref_urls);
+		s.ms.tags = (const char *const *)REF_PICK(tags);
+		for (size_t v = 0; v < 4; v++) {
+			ref_tokens_load(&fields[v][0], title, v);
+			ref_tokens_load(&fields[v][1], text, v);
+		}
+		memset(&g, 0, sizeof g);
+		if (match_set_run(set, &s.ms, ref_got_cb, &g) != (int)g.n)
+			bad++;
+		bad += ref_check(qs, index, nq, &s,
+		    (const struct ref_tokens(*)[2])fields, &g);
+		ref_got_clear(&g);
+		for (size_t v = 0; v < 4; v++) {
+			ref_tokens_clear(&fields[v][0]);
+			ref_tokens_clear(&fields[v][1]);
+		}
+	}
+	match_set_free(set);
+	for (size_t i = 0; i < REF_QUERIES; i++)
+		ref_node_free(qs[i].root);
+	return bad;
+}
+
+static void
+test_match_reference(void **state)
+{
+	size_t bad = 0;
+
+	(void)state;
+	ref_seed = 0x9e3779b97f4a7c15ULL;
+	for (int r = 0; r < REF_ROUNDS && bad == 0; r++)
+		bad += ref_round();
+	if (bad > 0)
+		fail_msg("the matcher and the reference differ");
+}
+
 int
 main(void)
 {
@@ -1285,6 +2104,8 @@ main(void)
 		cmocka_unit_test(test_match_set_order),
 		cmocka_unit_test(test_match_set_thousand),
 		cmocka_unit_test(test_match_set_languages),
+		cmocka_unit_test(test_match_set_many_pairs),
+		cmocka_unit_test(test_match_title_by_accents),
 		cmocka_unit_test(test_match_set_empty),
 		cmocka_unit_test(test_match_languages),
 		cmocka_unit_test(test_match_seed_article),
@@ -1293,6 +2114,8 @@ main(void)
 		cmocka_unit_test(test_match_errors),
 		cmocka_unit_test(test_match_compiles),
 		cmocka_unit_test(test_match_nesting),
+		cmocka_unit_test(test_match_many_clauses),
+		cmocka_unit_test(test_match_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

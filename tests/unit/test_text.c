@@ -9,6 +9,8 @@
 /* cmocka.h needs the standard headers above. */
 #include <cmocka.h>
 
+#include <utf8proc.h>
+
 #include "text.h"
 
 /* Text: HTML to plain text, and plain text to folded tokens. */
@@ -115,6 +117,167 @@ test_text_keep_accents(void **state)
 	assert_string_equal(text_token_str(&a, 0), text_token_str(&b, 0));
 	text_tokens_clear(&a);
 	text_tokens_clear(&b);
+}
+
+/*
+ * The tokenizer against a slow reference: every character through
+ * utf8proc, one at a time, on random text made of ASCII, Latin, Cyrillic
+ * and CJK letters, combining marks, compatibility forms, punctuation,
+ * emoji and invalid or cut UTF-8. Tokens, folded forms and offsets must
+ * be the same, with accents folded and kept.
+ */
+
+#define TOKREF_ROUNDS 4000
+
+static const char *const tokref_pieces[] = { "Negotiations",
+	"abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+	"0123456789", "@[`{", "/:", "\x7f", "\x01", "a", "Z", "q", "7", "0",
+	" ", " ", ",", ".", "-", "'", "\n", "\t", "_", "é", "É", "ß", "Ё", "ё",
+	"İ", "ı", "ﬁ", "２", "\xcc\x81", "e\xcc\x81", "“", "”", "—", "«", "»",
+	"’", "\xc2\xa0", "\xff", "\xc3", "\xe2\x80", "中", "ǅ", "µ", "²", "ª",
+	"😀", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ﷺ", "Ω", "ά", "Ǆ", "ŉ",
+	"\xc0\xaf", "\xe0\x80\xaf", "٣", "ⅷ", "Ⅻ", "ｶ", "\xef\xbf\xbf", "€",
+	"‿", "ⁱ", "\xe2\x83\x9d", "™", "\xe2\x82", "\xdf\xbf", "\xc2", "ΐ" };
+
+static uint64_t tokref_seed;
+
+static size_t
+tokref_rand(size_t n)
+{
+	tokref_seed ^= tokref_seed >> 12;
+	tokref_seed ^= tokref_seed << 25;
+	tokref_seed ^= tokref_seed >> 27;
+	return (size_t)((tokref_seed * 0x2545f4914f6cdd1dULL) >> 33) % n;
+}
+
+/* As the tokenizer has it: a letter, a digit or a combining mark. */
+static int
+tokref_is_word(utf8proc_int32_t c)
+{
+	if (c < 0x80)
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+	switch (utf8proc_category(c)) {
+	case UTF8PROC_CATEGORY_LU:
+	case UTF8PROC_CATEGORY_LL:
+	case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM:
+	case UTF8PROC_CATEGORY_LO:
+	case UTF8PROC_CATEGORY_MN:
+	case UTF8PROC_CATEGORY_MC:
+	case UTF8PROC_CATEGORY_ME:
+	case UTF8PROC_CATEGORY_ND:
+	case UTF8PROC_CATEGORY_NL:
+	case UTF8PROC_CATEGORY_NO:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Append c folded (NFKD, case folded, marks stripped unless kept). */
+static size_t
+tokref_fold(char *out, utf8proc_int32_t c, int flags)
+{
+	utf8proc_int32_t dst[32];
+	utf8proc_ssize_t n;
+	int bound = UTF8PROC_BOUNDCLASS_START;
+	int opts = UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
+	    UTF8PROC_IGNORE;
+	size_t len = 0;
+
+	if (c < 0x80) {
+		out[0] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		return 1;
+	}
+	if (!(flags & TEXT_KEEP_ACCENTS))
+		opts |= UTF8PROC_STRIPMARK;
+	n = utf8proc_decompose_char(c, dst, 32, opts, &bound);
+	for (utf8proc_ssize_t i = 0; n > 0 && n <= 32 && i < n; i++)
+		len += (size_t)utf8proc_encode_char(
+		    dst[i], (utf8proc_uint8_t *)out + len);
+	return len;
+}
+
+/* Compare text_tokenize with the reference on s; fail on a difference. */
+static void
+tokref_check(const char *s, size_t len, int flags)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	struct text_tokens t;
+	utf8proc_int32_t c;
+	utf8proc_ssize_t n;
+	char fold[1024];
+	size_t i = 0, k = 0, start = 0, flen = 0;
+	int in_word = 0, end;
+
+	memset(&t, 0, sizeof t);
+	text_tokenize(&t, s, len, flags);
+	while (i <= len) {
+		c = -1;
+		n = 1;
+		if (i < len &&
+		    (n = utf8proc_iterate(
+			 p + i, (utf8proc_ssize_t)(len - i), &c)) < 1) {
+			c = -1;
+			n = 1;
+		}
+		end = i == len || c == -1 || !tokref_is_word(c);
+		if (end && in_word && flen > 0) {
+			if (k >= t.n || t.v[k].start != start ||
+			    t.v[k].end != i || t.v[k].foldlen != flen ||
+			    memcmp(text_token_str(&t, k), fold, flen) != 0)
+				fail_msg("token %zu of \"%s\" (flags %d): "
+					 "\"%.*s\" at %zu-%zu, want \"%.*s\" "
+					 "at %zu-%zu",
+				    k, s, flags,
+				    k < t.n ? (int)t.v[k].foldlen : 0,
+				    k < t.n ? text_token_str(&t, k) : "",
+				    k < t.n ? t.v[k].start : 0,
+				    k < t.n ? t.v[k].end : 0, (int)flen, fold,
+				    start, i);
+			k++;
+		}
+		if (end) {
+			in_word = 0;
+		} else {
+			if (!in_word) {
+				in_word = 1;
+				start = i;
+				flen = 0;
+			}
+			flen += tokref_fold(fold + flen, c, flags);
+		}
+		i += (size_t)n;
+	}
+	if (k != t.n)
+		fail_msg("\"%s\" (flags %d): %zu tokens, want %zu", s, flags,
+		    t.n, k);
+	text_tokens_clear(&t);
+}
+
+static void
+test_text_tokens_reference(void **state)
+{
+	char s[512];
+	size_t len, pieces;
+
+	(void)state;
+	tokref_seed = 0x853c49e6748fea9bULL;
+	for (int r = 0; r < TOKREF_ROUNDS; r++) {
+		len = 0;
+		pieces = tokref_rand(40);
+		for (size_t i = 0; i < pieces; i++) {
+			const char *piece = tokref_pieces[tokref_rand(
+			    sizeof tokref_pieces / sizeof tokref_pieces[0])];
+
+			memcpy(s + len, piece, strlen(piece));
+			len += strlen(piece);
+		}
+		s[len] = '\0';
+		tokref_check(s, len, 0);
+		tokref_check(s, len, TEXT_KEEP_ACCENTS);
+	}
 }
 
 /*
@@ -380,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_text_tokens),
 		cmocka_unit_test(test_text_token_offsets),
 		cmocka_unit_test(test_text_keep_accents),
+		cmocka_unit_test(test_text_tokens_reference),
 		cmocka_unit_test(test_text_mojibake_keeps_correct_text),
 		cmocka_unit_test(test_text_mojibake_repairs_broken_text),
 		cmocka_unit_test(test_text_mojibake_repairs_only_broken_runs),
