@@ -107,6 +107,7 @@ static const struct parse_rule parse_entry_rules[] = {
 	{ FAMILY_XHTML, "body", FIELD_CONTENT, 0 },
 	{ FAMILY_DC, "title", FIELD_TITLE, 1 },
 	{ FAMILY_DC, "date", FIELD_PUBLISHED, 0 },
+	{ FAMILY_DC, "date", FIELD_UPDATED, 2 },
 	{ FAMILY_DC, "creator", FIELD_AUTHOR, 1 },
 	{ FAMILY_DC, "author", FIELD_AUTHOR, 1 },
 	{ FAMILY_DC, "subject", FIELD_CATEGORY, 0 },

@@ -105,11 +105,14 @@ test_parse_rss20(void **state)
 	assert_string_equal(e->enclosures[0].type, "audio/mpeg");
 	assert_int_equal(e->enclosures[0].length, 123);
 	assert_date(e->published, "2023-07-09T14:02:00Z");
-	/* A permalink guid is the link too; dc:date is the date. */
+	/*
+	 * A permalink guid is the link too; dc:date is the date, and the
+	 * updated date while nothing better says when it changed.
+	 */
 	e = d->entries[1];
 	assert_string_equal(e->link, "http://example.org/perma/2");
 	assert_date(e->published, "2023-07-09T14:00:00Z");
-	assert_int_equal(e->updated, -1);
+	assert_date(e->updated, "2023-07-09T14:00:00Z");
 	feed_doc_free(d);
 }
 
@@ -217,6 +220,29 @@ test_parse_rdf_items(void **state)
 	assert_string_equal(d->entries[0]->title, "One");
 	assert_date(d->entries[0]->published, "2003-12-31T10:14:55Z");
 	assert_string_equal(d->entries[1]->title, "Two");
+	feed_doc_free(d);
+}
+
+static void
+test_parse_dc_date_updated(void **state)
+{
+	struct feed_doc *d;
+
+	(void)state;
+	/* dcterms:modified says when it changed better than dc:date. */
+	d = parse_ok(
+	    "<rss xmlns:dc=\"http://purl.org/dc/elements/1.1/\""
+	    " xmlns:dcterms=\"http://purl.org/dc/terms/\"><channel>"
+	    "<item><dcterms:modified>2004-01-01T00:00:00Z"
+	    "</dcterms:modified><dc:date>2003-12-31T10:14:55Z</dc:date>"
+	    "</item><item><dc:date>2003-12-31T10:14:55Z</dc:date>"
+	    "<dcterms:modified>2004-01-01T00:00:00Z</dcterms:modified>"
+	    "</item></channel></rss>",
+	    NULL);
+	for (size_t i = 0; i < 2; i++) {
+		assert_date(d->entries[i]->published, "2003-12-31T10:14:55Z");
+		assert_date(d->entries[i]->updated, "2004-01-01T00:00:00Z");
+	}
 	feed_doc_free(d);
 }
 
@@ -731,6 +757,7 @@ main(void)
 		cmocka_unit_test(test_parse_atom10),
 		cmocka_unit_test(test_parse_formats),
 		cmocka_unit_test(test_parse_rdf_items),
+		cmocka_unit_test(test_parse_dc_date_updated),
 		cmocka_unit_test(test_parse_jsonfeed),
 		cmocka_unit_test(test_parse_encodings),
 		cmocka_unit_test(test_parse_utf16),
