@@ -405,24 +405,35 @@ parse_type_is(const char *type, const char *a, const char *b)
 /*
  * An Atom text construct by its type (and Atom 0.3's mode): text and
  * HTML as their text, XHTML and XML as markup, other types base64.
- * *is_html is set when the value is HTML.
+ * *is_html is set when the value is HTML. is_atom10 says the document
+ * is Atom 1.0.
  */
 static char *
-parse_atom_text(xmlNode *n, int *is_html)
+parse_atom_text(xmlNode *n, int is_atom10, int *is_html)
 {
 	char *type = parse_attr(n, "type"), *mode = parse_attr(n, "mode");
 	char *s, *raw;
 	size_t tlen = type != NULL ? strlen(type) : 0;
+	int is_wrapped;
 
 	*is_html = type != NULL &&
 	    (parse_type_is(type, "html", "text/html") ||
 		parse_type_is(type, "xhtml", "application/xhtml+xml"));
+	/*
+	 * Atom 1.0 wraps XHTML in a div that is not content. Atom 1.0 feeds
+	 * that still call it application/xhtml+xml, as Atom 0.3 did, wrap it
+	 * the same way.
+	 */
+	is_wrapped = type != NULL &&
+	    (parse_type_is(type, "xhtml", NULL) ||
+		(is_atom10 &&
+		    parse_type_is(type, "application/xhtml+xml", NULL)));
 	if (mode != NULL && strcmp(mode, "base64") == 0) {
 		raw = parse_text(n);
 		s = raw != NULL ? parse_base64(raw) : NULL;
 		free(raw);
 	} else if (mode != NULL && strcmp(mode, "xml") == 0) {
-		s = parse_markup(n, 0);
+		s = parse_markup(n, is_wrapped);
 		*is_html = 1;
 	} else if (type == NULL && parse_has_elements(n)) {
 		/* Markup with no type: keep it as the feed wrote it. */
@@ -433,12 +444,11 @@ parse_atom_text(xmlNode *n, int *is_html)
 	    strncasecmp(type, "text/", 5) == 0)
 		s = parse_text(n);
 	else if (parse_type_is(type, "xhtml", NULL))
-		/* Atom 1.0 wraps XHTML in a div that is not content. */
 		s = parse_markup(n, 1);
 	else if (tlen > 4 &&
 	    (strcasecmp(type + tlen - 4, "/xml") == 0 ||
 		strcasecmp(type + tlen - 4, "+xml") == 0)) {
-		s = parse_markup(n, 0);
+		s = parse_markup(n, is_wrapped);
 		*is_html = 1;
 	} else {
 		raw = parse_text(n);
@@ -505,7 +515,8 @@ parse_rich(struct parse *p, xmlNode *n, enum parse_family family, int is_html)
 	char *s, *base, *fixed;
 
 	if (family == FAMILY_ATOM)
-		s = parse_atom_text(n, &is_html);
+		s = parse_atom_text(
+		    n, p->doc->format == FEED_FORMAT_ATOM10, &is_html);
 	else if (family == FAMILY_XHTML ||
 	    strcmp((const char *)n->name, "body") == 0)
 		s = parse_markup(n, 0);

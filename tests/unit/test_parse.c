@@ -159,6 +159,46 @@ test_parse_atom10(void **state)
 }
 
 static void
+test_parse_xhtml_div(void **state)
+{
+	static const struct {
+		const char *ns;
+		const char *type;
+		const char *want;
+	} cases[] = {
+		{ "http://www.w3.org/2005/Atom", "xhtml", "<b>x</b>" },
+		/* Atom 1.0 with Atom 0.3's name for XHTML: wrapped alike. */
+		{ "http://www.w3.org/2005/Atom",
+		    "application/xhtml+xml\" mode=\"xml", "<b>x</b>" },
+		{ "http://www.w3.org/2005/Atom", "application/xhtml+xml",
+		    "<b>x</b>" },
+		/* In Atom 0.3 the div is content. */
+		{ "http://purl.org/atom/ns#",
+		    "application/xhtml+xml\" mode=\"xml",
+		    "<div><b>x</b></div>" },
+	};
+	struct feed_doc *d;
+	char doc[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(doc, sizeof doc,
+		    "<feed xmlns=\"%s\"><entry><title type=\"%s\">"
+		    "<div xmlns=\"http://www.w3.org/1999/xhtml\"><b>x</b></div>"
+		    "</title></entry></feed>",
+		    cases[i].ns, cases[i].type);
+		d = parse_ok(doc, NULL);
+		if (d->nentries != 1 || d->entries[0]->title == NULL ||
+		    strcmp(d->entries[0]->title, cases[i].want) != 0)
+			fail_msg("case %zu: %s", i,
+			    d->nentries == 1 && d->entries[0]->title != NULL ?
+				d->entries[0]->title :
+				"(null)");
+		feed_doc_free(d);
+	}
+}
+
+static void
 test_parse_formats(void **state)
 {
 	static const struct {
@@ -755,6 +795,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_rss20),
 		cmocka_unit_test(test_parse_atom10),
+		cmocka_unit_test(test_parse_xhtml_div),
 		cmocka_unit_test(test_parse_formats),
 		cmocka_unit_test(test_parse_rdf_items),
 		cmocka_unit_test(test_parse_dc_date_updated),
