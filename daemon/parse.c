@@ -557,14 +557,83 @@ parse_link(struct parse *p, const xmlNode *n, enum parse_family family)
 	return parse_absolute(p, n, parse_trim(parse_attr(n, "href")));
 }
 
-/* An author: Atom's "Name (email)", else the text as it stands. */
+/* Length of the e-mail address at s (local@domain), 0 when none is. */
+static size_t
+parse_email_len(const char *s)
+{
+	size_t n = strcspn(s, " \t\r\n()<>,;\"");
+	const char *at = memchr(s, '@', n);
+
+	if (at == NULL || at == s || at == s + n - 1 ||
+	    memchr(at + 1, '@', s + n - at - 1) != NULL)
+		return 0;
+	return n;
+}
+
+/*
+ * An RSS or Dublin Core author in the form Atom's give: "Name (email)".
+ * Feeds write "email (Name)" (as RSS 2.0 asks), "Name <email>" or
+ * "<email>"; anything else stays as written. Takes s over.
+ */
+static char *
+parse_author_canon(char *s)
+{
+	const char *email = s, *name = NULL;
+	size_t elen, nlen = 0, len = strlen(s);
+	char *out;
+
+	if (len > 2 && s[0] == '<' && s[len - 1] == '>' &&
+	    parse_email_len(s + 1) == len - 2) {
+		memmove(s, s + 1, len - 2);
+		s[len - 2] = '\0';
+		return s;
+	}
+	if ((elen = parse_email_len(s)) > 0) {
+		/* "email (Name)" */
+		name = s + elen + strspn(s + elen, " \t");
+		if (*name != '(' || s[len - 1] != ')')
+			return s;
+		name++;
+		nlen = s + len - 1 - name;
+		if (memchr(name, '(', nlen) != NULL ||
+		    memchr(name, ')', nlen) != NULL)
+			return s;
+	} else if (len > 2 && s[len - 1] == '>' &&
+	    (email = strrchr(s, '<')) != NULL && email > s) {
+		/* "Name <email>" */
+		email++;
+		if ((elen = parse_email_len(email)) !=
+		    (size_t)(s + len - 1 - email))
+			return s;
+		name = s;
+		nlen = email - 1 - s;
+	} else
+		return s;
+	while (nlen > 0 && strchr(" \t", name[nlen - 1]) != NULL)
+		nlen--;
+	while (nlen > 0 && strchr(" \t", *name) != NULL) {
+		name++;
+		nlen--;
+	}
+	if (nlen == 0)
+		xasprintf(&out, "%.*s", (int)elen, email);
+	else
+		xasprintf(
+		    &out, "%.*s (%.*s)", (int)nlen, name, (int)elen, email);
+	free(s);
+	return out;
+}
+
+/* An author: Atom's "Name (email)", else the text in that form. */
 static char *
 parse_author(const xmlNode *n, enum parse_family family)
 {
 	char *name = NULL, *email = NULL, *s;
 
-	if (family != FAMILY_ATOM)
-		return parse_text(n);
+	if (family != FAMILY_ATOM) {
+		s = parse_text(n);
+		return s != NULL ? parse_author_canon(s) : NULL;
+	}
 	for (xmlNode *k = n->children; k != NULL; k = k->next) {
 		if (k->type != XML_ELEMENT_NODE)
 			continue;

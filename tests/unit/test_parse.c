@@ -287,6 +287,51 @@ test_parse_dc_date_updated(void **state)
 }
 
 static void
+test_parse_author_forms(void **state)
+{
+	static const struct {
+		const char *author;
+		const char *want;
+	} cases[] = {
+		{ "me@example.com (Example editor)",
+		    "Example editor (me@example.com)" },
+		{ "Example editor &lt;me@example.com&gt;",
+		    "Example editor (me@example.com)" },
+		{ "Example editor (me@example.com)",
+		    "Example editor (me@example.com)" },
+		{ "&lt;me@example.com&gt;", "me@example.com" },
+		{ "me@example.com", "me@example.com" },
+		{ "Example editor", "Example editor" },
+		/* Other shapes stay as written. */
+		{ "me@example.com (Ed) and you@example.com (Al)",
+		    "me@example.com (Ed) and you@example.com (Al)" },
+		{ "Ed &lt;not an address&gt;", "Ed <not an address>" },
+		{ "a@b@c (Ed)", "a@b@c (Ed)" },
+	};
+	struct feed_doc *d;
+	char doc[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(doc, sizeof doc,
+		    "<rss xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel>"
+		    "<item><author>%s</author></item><item><dc:creator>%s"
+		    "</dc:creator></item></channel></rss>",
+		    cases[i].author, cases[i].author);
+		d = parse_ok(doc, NULL);
+		for (size_t k = 0; k < 2; k++) {
+			if (d->entries[k]->author == NULL ||
+			    strcmp(d->entries[k]->author, cases[i].want) != 0)
+				fail_msg("case %zu/%zu: %s", i, k,
+				    d->entries[k]->author ?
+					d->entries[k]->author :
+					"(null)");
+		}
+		feed_doc_free(d);
+	}
+}
+
+static void
 test_parse_jsonfeed(void **state)
 {
 	struct feed_doc *d;
@@ -799,6 +844,7 @@ main(void)
 		cmocka_unit_test(test_parse_formats),
 		cmocka_unit_test(test_parse_rdf_items),
 		cmocka_unit_test(test_parse_dc_date_updated),
+		cmocka_unit_test(test_parse_author_forms),
 		cmocka_unit_test(test_parse_jsonfeed),
 		cmocka_unit_test(test_parse_encodings),
 		cmocka_unit_test(test_parse_utf16),
