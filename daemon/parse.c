@@ -46,6 +46,7 @@ enum parse_family {
 	FAMILY_MEDIA,
 	FAMILY_XHTML,
 	FAMILY_SY,
+	FAMILY_CDF, /* CDF's own; its documents read RSS's elements too */
 };
 
 enum parse_field {
@@ -118,6 +119,7 @@ static const struct parse_rule parse_entry_rules[] = {
 	{ FAMILY_DCTERMS, "modified", FIELD_UPDATED, 1 },
 	{ FAMILY_MEDIA, "title", FIELD_TITLE, 2 },
 	{ FAMILY_MEDIA, "description", FIELD_SUMMARY, 2 },
+	{ FAMILY_CDF, "abstract", FIELD_SUMMARY, 1 },
 };
 
 static const struct parse_rule parse_feed_rules[] = {
@@ -141,6 +143,7 @@ static const struct parse_rule parse_feed_rules[] = {
 	{ FAMILY_RSS, "ttl", FIELD_TTL, 0 },
 	{ FAMILY_SY, "updatePeriod", FIELD_UPDATE_PERIOD, 0 },
 	{ FAMILY_SY, "updateFrequency", FIELD_UPDATE_FREQUENCY, 0 },
+	{ FAMILY_CDF, "abstract", FIELD_DESCRIPTION, 1 },
 };
 
 static const struct {
@@ -222,15 +225,23 @@ parse_family_of(const struct parse *p, const xmlNode *n)
 	return FAMILY_OTHER;
 }
 
+/*
+ * The next rule for element k from *from on. CDF's element names are
+ * read in any case, and its documents read RSS's elements as well.
+ */
 static const struct parse_rule *
 parse_rule_find(const struct parse *p, const struct parse_rule *rules, size_t n,
     const xmlNode *k, size_t *from)
 {
 	enum parse_family family = parse_family_of(p, k);
+	const char *name = (const char *)k->name;
+	int is_cdf = family == FAMILY_CDF;
 
 	for (size_t i = *from; i < n; i++) {
-		if (rules[i].family == family &&
-		    strcmp(rules[i].name, (const char *)k->name) == 0) {
+		if ((rules[i].family == family ||
+			(is_cdf && rules[i].family == FAMILY_RSS)) &&
+		    (is_cdf ? strcasecmp(rules[i].name, name) :
+			      strcmp(rules[i].name, name)) == 0) {
 			*from = i + 1;
 			return &rules[i];
 		}
@@ -857,8 +868,9 @@ parse_entry_field(struct parse *p, struct parse_build *b, xmlNode *k,
 		    parse_guid_link(p, k));
 		break;
 	case FIELD_SUMMARY:
-		parse_set(
-		    &e->summary, prio, r->prio, parse_rich(p, k, r->family, 1));
+		/* CDF's abstract is text; RSS's description is HTML. */
+		parse_set(&e->summary, prio, r->prio,
+		    parse_rich(p, k, r->family, r->family != FAMILY_CDF));
 		break;
 	case FIELD_CONTENT:
 		parse_set(
@@ -888,6 +900,44 @@ parse_entry_field(struct parse *p, struct parse_build *b, xmlNode *k,
 	}
 }
 
+/* The value of attribute name of n, in any case; NULL when none. */
+static char *
+parse_attr_anycase(const xmlNode *n, const char *name)
+{
+	xmlChar *v;
+	char *s;
+
+	for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
+		if (a->ns != NULL ||
+		    strcasecmp((const char *)a->name, name) != 0)
+			continue;
+		if ((v = xmlNodeListGetString(n->doc, a->children, 1)) == NULL)
+			return NULL;
+		s = xstrdup((const char *)v);
+		xmlFree(v);
+		return parse_trim(s);
+	}
+	return NULL;
+}
+
+/*
+ * A CDF channel's or item's link and date are attributes: HREF, and
+ * LASTMOD (ISO 8601). Read before the elements, which may override them.
+ */
+static void
+parse_cdf_attrs(struct parse *p, const xmlNode *n, char **link, time_t *t)
+{
+	char *lastmod = parse_attr_anycase(n, "lastmod");
+
+	*link = parse_absolute(p, n, parse_attr_anycase(n, "href"));
+	if (lastmod != NULL && date_parse(lastmod, t) == -1) {
+		feed_doc_error(p->doc, "line %ld: unparseable date \"%.80s\"",
+		    xmlGetLineNo(n), lastmod);
+		*t = -1;
+	}
+	free(lastmod);
+}
+
 /* Read a closed item or entry and hand it on. */
 static void
 parse_entry(struct parse *p, xmlNode *node)
@@ -908,6 +958,8 @@ parse_entry(struct parse *p, xmlNode *node)
 	}
 	memset(&b, 0, sizeof b);
 	b.e = feed_entry_new();
+	if (p->family == FAMILY_CDF)
+		parse_cdf_attrs(p, node, &b.e->link, &b.e->updated);
 	for (xmlNode *k = node->children; k != NULL; k = k->next) {
 		if (k->type != XML_ELEMENT_NODE)
 			continue;
@@ -949,7 +1001,8 @@ parse_feed_field(struct parse *p, xmlNode *k)
 			break;
 		case FIELD_DESCRIPTION:
 			parse_set(&d->description, prio, r->prio,
-			    parse_rich(p, k, r->family, 1));
+			    parse_rich(
+				p, k, r->family, r->family != FAMILY_CDF));
 			break;
 		case FIELD_LANGUAGE:
 			parse_set(&d->language, prio, r->prio, parse_text(k));
@@ -1047,6 +1100,13 @@ parse_root(struct parse *p, const char *name, const char *uri)
 		    FEED_FORMAT_ATOM10;
 		p->container_depth = 1;
 		p->container = p->ctxt->node;
+	} else if (uri == NULL && strcasecmp(name, "channel") == 0) {
+		p->family = FAMILY_CDF;
+		p->doc->format = FEED_FORMAT_CDF;
+		p->container_depth = 1;
+		p->container = p->ctxt->node;
+		parse_cdf_attrs(
+		    p, p->container, &p->doc->link, &p->doc->updated);
 	} else {
 		xasprintf(&p->cause, "not a feed: the document is <%s>", name);
 		p->is_stopped = 1;
@@ -1099,10 +1159,13 @@ parse_is_entry(const struct parse *p, const xmlNode *n)
 {
 	const char *name = (const char *)n->name;
 
-	return n->type == XML_ELEMENT_NODE && n->parent != NULL &&
-	    n->parent->type == XML_ELEMENT_NODE &&
-	    (strcmp(name, "item") == 0 || strcmp(name, "entry") == 0) &&
-	    parse_family_of(p, n) == p->family;
+	if (n->type != XML_ELEMENT_NODE || n->parent == NULL ||
+	    n->parent->type != XML_ELEMENT_NODE ||
+	    parse_family_of(p, n) != p->family)
+		return 0;
+	if (p->family == FAMILY_CDF)
+		return strcasecmp(name, "item") == 0;
+	return strcmp(name, "item") == 0 || strcmp(name, "entry") == 0;
 }
 
 static void

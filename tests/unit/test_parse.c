@@ -226,6 +226,9 @@ test_parse_formats(void **state)
 		{ "{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": "
 		  "[]}",
 		    FEED_FORMAT_JSONFEED },
+		{ "<CHANNEL HREF=\"http://e/\"><ITEM HREF=\"http://e/1\"/>"
+		  "</CHANNEL>",
+		    FEED_FORMAT_CDF },
 	};
 	struct feed_doc *d;
 
@@ -329,6 +332,44 @@ test_parse_author_forms(void **state)
 		}
 		feed_doc_free(d);
 	}
+}
+
+static void
+test_parse_cdf(void **state)
+{
+	struct feed_doc *d;
+	struct entry *e;
+
+	(void)state;
+	d = parse_ok(
+	    "<?xml version=\"1.0\"?>\n"
+	    "<CHANNEL HREF=\"/\" LASTMOD=\"2004-04-06T23:05:43-05:00\">"
+	    "<TITLE>Example feed</TITLE><ABSTRACT>About 1 &lt; 2</ABSTRACT>"
+	    "<LOGO HREF=\"/logo.gif\" STYLE=\"IMAGE\"/>"
+	    "<ITEM HREF=\"one.html\" LASTMOD=\"2004-04-07T10:00:00Z\">"
+	    "<TITLE>One</TITLE><ABSTRACT>First</ABSTRACT></ITEM>"
+	    "<channel href=\"sub/\"><title>Sub</title>"
+	    "<item href=\"http://example.com/two\"><title>Two</title></item>"
+	    "</channel></CHANNEL>",
+	    NULL);
+	assert_int_equal(d->format, FEED_FORMAT_CDF);
+	assert_false(d->is_bozo);
+	assert_string_equal(d->title, "Example feed");
+	assert_string_equal(d->link, "http://example.org/");
+	assert_string_equal(d->description, "About 1 < 2");
+	assert_date(d->updated, "2004-04-07T04:05:43Z");
+	/* Items of sub-channels are the feed's too, in order. */
+	assert_int_equal(d->nentries, 2);
+	e = d->entries[0];
+	assert_string_equal(e->title, "One");
+	assert_string_equal(e->link, "http://example.org/feed/one.html");
+	assert_string_equal(e->summary, "First");
+	assert_date(e->updated, "2004-04-07T10:00:00Z");
+	e = d->entries[1];
+	assert_string_equal(e->title, "Two");
+	assert_string_equal(e->link, "http://example.com/two");
+	assert_int_equal(e->updated, -1);
+	feed_doc_free(d);
 }
 
 static void
@@ -845,6 +886,7 @@ main(void)
 		cmocka_unit_test(test_parse_rdf_items),
 		cmocka_unit_test(test_parse_dc_date_updated),
 		cmocka_unit_test(test_parse_author_forms),
+		cmocka_unit_test(test_parse_cdf),
 		cmocka_unit_test(test_parse_jsonfeed),
 		cmocka_unit_test(test_parse_encodings),
 		cmocka_unit_test(test_parse_utf16),
