@@ -1318,17 +1318,72 @@ parse_decodes(
 	return rc == 0;
 }
 
-/* Pick the first candidate encoding that decodes the document. */
-static const struct charset_candidate *
-parse_pick_encoding(struct parse *p, struct parse_src *src,
-    const struct charset_guess *g, size_t max)
+/*
+ * The fallbacks' turn: the document is in no encoding it declares, nor
+ * UTF-8. Put a single-byte Cyrillic encoding in *out when its letters
+ * say which one and it decodes the document; return 0, or -1 when not.
+ */
+static int
+parse_guess_cyrillic(struct parse_src *src, const struct charset_guess *g,
+    size_t max, struct charset_candidate *out)
 {
-	static const struct charset_candidate utf8 = { "UTF-8",
-		CHARSET_DETECTED };
+	const char *piece, *name;
+	size_t n;
+
+	if (parse_src_rewind(src) == -1 ||
+	    (piece = parse_src_read(src, &n)) == NULL || n < g->bom_len)
+		return -1;
+	name = charset_guess_cyrillic(piece + g->bom_len, n - g->bom_len);
+	if (name == NULL || !parse_decodes(src, name, g->bom_len, max))
+		return -1;
+	snprintf(out->name, sizeof out->name, "%s", name);
+	out->source = CHARSET_FALLBACK;
+	return 0;
+}
+
+/* Say why the document is read in c, the i-th candidate, if it must. */
+static void
+parse_report_encoding(struct parse *p, const struct charset_guess *g, int i,
+    const struct charset_candidate *c, int is_guessed)
+{
+	const char *why = is_guessed ? ", as its letters suggest" : "";
+
+	if (i > 0 && g->v[0].source != CHARSET_DEFAULT) {
+		feed_doc_error(p->doc,
+		    "the document is not in its declared encoding %s; read "
+		    "as %s%s",
+		    g->v[0].name, c->name, why);
+		p->doc->is_bozo = 1;
+	} else if (c->source == CHARSET_FALLBACK) {
+		/* XML without a declaration is UTF-8 or UTF-16. */
+		feed_doc_error(p->doc,
+		    "the document is not UTF-8 and declares no encoding; "
+		    "read as %s%s",
+		    c->name, why);
+		p->doc->is_bozo = 1;
+	}
+}
+
+/*
+ * Put the first candidate encoding that decodes the document in *out;
+ * return 0, or -1 when none does.
+ */
+static int
+parse_pick_encoding(struct parse *p, struct parse_src *src,
+    const struct charset_guess *g, size_t max, struct charset_candidate *out)
+{
 	const struct charset_candidate *c;
+	int has_guessed = 0;
 
 	for (int i = 0; i < g->n; i++) {
 		c = &g->v[i];
+		if (c->source == CHARSET_FALLBACK && !has_guessed) {
+			has_guessed = 1;
+			if (parse_guess_cyrillic(src, g, max, out) == 0) {
+				parse_report_encoding(p, g, i, out, 1);
+				return 0;
+			}
+		}
 		if (!parse_decodes(src, c->name, g->bom_len, max))
 			continue;
 		/*
@@ -1343,22 +1398,15 @@ parse_pick_encoding(struct parse *p, struct parse_src *src,
 			    "served as %s but is UTF-8; read "
 			    "as UTF-8",
 			    c->name);
-			return &utf8;
+			snprintf(out->name, sizeof out->name, "UTF-8");
+			out->source = CHARSET_DETECTED;
+			return 0;
 		}
-		if (i > 0 && g->v[0].source != CHARSET_DEFAULT) {
-			feed_doc_error(p->doc,
-			    "the document is not in its "
-			    "declared encoding %s; read as %s",
-			    g->v[0].name, c->name);
-			p->doc->is_bozo = 1;
-		} else if (c->source == CHARSET_FALLBACK)
-			feed_doc_error(p->doc,
-			    "the document is not UTF-8; "
-			    "read as %s",
-			    c->name);
-		return c;
+		*out = *c;
+		parse_report_encoding(p, g, i, out, 0);
+		return 0;
 	}
-	return NULL;
+	return -1;
 }
 
 /* Feed the document through charset, repair and libxml2. */
@@ -1452,7 +1500,7 @@ static int
 parse_xml(struct parse *p, struct parse_src *src, const char *head,
     size_t headlen, size_t max)
 {
-	const struct charset_candidate *c;
+	struct charset_candidate c;
 	struct charset_guess g;
 	xmlChar *lang;
 
@@ -1467,7 +1515,7 @@ parse_xml(struct parse *p, struct parse_src *src, const char *head,
 		    p->opts->content_type);
 		p->doc->is_bozo = 1;
 	}
-	if ((c = parse_pick_encoding(p, src, &g, max)) == NULL) {
+	if (parse_pick_encoding(p, src, &g, max, &c) == -1) {
 		charset_guess_clear(&g);
 		xasprintf(&p->cause,
 		    "cannot read the document: no encoding "
@@ -1484,7 +1532,7 @@ parse_xml(struct parse *p, struct parse_src *src, const char *head,
 	    XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOCDATA |
 		XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC | XML_PARSE_NOERROR |
 		XML_PARSE_NOWARNING);
-	parse_xml_run(p, src, c->name, g.bom_len, max);
+	parse_xml_run(p, src, c.name, g.bom_len, max);
 	charset_guess_clear(&g);
 	/* A document cut short: read what its open entries hold. */
 	for (xmlNode *n = p->ctxt->node; n != NULL && !p->is_stopped;

@@ -436,9 +436,12 @@ test_parse_encodings(void **state)
 		{ "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><channel>"
 		  "<title>caf\xe9</title></channel></rss>",
 		    NULL, "café", 1 },
-		/* No declaration and no UTF-8: read as WINDOWS-1252. */
+		/*
+		 * No declaration and no UTF-8: not well-formed, read as
+		 * WINDOWS-1252.
+		 */
 		{ "<rss><channel><title>\x93quoted\x94</title></channel></rss>",
-		    NULL, "“quoted”", 0 },
+		    NULL, "“quoted”", 1 },
 		/* UTF-8 with a BOM. */
 		{ "\xef\xbb\xbf<rss><channel><title>caf\xc3\xa9</title></channel>"
 		  "</rss>",
@@ -458,6 +461,71 @@ test_parse_encodings(void **state)
 			    d->title ? d->title : "(null)", d->is_bozo);
 		feed_doc_free(d);
 	}
+}
+
+/* A Russian headline, as RU_HEADLINE's bytes in KOI8-R and WINDOWS-1251. */
+#define RU_HEADLINE "Как пережить новогоднюю ночь"
+#define KOI8_HEADLINE                                                                \
+	"\xeb\xc1\xcb \xd0\xc5\xd2\xc5\xd6\xc9\xd4\xd8 \xce\xcf\xd7\xcf\xc7\xcf\xc4" \
+	"\xce\xc0\xc0 \xce\xcf\xde\xd8"
+#define CP1251_HEADLINE                                                              \
+	"\xca\xe0\xea \xef\xe5\xf0\xe5\xe6\xe8\xf2\xfc \xed\xee\xe2\xee\xe3\xee\xe4" \
+	"\xed\xfe\xfe \xed\xee\xf7\xfc"
+
+static void
+test_parse_guess_cyrillic(void **state)
+{
+	static const struct {
+		const char *doc;
+		const char *title;
+		const char *error; /* a part of it */
+	} cases[] = {
+		{ "<rss><channel><title>" KOI8_HEADLINE
+		  "</title></channel></rss>",
+		    RU_HEADLINE,
+		    "not UTF-8 and declares no encoding; read as KOI8-R, as its "
+		    "letters suggest" },
+		{ "<rss><channel><title>" CP1251_HEADLINE
+		  "</title></channel></rss>",
+		    RU_HEADLINE,
+		    "read as WINDOWS-1251, as its letters suggest" },
+		/* A declaration that lies is no better than none. */
+		{ "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><channel>"
+		  "<title>" KOI8_HEADLINE "</title></channel></rss>",
+		    RU_HEADLINE,
+		    "not in its declared encoding UTF-8; read as KOI8-R, as "
+		    "its letters suggest" },
+		/* Latin text: WINDOWS-1252 as before. */
+		{ "<rss><channel><title>Caf\xe9 cr\xe8me \xe0 la f\xeate"
+		  "</title></channel></rss>",
+		    "Café crème à la fête", "read as WINDOWS-1252" },
+	};
+	struct feed_doc *d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		d = parse_ok(cases[i].doc, NULL);
+		if (d->title == NULL || strcmp(d->title, cases[i].title) != 0 ||
+		    !d->is_bozo || !has_error(d, cases[i].error))
+			fail_msg("case %zu: title \"%s\", bozo %d, error %s", i,
+			    d->title ? d->title : "(null)", d->is_bozo,
+			    d->nerrors > 0 ? d->errors[0] : "(none)");
+		feed_doc_free(d);
+	}
+	/* What decodes as declared, or as UTF-8, is never guessed at. */
+	d = parse_ok("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss>"
+		     "<channel><title>" KOI8_HEADLINE
+		     "</title></channel></rss>",
+	    NULL);
+	assert_false(d->is_bozo);
+	assert_int_equal(d->nerrors, 0);
+	feed_doc_free(d);
+	d = parse_ok("<rss><channel><title>" RU_HEADLINE "</title></channel>"
+		     "</rss>",
+	    NULL);
+	assert_string_equal(d->title, RU_HEADLINE);
+	assert_false(d->is_bozo);
+	feed_doc_free(d);
 }
 
 static void
@@ -889,6 +957,7 @@ main(void)
 		cmocka_unit_test(test_parse_cdf),
 		cmocka_unit_test(test_parse_jsonfeed),
 		cmocka_unit_test(test_parse_encodings),
+		cmocka_unit_test(test_parse_guess_cyrillic),
 		cmocka_unit_test(test_parse_utf16),
 		cmocka_unit_test(test_parse_override_encoding),
 		cmocka_unit_test(test_parse_illformed_recovers),
