@@ -12,6 +12,7 @@
 #include "charset.h"
 #include "date.h"
 #include "feed.h"
+#include "html.h"
 #include "log.h"
 #include "parse.h"
 #include "repair.h"
@@ -198,7 +199,6 @@ struct parse {
 };
 
 static void parse_repair_report(struct parse *, const struct repair *);
-static char *parse_html_tidy(char *);
 static void parse_schedule(
     struct feed_doc *, enum parse_field, const xmlNode *);
 
@@ -516,14 +516,14 @@ parse_absolute(struct parse *p, const xmlNode *n, char *raw)
 }
 
 /*
- * Rich text: HTML gets its references tidied and its relative links made
+ * Rich text: HTML is sanitized (html.h), its relative links made
  * absolute. Atom says by its type whether a text is HTML; elsewhere
  * is_html says (an RSS description is, a title is not).
  */
 static char *
 parse_rich(struct parse *p, xmlNode *n, enum parse_family family, int is_html)
 {
-	char *s, *base, *fixed;
+	char *s, *base, *safe;
 
 	if (family == FAMILY_ATOM)
 		s = parse_atom_text(
@@ -533,17 +533,14 @@ parse_rich(struct parse *p, xmlNode *n, enum parse_family family, int is_html)
 		s = parse_markup(n, 0);
 	else
 		s = parse_text(n);
-	if (s != NULL && is_html)
-		s = parse_html_tidy(s);
-	if (s == NULL || !is_html || strchr(s, '<') == NULL)
+	if (s == NULL || !is_html)
 		return s;
-	base = parse_base(p, n);
-	fixed = url_resolve_html(s, base);
+	/* Without markup there is no link to resolve. */
+	base = strchr(s, '<') != NULL ? parse_base(p, n) : NULL;
+	safe = html_sanitize(s, base);
 	free(base);
-	if (fixed == NULL)
-		return s;
 	free(s);
-	return fixed;
+	return safe;
 }
 
 /* An Atom link's rel: "alternate" when it has none. */
@@ -741,58 +738,6 @@ parse_tags(struct entry *e, const xmlNode *n)
 			feed_entry_add_category(e, term);
 	}
 	free(all);
-}
-
-/*
- * Tidy an HTML value's references, as a browser reads them: a bare &
- * becomes &amp;, &#X becomes &#x, and &#128; to &#159; become the
- * characters WINDOWS-1252 means by them. Takes s over; returns it or a
- * new string.
- */
-static char *
-parse_html_tidy(char *s)
-{
-	char *out, *o, *p, *end;
-	unsigned long cp;
-	int hex;
-
-	if (strchr(s, '&') == NULL)
-		return s;
-	out = o = xmalloc(strlen(s) * 5 + 1);
-	for (p = s; *p != '\0'; p++) {
-		if (*p != '&') {
-			*o++ = *p;
-			continue;
-		}
-		if (p[1] == '#') {
-			hex = p[2] == 'x' || p[2] == 'X';
-			cp = strtoul(p + 2 + hex, &end, hex ? 16 : 10);
-			if (end > p + 2 + hex && *end == ';' &&
-			    repair_cp1252(cp) != 0) {
-				o += sprintf(o, "&#x%x;", repair_cp1252(cp));
-				p = end;
-				continue;
-			}
-			*o++ = '&';
-			*o++ = '#';
-			if (hex)
-				*o++ = 'x';
-			p += 1 + hex;
-			continue;
-		}
-		end = p + 1;
-		while ((*end >= 'a' && *end <= 'z') ||
-		    (*end >= 'A' && *end <= 'Z') ||
-		    (*end >= '0' && *end <= '9'))
-			end++;
-		if (end > p + 1 && *end == ';')
-			*o++ = '&';
-		else
-			o += sprintf(o, "&amp;");
-	}
-	*o = '\0';
-	free(s);
-	return out;
 }
 
 /* Store value in *field when the source outranks the one before. */
@@ -1611,7 +1556,7 @@ parse_json_item(struct parse *p, const json_t *item)
 {
 	struct entry *e = feed_entry_new();
 	const json_t *v, *size;
-	char *url;
+	char *url, *html;
 	size_t i;
 
 	e->id = parse_json_str(item, "id");
@@ -1619,7 +1564,11 @@ parse_json_item(struct parse *p, const json_t *item)
 	if ((e->link = parse_json_url(p, item, "url")) == NULL)
 		e->link = parse_json_url(p, item, "external_url");
 	e->summary = parse_json_str(item, "summary");
-	if ((e->content = parse_json_str(item, "content_html")) == NULL)
+	if ((html = parse_json_str(item, "content_html")) != NULL) {
+		e->content = html_sanitize(html, p->opts->base);
+		free(html);
+	}
+	if (e->content == NULL)
 		e->content = parse_json_str(item, "content_text");
 	e->author = parse_json_author(item);
 	e->published = parse_json_date(p, item, "date_published");

@@ -373,6 +373,79 @@ test_parse_cdf(void **state)
 }
 
 static void
+test_parse_sanitizes_html(void **state)
+{
+	static const struct {
+		const char *description; /* an RSS item's, as XML text */
+		const char *want;
+	} cases[] = {
+		/* Scripts go, with their content. */
+		{ "<![CDATA[<p>a<script>alert(1)</script>b</p>]]>",
+		    "<p>ab</p>" },
+		/* Event handler attributes go. */
+		{ "&lt;a href=\"/x\" onclick=\"steal()\" "
+		  "onmouseover=\"x\"&gt;t&lt;/a&gt;",
+		    "<a href=\"http://example.org/x\">t</a>" },
+		/* javascript: links go, however they are spelled. */
+		{ "<![CDATA[<a href=\"javascript:alert(1)\">t</a> "
+		  "<a href=\" JaVa&#x09;Script:alert(1)\">u</a>]]>",
+		    "<a>t</a> <a>u</a>" },
+		/* iframes, objects and embeds go; their fallback stays. */
+		{ "<![CDATA[<iframe src=\"http://evil/\">x</iframe>"
+		  "<object data=\"y\"><embed src=\"z\">no plugin</object>]]>",
+		    "xno plugin" },
+		/* Entities stay as written; quotes and brackets are escaped. */
+		{ "<![CDATA[AT&T &amp; &eacute;&#150; <img alt='\"1 < 2\"' "
+		  "src=a.png>]]>",
+		    "AT&amp;T &amp; &eacute;&#x2013; <img alt=\"&quot;1 &lt; 2"
+		    "&quot;\" src=\"http://example.org/feed/a.png\" />" },
+	};
+	struct feed_doc *d;
+	char doc[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(doc, sizeof doc,
+		    "<rss><channel><item><description>%s</description></item>"
+		    "</channel></rss>",
+		    cases[i].description);
+		d = parse_ok(doc, NULL);
+		if (d->entries[0]->summary == NULL ||
+		    strcmp(d->entries[0]->summary, cases[i].want) != 0)
+			fail_msg("case %zu: %s", i,
+			    d->entries[0]->summary ? d->entries[0]->summary :
+						     "(null)");
+		feed_doc_free(d);
+	}
+}
+
+/* HTML nested deep is written out only so deep, and balanced. */
+static void
+test_parse_sanitizes_deep_html(void **state)
+{
+	char doc[8192] = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>"
+			 "<content type=\"html\">";
+	const char *s;
+	struct feed_doc *d;
+	int open = 0, close = 0;
+
+	(void)state;
+	for (int i = 0; i < 200; i++)
+		strcat(doc, "&lt;b&gt;");
+	strcat(doc, "deep</content></entry></feed>");
+	d = parse_ok(doc, NULL);
+	assert_non_null(d->entries[0]->content);
+	assert_non_null(strstr(d->entries[0]->content, "deep"));
+	for (s = d->entries[0]->content; (s = strstr(s, "<b>")) != NULL; s++)
+		open++;
+	for (s = d->entries[0]->content; (s = strstr(s, "</b>")) != NULL; s++)
+		close++;
+	assert_true(open > 0 && open < 64);
+	assert_int_equal(open, close);
+	feed_doc_free(d);
+}
+
+static void
 test_parse_jsonfeed(void **state)
 {
 	struct feed_doc *d;
@@ -383,7 +456,8 @@ test_parse_jsonfeed(void **state)
 	    "{\"version\": \"https://jsonfeed.org/version/1.1\","
 	    " \"title\": \"J\", \"home_page_url\": \"https://j.example/\","
 	    " \"language\": \"en-GB\", \"items\": [{\"id\": 7, \"url\": \"/p/7\","
-	    " \"title\": \"Seven\", \"content_html\": \"<p>x</p>\","
+	    " \"title\": \"Seven\", \"content_html\": \"<p onclick=x>x</p>"
+	    "<script>y</script>\","
 	    " \"summary\": \"S\", \"date_published\": \"2023-07-09T14:02:00+01:00\","
 	    " \"authors\": [{\"name\": \"Cy\"}], \"tags\": [\"a\", \"b\"],"
 	    " \"attachments\": [{\"url\": \"https://j.example/f.mp3\","
@@ -955,6 +1029,8 @@ main(void)
 		cmocka_unit_test(test_parse_dc_date_updated),
 		cmocka_unit_test(test_parse_author_forms),
 		cmocka_unit_test(test_parse_cdf),
+		cmocka_unit_test(test_parse_sanitizes_html),
+		cmocka_unit_test(test_parse_sanitizes_deep_html),
 		cmocka_unit_test(test_parse_jsonfeed),
 		cmocka_unit_test(test_parse_encodings),
 		cmocka_unit_test(test_parse_guess_cyrillic),
