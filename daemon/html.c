@@ -520,6 +520,24 @@ html_uri_is_safe(const char *s)
 	return HTML_IN(scheme, html_schemes);
 }
 
+/*
+ * May an SVG animation (<set>, <animate>) change the attribute it names?
+ * Not a link ("href", "xlink:href"), which it could make javascript:,
+ * nor an event handler.
+ */
+static int
+html_anim_is_safe(const char *attr)
+{
+	size_t n;
+
+	while (html_is_space(*attr))
+		attr++;
+	for (n = strlen(attr); n > 0 && html_is_space(attr[n - 1]); n--)
+		;
+	return !(n >= 4 && strncasecmp(attr + n - 4, "href", 4) == 0) &&
+	    strncasecmp(attr, "on", 2) != 0;
+}
+
 /* Is the keyword a CSS value feedparser lets through (valid_css_values)? */
 static int
 html_css_value_is_ok(const char *s, size_t n)
@@ -889,6 +907,10 @@ html_attr_value(
 	if (strcmp(name, "rel") == 0 || strcmp(name, "type") == 0) {
 		for (char *p = s; *p != '\0'; p++)
 			*p = (char)(html_is_alpha(*p) ? *p | 0x20 : *p);
+	}
+	if (strcmp(name, "attributeName") == 0 && !html_anim_is_safe(s)) {
+		free(s);
+		return NULL;
 	}
 	if (!HTML_IN(name, html_uri_attrs))
 		return s;

@@ -95,6 +95,13 @@ static const struct html_case html_scheme_cases[] = {
 	{ "<svg><a xlink:href=\"javascript:alert(1)\"><text>t</text></a></svg>",
 	    "<svg xmlns=\"http://www.w3.org/2000/svg\"><a><text>t</text></a>"
 	    "</svg>" },
+	/* An animation must not make a link javascript: either. */
+	{ "<svg><a><set attributeName=\"xlink:HREF \" to=\"javascript:x\"/>"
+	  "<animate attributeName=\"onclick\" to=\"x\"/>"
+	  "<animate attributeName=\"width\" to=\"9\"/></a></svg>",
+	    "<svg xmlns=\"http://www.w3.org/2000/svg\"><a><set to=\"javascript:"
+	    "x\"></set><animate to=\"x\"></animate><animate "
+	    "attributeName=\"width\" to=\"9\"></animate></a></svg>" },
 	/* A name HTML 4 does not know stays text: "&colon;", not ':'. */
 	{ "<a href=\"javascript&colon;alert(1)\">t</a>",
 	    "<a href=\"http://example.com/d/javascript&amp;colon;alert(1)\">t"
