@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,8 +13,9 @@
 
 /*
  * Character encodings: charset_sniff lists the encodings a document may be
- * in (RFC 7303 with feedparser's fallbacks); charset_conv turns it into
- * UTF-8, through iconv or, for UTF-8 and US-ASCII, a validating copy.
+ * in (RFC 7303 with feedparser's fallbacks), charset_guess_cyrillic tells
+ * which Cyrillic one an undeclared document is in; charset_conv turns it
+ * into UTF-8, through iconv or, for UTF-8 and US-ASCII, a validating copy.
  */
 
 #define CHARSET_NAME_MAX 48	/* bytes, = sizeof candidate name */
@@ -21,6 +23,23 @@
 #define CHARSET_CONV_PENDING 16 /* bytes: more than any cut sequence */
 #define CHARSET_WIDER_MAX 4	/* candidates; no superset after more */
 #define CHARSET_ASCII_MASK 0x8080808080808080ULL
+
+/*
+ * charset_guess_cyrillic scores each byte above 0x7f in centinats (1/100
+ * of a natural logarithm): a Russian letter by its share of Russian
+ * text, another Cyrillic letter (Ukrainian's і, ї, є, ...) at 0.5%,
+ * punctuation and other symbols at 1%, and what no Cyrillic text holds
+ * (C1 controls, box drawing, undefined bytes) at 0.05%. A no-break
+ * space does not count.
+ */
+#define CHARSET_CYR_OTHER (-530)    /* centinats: ln 0.005 */
+#define CHARSET_CYR_SYMBOL (-460)   /* centinats: ln 0.01 */
+#define CHARSET_CYR_BAD (-760)	    /* centinats: ln 0.0005 */
+#define CHARSET_CYR_SKIP 1	    /* a byte that does not count */
+#define CHARSET_CYR_FLIP (-700)	    /* centinats: "аБ", see the scoring */
+#define CHARSET_CYR_MIN_LETTERS 6   /* fewer tell nothing */
+#define CHARSET_CYR_MIN_MEAN (-380) /* centinats per byte; Russian: -310 */
+#define CHARSET_CYR_MIN_LEAD 500    /* centinats over the runner-up */
 
 /* A name an encoding goes by, and what iconv calls it. */
 struct charset_alias {
@@ -180,6 +199,41 @@ static const struct charset_alias charset_aliases[] = {
 	{ "xxbig5", "BIG5", "BIG5-HKSCS" },
 };
 
+/*
+ * ln of each letter's share of Russian text, in centinats, а to я then
+ * ё (per cent: о 10.97, е 8.45, а 8.01, и 7.35, н 6.70, т 6.26, с 5.47,
+ * р 4.73, в 4.54, л 4.40, к 3.49, м 3.21, д 2.98, п 2.81, у 2.62, я 2.01,
+ * ы 1.90, ь 1.74, г 1.70, з 1.65, б 1.59, ч 1.44, й 1.21, х 0.97, ж 0.94,
+ * ш 0.73, ю 0.64, ц 0.48, щ 0.36, э 0.32, ф 0.26, ъ and ё 0.04).
+ */
+static const short charset_ru_letters[33] = { -252, -414, -309, -407, -351,
+	-247, -467, -410, -261, -441, -336, -312, -344, -270, -221, -357, -305,
+	-291, -277, -364, -595, -464, -534, -424, -492, -563, -782, -396, -405,
+	-574, -505, -391, -782 };
+
+/* The encodings charset_guess_cyrillic weighs, by iconv's names. */
+static const char *const charset_cyrillic[] = {
+	"KOI8-R",
+	"WINDOWS-1251",
+	"ISO-8859-5",
+	"CP866",
+};
+
+/* How one encoding reads one byte (charset_guess_cyrillic). */
+struct charset_cyr_byte {
+	short weight;		 /* centinats, or CHARSET_CYR_SKIP */
+	unsigned char is_letter; /* Cyrillic */
+	unsigned char is_upper;
+};
+
+/* How one encoding's reading of text scores (charset_guess_cyrillic). */
+struct charset_cyr_score {
+	long sum; /* centinats */
+	size_t n; /* bytes that count */
+	size_t nletters;
+	size_t nmixed; /* letters next to a Latin one, as in "cafщ" */
+};
+
 /* Byte order marks, UTF-32LE's before UTF-16LE's, which it starts with. */
 static const struct charset_bom {
 	const char *bytes;
@@ -278,6 +332,11 @@ static int charset_iconv_run(
 static int charset_push_iconv(struct charset_conv *, const char *, size_t, int,
     char **, size_t *, size_t *);
 static void charset_conv_reset(struct charset_conv *);
+static void charset_cyr_weigh(
+    iconv_t, unsigned char, struct charset_cyr_byte *);
+static void charset_cyr_table(const char *, struct charset_cyr_byte *);
+static void charset_cyr_score(const unsigned char *, size_t,
+    const struct charset_cyr_byte *, struct charset_cyr_score *);
 
 /*
  * Sniffing, the order of the candidates:
@@ -371,6 +430,46 @@ charset_is_utf8(const char *s, size_t len)
 	if (len == 0)
 		return 1;
 	return charset_utf8_scan(p, p + len) == p + len;
+}
+
+/*
+ * Weigh each candidate's reading of the high bytes and keep the best,
+ * when it is Cyrillic enough (mean score, letters, few Latin
+ * neighbours) and far enough ahead of the next: a KOI8-R text read as
+ * WINDOWS-1251 is Cyrillic too, but its letters are the wrong ones.
+ */
+const char *
+charset_guess_cyrillic(const char *s, size_t len)
+{
+	const size_t ncand =
+	    sizeof charset_cyrillic / sizeof charset_cyrillic[0];
+	struct charset_cyr_score
+	    sc[sizeof charset_cyrillic / sizeof charset_cyrillic[0]];
+	struct charset_cyr_byte table[128];
+	size_t best = 0, next = 1;
+
+	if (len > CHARSET_GUESS_BYTES)
+		len = CHARSET_GUESS_BYTES;
+	for (size_t i = 0; i < ncand; i++) {
+		charset_cyr_table(charset_cyrillic[i], table);
+		charset_cyr_score((const unsigned char *)s, len, table, &sc[i]);
+		/* A reading in which no byte counts says nothing. */
+		if (sc[i].n == 0)
+			sc[i].sum = LONG_MIN / 2;
+	}
+	for (size_t i = 1; i < ncand; i++) {
+		if (sc[i].sum > sc[best].sum) {
+			next = best;
+			best = i;
+		} else if (i != next && sc[i].sum > sc[next].sum)
+			next = i;
+	}
+	if (sc[best].nletters < CHARSET_CYR_MIN_LETTERS ||
+	    sc[best].nmixed * 10 > sc[best].nletters ||
+	    sc[best].sum < CHARSET_CYR_MIN_MEAN * (long)sc[best].n ||
+	    sc[best].sum - sc[next].sum < CHARSET_CYR_MIN_LEAD)
+		return NULL;
+	return charset_cyrillic[best];
 }
 
 /*
@@ -1145,6 +1244,99 @@ charset_push_iconv(struct charset_conv *cv, const char *in, size_t len,
 		return 0;
 	/* Let a stateful encoding (ISO-2022-JP) end in its initial state. */
 	return charset_iconv_run(cv, NULL, NULL, out, outlen, outcap);
+}
+
+/*
+ * How the encoding of cd reads byte c (cd is reset first): its score, a
+ * Russian letter's or one of the CHARSET_CYR_* above, and its case.
+ */
+static void
+charset_cyr_weigh(iconv_t cd, unsigned char c, struct charset_cyr_byte *b)
+{
+	char in[1] = { (char)c }, out[8];
+	char *ip = in, *op = out;
+	size_t il = 1, ol = sizeof out;
+	unsigned long cp;
+
+	memset(b, 0, sizeof *b);
+	b->weight = CHARSET_CYR_SYMBOL;
+	iconv(cd, NULL, NULL, NULL, NULL);
+	if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || op == out)
+		b->weight = CHARSET_CYR_BAD; /* undefined */
+	else if (op - out == 3 && (unsigned char)out[0] == 0xe2 &&
+	    (unsigned char)out[1] >= 0x94 && (unsigned char)out[1] <= 0x96)
+		b->weight = CHARSET_CYR_BAD; /* box drawing, blocks */
+	if (op - out != 2)
+		return;
+	cp = ((unsigned long)(out[0] & 0x1f) << 6) | (out[1] & 0x3f);
+	b->is_upper = (cp >= 0x400 && cp <= 0x42f) ||
+	    (cp >= 0x460 && cp <= 0x4ff && cp % 2 == 0);
+	b->is_letter = cp >= 0x400 && cp <= 0x4ff;
+	if (cp >= 0x410 && cp <= 0x44f)
+		b->weight = charset_ru_letters[(cp - 0x410) % 32];
+	else if (cp == 0x401 || cp == 0x451)
+		b->weight = charset_ru_letters[32];
+	else if (b->is_letter)
+		b->weight = CHARSET_CYR_OTHER;
+	else if (cp < 0xa0)
+		b->weight = CHARSET_CYR_BAD; /* C1 controls */
+	else if (cp == 0xa0)
+		b->weight = CHARSET_CYR_SKIP;
+}
+
+/* How encoding reads each byte 0x80..0xff, into table. */
+static void
+charset_cyr_table(const char *encoding, struct charset_cyr_byte *table)
+{
+	iconv_t cd = iconv_open("UTF-8", encoding);
+
+	for (int c = 0x80; c <= 0xff; c++) {
+		if (cd == (iconv_t)-1) {
+			memset(&table[c - 0x80], 0, sizeof table[0]);
+			table[c - 0x80].weight = CHARSET_CYR_BAD;
+		} else
+			charset_cyr_weigh(
+			    cd, (unsigned char)c, &table[c - 0x80]);
+	}
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+}
+
+static int
+charset_is_latin_letter(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * Add up the scores of the high bytes of s, as table reads them. An
+ * upper-case letter straight after a lower-case one ("слОВО") is what
+ * text read in the wrong encoding looks like: Greek in KOI8-R, KOI8-R in
+ * WINDOWS-1251.
+ */
+static void
+charset_cyr_score(const unsigned char *s, size_t len,
+    const struct charset_cyr_byte *table, struct charset_cyr_score *sc)
+{
+	const struct charset_cyr_byte *b, *prev = NULL;
+
+	memset(sc, 0, sizeof *sc);
+	for (size_t i = 0; i < len; prev = s[i] < 0x80 ? NULL : b, i++) {
+		if (s[i] < 0x80 ||
+		    (b = &table[s[i] - 0x80])->weight == CHARSET_CYR_SKIP)
+			continue;
+		sc->sum += b->weight;
+		sc->n++;
+		if (!b->is_letter)
+			continue;
+		sc->nletters++;
+		if (b->is_upper && prev != NULL && prev->is_letter &&
+		    !prev->is_upper)
+			sc->sum += CHARSET_CYR_FLIP;
+		if ((i > 0 && charset_is_latin_letter(s[i - 1])) ||
+		    (i + 1 < len && charset_is_latin_letter(s[i + 1])))
+			sc->nmixed++;
+	}
 }
 
 /* Forget the document being converted. */

@@ -5,8 +5,9 @@
 
 /*
  * Character encodings of feed documents: which one a document is in
- * (byte order mark, HTTP charset, XML declaration, a user's override),
- * and a streaming conversion of it to UTF-8 with iconv.
+ * (byte order mark, HTTP charset, XML declaration, a user's override,
+ * and a guess from its letters when all fail), and a streaming
+ * conversion of it to UTF-8 with iconv.
  */
 
 /* Where an encoding name came from, strongest first. */
@@ -54,6 +55,18 @@ void charset_guess_clear(struct charset_guess *g);
 int charset_is_known(const char *name);
 /* Return 1 when the len bytes are valid UTF-8, 0 when not. */
 int charset_is_utf8(const char *s, size_t len);
+
+#define CHARSET_GUESS_BYTES 65536 /* bytes charset_guess_cyrillic reads */
+
+/*
+ * Guess the single-byte Cyrillic encoding of text that declares none
+ * and is not UTF-8 (the first CHARSET_GUESS_BYTES of it are enough):
+ * KOI8-R, WINDOWS-1251, ISO-8859-5 or CP866, whichever reads most like
+ * Russian by its letter frequencies. Return iconv's name (static), or
+ * NULL when no reading is clearly Cyrillic and clearly the best: the
+ * text is then not Cyrillic, or too short to tell. Cannot fail.
+ */
+const char *charset_guess_cyrillic(const char *s, size_t len);
 
 /* Return a converter from encoding to UTF-8, or NULL (unknown name). */
 struct charset_conv *charset_conv_new(const char *encoding);

@@ -20,6 +20,7 @@ static const char *feed_format_names[] = {
 	[FEED_FORMAT_ATOM03] = "atom03",
 	[FEED_FORMAT_ATOM10] = "atom10",
 	[FEED_FORMAT_JSONFEED] = "jsonfeed",
+	[FEED_FORMAT_CDF] = "cdf",
 };
 
 struct feed_doc *

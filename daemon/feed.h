@@ -22,6 +22,7 @@ enum feed_format {
 	FEED_FORMAT_ATOM03,
 	FEED_FORMAT_ATOM10,
 	FEED_FORMAT_JSONFEED,
+	FEED_FORMAT_CDF, /* Microsoft's Channel Definition Format */
 };
 
 struct enclosure {

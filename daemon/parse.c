@@ -12,6 +12,7 @@
 #include "charset.h"
 #include "date.h"
 #include "feed.h"
+#include "html.h"
 #include "log.h"
 #include "parse.h"
 #include "repair.h"
@@ -46,6 +47,7 @@ enum parse_family {
 	FAMILY_MEDIA,
 	FAMILY_XHTML,
 	FAMILY_SY,
+	FAMILY_CDF, /* CDF's own; its documents read RSS's elements too */
 };
 
 enum parse_field {
@@ -107,6 +109,7 @@ static const struct parse_rule parse_entry_rules[] = {
 	{ FAMILY_XHTML, "body", FIELD_CONTENT, 0 },
 	{ FAMILY_DC, "title", FIELD_TITLE, 1 },
 	{ FAMILY_DC, "date", FIELD_PUBLISHED, 0 },
+	{ FAMILY_DC, "date", FIELD_UPDATED, 2 },
 	{ FAMILY_DC, "creator", FIELD_AUTHOR, 1 },
 	{ FAMILY_DC, "author", FIELD_AUTHOR, 1 },
 	{ FAMILY_DC, "subject", FIELD_CATEGORY, 0 },
@@ -117,6 +120,7 @@ static const struct parse_rule parse_entry_rules[] = {
 	{ FAMILY_DCTERMS, "modified", FIELD_UPDATED, 1 },
 	{ FAMILY_MEDIA, "title", FIELD_TITLE, 2 },
 	{ FAMILY_MEDIA, "description", FIELD_SUMMARY, 2 },
+	{ FAMILY_CDF, "abstract", FIELD_SUMMARY, 1 },
 };
 
 static const struct parse_rule parse_feed_rules[] = {
@@ -140,6 +144,7 @@ static const struct parse_rule parse_feed_rules[] = {
 	{ FAMILY_RSS, "ttl", FIELD_TTL, 0 },
 	{ FAMILY_SY, "updatePeriod", FIELD_UPDATE_PERIOD, 0 },
 	{ FAMILY_SY, "updateFrequency", FIELD_UPDATE_FREQUENCY, 0 },
+	{ FAMILY_CDF, "abstract", FIELD_DESCRIPTION, 1 },
 };
 
 static const struct {
@@ -194,7 +199,6 @@ struct parse {
 };
 
 static void parse_repair_report(struct parse *, const struct repair *);
-static char *parse_html_tidy(char *);
 static void parse_schedule(
     struct feed_doc *, enum parse_field, const xmlNode *);
 
@@ -221,15 +225,23 @@ parse_family_of(const struct parse *p, const xmlNode *n)
 	return FAMILY_OTHER;
 }
 
+/*
+ * The next rule for element k from *from on. CDF's element names are
+ * read in any case, and its documents read RSS's elements as well.
+ */
 static const struct parse_rule *
 parse_rule_find(const struct parse *p, const struct parse_rule *rules, size_t n,
     const xmlNode *k, size_t *from)
 {
 	enum parse_family family = parse_family_of(p, k);
+	const char *name = (const char *)k->name;
+	int is_cdf = family == FAMILY_CDF;
 
 	for (size_t i = *from; i < n; i++) {
-		if (rules[i].family == family &&
-		    strcmp(rules[i].name, (const char *)k->name) == 0) {
+		if ((rules[i].family == family ||
+			(is_cdf && rules[i].family == FAMILY_RSS)) &&
+		    (is_cdf ? strcasecmp(rules[i].name, name) :
+			      strcmp(rules[i].name, name)) == 0) {
 			*from = i + 1;
 			return &rules[i];
 		}
@@ -404,24 +416,35 @@ parse_type_is(const char *type, const char *a, const char *b)
 /*
  * An Atom text construct by its type (and Atom 0.3's mode): text and
  * HTML as their text, XHTML and XML as markup, other types base64.
- * *is_html is set when the value is HTML.
+ * *is_html is set when the value is HTML. is_atom10 says the document
+ * is Atom 1.0.
  */
 static char *
-parse_atom_text(xmlNode *n, int *is_html)
+parse_atom_text(xmlNode *n, int is_atom10, int *is_html)
 {
 	char *type = parse_attr(n, "type"), *mode = parse_attr(n, "mode");
 	char *s, *raw;
 	size_t tlen = type != NULL ? strlen(type) : 0;
+	int is_wrapped;
 
 	*is_html = type != NULL &&
 	    (parse_type_is(type, "html", "text/html") ||
 		parse_type_is(type, "xhtml", "application/xhtml+xml"));
+	/*
+	 * Atom 1.0 wraps XHTML in a div that is not content. Atom 1.0 feeds
+	 * that still call it application/xhtml+xml, as Atom 0.3 did, wrap it
+	 * the same way.
+	 */
+	is_wrapped = type != NULL &&
+	    (parse_type_is(type, "xhtml", NULL) ||
+		(is_atom10 &&
+		    parse_type_is(type, "application/xhtml+xml", NULL)));
 	if (mode != NULL && strcmp(mode, "base64") == 0) {
 		raw = parse_text(n);
 		s = raw != NULL ? parse_base64(raw) : NULL;
 		free(raw);
 	} else if (mode != NULL && strcmp(mode, "xml") == 0) {
-		s = parse_markup(n, 0);
+		s = parse_markup(n, is_wrapped);
 		*is_html = 1;
 	} else if (type == NULL && parse_has_elements(n)) {
 		/* Markup with no type: keep it as the feed wrote it. */
@@ -432,12 +455,11 @@ parse_atom_text(xmlNode *n, int *is_html)
 	    strncasecmp(type, "text/", 5) == 0)
 		s = parse_text(n);
 	else if (parse_type_is(type, "xhtml", NULL))
-		/* Atom 1.0 wraps XHTML in a div that is not content. */
 		s = parse_markup(n, 1);
 	else if (tlen > 4 &&
 	    (strcasecmp(type + tlen - 4, "/xml") == 0 ||
 		strcasecmp(type + tlen - 4, "+xml") == 0)) {
-		s = parse_markup(n, 0);
+		s = parse_markup(n, is_wrapped);
 		*is_html = 1;
 	} else {
 		raw = parse_text(n);
@@ -494,33 +516,31 @@ parse_absolute(struct parse *p, const xmlNode *n, char *raw)
 }
 
 /*
- * Rich text: HTML gets its references tidied and its relative links made
+ * Rich text: HTML is sanitized (html.h), its relative links made
  * absolute. Atom says by its type whether a text is HTML; elsewhere
  * is_html says (an RSS description is, a title is not).
  */
 static char *
 parse_rich(struct parse *p, xmlNode *n, enum parse_family family, int is_html)
 {
-	char *s, *base, *fixed;
+	char *s, *base, *safe;
 
 	if (family == FAMILY_ATOM)
-		s = parse_atom_text(n, &is_html);
+		s = parse_atom_text(
+		    n, p->doc->format == FEED_FORMAT_ATOM10, &is_html);
 	else if (family == FAMILY_XHTML ||
 	    strcmp((const char *)n->name, "body") == 0)
 		s = parse_markup(n, 0);
 	else
 		s = parse_text(n);
-	if (s != NULL && is_html)
-		s = parse_html_tidy(s);
-	if (s == NULL || !is_html || strchr(s, '<') == NULL)
+	if (s == NULL || !is_html)
 		return s;
-	base = parse_base(p, n);
-	fixed = url_resolve_html(s, base);
+	/* Without markup there is no link to resolve. */
+	base = strchr(s, '<') != NULL ? parse_base(p, n) : NULL;
+	safe = html_sanitize(s, base);
 	free(base);
-	if (fixed == NULL)
-		return s;
 	free(s);
-	return fixed;
+	return safe;
 }
 
 /* An Atom link's rel: "alternate" when it has none. */
@@ -545,14 +565,83 @@ parse_link(struct parse *p, const xmlNode *n, enum parse_family family)
 	return parse_absolute(p, n, parse_trim(parse_attr(n, "href")));
 }
 
-/* An author: Atom's "Name (email)", else the text as it stands. */
+/* Length of the e-mail address at s (local@domain), 0 when none is. */
+static size_t
+parse_email_len(const char *s)
+{
+	size_t n = strcspn(s, " \t\r\n()<>,;\"");
+	const char *at = memchr(s, '@', n);
+
+	if (at == NULL || at == s || at == s + n - 1 ||
+	    memchr(at + 1, '@', s + n - at - 1) != NULL)
+		return 0;
+	return n;
+}
+
+/*
+ * An RSS or Dublin Core author in the form Atom's give: "Name (email)".
+ * Feeds write "email (Name)" (as RSS 2.0 asks), "Name <email>" or
+ * "<email>"; anything else stays as written. Takes s over.
+ */
+static char *
+parse_author_canon(char *s)
+{
+	const char *email = s, *name = NULL;
+	size_t elen, nlen = 0, len = strlen(s);
+	char *out;
+
+	if (len > 2 && s[0] == '<' && s[len - 1] == '>' &&
+	    parse_email_len(s + 1) == len - 2) {
+		memmove(s, s + 1, len - 2);
+		s[len - 2] = '\0';
+		return s;
+	}
+	if ((elen = parse_email_len(s)) > 0) {
+		/* "email (Name)" */
+		name = s + elen + strspn(s + elen, " \t");
+		if (*name != '(' || s[len - 1] != ')')
+			return s;
+		name++;
+		nlen = s + len - 1 - name;
+		if (memchr(name, '(', nlen) != NULL ||
+		    memchr(name, ')', nlen) != NULL)
+			return s;
+	} else if (len > 2 && s[len - 1] == '>' &&
+	    (email = strrchr(s, '<')) != NULL && email > s) {
+		/* "Name <email>" */
+		email++;
+		if ((elen = parse_email_len(email)) !=
+		    (size_t)(s + len - 1 - email))
+			return s;
+		name = s;
+		nlen = email - 1 - s;
+	} else
+		return s;
+	while (nlen > 0 && strchr(" \t", name[nlen - 1]) != NULL)
+		nlen--;
+	while (nlen > 0 && strchr(" \t", *name) != NULL) {
+		name++;
+		nlen--;
+	}
+	if (nlen == 0)
+		xasprintf(&out, "%.*s", (int)elen, email);
+	else
+		xasprintf(
+		    &out, "%.*s (%.*s)", (int)nlen, name, (int)elen, email);
+	free(s);
+	return out;
+}
+
+/* An author: Atom's "Name (email)", else the text in that form. */
 static char *
 parse_author(const xmlNode *n, enum parse_family family)
 {
 	char *name = NULL, *email = NULL, *s;
 
-	if (family != FAMILY_ATOM)
-		return parse_text(n);
+	if (family != FAMILY_ATOM) {
+		s = parse_text(n);
+		return s != NULL ? parse_author_canon(s) : NULL;
+	}
 	for (xmlNode *k = n->children; k != NULL; k = k->next) {
 		if (k->type != XML_ELEMENT_NODE)
 			continue;
@@ -651,58 +740,6 @@ parse_tags(struct entry *e, const xmlNode *n)
 	free(all);
 }
 
-/*
- * Tidy an HTML value's references, as a browser reads them: a bare &
- * becomes &amp;, &#X becomes &#x, and &#128; to &#159; become the
- * characters WINDOWS-1252 means by them. Takes s over; returns it or a
- * new string.
- */
-static char *
-parse_html_tidy(char *s)
-{
-	char *out, *o, *p, *end;
-	unsigned long cp;
-	int hex;
-
-	if (strchr(s, '&') == NULL)
-		return s;
-	out = o = xmalloc(strlen(s) * 5 + 1);
-	for (p = s; *p != '\0'; p++) {
-		if (*p != '&') {
-			*o++ = *p;
-			continue;
-		}
-		if (p[1] == '#') {
-			hex = p[2] == 'x' || p[2] == 'X';
-			cp = strtoul(p + 2 + hex, &end, hex ? 16 : 10);
-			if (end > p + 2 + hex && *end == ';' &&
-			    repair_cp1252(cp) != 0) {
-				o += sprintf(o, "&#x%x;", repair_cp1252(cp));
-				p = end;
-				continue;
-			}
-			*o++ = '&';
-			*o++ = '#';
-			if (hex)
-				*o++ = 'x';
-			p += 1 + hex;
-			continue;
-		}
-		end = p + 1;
-		while ((*end >= 'a' && *end <= 'z') ||
-		    (*end >= 'A' && *end <= 'Z') ||
-		    (*end >= '0' && *end <= '9'))
-			end++;
-		if (end > p + 1 && *end == ';')
-			*o++ = '&';
-		else
-			o += sprintf(o, "&amp;");
-	}
-	*o = '\0';
-	free(s);
-	return out;
-}
-
 /* Store value in *field when the source outranks the one before. */
 static void
 parse_set(char **field, int *prio, int rank, char *value)
@@ -776,8 +813,9 @@ parse_entry_field(struct parse *p, struct parse_build *b, xmlNode *k,
 		    parse_guid_link(p, k));
 		break;
 	case FIELD_SUMMARY:
-		parse_set(
-		    &e->summary, prio, r->prio, parse_rich(p, k, r->family, 1));
+		/* CDF's abstract is text; RSS's description is HTML. */
+		parse_set(&e->summary, prio, r->prio,
+		    parse_rich(p, k, r->family, r->family != FAMILY_CDF));
 		break;
 	case FIELD_CONTENT:
 		parse_set(
@@ -807,6 +845,44 @@ parse_entry_field(struct parse *p, struct parse_build *b, xmlNode *k,
 	}
 }
 
+/* The value of attribute name of n, in any case; NULL when none. */
+static char *
+parse_attr_anycase(const xmlNode *n, const char *name)
+{
+	xmlChar *v;
+	char *s;
+
+	for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
+		if (a->ns != NULL ||
+		    strcasecmp((const char *)a->name, name) != 0)
+			continue;
+		if ((v = xmlNodeListGetString(n->doc, a->children, 1)) == NULL)
+			return NULL;
+		s = xstrdup((const char *)v);
+		xmlFree(v);
+		return parse_trim(s);
+	}
+	return NULL;
+}
+
+/*
+ * A CDF channel's or item's link and date are attributes: HREF, and
+ * LASTMOD (ISO 8601). Read before the elements, which may override them.
+ */
+static void
+parse_cdf_attrs(struct parse *p, const xmlNode *n, char **link, time_t *t)
+{
+	char *lastmod = parse_attr_anycase(n, "lastmod");
+
+	*link = parse_absolute(p, n, parse_attr_anycase(n, "href"));
+	if (lastmod != NULL && date_parse(lastmod, t) == -1) {
+		feed_doc_error(p->doc, "line %ld: unparseable date \"%.80s\"",
+		    xmlGetLineNo(n), lastmod);
+		*t = -1;
+	}
+	free(lastmod);
+}
+
 /* Read a closed item or entry and hand it on. */
 static void
 parse_entry(struct parse *p, xmlNode *node)
@@ -827,6 +903,8 @@ parse_entry(struct parse *p, xmlNode *node)
 	}
 	memset(&b, 0, sizeof b);
 	b.e = feed_entry_new();
+	if (p->family == FAMILY_CDF)
+		parse_cdf_attrs(p, node, &b.e->link, &b.e->updated);
 	for (xmlNode *k = node->children; k != NULL; k = k->next) {
 		if (k->type != XML_ELEMENT_NODE)
 			continue;
@@ -868,7 +946,8 @@ parse_feed_field(struct parse *p, xmlNode *k)
 			break;
 		case FIELD_DESCRIPTION:
 			parse_set(&d->description, prio, r->prio,
-			    parse_rich(p, k, r->family, 1));
+			    parse_rich(
+				p, k, r->family, r->family != FAMILY_CDF));
 			break;
 		case FIELD_LANGUAGE:
 			parse_set(&d->language, prio, r->prio, parse_text(k));
@@ -966,6 +1045,13 @@ parse_root(struct parse *p, const char *name, const char *uri)
 		    FEED_FORMAT_ATOM10;
 		p->container_depth = 1;
 		p->container = p->ctxt->node;
+	} else if (uri == NULL && strcasecmp(name, "channel") == 0) {
+		p->family = FAMILY_CDF;
+		p->doc->format = FEED_FORMAT_CDF;
+		p->container_depth = 1;
+		p->container = p->ctxt->node;
+		parse_cdf_attrs(
+		    p, p->container, &p->doc->link, &p->doc->updated);
 	} else {
 		xasprintf(&p->cause, "not a feed: the document is <%s>", name);
 		p->is_stopped = 1;
@@ -1018,10 +1104,13 @@ parse_is_entry(const struct parse *p, const xmlNode *n)
 {
 	const char *name = (const char *)n->name;
 
-	return n->type == XML_ELEMENT_NODE && n->parent != NULL &&
-	    n->parent->type == XML_ELEMENT_NODE &&
-	    (strcmp(name, "item") == 0 || strcmp(name, "entry") == 0) &&
-	    parse_family_of(p, n) == p->family;
+	if (n->type != XML_ELEMENT_NODE || n->parent == NULL ||
+	    n->parent->type != XML_ELEMENT_NODE ||
+	    parse_family_of(p, n) != p->family)
+		return 0;
+	if (p->family == FAMILY_CDF)
+		return strcasecmp(name, "item") == 0;
+	return strcmp(name, "item") == 0 || strcmp(name, "entry") == 0;
 }
 
 static void
@@ -1174,17 +1263,72 @@ parse_decodes(
 	return rc == 0;
 }
 
-/* Pick the first candidate encoding that decodes the document. */
-static const struct charset_candidate *
-parse_pick_encoding(struct parse *p, struct parse_src *src,
-    const struct charset_guess *g, size_t max)
+/*
+ * The fallbacks' turn: the document is in no encoding it declares, nor
+ * UTF-8. Put a single-byte Cyrillic encoding in *out when its letters
+ * say which one and it decodes the document; return 0, or -1 when not.
+ */
+static int
+parse_guess_cyrillic(struct parse_src *src, const struct charset_guess *g,
+    size_t max, struct charset_candidate *out)
 {
-	static const struct charset_candidate utf8 = { "UTF-8",
-		CHARSET_DETECTED };
+	const char *piece, *name;
+	size_t n;
+
+	if (parse_src_rewind(src) == -1 ||
+	    (piece = parse_src_read(src, &n)) == NULL || n < g->bom_len)
+		return -1;
+	name = charset_guess_cyrillic(piece + g->bom_len, n - g->bom_len);
+	if (name == NULL || !parse_decodes(src, name, g->bom_len, max))
+		return -1;
+	snprintf(out->name, sizeof out->name, "%s", name);
+	out->source = CHARSET_FALLBACK;
+	return 0;
+}
+
+/* Say why the document is read in c, the i-th candidate, if it must. */
+static void
+parse_report_encoding(struct parse *p, const struct charset_guess *g, int i,
+    const struct charset_candidate *c, int is_guessed)
+{
+	const char *why = is_guessed ? ", as its letters suggest" : "";
+
+	if (i > 0 && g->v[0].source != CHARSET_DEFAULT) {
+		feed_doc_error(p->doc,
+		    "the document is not in its declared encoding %s; read "
+		    "as %s%s",
+		    g->v[0].name, c->name, why);
+		p->doc->is_bozo = 1;
+	} else if (c->source == CHARSET_FALLBACK) {
+		/* XML without a declaration is UTF-8 or UTF-16. */
+		feed_doc_error(p->doc,
+		    "the document is not UTF-8 and declares no encoding; "
+		    "read as %s%s",
+		    c->name, why);
+		p->doc->is_bozo = 1;
+	}
+}
+
+/*
+ * Put the first candidate encoding that decodes the document in *out;
+ * return 0, or -1 when none does.
+ */
+static int
+parse_pick_encoding(struct parse *p, struct parse_src *src,
+    const struct charset_guess *g, size_t max, struct charset_candidate *out)
+{
 	const struct charset_candidate *c;
+	int has_guessed = 0;
 
 	for (int i = 0; i < g->n; i++) {
 		c = &g->v[i];
+		if (c->source == CHARSET_FALLBACK && !has_guessed) {
+			has_guessed = 1;
+			if (parse_guess_cyrillic(src, g, max, out) == 0) {
+				parse_report_encoding(p, g, i, out, 1);
+				return 0;
+			}
+		}
 		if (!parse_decodes(src, c->name, g->bom_len, max))
 			continue;
 		/*
@@ -1199,22 +1343,15 @@ parse_pick_encoding(struct parse *p, struct parse_src *src,
 			    "served as %s but is UTF-8; read "
 			    "as UTF-8",
 			    c->name);
-			return &utf8;
+			snprintf(out->name, sizeof out->name, "UTF-8");
+			out->source = CHARSET_DETECTED;
+			return 0;
 		}
-		if (i > 0 && g->v[0].source != CHARSET_DEFAULT) {
-			feed_doc_error(p->doc,
-			    "the document is not in its "
-			    "declared encoding %s; read as %s",
-			    g->v[0].name, c->name);
-			p->doc->is_bozo = 1;
-		} else if (c->source == CHARSET_FALLBACK)
-			feed_doc_error(p->doc,
-			    "the document is not UTF-8; "
-			    "read as %s",
-			    c->name);
-		return c;
+		*out = *c;
+		parse_report_encoding(p, g, i, out, 0);
+		return 0;
 	}
-	return NULL;
+	return -1;
 }
 
 /* Feed the document through charset, repair and libxml2. */
@@ -1308,7 +1445,7 @@ static int
 parse_xml(struct parse *p, struct parse_src *src, const char *head,
     size_t headlen, size_t max)
 {
-	const struct charset_candidate *c;
+	struct charset_candidate c;
 	struct charset_guess g;
 	xmlChar *lang;
 
@@ -1323,7 +1460,7 @@ parse_xml(struct parse *p, struct parse_src *src, const char *head,
 		    p->opts->content_type);
 		p->doc->is_bozo = 1;
 	}
-	if ((c = parse_pick_encoding(p, src, &g, max)) == NULL) {
+	if (parse_pick_encoding(p, src, &g, max, &c) == -1) {
 		charset_guess_clear(&g);
 		xasprintf(&p->cause,
 		    "cannot read the document: no encoding "
@@ -1340,7 +1477,7 @@ parse_xml(struct parse *p, struct parse_src *src, const char *head,
 	    XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOCDATA |
 		XML_PARSE_COMPACT | XML_PARSE_IGNORE_ENC | XML_PARSE_NOERROR |
 		XML_PARSE_NOWARNING);
-	parse_xml_run(p, src, c->name, g.bom_len, max);
+	parse_xml_run(p, src, c.name, g.bom_len, max);
 	charset_guess_clear(&g);
 	/* A document cut short: read what its open entries hold. */
 	for (xmlNode *n = p->ctxt->node; n != NULL && !p->is_stopped;
@@ -1419,7 +1556,7 @@ parse_json_item(struct parse *p, const json_t *item)
 {
 	struct entry *e = feed_entry_new();
 	const json_t *v, *size;
-	char *url;
+	char *url, *html;
 	size_t i;
 
 	e->id = parse_json_str(item, "id");
@@ -1427,7 +1564,11 @@ parse_json_item(struct parse *p, const json_t *item)
 	if ((e->link = parse_json_url(p, item, "url")) == NULL)
 		e->link = parse_json_url(p, item, "external_url");
 	e->summary = parse_json_str(item, "summary");
-	if ((e->content = parse_json_str(item, "content_html")) == NULL)
+	if ((html = parse_json_str(item, "content_html")) != NULL) {
+		e->content = html_sanitize(html, p->opts->base);
+		free(html);
+	}
+	if (e->content == NULL)
 		e->content = parse_json_str(item, "content_text");
 	e->author = parse_json_author(item);
 	e->published = parse_json_date(p, item, "date_published");

@@ -5,7 +5,7 @@
 
 /*
  * Feed documents to the model of feed.h: RSS 0.90 to 2.0, RSS 1.0
- * (RDF) and Atom 0.3/1.0 through libxml2's push parser, one entry's
+ * (RDF), Atom 0.3/1.0 and CDF through libxml2's push parser, one entry's
  * tree at a time; JSON Feed 1.0/1.1 through jansson. The format is told
  * by the document, not its URL or Content-Type. No clock: dates come out
  * UTC, links absolute.

@@ -76,18 +76,6 @@ static struct url_param *url_params(
     const char *, const char *const *, size_t *);
 static int url_canon_query(CURLU *, const char *const *);
 
-/*
- * HTML is scanned as text, never parsed and printed again, so that only
- * the rewritten attribute values differ from the input. The scan:
- *
- *   url_resolve_html          jumps from '<' to '<'
- *     url_html_markup         passes over comments, CDATA, DOCTYPEs,
- *                             processing instructions and end tags
- *       url_html_tag          reads a start tag up to its '>', then
- *         url_html_rewrite    resolves each URI attribute's value
- *         url_html_rawtext_end  passes over script, style, ... content
- */
-
 /* An attribute that holds a URI, by element (lower case). */
 struct url_html_uri {
 	const char *tag;
@@ -127,36 +115,6 @@ static const struct url_html_uri url_html_uris[] = {
 	{ "video", "src" },
 };
 
-/* Elements whose content is text up to their end tag (HTML5). */
-static const char *const url_html_rawtext[] = {
-	"iframe",
-	"noembed",
-	"noframes",
-	"script",
-	"style",
-	"textarea",
-	"title",
-	"xmp",
-};
-
-/* The named character references read in a URI attribute. */
-struct url_html_entity {
-	const char *name;
-	char c;
-};
-
-static const struct url_html_entity url_html_entities[] = {
-	{ "amp", '&' },
-	{ "lt", '<' },
-	{ "gt", '>' },
-	{ "quot", '"' },
-	{ "apos", '\'' },
-	{ "AMP", '&' },
-	{ "LT", '<' },
-	{ "GT", '>' },
-	{ "QUOT", '"' },
-};
-
 /* A bsearch key for url_html_uris: tag, and attribute unless NULL. */
 struct url_html_key {
 	const char *tag;
@@ -165,50 +123,12 @@ struct url_html_key {
 	size_t attrlen;
 };
 
-/* One attribute of a start tag, as spans of the fragment. */
-struct url_html_attr {
-	const char *name; /* NULL: the tag's '>' was reached */
-	size_t namelen;
-	const char *value;     /* NULL: none; else from its opening quote */
-	const char *value_end; /* past its closing quote */
-	char quote;	       /* '"' or '\'', 0 when unquoted */
-	int is_selfclosing;    /* "/>" ends the tag */
-};
-
-/* One fragment being scanned, and its copy once a value has changed. */
-struct url_html {
-	const char *base;
-	const char *end;    /* the fragment's NUL */
-	const char *copied; /* the input before this is in out */
-	char *out;	    /* NULL until a value changes */
-	size_t len;	    /* bytes, without the NUL */
-	size_t size;	    /* bytes allocated */
-};
-
-static int url_html_is_space(char);
 static int url_html_is_alpha(char);
 static int url_html_span_cmp(const char *, size_t, const char *);
-static int url_html_span_eq(const char *, const char *, size_t);
 static int url_html_key_cmp(const void *, const void *);
 static int url_html_is_uri(const char *, size_t, const char *, size_t);
-static int url_html_is_rawtext(const char *, size_t);
-static void url_html_put(struct url_html *, const char *, size_t);
-static void url_html_put_value(struct url_html *, const char *, char);
-static size_t url_html_utf8(unsigned long, char *);
-static const char *url_html_charref(const char *, const char *, char **);
-static char *url_html_decode(const char *, size_t);
 static int url_html_is_empty(const char *);
 static int url_html_has_scheme(const char *);
-static void url_html_rewrite(struct url_html *, const struct url_html_attr *);
-static const char *url_html_attr_read(
-    const char *, const char *, struct url_html_attr *);
-static void url_html_rewrite_tag(
-    struct url_html *, const char *, size_t, const char *);
-static const char *url_html_rawtext_end(
-    const char *, const char *, const char *, size_t);
-static const char *url_html_tag(struct url_html *, const char *);
-static const char *url_html_after(const char *, const char *, const char *);
-static const char *url_html_markup(struct url_html *, const char *);
 
 static CURLU *
 url_handle(void)
@@ -430,13 +350,6 @@ url_host(const char *url)
 	return out;
 }
 
-/* HTML's white space: what separates attributes. */
-static int
-url_html_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
-}
-
 static int
 url_html_is_alpha(char c)
 {
@@ -462,26 +375,6 @@ url_html_span_cmp(const char *s, size_t n, const char *lower)
 	return lower[n] == '\0' ? 0 : -1;
 }
 
-/* Are the n bytes at a and b equal, ASCII case folded? */
-static int
-url_html_span_eq(const char *a, const char *b, size_t n)
-{
-	unsigned char x, y;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		x = (unsigned char)a[i];
-		y = (unsigned char)b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = x - 'A' + 'a';
-		if (y >= 'A' && y <= 'Z')
-			y = y - 'A' + 'a';
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
 static int
 url_html_key_cmp(const void *key, const void *elem)
 {
@@ -505,173 +398,6 @@ url_html_is_uri(
 	return bsearch(&k, url_html_uris,
 		   sizeof url_html_uris / sizeof url_html_uris[0],
 		   sizeof url_html_uris[0], url_html_key_cmp) != NULL;
-}
-
-static int
-url_html_is_rawtext(const char *tag, size_t taglen)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof url_html_rawtext / sizeof url_html_rawtext[0];
-	     i++) {
-		if (url_html_span_cmp(tag, taglen, url_html_rawtext[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* Append n bytes to the copy, keeping room for its NUL. */
-static void
-url_html_put(struct url_html *h, const char *s, size_t n)
-{
-	size_t want = h->len + n + 1;
-
-	if (want > h->size) {
-		h->size = h->size * 2 > want ? h->size * 2 : want + 256;
-		h->out = xreallocarray(h->out, h->size, 1);
-	}
-	memcpy(h->out + h->len, s, n);
-	h->len += n;
-}
-
-/*
- * Append url as an attribute value quoted with quote. feedparser writes
- * '&', '<', '>' and '"' as entities; a '\'' only needs one inside '\''.
- */
-static void
-url_html_put_value(struct url_html *h, const char *url, char quote)
-{
-	const char *run;
-
-	url_html_put(h, &quote, 1);
-	for (run = url; *url != '\0'; url++) {
-		if (*url != '&' && *url != '<' && *url != '>' && *url != '"' &&
-		    (*url != '\'' || quote != '\''))
-			continue;
-		url_html_put(h, run, url - run);
-		run = url + 1;
-		if (*url == '&')
-			url_html_put(h, "&amp;", 5);
-		else if (*url == '<')
-			url_html_put(h, "&lt;", 4);
-		else if (*url == '>')
-			url_html_put(h, "&gt;", 4);
-		else if (*url == '"')
-			url_html_put(h, "&quot;", 6);
-		else
-			url_html_put(h, "&#39;", 5);
-	}
-	url_html_put(h, run, url - run);
-	url_html_put(h, &quote, 1);
-}
-
-/* Write code point cp as UTF-8 at out; return the bytes written. */
-static size_t
-url_html_utf8(unsigned long cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | cp >> 12);
-		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | cp >> 18);
-	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/*
- * Decode the reference at p ('&') into *o, moving *o on. Return where the
- * text goes on, or NULL for a named reference not in url_html_entities.
- * A '&' that starts no reference stands for itself. A reference never
- * takes more bytes decoded than written ("&#0" gives U+FFFD's three).
- */
-static const char *
-url_html_charref(const char *p, const char *end, char **o)
-{
-	const char *q = p + 1, *digits;
-	unsigned long cp = 0;
-	size_t i;
-	int base = 10, d;
-
-	if (q < end && *q == '#') {
-		if (++q < end && (*q == 'x' || *q == 'X')) {
-			base = 16;
-			q++;
-		}
-		for (digits = q; q < end; q++) {
-			if (*q >= '0' && *q <= '9')
-				d = *q - '0';
-			else if (base == 16 && url_html_is_alpha(*q) &&
-			    (*q | 0x20) <= 'f')
-				d = (*q | 0x20) - 'a' + 10;
-			else
-				break;
-			if (cp <= 0x10ffff) /* past it: U+FFFD, no overflow */
-				cp = cp * base + d;
-		}
-		if (q == digits) {
-			*(*o)++ = '&';
-			return p + 1;
-		}
-		if (q < end && *q == ';')
-			q++;
-		if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			cp = 0xfffd;
-		*o += url_html_utf8(cp, *o);
-		return q;
-	}
-	while (q < end && (url_html_is_alpha(*q) || (*q >= '0' && *q <= '9')))
-		q++;
-	if (q == p + 1 || q == end || *q != ';') {
-		*(*o)++ = '&';
-		return p + 1;
-	}
-	for (i = 0; i < sizeof url_html_entities / sizeof url_html_entities[0];
-	     i++) {
-		if (strlen(url_html_entities[i].name) == (size_t)(q - p - 1) &&
-		    memcmp(url_html_entities[i].name, p + 1, q - p - 1) == 0) {
-			*(*o)++ = url_html_entities[i].c;
-			return q + 1;
-		}
-	}
-	return NULL;
-}
-
-/*
- * The n bytes at s with their character references decoded, for the
- * caller to free; NULL when one is a name we do not know, and so the
- * value is not known either.
- */
-static char *
-url_html_decode(const char *s, size_t n)
-{
-	const char *end = s + n, *amp;
-	char *out, *o;
-
-	o = out = xmalloc(n + 1);
-	while ((amp = memchr(s, '&', end - s)) != NULL) {
-		memcpy(o, s, amp - s);
-		o += amp - s;
-		if ((s = url_html_charref(amp, end, &o)) == NULL) {
-			free(out);
-			return NULL;
-		}
-	}
-	memcpy(o, s, end - s);
-	o[end - s] = '\0';
-	return out;
 }
 
 /* Is s blank, as url_clean() sees it? */
@@ -703,205 +429,27 @@ url_html_has_scheme(const char *s)
 	return *s == ':';
 }
 
-/* Make the value of URI attribute a absolute, if it is relative. */
-static void
-url_html_rewrite(struct url_html *h, const struct url_html_attr *a)
-{
-	const char *raw = a->value, *raw_end = a->value_end;
-	char *ref, *abs = NULL;
-
-	if (a->quote != 0) {
-		raw++;
-		raw_end--;
-	}
-	if ((ref = url_html_decode(raw, raw_end - raw)) == NULL)
-		return;
-	/* RFC 3986 5.2.2: "" is the base itself, without its fragment. */
-	if (url_html_is_empty(ref))
-		abs = url_resolve(h->base, "#");
-	else if (!url_html_has_scheme(ref))
-		abs = url_resolve(h->base, ref);
-	if (abs != NULL && strcmp(abs, ref) != 0) {
-		url_html_put(h, h->copied, a->value - h->copied);
-		url_html_put_value(h, abs, a->quote != 0 ? a->quote : '"');
-		h->copied = a->value_end;
-	}
-	free(abs);
-	free(ref);
-}
-
-/*
- * Read the attribute at p in a start tag, as HTML5 does: a name, then
- * maybe '=' and a value, quoted or not. Return where the next one may
- * start, or past the '>' with a->name NULL at the tag's end, or NULL when
- * the fragment ends first.
- */
-static const char *
-url_html_attr_read(const char *p, const char *end, struct url_html_attr *a)
-{
-	const char *gap = p, *q;
-
-	memset(a, 0, sizeof *a);
-	while (p < end && (url_html_is_space(*p) || *p == '/'))
-		p++;
-	if (p == end)
-		return NULL;
-	if (*p == '>') {
-		a->is_selfclosing = p > gap && p[-1] == '/';
-		return p + 1;
-	}
-	a->name = p++; /* a leading '=' is part of the name */
-	while (p < end && !url_html_is_space(*p) && *p != '/' && *p != '>' &&
-	    *p != '=')
-		p++;
-	a->namelen = p - a->name;
-	for (q = p; q < end && url_html_is_space(*q); q++)
-		;
-	if (q == end || *q != '=')
-		return q == end ? NULL : p;
-	for (q++; q < end && url_html_is_space(*q); q++)
-		;
-	if (q == end)
-		return NULL;
-	a->value = q;
-	if (*q == '"' || *q == '\'') {
-		a->quote = *q;
-		if ((q = memchr(q + 1, a->quote, end - q - 1)) == NULL)
-			return NULL;
-		a->value_end = q + 1;
-		return a->value_end;
-	}
-	while (q < end && !url_html_is_space(*q) && *q != '>')
-		q++;
-	a->value_end = q;
-	return q;
-}
-
-/* Rewrite the URI attributes of a finished start tag, from p on. */
-static void
-url_html_rewrite_tag(
-    struct url_html *h, const char *tag, size_t taglen, const char *p)
-{
-	struct url_html_attr a;
-
-	while (
-	    (p = url_html_attr_read(p, h->end, &a)) != NULL && a.name != NULL) {
-		if (a.value != NULL &&
-		    url_html_is_uri(tag, taglen, a.name, a.namelen))
-			url_html_rewrite(h, &a);
-	}
-}
-
-/* Where the end tag of raw text element tag starts, or NULL. */
-static const char *
-url_html_rawtext_end(
-    const char *p, const char *end, const char *tag, size_t taglen)
-{
-	while ((p = memchr(p, '<', end - p)) != NULL) {
-		if ((size_t)(end - p) > taglen + 2 && p[1] == '/' &&
-		    url_html_span_eq(p + 2, tag, taglen) &&
-		    (url_html_is_space(p[taglen + 2]) || p[taglen + 2] == '/' ||
-			p[taglen + 2] == '>'))
-			return p;
-		p++;
-	}
-	return NULL;
-}
-
-/*
- * The start tag at p ('<' and a letter). Its '>' is found first, so that
- * an unfinished tag is left alone; then its URI attributes are rewritten.
- * Return where the scan goes on (past raw text), or NULL to stop.
- */
-static const char *
-url_html_tag(struct url_html *h, const char *p)
-{
-	struct url_html_attr a;
-	const char *tag = p + 1, *attrs, *q;
-	size_t taglen;
-
-	for (q = tag;
-	     q < h->end && !url_html_is_space(*q) && *q != '/' && *q != '>';
-	     q++)
-		;
-	taglen = q - tag;
-	attrs = q;
-	while (
-	    (q = url_html_attr_read(q, h->end, &a)) != NULL && a.name != NULL)
-		;
-	if (q == NULL)
-		return NULL;
-	if (url_html_is_uri(tag, taglen, NULL, 0))
-		url_html_rewrite_tag(h, tag, taglen, attrs);
-	if (!a.is_selfclosing && url_html_is_rawtext(tag, taglen))
-		return url_html_rawtext_end(q, h->end, tag, taglen);
-	return q;
-}
-
-/*
- * Past the first needle ("-->", "]]>", ">") in [p, end), or NULL. Every
- * needle ends in '>', which memchr() finds fast; memmem() is slow under
- * the sanitizers.
- */
-static const char *
-url_html_after(const char *p, const char *end, const char *needle)
-{
-	size_t n = strlen(needle) - 1; /* bytes before the '>' */
-	const char *gt;
-
-	if ((size_t)(end - p) <= n)
-		return NULL;
-	for (gt = p + n; gt < end && (gt = memchr(gt, '>', end - gt)) != NULL;
-	     gt++) {
-		if (memcmp(gt - n, needle, n) == 0)
-			return gt + 1;
-	}
-	return NULL;
-}
-
-/*
- * The markup at p ('<'): comments, CDATA sections, DOCTYPEs, processing
- * instructions and end tags are passed over whole; start tags are read.
- * Return where the scan goes on, or NULL when the rest is kept as it is
- * (it ends inside markup).
- */
-static const char *
-url_html_markup(struct url_html *h, const char *p)
-{
-	size_t left = h->end - p;
-
-	if (left >= 4 && memcmp(p, "<!--", 4) == 0)
-		return url_html_after(p + 2, h->end, "-->"); /* "<!-->" too */
-	if (left >= 3 && memcmp(p, "<![", 3) == 0)
-		return url_html_after(p + 3, h->end, "]]>");
-	if (left >= 9 && p[1] == '!' && url_html_span_eq(p + 2, "doctype", 7))
-		return url_html_after(p, h->end, ">");
-	if (p[1] == '?' || p[1] == '/')
-		return url_html_after(p, h->end, ">");
-	if (url_html_is_alpha(p[1]))
-		return url_html_tag(h, p);
-	return p + 1; /* text, "<!" too: feedparser reads it as "&lt;!" */
-}
-
 char *
-url_resolve_html(const char *html, const char *base)
+url_resolve_html_attr(
+    const char *tag, const char *attr, const char *value, const char *base)
 {
-	struct url_html h;
-	const char *p;
+	char *abs;
 
-	if (html == NULL || base == NULL || (p = strchr(html, '<')) == NULL)
+	if (base == NULL ||
+	    !url_html_is_uri(tag, strlen(tag), attr, strlen(attr)))
 		return NULL;
-	memset(&h, 0, sizeof h);
-	h.base = base;
-	h.end = p + strlen(p);
-	h.copied = html;
-	while (p != NULL && (p = memchr(p, '<', h.end - p)) != NULL)
-		p = url_html_markup(&h, p);
-	if (h.out == NULL)
+	/* RFC 3986 5.2.2: "" is the base itself, without its fragment. */
+	if (url_html_is_empty(value))
+		abs = url_resolve(base, "#");
+	else if (!url_html_has_scheme(value))
+		abs = url_resolve(base, value);
+	else
 		return NULL;
-	url_html_put(&h, h.copied, h.end - h.copied);
-	h.out[h.len] = '\0';
-	return h.out;
+	if (abs != NULL && strcmp(abs, value) == 0) {
+		free(abs);
+		return NULL;
+	}
+	return abs;
 }
 
 /*

@@ -12,12 +12,15 @@ char *url_resolve(const char *base, const char *ref);
 /* Return the lower-cased host of an absolute URL (caller frees), or NULL. */
 char *url_host(const char *url);
 /*
- * Make the relative URIs in an HTML fragment absolute against base: the
- * attributes that hold URIs (a href, img src, ...) are rewritten in
- * place, everything else is kept byte for byte. Return a new string,
- * or NULL when nothing changed (or base is NULL). Cannot fail otherwise.
+ * Resolve the value of attribute attr of HTML element tag (its
+ * references decoded) against base, when it is one that holds a link (a
+ * href, img src, ...: feedparser's list): "" is base itself without its
+ * fragment, and a URI with a scheme stays as written. Return a new
+ * string the caller frees, or NULL when the value stays as it is (or
+ * base is NULL). Cannot fail otherwise.
  */
-char *url_resolve_html(const char *html, const char *base);
+char *url_resolve_html_attr(
+    const char *tag, const char *attr, const char *value, const char *base);
 /*
  * Return the canonical form of an absolute http(s) URL, for telling that
  * two links are the same story (caller frees), or NULL when url is not

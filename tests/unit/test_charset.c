@@ -1,3 +1,4 @@
+#include <iconv.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* cmocka.h needs the four headers above it. */
+/* cmocka.h needs the standard headers above it. */
 #include <cmocka.h>
 
 #include "charset.h"
@@ -627,6 +628,75 @@ test_charset_is_utf8(void **state)
 		    utf8_cases[i].want);
 }
 
+/* A news sentence in Russian, as feeds write them. */
+#define RU_NEWS                                                                                                                   \
+	"<title>Как пережить новогоднюю ночь</title><description>Наверное, "                     \
+	"единственное, во что сегодня можно верить безоговорочно, так это " \
+	"в то, что Новый год обязательно наступит.</description>"
+
+static const struct {
+	const char *utf8;     /* the text... */
+	const char *encoding; /* ...in this encoding */
+	const char *want;     /* NULL: no guess */
+} cyrillic_cases[] = {
+	{ RU_NEWS, "KOI8-R", "KOI8-R" },
+	{ RU_NEWS, "WINDOWS-1251", "WINDOWS-1251" },
+	{ RU_NEWS, "ISO-8859-5", "ISO-8859-5" },
+	{ RU_NEWS, "CP866", "CP866" },
+	{ "<title>Новости</title>", "KOI8-R", "KOI8-R" },
+	{ "<title>Новости</title>", "WINDOWS-1251", "WINDOWS-1251" },
+	/* Capitals only: KOI8-R's are WINDOWS-1251's small letters. */
+	{ "<title>МОСКВА, НОВОСТИ ДНЯ</title>", "KOI8-R", "KOI8-R" },
+	{ "<title>МОСКВА, НОВОСТИ ДНЯ</title>", "WINDOWS-1251",
+	    "WINDOWS-1251" },
+	{ "Київ, Україна: новини про їжу та ґанок і єдність.", "WINDOWS-1251",
+	    "WINDOWS-1251" },
+	{ "Компания Apple представила новый iPhone 15 Pro «в Купертино» — "
+	  "сообщает РБК.",
+	    "WINDOWS-1251", "WINDOWS-1251" },
+	/* Not Cyrillic. */
+	{ "Le café était très bon à Noël, où nous avons mangé des crêpes.",
+	    "WINDOWS-1252", NULL },
+	{ "Größere Städte müssen bis 2026 Pläne vorlegen; Übergangsfristen.",
+	    "WINDOWS-1252", NULL },
+	{ "Rząd przyjął we wtorek projekt ustawy o podatku; Źródło: PAP.",
+	    "WINDOWS-1250", NULL },
+	{ "Η κυβέρνηση ενέκρινε την Τρίτη το νομοσχέδιο για τον φόρο "
+	  "ακινήτων. Οι αλλαγές αναμένεται να τεθούν σε ισχύ.",
+	    "WINDOWS-1253", NULL },
+	{ "\u201cquoted\u201d \u2014 and so on\u2026", "WINDOWS-1252", NULL },
+	/* Too short to tell. */
+	{ "<title>Да</title>", "KOI8-R", NULL },
+	{ "plain ASCII", "KOI8-R", NULL },
+};
+
+static void
+test_charset_guess_cyrillic(void **state)
+{
+	char in[1024], out[1024], *ip, *op;
+	size_t il, ol;
+	const char *got;
+	iconv_t cd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cyrillic_cases / sizeof cyrillic_cases[0];
+	     i++) {
+		cd = iconv_open(cyrillic_cases[i].encoding, "UTF-8");
+		assert_true(cd != (iconv_t)-1);
+		snprintf(in, sizeof in, "%s", cyrillic_cases[i].utf8);
+		ip = in;
+		op = out;
+		il = strlen(in);
+		ol = sizeof out;
+		assert_int_not_equal(iconv(cd, &ip, &il, &op, &ol), (size_t)-1);
+		iconv_close(cd);
+		got = charset_guess_cyrillic(out, (size_t)(op - out));
+		if ((got == NULL) != (cyrillic_cases[i].want == NULL) ||
+		    (got != NULL && strcmp(got, cyrillic_cases[i].want) != 0))
+			fail_msg("case %zu: %s", i, got ? got : "(none)");
+	}
+}
+
 static void
 test_charset_conv_unknown(void **state)
 {
@@ -742,6 +812,7 @@ main(void)
 		cmocka_unit_test(test_charset_sniff_long),
 		cmocka_unit_test(test_charset_known),
 		cmocka_unit_test(test_charset_is_utf8),
+		cmocka_unit_test(test_charset_guess_cyrillic),
 		cmocka_unit_test(test_charset_conv),
 		cmocka_unit_test(test_charset_conv_check_only),
 		cmocka_unit_test(test_charset_conv_invalid),

@@ -105,11 +105,14 @@ test_parse_rss20(void **state)
 	assert_string_equal(e->enclosures[0].type, "audio/mpeg");
 	assert_int_equal(e->enclosures[0].length, 123);
 	assert_date(e->published, "2023-07-09T14:02:00Z");
-	/* A permalink guid is the link too; dc:date is the date. */
+	/*
+	 * A permalink guid is the link too; dc:date is the date, and the
+	 * updated date while nothing better says when it changed.
+	 */
 	e = d->entries[1];
 	assert_string_equal(e->link, "http://example.org/perma/2");
 	assert_date(e->published, "2023-07-09T14:00:00Z");
-	assert_int_equal(e->updated, -1);
+	assert_date(e->updated, "2023-07-09T14:00:00Z");
 	feed_doc_free(d);
 }
 
@@ -156,6 +159,46 @@ test_parse_atom10(void **state)
 }
 
 static void
+test_parse_xhtml_div(void **state)
+{
+	static const struct {
+		const char *ns;
+		const char *type;
+		const char *want;
+	} cases[] = {
+		{ "http://www.w3.org/2005/Atom", "xhtml", "<b>x</b>" },
+		/* Atom 1.0 with Atom 0.3's name for XHTML: wrapped alike. */
+		{ "http://www.w3.org/2005/Atom",
+		    "application/xhtml+xml\" mode=\"xml", "<b>x</b>" },
+		{ "http://www.w3.org/2005/Atom", "application/xhtml+xml",
+		    "<b>x</b>" },
+		/* In Atom 0.3 the div is content. */
+		{ "http://purl.org/atom/ns#",
+		    "application/xhtml+xml\" mode=\"xml",
+		    "<div><b>x</b></div>" },
+	};
+	struct feed_doc *d;
+	char doc[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(doc, sizeof doc,
+		    "<feed xmlns=\"%s\"><entry><title type=\"%s\">"
+		    "<div xmlns=\"http://www.w3.org/1999/xhtml\"><b>x</b></div>"
+		    "</title></entry></feed>",
+		    cases[i].ns, cases[i].type);
+		d = parse_ok(doc, NULL);
+		if (d->nentries != 1 || d->entries[0]->title == NULL ||
+		    strcmp(d->entries[0]->title, cases[i].want) != 0)
+			fail_msg("case %zu: %s", i,
+			    d->nentries == 1 && d->entries[0]->title != NULL ?
+				d->entries[0]->title :
+				"(null)");
+		feed_doc_free(d);
+	}
+}
+
+static void
 test_parse_formats(void **state)
 {
 	static const struct {
@@ -183,6 +226,9 @@ test_parse_formats(void **state)
 		{ "{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": "
 		  "[]}",
 		    FEED_FORMAT_JSONFEED },
+		{ "<CHANNEL HREF=\"http://e/\"><ITEM HREF=\"http://e/1\"/>"
+		  "</CHANNEL>",
+		    FEED_FORMAT_CDF },
 	};
 	struct feed_doc *d;
 
@@ -221,6 +267,185 @@ test_parse_rdf_items(void **state)
 }
 
 static void
+test_parse_dc_date_updated(void **state)
+{
+	struct feed_doc *d;
+
+	(void)state;
+	/* dcterms:modified says when it changed better than dc:date. */
+	d = parse_ok(
+	    "<rss xmlns:dc=\"http://purl.org/dc/elements/1.1/\""
+	    " xmlns:dcterms=\"http://purl.org/dc/terms/\"><channel>"
+	    "<item><dcterms:modified>2004-01-01T00:00:00Z"
+	    "</dcterms:modified><dc:date>2003-12-31T10:14:55Z</dc:date>"
+	    "</item><item><dc:date>2003-12-31T10:14:55Z</dc:date>"
+	    "<dcterms:modified>2004-01-01T00:00:00Z</dcterms:modified>"
+	    "</item></channel></rss>",
+	    NULL);
+	for (size_t i = 0; i < 2; i++) {
+		assert_date(d->entries[i]->published, "2003-12-31T10:14:55Z");
+		assert_date(d->entries[i]->updated, "2004-01-01T00:00:00Z");
+	}
+	feed_doc_free(d);
+}
+
+static void
+test_parse_author_forms(void **state)
+{
+	static const struct {
+		const char *author;
+		const char *want;
+	} cases[] = {
+		{ "me@example.com (Example editor)",
+		    "Example editor (me@example.com)" },
+		{ "Example editor &lt;me@example.com&gt;",
+		    "Example editor (me@example.com)" },
+		{ "Example editor (me@example.com)",
+		    "Example editor (me@example.com)" },
+		{ "&lt;me@example.com&gt;", "me@example.com" },
+		{ "me@example.com", "me@example.com" },
+		{ "Example editor", "Example editor" },
+		/* Other shapes stay as written. */
+		{ "me@example.com (Ed) and you@example.com (Al)",
+		    "me@example.com (Ed) and you@example.com (Al)" },
+		{ "Ed &lt;not an address&gt;", "Ed <not an address>" },
+		{ "a@b@c (Ed)", "a@b@c (Ed)" },
+	};
+	struct feed_doc *d;
+	char doc[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(doc, sizeof doc,
+		    "<rss xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel>"
+		    "<item><author>%s</author></item><item><dc:creator>%s"
+		    "</dc:creator></item></channel></rss>",
+		    cases[i].author, cases[i].author);
+		d = parse_ok(doc, NULL);
+		for (size_t k = 0; k < 2; k++) {
+			if (d->entries[k]->author == NULL ||
+			    strcmp(d->entries[k]->author, cases[i].want) != 0)
+				fail_msg("case %zu/%zu: %s", i, k,
+				    d->entries[k]->author ?
+					d->entries[k]->author :
+					"(null)");
+		}
+		feed_doc_free(d);
+	}
+}
+
+static void
+test_parse_cdf(void **state)
+{
+	struct feed_doc *d;
+	struct entry *e;
+
+	(void)state;
+	d = parse_ok(
+	    "<?xml version=\"1.0\"?>\n"
+	    "<CHANNEL HREF=\"/\" LASTMOD=\"2004-04-06T23:05:43-05:00\">"
+	    "<TITLE>Example feed</TITLE><ABSTRACT>About 1 &lt; 2</ABSTRACT>"
+	    "<LOGO HREF=\"/logo.gif\" STYLE=\"IMAGE\"/>"
+	    "<ITEM HREF=\"one.html\" LASTMOD=\"2004-04-07T10:00:00Z\">"
+	    "<TITLE>One</TITLE><ABSTRACT>First</ABSTRACT></ITEM>"
+	    "<channel href=\"sub/\"><title>Sub</title>"
+	    "<item href=\"http://example.com/two\"><title>Two</title></item>"
+	    "</channel></CHANNEL>",
+	    NULL);
+	assert_int_equal(d->format, FEED_FORMAT_CDF);
+	assert_false(d->is_bozo);
+	assert_string_equal(d->title, "Example feed");
+	assert_string_equal(d->link, "http://example.org/");
+	assert_string_equal(d->description, "About 1 < 2");
+	assert_date(d->updated, "2004-04-07T04:05:43Z");
+	/* Items of sub-channels are the feed's too, in order. */
+	assert_int_equal(d->nentries, 2);
+	e = d->entries[0];
+	assert_string_equal(e->title, "One");
+	assert_string_equal(e->link, "http://example.org/feed/one.html");
+	assert_string_equal(e->summary, "First");
+	assert_date(e->updated, "2004-04-07T10:00:00Z");
+	e = d->entries[1];
+	assert_string_equal(e->title, "Two");
+	assert_string_equal(e->link, "http://example.com/two");
+	assert_int_equal(e->updated, -1);
+	feed_doc_free(d);
+}
+
+static void
+test_parse_sanitizes_html(void **state)
+{
+	static const struct {
+		const char *description; /* an RSS item's, as XML text */
+		const char *want;
+	} cases[] = {
+		/* Scripts go, with their content. */
+		{ "<![CDATA[<p>a<script>alert(1)</script>b</p>]]>",
+		    "<p>ab</p>" },
+		/* Event handler attributes go. */
+		{ "&lt;a href=\"/x\" onclick=\"steal()\" "
+		  "onmouseover=\"x\"&gt;t&lt;/a&gt;",
+		    "<a href=\"http://example.org/x\">t</a>" },
+		/* javascript: links go, however they are spelled. */
+		{ "<![CDATA[<a href=\"javascript:alert(1)\">t</a> "
+		  "<a href=\" JaVa&#x09;Script:alert(1)\">u</a>]]>",
+		    "<a>t</a> <a>u</a>" },
+		/* iframes, objects and embeds go; their fallback stays. */
+		{ "<![CDATA[<iframe src=\"http://evil/\">x</iframe>"
+		  "<object data=\"y\"><embed src=\"z\">no plugin</object>]]>",
+		    "xno plugin" },
+		/* Entities stay as written; quotes and brackets are escaped. */
+		{ "<![CDATA[AT&T &amp; &eacute;&#150; <img alt='\"1 < 2\"' "
+		  "src=a.png>]]>",
+		    "AT&amp;T &amp; &eacute;&#x2013; <img alt=\"&quot;1 &lt; 2"
+		    "&quot;\" src=\"http://example.org/feed/a.png\" />" },
+	};
+	struct feed_doc *d;
+	char doc[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(doc, sizeof doc,
+		    "<rss><channel><item><description>%s</description></item>"
+		    "</channel></rss>",
+		    cases[i].description);
+		d = parse_ok(doc, NULL);
+		if (d->entries[0]->summary == NULL ||
+		    strcmp(d->entries[0]->summary, cases[i].want) != 0)
+			fail_msg("case %zu: %s", i,
+			    d->entries[0]->summary ? d->entries[0]->summary :
+						     "(null)");
+		feed_doc_free(d);
+	}
+}
+
+/* HTML nested deep is written out only so deep, and balanced. */
+static void
+test_parse_sanitizes_deep_html(void **state)
+{
+	char doc[8192] = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>"
+			 "<content type=\"html\">";
+	const char *s;
+	struct feed_doc *d;
+	int open = 0, close = 0;
+
+	(void)state;
+	for (int i = 0; i < 200; i++)
+		strcat(doc, "&lt;b&gt;");
+	strcat(doc, "deep</content></entry></feed>");
+	d = parse_ok(doc, NULL);
+	assert_non_null(d->entries[0]->content);
+	assert_non_null(strstr(d->entries[0]->content, "deep"));
+	for (s = d->entries[0]->content; (s = strstr(s, "<b>")) != NULL; s++)
+		open++;
+	for (s = d->entries[0]->content; (s = strstr(s, "</b>")) != NULL; s++)
+		close++;
+	assert_true(open > 0 && open < 64);
+	assert_int_equal(open, close);
+	feed_doc_free(d);
+}
+
+static void
 test_parse_jsonfeed(void **state)
 {
 	struct feed_doc *d;
@@ -231,7 +456,8 @@ test_parse_jsonfeed(void **state)
 	    "{\"version\": \"https://jsonfeed.org/version/1.1\","
 	    " \"title\": \"J\", \"home_page_url\": \"https://j.example/\","
 	    " \"language\": \"en-GB\", \"items\": [{\"id\": 7, \"url\": \"/p/7\","
-	    " \"title\": \"Seven\", \"content_html\": \"<p>x</p>\","
+	    " \"title\": \"Seven\", \"content_html\": \"<p onclick=x>x</p>"
+	    "<script>y</script>\","
 	    " \"summary\": \"S\", \"date_published\": \"2023-07-09T14:02:00+01:00\","
 	    " \"authors\": [{\"name\": \"Cy\"}], \"tags\": [\"a\", \"b\"],"
 	    " \"attachments\": [{\"url\": \"https://j.example/f.mp3\","
@@ -284,9 +510,12 @@ test_parse_encodings(void **state)
 		{ "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><channel>"
 		  "<title>caf\xe9</title></channel></rss>",
 		    NULL, "café", 1 },
-		/* No declaration and no UTF-8: read as WINDOWS-1252. */
+		/*
+		 * No declaration and no UTF-8: not well-formed, read as
+		 * WINDOWS-1252.
+		 */
 		{ "<rss><channel><title>\x93quoted\x94</title></channel></rss>",
-		    NULL, "“quoted”", 0 },
+		    NULL, "“quoted”", 1 },
 		/* UTF-8 with a BOM. */
 		{ "\xef\xbb\xbf<rss><channel><title>caf\xc3\xa9</title></channel>"
 		  "</rss>",
@@ -306,6 +535,71 @@ test_parse_encodings(void **state)
 			    d->title ? d->title : "(null)", d->is_bozo);
 		feed_doc_free(d);
 	}
+}
+
+/* A Russian headline, as RU_HEADLINE's bytes in KOI8-R and WINDOWS-1251. */
+#define RU_HEADLINE "Как пережить новогоднюю ночь"
+#define KOI8_HEADLINE                                                                \
+	"\xeb\xc1\xcb \xd0\xc5\xd2\xc5\xd6\xc9\xd4\xd8 \xce\xcf\xd7\xcf\xc7\xcf\xc4" \
+	"\xce\xc0\xc0 \xce\xcf\xde\xd8"
+#define CP1251_HEADLINE                                                              \
+	"\xca\xe0\xea \xef\xe5\xf0\xe5\xe6\xe8\xf2\xfc \xed\xee\xe2\xee\xe3\xee\xe4" \
+	"\xed\xfe\xfe \xed\xee\xf7\xfc"
+
+static void
+test_parse_guess_cyrillic(void **state)
+{
+	static const struct {
+		const char *doc;
+		const char *title;
+		const char *error; /* a part of it */
+	} cases[] = {
+		{ "<rss><channel><title>" KOI8_HEADLINE
+		  "</title></channel></rss>",
+		    RU_HEADLINE,
+		    "not UTF-8 and declares no encoding; read as KOI8-R, as its "
+		    "letters suggest" },
+		{ "<rss><channel><title>" CP1251_HEADLINE
+		  "</title></channel></rss>",
+		    RU_HEADLINE,
+		    "read as WINDOWS-1251, as its letters suggest" },
+		/* A declaration that lies is no better than none. */
+		{ "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><channel>"
+		  "<title>" KOI8_HEADLINE "</title></channel></rss>",
+		    RU_HEADLINE,
+		    "not in its declared encoding UTF-8; read as KOI8-R, as "
+		    "its letters suggest" },
+		/* Latin text: WINDOWS-1252 as before. */
+		{ "<rss><channel><title>Caf\xe9 cr\xe8me \xe0 la f\xeate"
+		  "</title></channel></rss>",
+		    "Café crème à la fête", "read as WINDOWS-1252" },
+	};
+	struct feed_doc *d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		d = parse_ok(cases[i].doc, NULL);
+		if (d->title == NULL || strcmp(d->title, cases[i].title) != 0 ||
+		    !d->is_bozo || !has_error(d, cases[i].error))
+			fail_msg("case %zu: title \"%s\", bozo %d, error %s", i,
+			    d->title ? d->title : "(null)", d->is_bozo,
+			    d->nerrors > 0 ? d->errors[0] : "(none)");
+		feed_doc_free(d);
+	}
+	/* What decodes as declared, or as UTF-8, is never guessed at. */
+	d = parse_ok("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss>"
+		     "<channel><title>" KOI8_HEADLINE
+		     "</title></channel></rss>",
+	    NULL);
+	assert_false(d->is_bozo);
+	assert_int_equal(d->nerrors, 0);
+	feed_doc_free(d);
+	d = parse_ok("<rss><channel><title>" RU_HEADLINE "</title></channel>"
+		     "</rss>",
+	    NULL);
+	assert_string_equal(d->title, RU_HEADLINE);
+	assert_false(d->is_bozo);
+	feed_doc_free(d);
 }
 
 static void
@@ -729,10 +1023,17 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_rss20),
 		cmocka_unit_test(test_parse_atom10),
+		cmocka_unit_test(test_parse_xhtml_div),
 		cmocka_unit_test(test_parse_formats),
 		cmocka_unit_test(test_parse_rdf_items),
+		cmocka_unit_test(test_parse_dc_date_updated),
+		cmocka_unit_test(test_parse_author_forms),
+		cmocka_unit_test(test_parse_cdf),
+		cmocka_unit_test(test_parse_sanitizes_html),
+		cmocka_unit_test(test_parse_sanitizes_deep_html),
 		cmocka_unit_test(test_parse_jsonfeed),
 		cmocka_unit_test(test_parse_encodings),
+		cmocka_unit_test(test_parse_guess_cyrillic),
 		cmocka_unit_test(test_parse_utf16),
 		cmocka_unit_test(test_parse_override_encoding),
 		cmocka_unit_test(test_parse_illformed_recovers),

@@ -1,0 +1,25 @@
+#ifndef FEEDWATCH_HTML_H
+#define FEEDWATCH_HTML_H
+
+/*
+ * HTML from feeds made safe to pass on (to mail, chat, a web page):
+ * parsed with libxml2's HTML parser and written out again with only
+ * what feedparser's allow-lists let through, links made absolute.
+ */
+
+#define HTML_MAX_DEPTH 64 /* elements nested; deeper ones lose their tags */
+
+/*
+ * Return a sanitized copy of an HTML fragment (caller frees), or NULL
+ * when nothing is left of it. Elements and attributes outside the
+ * allow-lists go (script, style and applet with their content, on*
+ * attributes, comments), as do URIs whose scheme is not a safe one
+ * (javascript:, data:, ...) and CSS outside a short list; the other
+ * URIs are resolved against base (may be NULL). The markup comes out
+ * balanced and in one spelling: lower-case names, attributes sorted and
+ * double-quoted, "<br />"; character references in text are kept as
+ * written. Cannot fail otherwise.
+ */
+char *html_sanitize(const char *html, const char *base);
+
+#endif
