@@ -239,11 +239,13 @@ config_error(struct config_parse *p, int line, const char *fmt, ...)
 	p->errors = all;
 }
 
-/* A NULL-terminated list of the comma- or space-separated words of s. */
-static char **
+char **
 config_list(const char *s)
 {
 	char **v = xcalloc(1, sizeof *v);
+
+	if (s == NULL)
+		return v;
 	size_t n = 0, len;
 
 	for (;;) {
@@ -259,7 +261,7 @@ config_list(const char *s)
 	return v;
 }
 
-static void
+void
 config_list_free(char **v)
 {
 	if (v == NULL)
@@ -1393,8 +1395,8 @@ config_check(struct config_parse *p)
 		return;
 
 	if (p->cfg->min_interval > p->cfg->max_interval)
-		config_error(p, p->interval_line,
-		    "min_interval is above max_interval");
+		config_error(
+		    p, p->interval_line, "min_interval is above max_interval");
 	else if (p->cfg->interval < p->cfg->min_interval ||
 	    p->cfg->interval > p->cfg->max_interval)
 		config_error(p, p->interval_line,

@@ -152,6 +152,12 @@ void config_argv_free(char **);
  * later, or at the first of its at times (local time) after since.
  */
 time_t config_digest_due(const struct config_hook *, time_t since);
+/*
+ * Return the comma- or space-separated words of s (NULL: none) as a
+ * NULL-terminated list; free with config_list_free. Cannot fail.
+ */
+char **config_list(const char *s);
+void config_list_free(char **);
 /* Parse a duration ("90", "15m", "2h", "1d", "1h30m") into seconds. */
 int config_duration(const char *s, int *out);
 

@@ -1072,31 +1072,6 @@ feeds_word(int argc, char **argv)
 	return NULL;
 }
 
-/* A NULL-terminated list of the comma- or space-separated words of s. */
-static char **
-feeds_tags(const char *s)
-{
-	char **v = xcalloc(1, sizeof *v);
-	size_t n = 0, len;
-
-	while (s != NULL && *(s += strspn(s, ", \t")) != '\0') {
-		len = strcspn(s, ", \t");
-		v = xreallocarray(v, n + 2, sizeof *v);
-		v[n++] = xstrndup(s, len);
-		v[n] = NULL;
-		s += len;
-	}
-	return v;
-}
-
-static void
-feeds_tags_free(char **v)
-{
-	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Load the configuration and the OPML file new feeds go to. */
 static int
 feeds_target_open(const char *path, struct feeds_target *t)
@@ -1524,9 +1499,9 @@ feeds_add(int argc, char **argv)
 	}
 	if ((rc = feeds_target_open(path, &t)) != 0)
 		return rc;
-	o.tags = feeds_tags(tags);
+	o.tags = config_list(tags);
 	rc = feeds_add_url(&t, url, &o);
-	feeds_tags_free(o.tags);
+	config_list_free(o.tags);
 	feeds_target_close(&t);
 	return rc;
 }
