@@ -102,7 +102,11 @@ opml_squeeze(const char *s, char sep, int is_tag)
 		out[len++] = (char)c;
 	}
 	out[len] = '\0';
-	out[opml_cut(out, OPML_MAX_NAME)] = '\0';
+	/* Cut, and leave no sep at the end: read again, it would go. */
+	len = opml_cut(out, OPML_MAX_NAME);
+	while (len > 0 && out[len - 1] == sep)
+		len--;
+	out[len] = '\0';
 	if (*out == '\0') {
 		free(out);
 		return NULL;

@@ -426,11 +426,48 @@ test_opml_save(void **state)
 	opml_free(o);
 }
 
+/*
+ * A name cut at OPML_MAX_NAME just after a space loses the space: read
+ * again after being written, it must be the same name (found by fuzzing).
+ */
+static void
+test_opml_long_name_round_trip(void **state)
+{
+	struct opml *o, *out, *back;
+	char text[1024], title[OPML_MAX_NAME + 8], *dump, *cause = NULL;
+	size_t len;
+
+	(void)state;
+	memset(title, 'a', OPML_MAX_NAME - 1);
+	strcpy(title + OPML_MAX_NAME - 1, " bc");
+	snprintf(text, sizeof text,
+	    "<opml version=\"2.0\"><body><outline title=\"%s\" "
+	    "xmlUrl=\"http://a.example/\"/></body></opml>",
+	    title);
+	o = opml_read(text, strlen(text), "t.opml", &cause);
+	assert_non_null(o);
+	assert_int_equal(o->nfeeds, 1);
+	assert_int_equal(strlen(o->feeds[0].name), OPML_MAX_NAME - 1);
+	out = opml_new("t");
+	assert_int_equal(opml_add(out, o->feeds[0].name, o->feeds[0].url, NULL,
+			     NULL, &cause),
+	    0);
+	dump = opml_dump(out, &len);
+	back = opml_read(dump, len, "dump", &cause);
+	assert_non_null(back);
+	assert_non_null(opml_find(back, o->feeds[0].name));
+	opml_free(back);
+	free(dump);
+	opml_free(out);
+	opml_free(o);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opml_nested_categories),
+		cmocka_unit_test(test_opml_long_name_round_trip),
 		cmocka_unit_test(test_opml_attributes),
 		cmocka_unit_test(test_opml_duplicate_names),
 		cmocka_unit_test(test_opml_errors),
