@@ -1819,6 +1819,7 @@ struct status_cli {
 	int64_t today, total;
 	int pending, failed, delivered;
 	long long db_size, wal_size; /* bytes, -1 = no file */
+	long long fts_size;	     /* the full-text index's file */
 };
 
 static void
@@ -1924,6 +1925,7 @@ status_read(struct status_cli *c, struct store *st, char **cause)
 	status_count_feeds(c);
 	c->db_size = status_file_size(c->cfg->database, "");
 	c->wal_size = status_file_size(c->cfg->database, "-wal");
+	c->fts_size = status_file_size(c->cfg->database, ".fts");
 	return 0;
 }
 
@@ -2025,7 +2027,7 @@ status_print_feeds(const struct status_cli *c)
 static void
 status_print_text(const struct status_cli *c)
 {
-	char when[64], db[32], wal[32];
+	char when[64], db[32], wal[32], fts[32];
 
 	status_print_feeds(c);
 	printf("stories:       %lld first seen today, %lld in all\n",
@@ -2038,6 +2040,9 @@ status_print_text(const struct status_cli *c)
 	    c->db_size >= 0 ? db : "missing");
 	if (c->wal_size >= 0)
 		printf(", WAL %s", wal);
+	status_bytes(c->fts_size, fts, sizeof fts);
+	if (c->fts_size >= 0)
+		printf(", search index %s", fts);
 	putchar('\n');
 	status_when(c, c->last_success, when, sizeof when);
 	printf("last success:  %s\n", when);
@@ -2069,7 +2074,7 @@ status_print_json(const struct status_cli *c)
 			status_json_time(f->last_success)));
 	}
 	o = json_pack("{s:{s:I, s:I, s:I, s:I, s:o}, s:{s:I, s:I, s:o}, "
-		      "s:{s:i, s:i, s:i}, s:{s:s, s:o, s:o}, s:o}",
+		      "s:{s:i, s:i, s:i}, s:{s:s, s:o, s:o, s:o}, s:o}",
 	    "feeds", "configured", (json_int_t)c->configured, "ok",
 	    (json_int_t)c->ok, "failing", (json_int_t)c->failing, "new",
 	    (json_int_t)c->fresh, "worst", worst, "stories", "today",
@@ -2080,6 +2085,8 @@ status_print_json(const struct status_cli *c)
 	    c->db_size >= 0 ? json_integer(c->db_size) : json_null(),
 	    "wal_bytes",
 	    c->wal_size >= 0 ? json_integer(c->wal_size) : json_null(),
+	    "search_index_bytes",
+	    c->fts_size >= 0 ? json_integer(c->fts_size) : json_null(),
 	    "last_success", status_json_time(c->last_success));
 	if (o == NULL)
 		fatalx("json_pack failed");

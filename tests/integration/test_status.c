@@ -277,7 +277,7 @@ test_status_screen(void **state)
 	if (strncmp(out, want, strlen(want)) != 0)
 		fail_msg("want:\n%s\ngot:\n%s", want, out);
 	db = out + strlen(want);
-	/* "12.0 KiB, WAL 4.0 MiB" or without a WAL. */
+	/* "12.0 KiB, WAL 4.0 MiB, search index 8.0 KiB", parts optional. */
 	assert_non_null(strstr(db, " KiB"));
 	db = strchr(db, '\n') + 1;
 	free(want);
@@ -319,6 +319,8 @@ test_status_json(void **state)
 	assert_int_equal(json_at(o, "alerts", "failed"), 1);
 	assert_int_equal(json_at(o, "alerts", "delivered"), 1);
 	assert_true(json_at(o, "database", "bytes") > 0);
+	/* The full-text index is a file of its own beside the log. */
+	assert_true(json_at(o, "database", "search_index_bytes") > 0);
 	worst = json_object_get(json_object_get(o, "feeds"), "worst");
 	assert_int_equal(json_array_size(worst), 5);
 	w = json_array_get(worst, 0);
