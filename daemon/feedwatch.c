@@ -341,10 +341,8 @@ cli_fetch(const struct config *cfg, const char *url, struct cli_page *p)
 	if ((base = event_base_new()) == NULL ||
 	    (f = fetch_new(base, &fo)) == NULL)
 		fatalx("cannot set up libevent and libcurl");
-	if (fetch_start(f, &req, cli_fetched_cb, p) == 0)
-		event_base_dispatch(base);
-	else
-		p->error = xstrdup("libcurl refused the URL");
+	fetch_start(f, &req, cli_fetched_cb, p);
+	event_base_dispatch(base);
 	fetch_free(f);
 	event_base_free(base);
 	return p->error != NULL ? -1 : 0;

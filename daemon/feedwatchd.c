@@ -503,15 +503,7 @@ daemon_poll_cb(void *arg)
 	req.proxy = cf.proxy;
 	log_debug("feed %s: polling %s", df->cf->name, req.url);
 	df->is_busy = 1;
-	if (fetch_start(d->fetch, &req, daemon_fetched_cb, df) == -1) {
-		/* libcurl refused the transfer; try again after a while. */
-		df->is_busy = 0;
-		if (d->once) {
-			d->polled++;
-			daemon_check_done(d);
-		} else
-			scheduler_job_in(df->job, 60);
-	}
+	fetch_start(d->fetch, &req, daemon_fetched_cb, df);
 }
 
 /* A feed of the configuration, with its stored state; NULL on error. */

@@ -524,7 +524,7 @@ fetch_pump(struct fetch *f)
 	f->is_pumping = 0;
 }
 
-int
+void
 fetch_start(
     struct fetch *f, const struct fetch_req *r, fetch_done_cb cb, void *arg)
 {
@@ -549,7 +549,6 @@ fetch_start(
 	TAILQ_INSERT_TAIL(&f->waiting, t, entry);
 	f->queued++;
 	fetch_pump(f);
-	return 0;
 }
 
 /* Turn a finished transfer into what the caller is told. */

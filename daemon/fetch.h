@@ -56,10 +56,10 @@ struct fetch *fetch_new(struct event_base *base, const struct fetch_opts *);
 void fetch_free(struct fetch *);
 /*
  * Start a transfer, or queue it while max_fetches run or max_per_host
- * run to its host; cb runs exactly once, from the loop, when it ends.
- * Return 0, or -1 (cb will not run) when libcurl refuses it.
+ * run to its host; cb runs exactly once, from the loop, when it ends
+ * (with an error when libcurl refuses it). Cannot fail.
  */
-int fetch_start(
+void fetch_start(
     struct fetch *, const struct fetch_req *, fetch_done_cb cb, void *arg);
 /* Take new options for transfers started from now on. */
 void fetch_set_opts(struct fetch *, const struct fetch_opts *);

@@ -320,15 +320,15 @@ pipeline_parse(struct pipeline_run *run, const struct pipeline_body *body,
 {
 	const struct config_feed *feed = run->feed;
 	struct parse_opts opts;
+	struct config_fetch cf;
 	struct feed_doc *doc;
 
+	config_feed_fetch(run->cfg, feed, &cf);
 	memset(&opts, 0, sizeof opts);
 	opts.base = body->url;
 	opts.content_type = body->content_type;
 	opts.encoding = feed->encoding;
-	opts.max_size = run->feed->fetch.max_body != 0 ?
-	    run->feed->fetch.max_body :
-	    run->cfg->fetch.max_body;
+	opts.max_size = cf.max_body;
 	opts.max_entries = run->cfg->max_entries;
 	opts.max_depth = run->cfg->max_depth;
 	doc = parse_buffer(
