@@ -307,6 +307,52 @@ url_is_absolute(const char *s)
 	return 1;
 }
 
+/*
+ * An absolute-path reference ("/world/1?p=2") against a plain base
+ * (url_is_absolute(), with a lower-case scheme and host and no port):
+ * the base's scheme and host, then ref as written. This is what libcurl
+ * answers for such a pair, and the commonest link inside feed HTML, so
+ * it is not worth a URL handle. Anything else (a dot segment, a byte
+ * curl would encode, an empty query or fragment) returns NULL.
+ */
+static char *
+url_resolve_path(const char *base, const char *ref)
+{
+	const char *host, *p;
+	char *out;
+	size_t n;
+
+	if (base == NULL || ref[0] != '/' || ref[1] == '/' ||
+	    !url_is_absolute(base))
+		return NULL;
+	if (strncmp(base, "http://", 7) == 0)
+		host = base + 7;
+	else if (strncmp(base, "https://", 8) == 0)
+		host = base + 8;
+	else
+		return NULL;
+	for (p = host; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+	     *p == '.' || *p == '-';
+	     p++)
+		;
+	if (p == host || (*p != '\0' && *p != '/' && *p != '?' && *p != '#'))
+		return NULL;
+	for (const char *q = ref; *q != '\0'; q++) {
+		if (*q <= ' ' || *q >= 0x7f || strchr("\"<>\\^`{|}", *q))
+			return NULL;
+		if (q[0] == '/' && q[1] == '.')
+			return NULL;
+		if ((q[0] == '?' || q[0] == '#') &&
+		    (q[1] == '\0' || q[1] == '#'))
+			return NULL;
+	}
+	n = (size_t)(p - base);
+	out = xmalloc(n + strlen(ref) + 1);
+	memcpy(out, base, n);
+	strcpy(out + n, ref);
+	return out;
+}
+
 char *
 url_resolve(const char *base, const char *ref)
 {
@@ -320,6 +366,11 @@ url_resolve(const char *base, const char *ref)
 	if (url_is_absolute(r))
 		return r;
 	b = base != NULL ? url_clean(base) : NULL;
+	if ((out = url_resolve_path(b, r)) != NULL) {
+		free(b);
+		free(r);
+		return out;
+	}
 	h = url_handle();
 	if (*r != '\0' && url_set_ref(h, b, r) == 0)
 		out = url_get(h);

@@ -234,6 +234,108 @@ test_url_host(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/*
+ * url_resolve() answers an absolute-path reference against a plain base
+ * without a URL handle: whatever it answers must be what libcurl itself
+ * answers, asked here directly with the flags url.c uses.
+ */
+static const char *const url_path_bases[] = {
+	"https://example.com/dir/page.html",
+	"http://news.example.org",
+	"https://a-b.example.net/x?y#z",
+	"http://example.com:8080/a/",
+	"https://Example.COM/a",
+	"HTTPS://example.com/a",
+	"https://example.com/a b",
+};
+
+static const char *const url_path_refs[] = {
+	"/",
+	"/world/671795",
+	"/a/b?c=d&e=f",
+	"/a#frag",
+	"/a?q#frag",
+	"/a%20b",
+	"/a%zz",
+	"/a/./b",
+	"/a/../b",
+	"/.well-known/x",
+	"/a?",
+	"/a#",
+	"/a?#",
+	"/~user/",
+	"/a;b=c",
+	"/a:b@c",
+	"/a!$'()*+,;=",
+	"/a b",
+	"/\xc3\xa9t\xc3\xa9",
+	"/a|b",
+	"/a\\b",
+	"//other.example/a",
+	"/a//b",
+	"/a?b=/../c",
+};
+
+static char *
+url_curl_resolve(const char *base, const char *ref)
+{
+	CURLU *h = curl_url();
+	char *s, *out = NULL;
+
+	assert_non_null(h);
+	if (curl_url_set(h, CURLUPART_URL, base,
+		CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE) == CURLUE_OK &&
+	    curl_url_set(h, CURLUPART_URL, ref,
+		CURLU_NON_SUPPORT_SCHEME | CURLU_URLENCODE) == CURLUE_OK &&
+	    curl_url_get(h, CURLUPART_URL, &s, CURLU_NO_DEFAULT_PORT) ==
+		CURLUE_OK) {
+		out = strdup(s);
+		curl_free(s);
+	}
+	curl_url_cleanup(h);
+	return out;
+}
+
+/* Lower-case the host of u, as url.c does after curl. */
+static void
+url_lower_host(char *u)
+{
+	char *q = strstr(u, "://");
+
+	for (q = q != NULL ? q + 3 : u;
+	     *q != '\0' && strchr(":/?#", *q) == NULL; q++) {
+		if (*q >= 'A' && *q <= 'Z')
+			*q = (char)(*q - 'A' + 'a');
+	}
+}
+
+static void
+test_url_resolve_path_agrees_with_curl(void **state)
+{
+	char what[512], *got, *want;
+	int failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof url_path_bases / sizeof *url_path_bases;
+	     i++) {
+		for (size_t j = 0;
+		     j < sizeof url_path_refs / sizeof *url_path_refs; j++) {
+			got = url_resolve(url_path_bases[i], url_path_refs[j]);
+			want = url_curl_resolve(
+			    url_path_bases[i], url_path_refs[j]);
+			if (want != NULL)
+				url_lower_host(want);
+			snprintf(what, sizeof what, "\"%s\" + \"%s\"",
+			    url_path_bases[i], url_path_refs[j]);
+			if (!url_check(what, got, want))
+				failed++;
+			free(got);
+			free(want);
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
 static void
 test_url_resolve_is_idempotent(void **state)
 {
@@ -785,6 +887,7 @@ main(void)
 		cmocka_unit_test(test_url_file),
 		cmocka_unit_test(test_url_refused),
 		cmocka_unit_test(test_url_host),
+		cmocka_unit_test(test_url_resolve_path_agrees_with_curl),
 		cmocka_unit_test(test_url_resolve_is_idempotent),
 		cmocka_unit_test(test_url_resolve_html_attr),
 		cmocka_unit_test(test_url_resolve_html_attr_which),
