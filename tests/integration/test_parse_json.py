@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Integration test of `feedwatch parse`'s output: valid JSON, every value.
+
+Each entry is written straight to stdout, not through jansson, so this
+test feeds it the characters JSON must escape (quotes, backslashes, and
+the controls XML 1.0 lets through: tab, newline, carriage return),
+non-ASCII text (Cyrillic, an emoji, U+2028), enclosures with and
+without a length, categories, dates and missing fields, and checks what
+Python's json module reads back, value by value.
+
+usage: test_parse_json.py FEEDWATCH
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>T "q" \\ chan</title>
+<link>https://example.com/</link><description>d</description>
+<item><title>Say "hi" \\ back&#9;tab&#13;end</title>
+<link>https://example.com/a?x="1"</link>
+<guid isPermaLink="false">id\\1</guid>
+<description>line one
+line two &#x2028; канал 🚀</description>
+<category>a"b</category><category>c\\d</category>
+<enclosure url="https://example.com/e.mp3" type="audio/mpeg" length="1234"/>
+<enclosure url="https://example.com/f.mp3"/>
+<pubDate>Sun, 09 Jul 2023 14:02:00 +0000</pubDate>
+</item>
+<item><title>second</title></item>
+</channel></rss>
+"""
+
+
+def check(what, got, want):
+    if got != want:
+        print("test_parse_json: %s: got %r, want %r" % (what, got, want))
+        return 1
+    return 0
+
+
+def main():
+    fw = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="feedwatch-parse.") as tmp:
+        path = os.path.join(tmp, "feed.xml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(FEED)
+        out = subprocess.run([fw, "parse", path], capture_output=True,
+                             check=True).stdout
+    doc = json.loads(out.decode("utf-8"))
+    e = doc["entries"]
+    bad = check("entries", len(e), 2)
+    bad += check("channel title", doc["title"], 'T "q" \\ chan')
+    bad += check("title", e[0]["title"], 'Say "hi" \\ back\ttab\rend')
+    bad += check("link", e[0]["link"], 'https://example.com/a?x="1"')
+    bad += check("id", e[0]["id"], "id\\1")
+    bad += check("summary", e[0]["summary"],
+                 "line one\nline two \u2028 канал 🚀")
+    bad += check("categories", e[0]["categories"], ['a"b', "c\\d"])
+    bad += check("enclosures", e[0]["enclosures"], [
+        {"url": "https://example.com/e.mp3", "type": "audio/mpeg",
+         "length": 1234},
+        {"url": "https://example.com/f.mp3", "type": None, "length": None}])
+    bad += check("published", e[0]["published"], "2023-07-09T14:02:00Z")
+    bad += check("updated", e[0]["updated"], None)
+    bad += check("second entry", {k: e[1][k] for k in
+                                  ("title", "link", "summary", "author",
+                                   "published", "categories")},
+                 {"title": "second", "link": None, "summary": None,
+                  "author": None, "published": None, "categories": []})
+    bad += check("keys", list(e[0].keys()),
+                 ["id", "title", "link", "summary", "content", "author",
+                  "published", "updated", "categories", "enclosures"])
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
