@@ -147,6 +147,7 @@ struct store *store_open(const char *path, char **cause);
 void store_close(struct store *);
 /* Return the schema version of the open database (PRAGMA user_version). */
 int store_schema_version(struct store *);
+int store_plan_check(struct store *, char **cause);
 
 int store_begin(struct store *, char **cause);
 /*

@@ -251,6 +251,34 @@ test_store_migrates_version_10(void **state)
 	    count_sql(fx->path, "SELECT count(*) FROM stories"), 2);
 }
 
+/*
+ * No statement reads a whole table of the log where an index would do:
+ * the sources of an alert's cluster were once found by a scan of every
+ * story, 17 ms an alert in a log of 42,000. Asked of a fresh log and of
+ * one migrated from version 10.
+ */
+static void
+test_store_plans_use_indexes(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st;
+	char *sql, *cause = NULL;
+
+	st = open_ok(fx->path);
+	if (store_plan_check(st, &cause) == -1)
+		fail_msg("fresh log: %s", cause);
+	store_close(st);
+	unlink(fx->path);
+	unlink(fx->fts);
+	sql = read_text(FEEDWATCH_TEST_DATA "/schema-v10.sql");
+	exec_sql(fx->path, sql);
+	free(sql);
+	st = open_ok(fx->path);
+	if (store_plan_check(st, &cause) == -1)
+		fail_msg("log of version 10: %s", cause);
+	store_close(st);
+}
+
 static void
 test_store_refuses_newer_schema(void **state)
 {
@@ -869,6 +897,8 @@ main(void)
 		    test_store_migrates_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_migrates_version_10, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_plans_use_indexes, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(
