@@ -592,6 +592,7 @@ match_cli_input(struct match_cli *c, const struct cli_page *in, int is_text)
 	opts.base = in->url;
 	opts.content_type = in->content_type;
 	opts.encoding = c->feed != NULL ? c->feed->encoding : NULL;
+	opts.is_text_only = 1; /* as the daemon reads it */
 	if (!is_text)
 		doc = parse_buffer(
 		    in->body, in->len, &opts, match_cli_entry_cb, c, &cause);

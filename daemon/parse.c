@@ -533,7 +533,7 @@ parse_rich(struct parse *p, xmlNode *n, enum parse_family family, int is_html)
 		s = parse_markup(n, 0);
 	else
 		s = parse_text(n);
-	if (s == NULL || !is_html)
+	if (s == NULL || !is_html || p->opts->is_text_only)
 		return s;
 	/* Without markup there is no link to resolve. */
 	base = strchr(s, '<') != NULL ? parse_base(p, n) : NULL;
@@ -1565,8 +1565,12 @@ parse_json_item(struct parse *p, const json_t *item)
 		e->link = parse_json_url(p, item, "external_url");
 	e->summary = parse_json_str(item, "summary");
 	if ((html = parse_json_str(item, "content_html")) != NULL) {
-		e->content = html_sanitize(html, p->opts->base);
-		free(html);
+		if (p->opts->is_text_only)
+			e->content = html;
+		else {
+			e->content = html_sanitize(html, p->opts->base);
+			free(html);
+		}
 	}
 	if (e->content == NULL)
 		e->content = parse_json_str(item, "content_text");

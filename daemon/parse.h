@@ -25,6 +25,13 @@ struct parse_opts {
 	size_t max_size;	  /* bytes, 0 = PARSE_MAX_SIZE */
 	size_t max_entries;	  /* 0 = PARSE_MAX_ENTRIES */
 	int max_depth;		  /* 0 = PARSE_MAX_DEPTH */
+	/*
+	 * The caller only reads the text of summaries and contents (with
+	 * text_from_html()), never shows their HTML: leave it as the feed
+	 * wrote it rather than sanitize it. Sanitizing parses the HTML once
+	 * more, for nothing; the daemon and `feedwatch match` set this.
+	 */
+	int is_text_only;
 };
 
 /*

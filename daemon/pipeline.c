@@ -331,6 +331,7 @@ pipeline_parse(struct pipeline_run *run, const struct pipeline_body *body,
 	opts.max_size = cf.max_body;
 	opts.max_entries = run->cfg->max_entries;
 	opts.max_depth = run->cfg->max_depth;
+	opts.is_text_only = 1;
 	doc = parse_buffer(
 	    body->data, body->len, &opts, pipeline_entry_cb, run, error);
 	if (run->cause != NULL) {

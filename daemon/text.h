@@ -38,7 +38,9 @@ struct text_tokens {
 /*
  * Turn HTML (or text that may hold markup and entities) into plain text
  * with single spaces; scripts and styles are dropped and block elements
- * become spaces. Return a new string the caller frees. Cannot fail.
+ * become spaces; a numeric reference to the C1 range (&#146;) is the
+ * WINDOWS-1252 character a browser shows. Return a new string the caller
+ * frees. Cannot fail.
  */
 char *text_from_html(const char *html);
 /* Collapse runs of white space to one space and trim. Caller frees. */

@@ -15,6 +15,7 @@
 #include "date.h"
 #include "feed.h"
 #include "parse.h"
+#include "text.h"
 
 /*
  * The parser on documents the conformance corpus does not cover:
@@ -25,7 +26,7 @@ static struct feed_doc *
 parse_ok(const char *xml, const char *content_type)
 {
 	struct parse_opts opts = { "http://example.org/feed/", content_type,
-		NULL, 0, 0, 0 };
+		NULL, 0, 0, 0, 0 };
 	struct feed_doc *d;
 	char *cause = NULL;
 
@@ -419,6 +420,59 @@ test_parse_sanitizes_html(void **state)
 	}
 }
 
+/*
+ * With is_text_only, HTML is left as the feed wrote it, for text_from_html:
+ * an RSS description, Atom content and a JSON Feed's content_html. Its
+ * text is what the sanitized HTML's text was.
+ */
+static void
+test_parse_text_only_keeps_html(void **state)
+{
+	static const char *const docs[] = {
+		"<rss><channel><item><description><![CDATA[<p>a<script>x()"
+		"</script> <a href=\"/r\">don&#146;t</a></p>]]></description>"
+		"</item></channel></rss>",
+		"<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>"
+		"<content type=\"html\">&lt;p&gt;a&lt;script&gt;x()&lt;/script"
+		"&gt; &lt;a href=\"/r\"&gt;don&amp;#146;t&lt;/a&gt;&lt;/p&gt;"
+		"</content></entry></feed>",
+		"{\"version\": \"https://jsonfeed.org/version/1.1\", "
+		"\"items\": [{\"id\": \"1\", \"content_html\": \"<p>a<script>"
+		"x()</script> <a href=\\\"/r\\\">don&#146;t</a></p>\"}]}",
+	};
+	struct parse_opts opts = { "http://example.org/feed/", NULL, NULL, 0, 0,
+		0, 0 };
+	struct feed_doc *d;
+	const char *html;
+	char *cause = NULL, *text;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		for (int text_only = 0; text_only <= 1; text_only++) {
+			opts.is_text_only = text_only;
+			d = parse_buffer(docs[i], strlen(docs[i]), &opts, NULL,
+			    NULL, &cause);
+			if (d == NULL || d->nentries != 1)
+				fail_msg("doc %zu: not parsed: %s", i,
+				    cause != NULL ? cause : "no entry");
+			html = d->entries[0]->summary != NULL ?
+			    d->entries[0]->summary :
+			    d->entries[0]->content;
+			assert_non_null(html);
+			if (text_only)
+				assert_non_null(strstr(html, "<script>"));
+			else
+				assert_null(strstr(html, "script"));
+			text = text_from_html(html);
+			if (strcmp(text, "a don\u2019t") != 0)
+				fail_msg("doc %zu, text only %d: text \"%s\"",
+				    i, text_only, text);
+			free(text);
+			feed_doc_free(d);
+		}
+	}
+}
+
 /* HTML nested deep is written out only so deep, and balanced. */
 static void
 test_parse_sanitizes_deep_html(void **state)
@@ -610,7 +664,7 @@ test_parse_utf16(void **state)
 				   "</rss>";
 	char doc[256];
 	size_t n = 0;
-	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0 };
+	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0, 0 };
 	struct feed_doc *d;
 	char *cause;
 
@@ -640,7 +694,7 @@ test_parse_override_encoding(void **state)
 	    "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
 	    "<rss><channel><title>" CP1251_NEWS "</title></channel></rss>";
 	struct parse_opts opts = { NULL, "text/xml; charset=utf-8",
-		"windows-1251", 0, 0, 0 };
+		"windows-1251", 0, 0, 0, 0 };
 	struct feed_doc *d;
 	char *cause;
 
@@ -778,7 +832,7 @@ test_parse_external_entity_not_loaded(void **state)
 static void
 test_parse_limits(void **state)
 {
-	struct parse_opts opts = { NULL, NULL, NULL, 0, 3, 0 };
+	struct parse_opts opts = { NULL, NULL, NULL, 0, 3, 0, 0 };
 	struct feed_doc *d;
 	char doc[4096] = "<rss><channel>", *cause;
 
@@ -832,7 +886,7 @@ test_parse_not_a_feed(void **state)
 		    "not a feed: JSON without a JSON Feed version" },
 		{ "{\"version\": ", "not a feed: JSON error" },
 	};
-	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0 };
+	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0, 0 };
 	char *cause;
 
 	(void)state;
@@ -864,7 +918,7 @@ collect_cb(struct entry *e, void *arg)
 static void
 test_parse_streams_entries(void **state)
 {
-	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0 };
+	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0, 0 };
 	struct collect c = { 0, 0 };
 	struct feed_doc *d;
 	char doc[8192] = "<feed xmlns=\"http://www.w3.org/2005/Atom\">", *cause;
@@ -902,7 +956,7 @@ test_parse_dates_normalised(void **state)
 		{ "sometime soon", NULL },
 	};
 	char doc[512], *cause;
-	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0 };
+	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0, 0 };
 	struct feed_doc *d;
 
 	(void)state;
@@ -931,7 +985,7 @@ test_parse_pieces_agree(void **state)
 	 */
 	size_t cap = 300000, n = 0;
 	char *doc = malloc(cap), *cause;
-	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0 };
+	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0, 0 };
 	struct feed_doc *d;
 	int i = 0;
 
@@ -978,7 +1032,7 @@ slurp(const char *path, size_t *len)
 static void
 test_parse_seed_mojibake(void **state)
 {
-	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0 };
+	struct parse_opts opts = { NULL, NULL, NULL, 0, 0, 0, 0 };
 	struct feed_doc *d;
 	char *buf, *cause;
 	size_t len;
@@ -1031,6 +1085,7 @@ main(void)
 		cmocka_unit_test(test_parse_cdf),
 		cmocka_unit_test(test_parse_sanitizes_html),
 		cmocka_unit_test(test_parse_sanitizes_deep_html),
+		cmocka_unit_test(test_parse_text_only_keeps_html),
 		cmocka_unit_test(test_parse_jsonfeed),
 		cmocka_unit_test(test_parse_encodings),
 		cmocka_unit_test(test_parse_guess_cyrillic),

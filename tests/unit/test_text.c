@@ -31,6 +31,9 @@ static const struct {
 	{ "<div><ul><li>first</li><li>second</li></ul></div>", "first second" },
 	{ "unclosed <b>bold", "unclosed bold" },
 	{ "&#1058;&#1077;&#1082;&#1089;&#1090;", "Текст" },
+	/* C1 references are WINDOWS-1252's, as in a browser. */
+	{ "don&#146;t &#x93;quote&#X94; &#0150;", "don’t “quote” –" },
+	{ "a&#160;&#128;&#1000;", "a €Ϩ" },
 	{ "", "" },
 };
 
