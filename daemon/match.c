@@ -1631,7 +1631,7 @@ match_fire(struct match_set *s, const struct match_trig *t)
 			qs->clauses = 0;
 		}
 		qs->clauses |= 1U << t->bit;
-		all = t->need == 32 ? ~0U : (1U << t->need) - 1;
+		all = ~0U >> (32 - t->need); /* need > 1 */
 		if (qs->clauses != all)
 			return;
 	}
