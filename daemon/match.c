@@ -265,6 +265,7 @@ struct match_set {
 	size_t caphits;
 	uint64_t *cands; /* bit i: query i may match */
 	size_t ncandwords;
+	uint64_t *candsum; /* bit w: word w of cands has a bit set */
 	/* The match being reported: what was asked of it so far. */
 	struct match_why why;
 	int has_why;
@@ -1170,6 +1171,7 @@ match_set_free(struct match_set *s)
 	free(s->query_states);
 	free(s->hits);
 	free(s->cands);
+	free(s->candsum);
 	free(s->why.matched);
 	free(s->snippet);
 	free(s->host);
@@ -1505,6 +1507,7 @@ match_set_build(struct match_set *s)
 	s->query_states = xcalloc(s->nqueries + 1, sizeof *s->query_states);
 	s->ncandwords = (s->nqueries + 63) / 64;
 	s->cands = xcalloc(s->ncandwords + 1, sizeof *s->cands);
+	s->candsum = xcalloc((s->ncandwords + 63) / 64 + 1, sizeof *s->candsum);
 	s->caphits = 64;
 	s->hits = xcalloc(s->caphits, sizeof *s->hits);
 	s->is_built = 1;
@@ -1614,6 +1617,14 @@ match_key(
 	return v->stems + v->keyoff[i];
 }
 
+/* Query q is a candidate: its bit, and its word's in the summary. */
+static void
+match_cand(struct match_set *s, uint32_t q)
+{
+	s->cands[q / 64] |= 1ULL << (q % 64);
+	s->candsum[q / 4096] |= 1ULL << (q / 64 % 64);
+}
+
 /*
  * A trigger fired: its clause of its query is true. A query of one
  * clause is a candidate at once; the others when all their clauses are.
@@ -1635,7 +1646,7 @@ match_fire(struct match_set *s, const struct match_trig *t)
 		if (qs->clauses != all)
 			return;
 	}
-	s->cands[t->query / 64] |= 1ULL << (t->query % 64);
+	match_cand(s, t->query);
 }
 
 /* Entry e was hit for the first time in this story: fire its triggers. */
@@ -2110,6 +2121,24 @@ match_report(struct match_set *s, size_t i, match_cb cb, void *cbarg)
 	cb(s->qinfo[i].arg, &r, cbarg);
 }
 
+/* Run the candidates of word w of cands; return how many matched. */
+static int
+match_run_word(struct match_set *s, size_t w, match_cb cb, void *cbarg)
+{
+	size_t q;
+	int n = 0;
+
+	while (s->cands[w] != 0) {
+		q = w * 64 + (size_t)__builtin_ctzll(s->cands[w]);
+		s->cands[w] &= s->cands[w] - 1;
+		if (match_exec(s, &s->code[s->qinfo[q].pc])) {
+			match_report(s, q, cb, cbarg);
+			n++;
+		}
+	}
+	return n;
+}
+
 /* A new story number; when it wraps, forget every stamp. */
 static void
 match_next_stamp(struct match_set *s)
@@ -2127,7 +2156,7 @@ int
 match_set_run(
     struct match_set *s, const struct match_story *st, match_cb cb, void *cbarg)
 {
-	size_t q;
+	size_t w;
 	int n = 0;
 
 	if (!s->is_built)
@@ -2138,18 +2167,19 @@ match_set_run(
 	s->nhits = 1; /* hit 0 is "none" */
 	match_prepare(s, st);
 	for (size_t i = 0; i < s->nalways; i++)
-		s->cands[s->always[i] / 64] |= 1ULL << (s->always[i] % 64);
+		match_cand(s, s->always[i]);
 	for (size_t v = 0; v < s->nvariants; v++)
 		match_scan(s, &s->variants[v]);
-	/* Candidates are bits, so that they come out in the order added. */
-	for (size_t w = 0; w < s->ncandwords; w++) {
-		while (s->cands[w] != 0) {
-			q = w * 64 + (size_t)__builtin_ctzll(s->cands[w]);
-			s->cands[w] &= s->cands[w] - 1;
-			if (match_exec(s, &s->code[s->qinfo[q].pc])) {
-				match_report(s, q, cb, cbarg);
-				n++;
-			}
+	/*
+	 * Candidates are bits, so that they come out in the order added;
+	 * the summary says which words of them to read, so that a story
+	 * reads one word for 4,096 queries, not one for 64.
+	 */
+	for (size_t k = 0; k < (s->ncandwords + 63) / 64; k++) {
+		while (s->candsum[k] != 0) {
+			w = k * 64 + (size_t)__builtin_ctzll(s->candsum[k]);
+			s->candsum[k] &= s->candsum[k] - 1;
+			n += match_run_word(s, w, cb, cbarg);
 		}
 	}
 	s->story = NULL;

@@ -693,6 +693,25 @@ test_match_set_order(void **state)
 	match_set_free(s);
 }
 
+/* A set of n one-word queries, prefix0 to prefix(n-1), with ids. */
+static struct match_set *
+match_set_words(const char *prefix, int *ids, int n)
+{
+	struct match_set *s = match_set_new();
+	struct match_query *q;
+	char *cause = NULL, query[32];
+
+	for (int i = 0; i < n; i++) {
+		ids[i] = i;
+		snprintf(query, sizeof query, "%s%d", prefix, i);
+		q = match_query_new(query, NULL, 0, &cause);
+		if (q == NULL)
+			fail_msg("query %s: %s", query, cause);
+		match_set_add(s, q, &ids[i]);
+	}
+	return s;
+}
+
 /* A thousand queries in one set: only the two present fire. */
 static void
 test_match_set_thousand(void **state)
@@ -701,21 +720,10 @@ test_match_set_thousand(void **state)
 		"Reports on word_17 and word_500 today", "news", NULL, NULL };
 	struct match_calls got;
 	struct match_set *s;
-	struct match_query *q;
-	char *cause = NULL, query[32];
 	static int ids[1000];
-	int i;
 
 	(void)state;
-	s = match_set_new();
-	for (i = 0; i < 1000; i++) {
-		ids[i] = i;
-		snprintf(query, sizeof query, "word_%d", i);
-		q = match_query_new(query, NULL, 0, &cause);
-		if (q == NULL)
-			fail_msg("query %s: %s", query, cause);
-		match_set_add(s, q, &ids[i]);
-	}
+	s = match_set_words("word_", ids, 1000);
 	memset(&got, 0, sizeof got);
 	assert_int_equal(match_set_run(s, &story, match_test_cb, &got), 2);
 	assert_int_equal(got.n, 2);
@@ -804,6 +812,39 @@ test_match_set_many_pairs(void **state)
 	story.text = "b1 a2";
 	next = 0;
 	assert_int_equal(match_set_run(s, &story, match_count_cb, &next), 0);
+	free(text);
+	match_set_free(s);
+}
+
+/*
+ * Candidates come out in the order added however the story meets them:
+ * here from the last query back, a few far apart or many, over more
+ * than one word of the summary of candidates (4,096 queries each).
+ */
+static void
+test_match_set_order_backwards(void **state)
+{
+	static const int steps[] = { 500, 37, 3 };
+	struct match_story story = { "", NULL, "news", NULL, NULL };
+	struct match_set *s;
+	static int ids[9000];
+	char *text, *p;
+	int i, k, next;
+
+	(void)state;
+	s = match_set_words("w", ids, 9000);
+	text = xmalloc(9000 * 8);
+	for (k = 0; k < (int)(sizeof steps / sizeof steps[0]); k++) {
+		p = text;
+		*p = '\0';
+		for (i = 8999; i >= 0; i -= steps[k])
+			p += sprintf(p, "w%d ", i);
+		story.text = text;
+		next = 0;
+		assert_int_equal(
+		    match_set_run(s, &story, match_count_cb, &next),
+		    (8999 / steps[k]) + 1);
+	}
 	free(text);
 	match_set_free(s);
 }
@@ -2201,6 +2242,7 @@ main(void)
 		cmocka_unit_test(test_match_set_thousand),
 		cmocka_unit_test(test_match_set_languages),
 		cmocka_unit_test(test_match_set_many_pairs),
+		cmocka_unit_test(test_match_set_order_backwards),
 		cmocka_unit_test(test_match_title_by_accents),
 		cmocka_unit_test(test_match_set_empty),
 		cmocka_unit_test(test_match_languages),
