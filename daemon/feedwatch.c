@@ -503,21 +503,23 @@ match_cli_cb(void *arg, const struct match_result *r, void *cbarg)
 	const struct config_watchlist *w = arg;
 	struct match_cli *c = cbarg;
 	const char *name = c->is_query ? "query" : w->name;
+	const char *const *matched;
 	json_t *terms;
+	size_t n;
 
 	if (c->only != NULL && strcmp(c->only, name) != 0)
 		return;
 	if (!c->is_query && c->feed != NULL &&
 	    !config_watchlist_wants(w, c->feed))
 		return;
+	matched = match_result_matched(r, &n);
 	if (c->is_json) {
 		terms = json_array();
-		for (size_t i = 0; i < r->nmatched; i++)
-			json_array_append_new(
-			    terms, json_string(r->matched[i]));
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(terms, json_string(matched[i]));
 		json_array_append_new(c->hits,
 		    json_pack("{s:s, s:o, s:s}", "watchlist", name, "matched",
-			terms, "snippet", r->snippet));
+			terms, "snippet", match_result_snippet(r)));
 		return;
 	}
 	if (!c->printed++)
@@ -525,9 +527,9 @@ match_cli_cb(void *arg, const struct match_result *r, void *cbarg)
 		    c->link ? " <" : "", c->link ? c->link : "",
 		    c->link ? ">" : "");
 	printf("   %s: ", name);
-	for (size_t i = 0; i < r->nmatched; i++)
-		printf("%s%s", i ? ", " : "", r->matched[i]);
-	printf("\n      %s\n", r->snippet);
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : "", matched[i]);
+	printf("\n      %s\n", match_result_snippet(r));
 }
 
 static void

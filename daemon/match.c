@@ -211,6 +211,29 @@ struct match_query_state {
 	uint32_t clauses; /* bit i: clause i */
 };
 
+/* What running a query needs, by query, so that it is not looked up. */
+struct match_qinfo {
+	uint32_t pc;	  /* where its code starts */
+	uint32_t variant; /* in the set */
+	void *arg;
+};
+
+/* What made a query true: its terms and predicates, and the first hit. */
+struct match_why {
+	const char **matched; /* the set's, reused */
+	size_t n;
+	size_t cap;
+	size_t first; /* token where the first hit starts */
+	size_t last;  /* and where it ends */
+	int has_hit;
+};
+
+/* A match being reported: the rest is worked out when asked for. */
+struct match_result {
+	struct match_set *set;
+	uint32_t query;
+};
+
 struct match_set {
 	struct match_query **queries;
 	size_t nqueries;
@@ -226,8 +249,8 @@ struct match_set {
 	struct match_trig *trigs; /* by entry */
 	struct match_code *code;
 	size_t ncode;
-	uint32_t *pcs;	  /* by query: where its code starts */
-	uint32_t *always; /* queries that need no clause */
+	struct match_qinfo *qinfo; /* by query */
+	uint32_t *always;	   /* queries that need no clause */
 	size_t nalways;
 	/* Per story. */
 	const struct match_story *story;
@@ -242,8 +265,11 @@ struct match_set {
 	size_t caphits;
 	uint64_t *cands; /* bit i: query i may match */
 	size_t ncandwords;
-	const char **matched; /* the result being built */
-	size_t capmatched;
+	uint64_t *candsum; /* bit w: word w of cands has a bit set */
+	/* The match being reported: what was asked of it so far. */
+	struct match_why why;
+	int has_why;
+	const char *snippet_done; /* NULL until asked */
 	char *snippet;
 	size_t capsnippet;
 	char *host;
@@ -1137,7 +1163,7 @@ match_set_free(struct match_set *s)
 	free(s->terms);
 	free(s->trigs);
 	free(s->code);
-	free(s->pcs);
+	free(s->qinfo);
 	free(s->always);
 	free(s->plain);
 	text_tokens_clear(&s->tokens[0]);
@@ -1145,7 +1171,8 @@ match_set_free(struct match_set *s)
 	free(s->query_states);
 	free(s->hits);
 	free(s->cands);
-	free(s->matched);
+	free(s->candsum);
+	free(s->why.matched);
 	free(s->snippet);
 	free(s->host);
 	free(s);
@@ -1469,14 +1496,18 @@ match_set_build(struct match_set *s)
 	free(prefixes);
 	match_entries_align(s);
 	cap = 0;
-	s->pcs = xcalloc(s->nqueries + 1, sizeof *s->pcs);
-	for (size_t i = 0; i < s->nqueries; i++)
-		s->pcs[i] =
+	s->qinfo = xcalloc(s->nqueries + 1, sizeof *s->qinfo);
+	for (size_t i = 0; i < s->nqueries; i++) {
+		s->qinfo[i].pc =
 		    (uint32_t)match_compile(s, s->queries[i]->root, &cap);
+		s->qinfo[i].variant = (uint32_t)s->queries[i]->variant;
+		s->qinfo[i].arg = s->queries[i]->arg;
+	}
 	match_set_triggers(s);
 	s->query_states = xcalloc(s->nqueries + 1, sizeof *s->query_states);
 	s->ncandwords = (s->nqueries + 63) / 64;
 	s->cands = xcalloc(s->ncandwords + 1, sizeof *s->cands);
+	s->candsum = xcalloc((s->ncandwords + 63) / 64 + 1, sizeof *s->candsum);
 	s->caphits = 64;
 	s->hits = xcalloc(s->caphits, sizeof *s->hits);
 	s->is_built = 1;
@@ -1586,6 +1617,14 @@ match_key(
 	return v->stems + v->keyoff[i];
 }
 
+/* Query q is a candidate: its bit, and its word's in the summary. */
+static void
+match_cand(struct match_set *s, uint32_t q)
+{
+	s->cands[q / 64] |= 1ULL << (q % 64);
+	s->candsum[q / 4096] |= 1ULL << (q / 64 % 64);
+}
+
 /*
  * A trigger fired: its clause of its query is true. A query of one
  * clause is a candidate at once; the others when all their clauses are.
@@ -1603,11 +1642,11 @@ match_fire(struct match_set *s, const struct match_trig *t)
 			qs->clauses = 0;
 		}
 		qs->clauses |= 1U << t->bit;
-		all = t->need == 32 ? ~0U : (1U << t->need) - 1;
+		all = ~0U >> (32 - t->need); /* need > 1 */
 		if (qs->clauses != all)
 			return;
 	}
-	s->cands[t->query / 64] |= 1ULL << (t->query % 64);
+	match_cand(s, t->query);
 }
 
 /* Entry e was hit for the first time in this story: fire its triggers. */
@@ -1894,16 +1933,6 @@ match_exec(struct match_set *s, const struct match_code *c)
 
 /* The set: reporting a match. */
 
-/* What made a query true: its terms and predicates, and the first hit. */
-struct match_why {
-	const char **matched; /* the set's, reused */
-	size_t n;
-	size_t cap;
-	size_t first; /* token where the first hit starts */
-	size_t last;  /* and where it ends */
-	int has_hit;
-};
-
 static void
 match_why_add(struct match_why *w, const char *written)
 {
@@ -2045,23 +2074,69 @@ match_snippet(struct match_set *s, const struct match_variant *v,
 	return out;
 }
 
+/* Collect what made the query of r true, once. */
+static struct match_why *
+match_why_of(const struct match_result *r)
+{
+	struct match_set *s = r->set;
+
+	if (!s->has_why) {
+		s->why.n = 0;
+		s->why.has_hit = 0;
+		match_collect(s, &s->code[s->qinfo[r->query].pc], &s->why);
+		s->has_why = 1;
+	}
+	return &s->why;
+}
+
+const char *const *
+match_result_matched(const struct match_result *r, size_t *n)
+{
+	struct match_why *w = match_why_of(r);
+
+	*n = w->n;
+	return w->matched;
+}
+
+const char *
+match_result_snippet(const struct match_result *r)
+{
+	struct match_set *s = r->set;
+	struct match_why *w = match_why_of(r);
+
+	if (s->snippet_done == NULL)
+		s->snippet_done = match_snippet(
+		    s, &s->variants[s->qinfo[r->query].variant], w);
+	return s->snippet_done;
+}
+
+/* Query i matched: tell the caller, who asks for what it needs. */
 static void
 match_report(struct match_set *s, size_t i, match_cb cb, void *cbarg)
 {
-	const struct match_query *q = s->queries[i];
-	struct match_why w;
-	struct match_result r;
+	struct match_result r = { s, (uint32_t)i };
 
-	memset(&w, 0, sizeof w);
-	w.matched = s->matched;
-	w.cap = s->capmatched;
-	match_collect(s, &s->code[s->pcs[i]], &w);
-	s->matched = w.matched;
-	s->capmatched = w.cap;
-	r.matched = w.matched;
-	r.nmatched = w.n;
-	r.snippet = match_snippet(s, &s->variants[q->variant], &w);
-	cb(q->arg, &r, cbarg);
+	s->has_why = 0;
+	s->snippet_done = NULL;
+	cb(s->qinfo[i].arg, &r, cbarg);
+}
+
+/* Run the candidates of word w of cands; return how many matched. */
+static int
+match_run_word(struct match_set *s, size_t w, match_cb cb, void *cbarg)
+{
+	size_t q;
+	int n = 0;
+
+	while (s->cands[w] != 0) {
+		q = w * 64 + (size_t)__builtin_ctzll(s->cands[w]);
+		s->cands[w] &= s->cands[w] - 1;
+		if (match_exec(s, &s->code[s->qinfo[q].pc])) {
+			match_report(s, q, cb, cbarg);
+			n++;
+		}
+	}
+	return n;
 }
 
 /* A new story number; when it wraps, forget every stamp. */
@@ -2081,7 +2156,7 @@ int
 match_set_run(
     struct match_set *s, const struct match_story *st, match_cb cb, void *cbarg)
 {
-	size_t q;
+	size_t w;
 	int n = 0;
 
 	if (!s->is_built)
@@ -2092,18 +2167,19 @@ match_set_run(
 	s->nhits = 1; /* hit 0 is "none" */
 	match_prepare(s, st);
 	for (size_t i = 0; i < s->nalways; i++)
-		s->cands[s->always[i] / 64] |= 1ULL << (s->always[i] % 64);
+		match_cand(s, s->always[i]);
 	for (size_t v = 0; v < s->nvariants; v++)
 		match_scan(s, &s->variants[v]);
-	/* Candidates are bits, so that they come out in the order added. */
-	for (size_t w = 0; w < s->ncandwords; w++) {
-		while (s->cands[w] != 0) {
-			q = w * 64 + (size_t)__builtin_ctzll(s->cands[w]);
-			s->cands[w] &= s->cands[w] - 1;
-			if (match_exec(s, &s->code[s->pcs[q]])) {
-				match_report(s, q, cb, cbarg);
-				n++;
-			}
+	/*
+	 * Candidates are bits, so that they come out in the order added;
+	 * the summary says which words of them to read, so that a story
+	 * reads one word for 4,096 queries, not one for 64.
+	 */
+	for (size_t k = 0; k < (s->ncandwords + 63) / 64; k++) {
+		while (s->candsum[k] != 0) {
+			w = k * 64 + (size_t)__builtin_ctzll(s->candsum[k]);
+			s->candsum[k] &= s->candsum[k] - 1;
+			n += match_run_word(s, w, cb, cbarg);
 		}
 	}
 	s->story = NULL;

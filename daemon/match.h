@@ -35,14 +35,12 @@ struct match_story {
 				    NULL */
 };
 
-/* Why a query matched; lent to the callback, valid until it returns. */
-struct match_result {
-	const char *const *matched; /* the terms that made it true, as
-				       written (a phrase without quotes) */
-	size_t nmatched;
-	const char *snippet; /* ~30 words around the first hit, marked
-				with « » */
-};
+/*
+ * Why a query matched, lent to the callback and valid until it returns.
+ * What it holds is worked out only when asked for, so that a caller that
+ * drops a match pays nothing for its explanation.
+ */
+struct match_result;
 
 /*
  * Compile a query. language names a Snowball stemmer ("english",
@@ -65,6 +63,17 @@ void match_set_free(struct match_set *);
  * not allowed.
  */
 void match_set_add(struct match_set *, struct match_query *, void *arg);
+
+/*
+ * The terms that made the query true, as written (a phrase without
+ * quotes), *n of them. Lent until the callback returns. Cannot fail.
+ */
+const char *const *match_result_matched(const struct match_result *, size_t *n);
+/*
+ * About 30 words around the first hit, marked with « ». Lent until the
+ * callback returns. Cannot fail.
+ */
+const char *match_result_snippet(const struct match_result *);
 
 /* Called for each query that matches a story. */
 typedef void (*match_cb)(void *arg, const struct match_result *, void *cbarg);

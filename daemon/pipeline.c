@@ -89,10 +89,13 @@ static char *
 pipeline_matched_json(const struct match_result *r)
 {
 	json_t *a = json_array();
+	const char *const *matched;
 	char *s;
+	size_t n;
 
-	for (size_t i = 0; i < r->nmatched; i++)
-		json_array_append_new(a, json_string(r->matched[i]));
+	matched = match_result_matched(r, &n);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(matched[i]));
 	if ((s = json_dumps(a, JSON_COMPACT)) == NULL)
 		fatalx("json_dumps failed");
 	json_decref(a);
@@ -138,8 +141,8 @@ pipeline_match_cb(void *arg, const struct match_result *r, void *cbarg)
 	if (h->rc == -1 || !config_watchlist_wants(w, run->feed))
 		return;
 	json = pipeline_matched_json(r);
-	h->rc = store_match_add(
-	    run->st, h->story_id, w->name, json, r->snippet, &run->cause);
+	h->rc = store_match_add(run->st, h->story_id, w->name, json,
+	    match_result_snippet(r), &run->cause);
 	free(json);
 	if (h->rc == 0)
 		h->rc = store_cluster_claim(

@@ -597,12 +597,6 @@ text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags)
 		text_token_end(t, fold, start, i);
 }
 
-const char *
-text_token_str(const struct text_tokens *t, size_t i)
-{
-	return t->folded + t->v[i].fold;
-}
-
 void
 text_tokens_clear(struct text_tokens *t)
 {

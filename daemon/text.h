@@ -51,8 +51,12 @@ char *text_squeeze(const char *s);
  * TEXT_KEEP_ACCENTS. Appends to t; invalid UTF-8 separates tokens.
  */
 void text_tokenize(struct text_tokens *t, const char *s, size_t len, int flags);
-/* Folded form of token i, NUL-terminated. */
-const char *text_token_str(const struct text_tokens *t, size_t i);
+/* Folded form of token i, NUL-terminated; inline, for the matcher's loop. */
+static inline const char *
+text_token_str(const struct text_tokens *t, size_t i)
+{
+	return t->folded + t->v[i].fold;
+}
 /* Release what a text_tokens holds and zero it; accepts an empty one. */
 void text_tokens_clear(struct text_tokens *t);
 /*

@@ -435,22 +435,39 @@ match_calls_clear(struct match_calls *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* Copy one callback's arguments: the result is only lent. */
+/*
+ * Copy one callback's arguments: the result is only lent. Ask for the
+ * terms first, or the snippet first (and then again, which must give
+ * the same).
+ */
 static void
-match_test_cb(void *arg, const struct match_result *r, void *cbarg)
+match_call_copy(struct match_calls *c, void *arg, const struct match_result *r,
+    int is_snippet_first)
 {
-	struct match_calls *c = cbarg;
 	struct match_call *mc;
+	const char *const *matched;
+	const char *snippet = NULL;
 	size_t i;
 
 	if (c->n++ >= MATCH_TEST_CALLS)
 		return;
 	mc = &c->call[c->n - 1];
 	mc->arg = arg;
-	mc->nmatched = r->nmatched;
-	for (i = 0; i < r->nmatched && i < MATCH_TEST_TERMS; i++)
-		mc->matched[i] = xstrdup(r->matched[i]);
-	mc->snippet = r->snippet == NULL ? NULL : xstrdup(r->snippet);
+	if (is_snippet_first)
+		snippet = match_result_snippet(r);
+	matched = match_result_matched(r, &mc->nmatched);
+	for (i = 0; i < mc->nmatched && i < MATCH_TEST_TERMS; i++)
+		mc->matched[i] = xstrdup(matched[i]);
+	if (is_snippet_first)
+		assert_string_equal(match_result_snippet(r), snippet);
+	snippet = match_result_snippet(r);
+	mc->snippet = snippet == NULL ? NULL : xstrdup(snippet);
+}
+
+static void
+match_test_cb(void *arg, const struct match_result *r, void *cbarg)
+{
+	match_call_copy(cbarg, arg, r, 0);
 }
 
 /*
@@ -676,6 +693,25 @@ test_match_set_order(void **state)
 	match_set_free(s);
 }
 
+/* A set of n one-word queries, prefix0 to prefix(n-1), with ids. */
+static struct match_set *
+match_set_words(const char *prefix, int *ids, int n)
+{
+	struct match_set *s = match_set_new();
+	struct match_query *q;
+	char *cause = NULL, query[32];
+
+	for (int i = 0; i < n; i++) {
+		ids[i] = i;
+		snprintf(query, sizeof query, "%s%d", prefix, i);
+		q = match_query_new(query, NULL, 0, &cause);
+		if (q == NULL)
+			fail_msg("query %s: %s", query, cause);
+		match_set_add(s, q, &ids[i]);
+	}
+	return s;
+}
+
 /* A thousand queries in one set: only the two present fire. */
 static void
 test_match_set_thousand(void **state)
@@ -684,21 +720,10 @@ test_match_set_thousand(void **state)
 		"Reports on word_17 and word_500 today", "news", NULL, NULL };
 	struct match_calls got;
 	struct match_set *s;
-	struct match_query *q;
-	char *cause = NULL, query[32];
 	static int ids[1000];
-	int i;
 
 	(void)state;
-	s = match_set_new();
-	for (i = 0; i < 1000; i++) {
-		ids[i] = i;
-		snprintf(query, sizeof query, "word_%d", i);
-		q = match_query_new(query, NULL, 0, &cause);
-		if (q == NULL)
-			fail_msg("query %s: %s", query, cause);
-		match_set_add(s, q, &ids[i]);
-	}
+	s = match_set_words("word_", ids, 1000);
 	memset(&got, 0, sizeof got);
 	assert_int_equal(match_set_run(s, &story, match_test_cb, &got), 2);
 	assert_int_equal(got.n, 2);
@@ -787,6 +812,39 @@ test_match_set_many_pairs(void **state)
 	story.text = "b1 a2";
 	next = 0;
 	assert_int_equal(match_set_run(s, &story, match_count_cb, &next), 0);
+	free(text);
+	match_set_free(s);
+}
+
+/*
+ * Candidates come out in the order added however the story meets them:
+ * here from the last query back, a few far apart or many, over more
+ * than one word of the summary of candidates (4,096 queries each).
+ */
+static void
+test_match_set_order_backwards(void **state)
+{
+	static const int steps[] = { 500, 37, 3 };
+	struct match_story story = { "", NULL, "news", NULL, NULL };
+	struct match_set *s;
+	static int ids[9000];
+	char *text, *p;
+	int i, k, next;
+
+	(void)state;
+	s = match_set_words("w", ids, 9000);
+	text = xmalloc(9000 * 8);
+	for (k = 0; k < (int)(sizeof steps / sizeof steps[0]); k++) {
+		p = text;
+		*p = '\0';
+		for (i = 8999; i >= 0; i -= steps[k])
+			p += sprintf(p, "w%d ", i);
+		story.text = text;
+		next = 0;
+		assert_int_equal(
+		    match_set_run(s, &story, match_count_cb, &next),
+		    (8999 / steps[k]) + 1);
+	}
 	free(text);
 	match_set_free(s);
 }
@@ -1006,6 +1064,9 @@ static const struct match_explain_case match_explain_cases[] = {
 	    { "Haas", "Lavrov", NULL }, "«Lavrov» then Haas" },
 };
 
+#define MATCH_NEXPLAIN \
+	(sizeof match_explain_cases / sizeof match_explain_cases[0])
+
 static void
 test_match_explain(void **state)
 {
@@ -1017,9 +1078,7 @@ test_match_explain(void **state)
 	int bad;
 
 	(void)state;
-	for (i = 0;
-	     i < sizeof match_explain_cases / sizeof match_explain_cases[0];
-	     i++) {
+	for (i = 0; i < MATCH_NEXPLAIN; i++) {
 		c = &match_explain_cases[i];
 		x = c->ctx != NULL ? c->ctx : &none;
 		if (match_text(c->query, x->language, x->flags, c->title,
@@ -1060,6 +1119,83 @@ test_match_explain(void **state)
 	}
 	if (nfailed > 0)
 		fail_msg("explain: %zu cases failed", nfailed);
+}
+
+/*
+ * How a callback asks for a result: not at all, the snippet before the
+ * terms (and the snippet again), or the terms first as match_test_cb.
+ */
+enum match_ask {
+	MATCH_ASK_NOTHING,
+	MATCH_ASK_SNIPPET_FIRST,
+	MATCH_ASK_TERMS_FIRST
+};
+
+static void
+match_lazy_cb(void *arg, const struct match_result *r, void *cbarg)
+{
+	enum match_ask ask = *(const enum match_ask *)arg;
+
+	if (ask != MATCH_ASK_NOTHING)
+		match_call_copy(cbarg, arg, r, ask == MATCH_ASK_SNIPPET_FIRST);
+}
+
+/*
+ * The terms and snippet are worked out only when asked for: in any
+ * order, after a match that asked for nothing, they are those of the
+ * explain cases.
+ */
+static void
+test_match_result_lazy(void **state)
+{
+	static const enum match_ask asks[] = { MATCH_ASK_NOTHING,
+		MATCH_ASK_SNIPPET_FIRST, MATCH_ASK_NOTHING,
+		MATCH_ASK_TERMS_FIRST };
+	static const struct match_ctx none;
+	const struct match_explain_case *c;
+	const struct match_ctx *x;
+	struct match_story story;
+	struct match_set *s;
+	struct match_query *q;
+	struct match_calls got;
+	char *cause = NULL;
+	size_t i, j, k;
+
+	(void)state;
+	for (i = 0; i < MATCH_NEXPLAIN; i++) {
+		c = &match_explain_cases[i];
+		x = c->ctx != NULL ? c->ctx : &none;
+		s = match_set_new();
+		for (k = 0; k < sizeof asks / sizeof asks[0]; k++) {
+			q = match_query_new(
+			    c->query, x->language, x->flags, &cause);
+			assert_non_null(q);
+			match_set_add(s, q, (void *)&asks[k]);
+		}
+		story.title = c->title;
+		story.text = c->text;
+		story.feed = x->feed != NULL ? x->feed : "news";
+		story.url = x->url;
+		story.tags = x->tags;
+		memset(&got, 0, sizeof got);
+		assert_int_equal(match_set_run(s, &story, match_lazy_cb, &got),
+		    (int)(sizeof asks / sizeof asks[0]));
+		assert_int_equal(got.n, 2);
+		for (k = 0; k < 2; k++) {
+			for (j = 0; c->matched[j] != NULL; j++) {
+				assert_true(j < got.call[k].nmatched);
+				assert_string_equal(
+				    got.call[k].matched[j], c->matched[j]);
+			}
+			assert_int_equal(got.call[k].nmatched, j);
+			if (c->snippet != NULL)
+				assert_string_equal(
+				    got.call[k].snippet, c->snippet);
+		}
+		assert_string_equal(got.call[0].snippet, got.call[1].snippet);
+		match_calls_clear(&got);
+		match_set_free(s);
+	}
 }
 
 /* The words of a snippet, not counting the … marks. */
@@ -1914,14 +2050,15 @@ static void
 ref_got_cb(void *arg, const struct match_result *r, void *cbarg)
 {
 	struct ref_got *g = cbarg;
-	size_t k = g->n++;
+	size_t k = g->n++, n;
+	const char *const *matched = match_result_matched(r, &n);
 
-	assert_true(k < REF_QUERIES && r->nmatched <= 16);
+	assert_true(k < REF_QUERIES && n <= 16);
 	g->query[k] = (size_t)(uintptr_t)arg;
-	g->nmatched[k] = r->nmatched;
-	for (size_t i = 0; i < r->nmatched; i++)
-		g->matched[k][i] = xstrdup(r->matched[i]);
-	g->snippet[k] = xstrdup(r->snippet);
+	g->nmatched[k] = n;
+	for (size_t i = 0; i < n; i++)
+		g->matched[k][i] = xstrdup(matched[i]);
+	g->snippet[k] = xstrdup(match_result_snippet(r));
 }
 
 static void
@@ -2105,11 +2242,13 @@ main(void)
 		cmocka_unit_test(test_match_set_thousand),
 		cmocka_unit_test(test_match_set_languages),
 		cmocka_unit_test(test_match_set_many_pairs),
+		cmocka_unit_test(test_match_set_order_backwards),
 		cmocka_unit_test(test_match_title_by_accents),
 		cmocka_unit_test(test_match_set_empty),
 		cmocka_unit_test(test_match_languages),
 		cmocka_unit_test(test_match_seed_article),
 		cmocka_unit_test(test_match_explain),
+		cmocka_unit_test(test_match_result_lazy),
 		cmocka_unit_test(test_match_snippet_cut),
 		cmocka_unit_test(test_match_errors),
 		cmocka_unit_test(test_match_compiles),
