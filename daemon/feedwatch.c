@@ -23,6 +23,7 @@
 #include "match.h"
 #include "opml.h"
 #include "parse.h"
+#include "pipeline.h"
 #include "store.h"
 #include "text.h"
 #include "url.h"
@@ -568,16 +569,11 @@ static int
 match_cli_entry_cb(struct entry *e, void *arg)
 {
 	char *title = text_from_html(e->title != NULL ? e->title : "");
-	char *summary = text_from_html(e->summary != NULL ? e->summary : "");
-	char *content = text_from_html(e->content != NULL ? e->content : "");
-	char *text;
+	char *text = pipeline_entry_text(e);
 
-	xasprintf(&text, "%s %s", summary, content);
 	match_cli_story(arg, title, text, e->link);
 	free(text);
 	free(title);
-	free(summary);
-	free(content);
 	feed_entry_free(e);
 	return 0;
 }

@@ -62,9 +62,8 @@ pipeline_opens(const char *text, const char *summary)
 	return found;
 }
 
-/* The plain text of the body: summary and content, once each. */
-static char *
-pipeline_body_text(const struct entry *e)
+char *
+pipeline_entry_text(const struct entry *e)
 {
 	char *summary, *content, *both;
 
@@ -269,7 +268,7 @@ pipeline_entry(struct pipeline_run *run, const struct entry *e)
 	if ((key = pipeline_key(e)) == NULL)
 		return 0;
 	title = text_from_html(e->title != NULL ? e->title : "");
-	text = pipeline_body_text(e);
+	text = pipeline_entry_text(e);
 	memset(&s, 0, sizeof s);
 	s.key = key;
 	s.guid = e->id;

@@ -12,6 +12,7 @@
 
 struct config;
 struct config_feed;
+struct entry;
 struct metrics;
 struct store;
 struct store_feed;
@@ -50,5 +51,13 @@ int pipeline_feed(struct store *, const struct config *,
     const struct config_feed *, const struct store_feed *state,
     const struct pipeline_body *body, struct store_fetch *fetch,
     struct pipeline_stats *, struct metrics *, char **cause);
+
+/*
+ * The plain text an entry is matched on beside its title: its summary
+ * and content, once each (a summary that opens the content is not read
+ * twice). `feedwatch match` reads entries through it, as the daemon
+ * does. Return a new string the caller frees. Cannot fail.
+ */
+char *pipeline_entry_text(const struct entry *);
 
 #endif

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "config.h"
+#include "feed.h"
 #include "pipeline.h"
 #include "store.h"
 #include "testutil.h"
@@ -189,6 +190,42 @@ count_cb(const struct store_row *r, void *arg)
 {
 	(void)r;
 	(*(int *)arg)++;
+}
+
+/*
+ * The text an entry is matched on: summary and content as plain text,
+ * the summary once when the content holds its opening words.
+ */
+static void
+test_pipeline_entry_text(void **state)
+{
+	static const struct {
+		const char *summary, *content, *want;
+	} cases[] = {
+		{ "Talks resume in Geneva.",
+		    "<p>Talks resume in Geneva. Both sides met.</p>",
+		    "Talks resume in Geneva. Both sides met." },
+		{ "<b>Short</b> teaser", "<p>The whole story.</p>",
+		    "Short teaser The whole story." },
+		{ "Only a summary &amp; no more", NULL,
+		    "Only a summary & no more" },
+		{ NULL, "<div>Only <i>content</i></div>", "Only content" },
+		{ NULL, NULL, "" },
+	};
+	struct entry e;
+	char *text;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&e, 0, sizeof e);
+		e.summary = (char *)cases[i].summary;
+		e.content = (char *)cases[i].content;
+		text = pipeline_entry_text(&e);
+		if (strcmp(text, cases[i].want) != 0)
+			fail_msg("case %zu: \"%s\", want \"%s\"", i, text,
+			    cases[i].want);
+		free(text);
+	}
 }
 
 static void
@@ -377,6 +414,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pipeline_entry_text),
 		cmocka_unit_test_setup_teardown(
 		    test_pipeline_syndicated_story_alerts_once, setup,
 		    teardown),
