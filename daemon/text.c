@@ -199,6 +199,19 @@ text_squeeze(const char *s)
 	int space = 0;
 
 	while (*p != '\0') {
+		/* ASCII, most of any text, without asking utf8proc. */
+		if (*p < 0x80) {
+			if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+				space = 1;
+			else {
+				if (space && o > 0)
+					out[o++] = ' ';
+				space = 0;
+				out[o++] = (char)*p;
+			}
+			p++;
+			continue;
+		}
 		n = utf8proc_iterate(p, -1, &c);
 		if (n < 1) {
 			/* Invalid UTF-8 cannot be shown; drop the byte. */
