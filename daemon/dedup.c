@@ -1,8 +1,10 @@
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dedup.h"
 #include "text.h"
+#include "xmalloc.h"
 
 /*
  * Near-duplicates: Charikar's SimHash over 2-word shingles of a story's
@@ -192,4 +194,181 @@ dedup_block(uint64_t fp, int i)
 	if (i < 0 || i > 3)
 		return 0;
 	return (unsigned int)(fp >> (16 * i)) & 0xffff;
+}
+
+/*
+ * The window's index. Entries are numbered from 1 as they are added;
+ * each block table's head is the newest entry with that block value,
+ * and each entry links to the one before it with the same value, so a
+ * chain runs newest first. Entries live in chunks; expiry frees whole
+ * chunks from the oldest end, and a chain ends at the first entry
+ * below lo.
+ */
+#define DEDUP_INDEX_BLOCKS 4
+#define DEDUP_INDEX_VALUES 65536 /* values of a 16-bit block */
+#define DEDUP_INDEX_CHUNK 4096	 /* entries per chunk */
+
+struct dedup_index_chunk {
+	uint64_t simhash[DEDUP_INDEX_CHUNK];
+	int64_t cluster[DEDUP_INDEX_CHUNK];
+	uint32_t seen[DEDUP_INDEX_CHUNK]; /* first seen, UTC seconds */
+	uint32_t next[DEDUP_INDEX_BLOCKS][DEDUP_INDEX_CHUNK]; /* 0 = none */
+};
+
+struct dedup_index {
+	uint32_t head[DEDUP_INDEX_BLOCKS][DEDUP_INDEX_VALUES]; /* 0 = none */
+	struct dedup_index_chunk **chunks; /* chunks[0] is chunk number base */
+	size_t nchunks;
+	uint32_t base;
+	uint32_t lo; /* the oldest entry kept */
+	uint32_t hi; /* the next entry's number */
+};
+
+static struct dedup_index_chunk *dedup_index_chunk(
+    const struct dedup_index *, uint32_t, size_t *);
+static uint32_t dedup_index_seconds(time_t);
+static void dedup_index_clear(struct dedup_index *);
+
+struct dedup_index *
+dedup_index_new(void)
+{
+	struct dedup_index *ix;
+
+	ix = xcalloc(1, sizeof *ix);
+	ix->lo = ix->hi = 1;
+	return ix;
+}
+
+void
+dedup_index_free(struct dedup_index *ix)
+{
+	if (ix == NULL)
+		return;
+	dedup_index_clear(ix);
+	free(ix);
+}
+
+/* Forget every entry. */
+static void
+dedup_index_clear(struct dedup_index *ix)
+{
+	for (size_t i = 0; i < ix->nchunks; i++)
+		free(ix->chunks[i]);
+	free(ix->chunks);
+	ix->chunks = NULL;
+	ix->nchunks = 0;
+	ix->base = 0;
+	memset(ix->head, 0, sizeof ix->head);
+	ix->lo = ix->hi = 1;
+}
+
+/* The chunk of entry e, and e's slot in it. */
+static struct dedup_index_chunk *
+dedup_index_chunk(const struct dedup_index *ix, uint32_t e, size_t *slot)
+{
+	*slot = e % DEDUP_INDEX_CHUNK;
+	return ix->chunks[e / DEDUP_INDEX_CHUNK - ix->base];
+}
+
+/* Seconds as an entry keeps them: clamped to 1970..2106. */
+static uint32_t
+dedup_index_seconds(time_t t)
+{
+	if (t < 0)
+		return 0;
+	if ((uint64_t)t > UINT32_MAX)
+		return UINT32_MAX;
+	return (uint32_t)t;
+}
+
+void
+dedup_index_add(struct dedup_index *ix, uint64_t simhash, int64_t cluster,
+    time_t first_seen)
+{
+	struct dedup_index_chunk *c;
+	unsigned int b;
+	uint32_t e;
+	size_t slot;
+
+	/* Numbers run out after 4 billion stories: start again, empty. */
+	if (ix->hi == UINT32_MAX)
+		dedup_index_clear(ix);
+	e = ix->hi++;
+	if (e / DEDUP_INDEX_CHUNK - ix->base >= ix->nchunks) {
+		if (ix->nchunks == 0)
+			ix->base = e / DEDUP_INDEX_CHUNK;
+		ix->chunks = xreallocarray(
+		    ix->chunks, ix->nchunks + 1, sizeof *ix->chunks);
+		ix->chunks[ix->nchunks++] = xmalloc(sizeof *c);
+	}
+	c = dedup_index_chunk(ix, e, &slot);
+	c->simhash[slot] = simhash;
+	c->cluster[slot] = cluster;
+	c->seen[slot] = dedup_index_seconds(first_seen);
+	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
+		b = dedup_block(simhash, i);
+		c->next[i][slot] = ix->head[i][b];
+		ix->head[i][b] = e;
+	}
+}
+
+void
+dedup_index_expire(struct dedup_index *ix, time_t before)
+{
+	struct dedup_index_chunk *c;
+	size_t slot, gone;
+
+	while (ix->lo < ix->hi) {
+		c = dedup_index_chunk(ix, ix->lo, &slot);
+		if ((time_t)c->seen[slot] >= before)
+			break;
+		ix->lo++;
+	}
+	/* Free the chunks wholly below lo; chains stop there. */
+	gone = ix->lo / DEDUP_INDEX_CHUNK - ix->base;
+	if (gone == 0 || ix->nchunks == 0)
+		return;
+	if (gone > ix->nchunks)
+		gone = ix->nchunks;
+	for (size_t i = 0; i < gone; i++)
+		free(ix->chunks[i]);
+	memmove(ix->chunks, ix->chunks + gone,
+	    (ix->nchunks - gone) * sizeof *ix->chunks);
+	ix->nchunks -= gone;
+	ix->base += (uint32_t)gone;
+}
+
+size_t
+dedup_index_count(const struct dedup_index *ix)
+{
+	return ix->hi - ix->lo;
+}
+
+int
+dedup_index_find(const struct dedup_index *ix, uint64_t simhash,
+    int max_distance, time_t since, int64_t *cluster, int *distance)
+{
+	const struct dedup_index_chunk *c;
+	size_t slot;
+	int64_t cl;
+	int d;
+
+	*cluster = 0;
+	*distance = -1;
+	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
+		for (uint32_t e = ix->head[i][dedup_block(simhash, i)];
+		     e >= ix->lo; e = c->next[i][slot]) {
+			c = dedup_index_chunk(ix, e, &slot);
+			d = __builtin_popcountll(simhash ^ c->simhash[slot]);
+			if (d > max_distance || (time_t)c->seen[slot] < since)
+				continue;
+			cl = c->cluster[slot];
+			if (*distance == -1 || d < *distance ||
+			    (d == *distance && cl < *cluster)) {
+				*distance = d;
+				*cluster = cl;
+			}
+		}
+	}
+	return *distance != -1;
 }

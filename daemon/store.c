@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "dedup.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -226,6 +227,21 @@ static const char *store_migrations[] = {
 	"CREATE TRIGGER stories_text_ad AFTER DELETE ON stories BEGIN"
 	"  INSERT INTO fts_changes (story_id, title, summary)"
 	"  VALUES (old.id, old.title, old.summary); END;",
+
+	/*
+	 * 12 -> 13: near-duplicates are looked up in memory, in an index
+	 * of the dedup window's fingerprints (dedup_index) read at the
+	 * first look-up: the four block indexes, each written at random
+	 * by every new story, go. The window is read from one index in
+	 * first-seen order, which a new story extends at its end; the
+	 * blocks are no longer stored.
+	 */
+	"DROP INDEX stories_near0;"
+	"DROP INDEX stories_near1;"
+	"DROP INDEX stories_near2;"
+	"DROP INDEX stories_near3;"
+	"DROP INDEX stories_first_seen;"
+	"CREATE INDEX stories_window ON stories (first_seen, simhash, cluster);",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -268,7 +284,8 @@ enum store_stmt {
 	STMT_STORY_SEEN_URL,
 	STMT_STORY_SEEN_HASH,
 	STMT_CLUSTER_BY_URL,
-	STMT_CLUSTER_BY_FP,
+	STMT_NEAR_LOAD,
+	STMT_DATA_VERSION,
 	STMT_STORY_UPDATE,
 	STMT_CLUSTER_CLAIM,
 	STMT_SOURCES,
@@ -361,10 +378,9 @@ static const char *store_sql[STMT_COUNT] = {
 	    " next_poll = ?7 WHERE id = ?1",
 	[STMT_STORY_INSERT] =
 	    "INSERT INTO stories (feed_id, key, guid, title, url, summary,"
-	    " published, first_seen, canonical_url, simhash, fp0, fp1, fp2,"
-	    " fp3, content_hash, cluster, joined) VALUES (?1, ?2, ?3, ?4, ?5,"
-	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-	    " ON CONFLICT (feed_id, key) DO NOTHING",
+	    " published, first_seen, canonical_url, simhash, content_hash,"
+	    " cluster, joined) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11, ?12, ?13) ON CONFLICT (feed_id, key) DO NOTHING",
 	[STMT_STORY_FIND] =
 	    "SELECT id FROM stories WHERE feed_id = ?1 AND key = ?2",
 	[STMT_MATCH_INSERT] =
@@ -465,16 +481,13 @@ static const char *store_sql[STMT_COUNT] = {
 	    " LIMIT 1",
 	[STMT_CLUSTER_BY_URL] = "SELECT coalesce(cluster, id) FROM stories"
 				" WHERE canonical_url = ?1 ORDER BY id LIMIT 1",
-	/* Four indexed look-ups: a fingerprint within 3 bits shares a block. */
-	[STMT_CLUSTER_BY_FP] =
-	    "SELECT coalesce(cluster, id), simhash FROM stories"
-	    " WHERE fp0 = ?1 AND first_seen >= ?5 UNION ALL"
-	    " SELECT coalesce(cluster, id), simhash FROM stories"
-	    " WHERE fp1 = ?2 AND first_seen >= ?5 UNION ALL"
-	    " SELECT coalesce(cluster, id), simhash FROM stories"
-	    " WHERE fp2 = ?3 AND first_seen >= ?5 UNION ALL"
-	    " SELECT coalesce(cluster, id), simhash FROM stories"
-	    " WHERE fp3 = ?4 AND first_seen >= ?5",
+	/* The dedup window, for its index in memory (stories_window). */
+	[STMT_NEAR_LOAD] =
+	    "SELECT coalesce(cluster, id), simhash, first_seen FROM stories"
+	    " WHERE first_seen >= ?1 AND simhash IS NOT NULL"
+	    " ORDER BY first_seen",
+	/* Changes when another connection commits to the log. */
+	[STMT_DATA_VERSION] = "PRAGMA data_version",
 	[STMT_STORY_UPDATE] =
 	    "UPDATE stories SET title = ?2, summary = ?3, content_hash = ?4"
 	    " WHERE id = ?1",
@@ -527,9 +540,6 @@ static const char *store_sql[STMT_COUNT] = {
  * copied to the database, and synced, once.
  */
 #define STORE_CHECKPOINT_PAGES "10000"
-
-/* The i-th 16-bit block of a fingerprint, as the index holds it. */
-#define STORE_FP_BLOCK(fp, i) ((int)(((fp) >> (16 * (i))) & 0xffff))
 
 /*
  * Full-text search lives in a file of its own beside the log (its path
@@ -630,6 +640,14 @@ struct store {
 	char *fts_path;
 	struct store_fts *fts;
 	int64_t forgotten; /* fts_changes dropped up to this seq */
+	/*
+	 * The stories first seen since near_since, by their fingerprints;
+	 * NULL until a look-up reads them, and again after a rollback or a
+	 * commit of another connection (data_version).
+	 */
+	struct dedup_index *near;
+	time_t near_since;
+	int64_t data_version;
 };
 
 static int store_migrate(struct store *, char **);
@@ -647,6 +665,8 @@ static struct store_fts *store_fts_open(const char *, const char *, char **);
 static void store_fts_close(struct store_fts *);
 static int store_fts_ask(struct store_fts *, int, char **);
 static void store_fts_forget(struct store *);
+static int store_near(struct store *, time_t, char **);
+static void store_near_add(struct store *, uint64_t, int64_t, time_t);
 
 struct store *
 store_open(const char *path, char **cause)
@@ -699,6 +719,7 @@ store_close(struct store *st)
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	dedup_index_free(st->near);
 	free(st->fts_path);
 	free(st);
 }
@@ -827,6 +848,9 @@ store_rollback(struct store *st)
 		return;
 	sqlite3_step(st->stmt[STMT_ROLLBACK]);
 	sqlite3_reset(st->stmt[STMT_ROLLBACK]);
+	/* It may hold stories that are gone now: read it again. */
+	dedup_index_free(st->near);
+	st->near = NULL;
 }
 
 int
@@ -900,6 +924,7 @@ store_story_add(struct store *st, int64_t feed_id,
     char **cause)
 {
 	sqlite3_stmt *s = st->stmt[STMT_STORY_INSERT];
+	time_t seen = story->first_seen != 0 ? story->first_seen : time(NULL);
 	int rc;
 
 	sqlite3_bind_int64(s, 1, feed_id);
@@ -910,22 +935,20 @@ store_story_add(struct store *st, int64_t feed_id,
 	store_bind_text(s, 6, story->summary);
 	if (story->published != -1)
 		sqlite3_bind_int64(s, 7, (sqlite3_int64)story->published);
-	sqlite3_bind_int64(s, 8,
-	    (sqlite3_int64)(story->first_seen != 0 ? story->first_seen :
-						     time(NULL)));
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)seen);
 	store_bind_text(s, 9, story->canonical_url);
 	sqlite3_bind_int64(s, 10, (sqlite3_int64)story->simhash);
-	for (int i = 0; i < 4; i++)
-		sqlite3_bind_int(s, 11 + i, STORE_FP_BLOCK(story->simhash, i));
-	sqlite3_bind_int64(s, 15, (sqlite3_int64)story->content_hash);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)story->content_hash);
 	if (story->cluster != 0)
-		sqlite3_bind_int64(s, 16, story->cluster);
-	store_bind_text(s, 17, story->joined);
+		sqlite3_bind_int64(s, 12, story->cluster);
+	store_bind_text(s, 13, story->joined);
 	if (store_step_done(st, s, cause, "adding story") == -1)
 		return -1;
 	*is_new = sqlite3_changes(st->db) == 1;
 	if (*is_new) {
 		*story_id = sqlite3_last_insert_rowid(st->db);
+		store_near_add(st, story->simhash,
+		    story->cluster != 0 ? story->cluster : *story_id, seen);
 		return 0;
 	}
 	s = st->stmt[STMT_STORY_FIND];
@@ -1478,8 +1501,7 @@ store_cluster_find(struct store *st, const char *url, uint64_t simhash,
     char **cause)
 {
 	sqlite3_stmt *s;
-	int64_t c;
-	int rc, found, d;
+	int found;
 
 	*cluster = 0;
 	*distance = -1;
@@ -1496,26 +1518,61 @@ store_cluster_find(struct store *st, const char *url, uint64_t simhash,
 	}
 	if (simhash == 0)
 		return 0;
-	s = st->stmt[STMT_CLUSTER_BY_FP];
-	for (int i = 0; i < 4; i++)
-		sqlite3_bind_int(s, 1 + i, STORE_FP_BLOCK(simhash, i));
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)since);
-	/* The nearest; of equally near ones, the oldest cluster. */
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		d = __builtin_popcountll(
-		    simhash ^ (uint64_t)sqlite3_column_int64(s, 1));
-		c = sqlite3_column_int64(s, 0);
-		if (d <= max_distance &&
-		    (*distance == -1 || d < *distance ||
-			(d == *distance && c < *cluster))) {
-			*distance = d;
-			*cluster = c;
-		}
-	}
-	store_done(s);
-	if (rc != SQLITE_DONE)
-		return store_error(st, cause, "finding near stories");
+	if (store_near(st, since, cause) == -1)
+		return -1;
+	dedup_index_find(
+	    st->near, simhash, max_distance, since, cluster, distance);
 	return 0;
+}
+
+/*
+ * Have st->near hold every story first seen since since: read the
+ * window from the log when the index is missing or stale, or starts
+ * later; otherwise let it forget what the window has passed.
+ */
+static int
+store_near(struct store *st, time_t since, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DATA_VERSION];
+	int64_t version = 0;
+	int rc;
+
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		version = sqlite3_column_int64(s, 0);
+	store_done(s);
+	if (rc != SQLITE_ROW)
+		return store_error(st, cause, "reading data_version");
+	if (st->near != NULL && version == st->data_version &&
+	    since >= st->near_since) {
+		dedup_index_expire(st->near, since);
+		st->near_since = since;
+		return 0;
+	}
+	dedup_index_free(st->near);
+	st->near = dedup_index_new();
+	st->near_since = since;
+	st->data_version = version;
+	s = st->stmt[STMT_NEAR_LOAD];
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		dedup_index_add(st->near, (uint64_t)sqlite3_column_int64(s, 1),
+		    sqlite3_column_int64(s, 0),
+		    (time_t)sqlite3_column_int64(s, 2));
+	store_done(s);
+	if (rc != SQLITE_DONE) {
+		dedup_index_free(st->near);
+		st->near = NULL;
+		return store_error(st, cause, "reading the dedup window");
+	}
+	return 0;
+}
+
+/* A new story joins the window's index, if it is read and in it. */
+static void
+store_near_add(struct store *st, uint64_t simhash, int64_t cluster, time_t seen)
+{
+	if (st->near != NULL && seen >= st->near_since)
+		dedup_index_add(st->near, simhash, cluster, seen);
 }
 
 int

@@ -205,7 +205,7 @@ test_store_migrates_version_1(void **state)
 
 /*
  * A log of version 10 keeps its near-duplicates: the look-up reads the
- * new covering indexes, and the dedup window still holds.
+ * window's stories into memory, and the dedup window still holds.
  */
 static void
 test_store_migrates_version_10(void **state)
@@ -238,11 +238,17 @@ test_store_migrates_version_10(void **state)
 	assert_int_equal(search(st, "\"river dam\""), 1);
 	assert_int_equal(search(st, "exclusive"), 1);
 	store_close(st);
+	/* Version 13: no block index; the window's index instead. */
 	assert_int_equal(count_sql(fx->path,
 			     "SELECT count(*) FROM sqlite_master WHERE name "
 			     "IN ('stories_near0', 'stories_near1', "
-			     "'stories_near2', 'stories_near3')"),
-	    4);
+			     "'stories_near2', 'stories_near3', "
+			     "'stories_first_seen')"),
+	    0);
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM sqlite_master "
+			     "WHERE name = 'stories_window'"),
+	    1);
 	assert_int_equal(count_sql(fx->path,
 			     "SELECT count(*) FROM sqlite_master "
 			     "WHERE name LIKE 'stories_fp_'"),
@@ -542,6 +548,78 @@ test_store_cluster_find_nearest(void **state)
 			     &cluster, &distance, &cause),
 	    0);
 	assert_int_equal(cluster, 0);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
+/* Add a story with a fingerprint, first seen at seen; return its id. */
+static int64_t
+add_near(struct store *st, int64_t feed_id, const char *key, uint64_t fp,
+    time_t seen)
+{
+	struct store_story s;
+	char *cause = NULL;
+	int64_t id = 0;
+	int is_new;
+
+	memset(&s, 0, sizeof s);
+	s.key = key;
+	s.title = "A title";
+	s.published = -1;
+	s.first_seen = seen;
+	s.simhash = fp;
+	if (store_story_add(st, feed_id, &s, &id, &is_new, &cause) == -1)
+		fail_msg("store_story_add: %s", cause);
+	return id;
+}
+
+/* The cluster store_cluster_find finds within 3 bits of fp since since. */
+static int64_t
+near_cluster(struct store *st, uint64_t fp, time_t since)
+{
+	char *cause = NULL;
+	int64_t cluster;
+	int distance;
+
+	if (store_cluster_find(
+		st, NULL, fp, 3, since, &cluster, &distance, &cause) == -1)
+		fail_msg("store_cluster_find: %s", cause);
+	return cluster;
+}
+
+/*
+ * The window's fingerprints in memory follow the log: stories added
+ * after the first look-up, a wider window, a rollback, and what
+ * another connection commits.
+ */
+static void
+test_store_near_follows_log(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path), *other;
+	struct store_feed f;
+	char *cause = NULL;
+	int64_t old, id;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	old = add_near(st, f.id, "id:old", 0x1111ULL, 1000);
+	assert_int_equal(near_cluster(st, 0x1111ULL, 2000), 0);
+	id = add_near(st, f.id, "id:new", 0x2222ULL, 3000);
+	assert_int_equal(near_cluster(st, 0x2223ULL, 2000), id);
+	/* A wider window reads the log again. */
+	assert_int_equal(near_cluster(st, 0x1113ULL, 500), old);
+	assert_int_equal(near_cluster(st, 0x1113ULL, 2000), 0);
+	/* A story rolled back is not found. */
+	assert_int_equal(store_begin(st, &cause), 0);
+	id = add_near(st, f.id, "id:gone", 0x3333ULL, 3000);
+	assert_int_equal(near_cluster(st, 0x3333ULL, 2000), id);
+	store_rollback(st);
+	assert_int_equal(near_cluster(st, 0x3333ULL, 2000), 0);
+	/* Another connection's story is. */
+	other = open_ok(fx->path);
+	id = add_near(other, f.id, "id:other", 0x4444ULL, 3000);
+	store_close(other);
+	assert_int_equal(near_cluster(st, 0x4445ULL, 2000), id);
 	store_feed_clear(&f);
 	store_close(st);
 }
@@ -887,6 +965,8 @@ main(void)
 		    test_store_delivered, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_cluster_find_nearest, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_near_follows_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_search_follows_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(
