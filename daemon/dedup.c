@@ -47,6 +47,8 @@ static int dedup_add(int *, const char *, int);
 static uint64_t dedup_spread(uint64_t);
 static size_t dedup_prefix(const char *);
 static uint64_t dedup_hash(const struct text_tokens *, size_t, size_t);
+static uint64_t dedup_fnv(uint64_t, const char *);
+static uint64_t dedup_fmix(uint64_t);
 
 uint64_t
 dedup_simhash(const char *title, const char *text)
@@ -158,23 +160,42 @@ dedup_prefix(const char *s)
 static uint64_t
 dedup_hash(const struct text_tokens *t, size_t i, size_t k)
 {
-	const unsigned char *p;
 	uint64_t h = DEDUP_FNV_BASIS;
-	size_t j;
 
-	for (j = i; j < i + k; j++) {
-		p = (const unsigned char *)text_token_str(t, j);
-		do {
-			h ^= *p;
-			h *= DEDUP_FNV_PRIME;
-		} while (*p++ != '\0');
-	}
+	for (size_t j = i; j < i + k; j++)
+		h = dedup_fnv(h, text_token_str(t, j));
+	return dedup_fmix(h);
+}
+
+/* FNV-1a over s and its terminating NUL, from h. */
+static uint64_t
+dedup_fnv(uint64_t h, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	do {
+		h ^= *p;
+		h *= DEDUP_FNV_PRIME;
+	} while (*p++ != '\0');
+	return h;
+}
+
+/* murmur3's fmix64: every bit of the result depends on every bit of h. */
+static uint64_t
+dedup_fmix(uint64_t h)
+{
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
+}
+
+int64_t
+dedup_url_key(const char *url)
+{
+	return (int64_t)dedup_fmix(dedup_fnv(DEDUP_FNV_BASIS, url));
 }
 
 int

@@ -21,6 +21,11 @@
 uint64_t dedup_simhash(const char *title, const char *text);
 /* Return the Hamming distance of two fingerprints (0..64). */
 int dedup_distance(uint64_t a, uint64_t b);
+/*
+ * A 64-bit hash of a canonical URL, by which the story log indexes it
+ * (the URL itself is compared too). Cannot fail.
+ */
+int64_t dedup_url_key(const char *url);
 /* The fingerprint's i-th 16-bit block (i = 0..3), for the index. */
 unsigned int dedup_block(uint64_t fp, int i);
 

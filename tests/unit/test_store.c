@@ -234,6 +234,16 @@ test_store_migrates_version_10(void **state)
 		1735690200, &cluster, &distance, &cause),
 	    0);
 	assert_int_equal(cluster, 0);
+	/* A copy's URL finds the cluster, whenever first seen. */
+	assert_int_equal(store_cluster_find(st, "https://daily.example/7", 1, 3,
+			     1735690200, &cluster, &distance, &cause),
+	    0);
+	assert_int_equal(cluster, 1);
+	assert_int_equal(distance, -1);
+	assert_int_equal(store_cluster_find(st, "https://daily.example/8", 1, 3,
+			     1735690200, &cluster, &distance, &cause),
+	    0);
+	assert_int_equal(cluster, 0);
 	/* Its full-text index moved to a file of its own: one cluster. */
 	assert_int_equal(search(st, "\"river dam\""), 1);
 	assert_int_equal(search(st, "exclusive"), 1);
@@ -249,6 +259,15 @@ test_store_migrates_version_10(void **state)
 			     "SELECT count(*) FROM sqlite_master "
 			     "WHERE name = 'stories_window'"),
 	    1);
+	/* Version 14: canonical URLs by their hash. */
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name "
+			     "IN ('stories_canonical', 'stories_url')"),
+	    1);
+	assert_int_equal(
+	    count_sql(
+		fx->path, "SELECT count(*) FROM stories WHERE url_key IS NULL"),
+	    0);
 	assert_int_equal(count_sql(fx->path,
 			     "SELECT count(*) FROM sqlite_master "
 			     "WHERE name LIKE 'stories_fp_'"),
