@@ -223,17 +223,29 @@ dedup_block(uint64_t fp, int i)
  * and each entry links to the one before it with the same value, so a
  * chain runs newest first. Entries live in chunks; expiry frees whole
  * chunks from the oldest end, and a chain ends at the first entry
- * below lo.
+ * below lo. A look-up reads one entry of 32 bytes, one cache line, per
+ * candidate, and walks its four chains side by side, so that the
+ * memory can fetch four at once: with a million stories in the window
+ * a look-up reads about 60 candidates.
  */
 #define DEDUP_INDEX_BLOCKS 4
 #define DEDUP_INDEX_VALUES 65536 /* values of a 16-bit block */
 #define DEDUP_INDEX_CHUNK 4096	 /* entries per chunk */
+#define DEDUP_INDEX_LINE 64	 /* bytes of a cache line */
+
+struct dedup_index_entry {
+	uint64_t simhash;
+	int64_t cluster;
+	uint32_t next[DEDUP_INDEX_BLOCKS]; /* 0 = none */
+};
+
+_Static_assert(DEDUP_INDEX_LINE % sizeof(struct dedup_index_entry) == 0,
+    "an entry is within one cache line");
 
 struct dedup_index_chunk {
-	uint64_t simhash[DEDUP_INDEX_CHUNK];
-	int64_t cluster[DEDUP_INDEX_CHUNK];
+	struct dedup_index_entry entry[DEDUP_INDEX_CHUNK]; /* line-aligned */
 	uint32_t seen[DEDUP_INDEX_CHUNK]; /* first seen, UTC seconds */
-	uint32_t next[DEDUP_INDEX_BLOCKS][DEDUP_INDEX_CHUNK]; /* 0 = none */
+	void *raw;			  /* what was allocated */
 };
 
 struct dedup_index {
@@ -247,6 +259,7 @@ struct dedup_index {
 
 static struct dedup_index_chunk *dedup_index_chunk(
     const struct dedup_index *, uint32_t, size_t *);
+static struct dedup_index_chunk *dedup_index_chunk_new(void);
 static uint32_t dedup_index_seconds(time_t);
 static void dedup_index_clear(struct dedup_index *);
 
@@ -274,7 +287,7 @@ static void
 dedup_index_clear(struct dedup_index *ix)
 {
 	for (size_t i = 0; i < ix->nchunks; i++)
-		free(ix->chunks[i]);
+		free(ix->chunks[i]->raw);
 	free(ix->chunks);
 	ix->chunks = NULL;
 	ix->nchunks = 0;
@@ -289,6 +302,21 @@ dedup_index_chunk(const struct dedup_index *ix, uint32_t e, size_t *slot)
 {
 	*slot = e % DEDUP_INDEX_CHUNK;
 	return ix->chunks[e / DEDUP_INDEX_CHUNK - ix->base];
+}
+
+/* A chunk whose entries start on a cache line (malloc aligns to 16). */
+static struct dedup_index_chunk *
+dedup_index_chunk_new(void)
+{
+	struct dedup_index_chunk *c;
+	void *raw;
+
+	raw = xmalloc(sizeof *c + DEDUP_INDEX_LINE - 1);
+	c = (struct dedup_index_chunk *)(((uintptr_t)raw + DEDUP_INDEX_LINE -
+					     1) &
+	    ~(uintptr_t)(DEDUP_INDEX_LINE - 1));
+	c->raw = raw;
+	return c;
 }
 
 /* Seconds as an entry keeps them: clamped to 1970..2106. */
@@ -306,6 +334,7 @@ void
 dedup_index_add(struct dedup_index *ix, uint64_t simhash, int64_t cluster,
     time_t first_seen)
 {
+	struct dedup_index_entry *en;
 	struct dedup_index_chunk *c;
 	unsigned int b;
 	uint32_t e;
@@ -320,15 +349,16 @@ dedup_index_add(struct dedup_index *ix, uint64_t simhash, int64_t cluster,
 			ix->base = e / DEDUP_INDEX_CHUNK;
 		ix->chunks = xreallocarray(
 		    ix->chunks, ix->nchunks + 1, sizeof *ix->chunks);
-		ix->chunks[ix->nchunks++] = xmalloc(sizeof *c);
+		ix->chunks[ix->nchunks++] = dedup_index_chunk_new();
 	}
 	c = dedup_index_chunk(ix, e, &slot);
-	c->simhash[slot] = simhash;
-	c->cluster[slot] = cluster;
+	en = &c->entry[slot];
+	en->simhash = simhash;
+	en->cluster = cluster;
 	c->seen[slot] = dedup_index_seconds(first_seen);
 	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
 		b = dedup_block(simhash, i);
-		c->next[i][slot] = ix->head[i][b];
+		en->next[i] = ix->head[i][b];
 		ix->head[i][b] = e;
 	}
 }
@@ -352,7 +382,7 @@ dedup_index_expire(struct dedup_index *ix, time_t before)
 	if (gone > ix->nchunks)
 		gone = ix->nchunks;
 	for (size_t i = 0; i < gone; i++)
-		free(ix->chunks[i]);
+		free(ix->chunks[i]->raw);
 	memmove(ix->chunks, ix->chunks + gone,
 	    (ix->nchunks - gone) * sizeof *ix->chunks);
 	ix->nchunks -= gone;
@@ -370,26 +400,33 @@ dedup_index_find(const struct dedup_index *ix, uint64_t simhash,
     int max_distance, time_t since, int64_t *cluster, int *distance)
 {
 	const struct dedup_index_chunk *c;
+	const struct dedup_index_entry *en;
+	uint32_t e[DEDUP_INDEX_BLOCKS];
 	size_t slot;
-	int64_t cl;
-	int d;
+	int d, live;
 
 	*cluster = 0;
 	*distance = -1;
-	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
-		for (uint32_t e = ix->head[i][dedup_block(simhash, i)];
-		     e >= ix->lo; e = c->next[i][slot]) {
-			c = dedup_index_chunk(ix, e, &slot);
-			d = __builtin_popcountll(simhash ^ c->simhash[slot]);
+	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++)
+		e[i] = ix->head[i][dedup_block(simhash, i)];
+	do {
+		live = 0;
+		for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
+			if (e[i] < ix->lo)
+				continue;
+			live = 1;
+			c = dedup_index_chunk(ix, e[i], &slot);
+			en = &c->entry[slot];
+			e[i] = en->next[i];
+			d = __builtin_popcountll(simhash ^ en->simhash);
 			if (d > max_distance || (time_t)c->seen[slot] < since)
 				continue;
-			cl = c->cluster[slot];
 			if (*distance == -1 || d < *distance ||
-			    (d == *distance && cl < *cluster)) {
+			    (d == *distance && en->cluster < *cluster)) {
 				*distance = d;
-				*cluster = cl;
+				*cluster = en->cluster;
 			}
 		}
-	}
+	} while (live);
 	return *distance != -1;
 }
