@@ -259,7 +259,7 @@ struct dedup_index {
 
 static struct dedup_index_chunk *dedup_index_chunk(
     const struct dedup_index *, uint32_t, size_t *);
-static struct dedup_index_chunk *dedup_index_chunk_new(void);
+static void *dedup_aligned(size_t, void **);
 static uint32_t dedup_index_seconds(time_t);
 static void dedup_index_clear(struct dedup_index *);
 
@@ -304,19 +304,16 @@ dedup_index_chunk(const struct dedup_index *ix, uint32_t e, size_t *slot)
 	return ix->chunks[e / DEDUP_INDEX_CHUNK - ix->base];
 }
 
-/* A chunk whose entries start on a cache line (malloc aligns to 16). */
-static struct dedup_index_chunk *
-dedup_index_chunk_new(void)
+/*
+ * Allocate bytes (zeroed) starting on a cache line, which malloc does
+ * not promise; *raw is what to free. Cannot fail.
+ */
+static void *
+dedup_aligned(size_t bytes, void **raw)
 {
-	struct dedup_index_chunk *c;
-	void *raw;
-
-	raw = xmalloc(sizeof *c + DEDUP_INDEX_LINE - 1);
-	c = (struct dedup_index_chunk *)(((uintptr_t)raw + DEDUP_INDEX_LINE -
-					     1) &
+	*raw = xcalloc(1, bytes + DEDUP_INDEX_LINE - 1);
+	return (void *)(((uintptr_t)*raw + DEDUP_INDEX_LINE - 1) &
 	    ~(uintptr_t)(DEDUP_INDEX_LINE - 1));
-	c->raw = raw;
-	return c;
 }
 
 /* Seconds as an entry keeps them: clamped to 1970..2106. */
@@ -339,6 +336,7 @@ dedup_index_add(struct dedup_index *ix, uint64_t simhash, int64_t cluster,
 	unsigned int b;
 	uint32_t e;
 	size_t slot;
+	void *raw;
 
 	/* Numbers run out after 4 billion stories: start again, empty. */
 	if (ix->hi == UINT32_MAX)
@@ -349,7 +347,9 @@ dedup_index_add(struct dedup_index *ix, uint64_t simhash, int64_t cluster,
 			ix->base = e / DEDUP_INDEX_CHUNK;
 		ix->chunks = xreallocarray(
 		    ix->chunks, ix->nchunks + 1, sizeof *ix->chunks);
-		ix->chunks[ix->nchunks++] = dedup_index_chunk_new();
+		c = dedup_aligned(sizeof *c, &raw);
+		c->raw = raw;
+		ix->chunks[ix->nchunks++] = c;
 	}
 	c = dedup_index_chunk(ix, e, &slot);
 	en = &c->entry[slot];
@@ -429,4 +429,79 @@ dedup_index_find(const struct dedup_index *ix, uint64_t simhash,
 		}
 	} while (live);
 	return *distance != -1;
+}
+
+/*
+ * The filter: each key sets DEDUP_FILTER_PROBES bits of one 512-bit
+ * block, one cache line, chosen by bits of the key (already mixed by
+ * fmix64). With 8 bits of filter a key at capacity, about 3% false
+ * "maybe"s; with 16 (half full), about 0.1%.
+ */
+#define DEDUP_FILTER_WORDS 8  /* 64-bit words in a block */
+#define DEDUP_FILTER_PROBES 6 /* bits a key sets */
+#define DEDUP_FILTER_BITS 8   /* bits of filter a key of capacity */
+
+struct dedup_filter {
+	uint64_t (*block)[DEDUP_FILTER_WORDS];
+	size_t nblocks;
+	size_t n, capacity; /* keys added, and how many it is for */
+	void *raw;	    /* what was allocated for the blocks */
+};
+
+static uint64_t *dedup_filter_block(const struct dedup_filter *, int64_t);
+
+struct dedup_filter *
+dedup_filter_new(size_t capacity)
+{
+	struct dedup_filter *f;
+
+	f = xcalloc(1, sizeof *f);
+	f->capacity = capacity;
+	f->nblocks =
+	    capacity * DEDUP_FILTER_BITS / (DEDUP_FILTER_WORDS * 64) + 1;
+	f->block = dedup_aligned(f->nblocks * sizeof *f->block, &f->raw);
+	return f;
+}
+
+void
+dedup_filter_free(struct dedup_filter *f)
+{
+	if (f == NULL)
+		return;
+	free(f->raw);
+	free(f);
+}
+
+/* The key's block; its bits are taken from the key mixed again. */
+static uint64_t *
+dedup_filter_block(const struct dedup_filter *f, int64_t key)
+{
+	return f->block[(uint64_t)key % f->nblocks];
+}
+
+int
+dedup_filter_add(struct dedup_filter *f, int64_t key)
+{
+	uint64_t *b = dedup_filter_block(f, key);
+	uint64_t h = dedup_fmix((uint64_t)key);
+
+	if (f->n >= f->capacity)
+		return -1;
+	for (int i = 0; i < DEDUP_FILTER_PROBES; i++, h >>= 9)
+		b[(h >> 6) & 7] |= 1ULL << (h & 63);
+	f->n++;
+	return 0;
+}
+
+int
+dedup_filter_has(const struct dedup_filter *f, int64_t key)
+{
+	const uint64_t *b = dedup_filter_block(f, key);
+	uint64_t h = dedup_fmix((uint64_t)key);
+
+	for (int i = 0; i < DEDUP_FILTER_PROBES; i++, h >>= 9) {
+		if ((b[(h >> 6) & 7] & (1ULL << (h & 63))) == 0)
+			return 0;
+	}
+	return 1;
 }

@@ -63,4 +63,21 @@ size_t dedup_index_count(const struct dedup_index *);
 int dedup_index_find(const struct dedup_index *, uint64_t simhash,
     int max_distance, time_t since, int64_t *cluster, int *distance);
 
+/*
+ * A filter of keys (dedup_url_key): it says when a key was surely not
+ * added, and "maybe" for one that was not about 3 times in 100 when
+ * full, far fewer below. A blocked Bloom filter, 1 byte a key of its
+ * capacity.
+ */
+struct dedup_filter;
+
+/* Return an empty filter for capacity keys (free with dedup_filter_free). */
+struct dedup_filter *dedup_filter_new(size_t capacity);
+/* Free the filter; accepts NULL. */
+void dedup_filter_free(struct dedup_filter *);
+/* Add a key. Return 0, or -1 when the filter is past its capacity. */
+int dedup_filter_add(struct dedup_filter *, int64_t key);
+/* Return 0 when key was surely not added, 1 when it may have been. */
+int dedup_filter_has(const struct dedup_filter *, int64_t key);
+
 #endif

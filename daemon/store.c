@@ -296,6 +296,8 @@ enum store_stmt {
 	STMT_STORY_SEEN_HASH,
 	STMT_CLUSTER_BY_URL,
 	STMT_NEAR_LOAD,
+	STMT_URLS_LOAD,
+	STMT_LAST_ID,
 	STMT_DATA_VERSION,
 	STMT_STORY_UPDATE,
 	STMT_CLUSTER_CLAIM,
@@ -499,6 +501,10 @@ static const char *store_sql[STMT_COUNT] = {
 	    "SELECT coalesce(cluster, id), simhash, first_seen FROM stories"
 	    " WHERE first_seen >= ?1 AND simhash IS NOT NULL"
 	    " ORDER BY first_seen",
+	/* Every canonical URL's key, for st->urls; the end of the log. */
+	[STMT_URLS_LOAD] = "SELECT url_key FROM stories INDEXED BY stories_url"
+			   " WHERE url_key IS NOT NULL",
+	[STMT_LAST_ID] = "SELECT coalesce(max(id), 0) FROM stories",
 	/* Changes when another connection commits to the log. */
 	[STMT_DATA_VERSION] = "PRAGMA data_version",
 	[STMT_STORY_UPDATE] =
@@ -670,7 +676,16 @@ struct store {
 	 */
 	struct dedup_index *near;
 	time_t near_since;
+	/*
+	 * The keys of the canonical URLs the log holds, so that a URL
+	 * never seen, as most are, is told without reading stories_url:
+	 * read in full at the first URL look-up, NULL again after a
+	 * commit of another connection or when full. A rollback leaves
+	 * keys that are gone: they only cost a look-up.
+	 */
+	struct dedup_filter *urls;
 	int64_t data_version;
+	int is_fresh; /* data_version read in this transaction */
 };
 
 static int store_migrate(struct store *, char **);
@@ -688,7 +703,9 @@ static struct store_fts *store_fts_open(const char *, const char *, char **);
 static void store_fts_close(struct store_fts *);
 static int store_fts_ask(struct store_fts *, int, char **);
 static void store_fts_forget(struct store *);
+static int store_fresh(struct store *, char **);
 static int store_near(struct store *, time_t, char **);
+static int store_url_maybe(struct store *, int64_t, int *, char **);
 static void store_url_key_cb(sqlite3_context *, int, sqlite3_value **);
 static void store_near_add(struct store *, uint64_t, int64_t, time_t);
 
@@ -747,6 +764,7 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	dedup_index_free(st->near);
+	dedup_filter_free(st->urls);
 	free(st->fts_path);
 	free(st);
 }
@@ -869,6 +887,7 @@ store_column_strdup(sqlite3_stmt *s, int i)
 int
 store_begin(struct store *st, char **cause)
 {
+	st->is_fresh = 0;
 	return store_step_done(st, st->stmt[STMT_BEGIN], cause, "begin");
 }
 
@@ -994,6 +1013,12 @@ store_story_add(struct store *st, int64_t feed_id,
 		*story_id = sqlite3_last_insert_rowid(st->db);
 		store_near_add(st, story->simhash,
 		    story->cluster != 0 ? story->cluster : *story_id, seen);
+		if (st->urls != NULL && story->canonical_url != NULL &&
+		    dedup_filter_add(
+			st->urls, dedup_url_key(story->canonical_url)) == -1) {
+			dedup_filter_free(st->urls);
+			st->urls = NULL;
+		}
 		st->fts_pending++;
 		return 0;
 	}
@@ -1526,8 +1551,14 @@ store_story_seen(struct store *st, int64_t feed_id, const char *url,
     uint64_t content_hash, int *found, char **cause)
 {
 	sqlite3_stmt *s;
+	int maybe;
 
+	*found = 0;
 	if (url != NULL) {
+		if (store_url_maybe(st, dedup_url_key(url), &maybe, cause) ==
+			-1 ||
+		    !maybe)
+			return maybe ? -1 : 0;
 		s = st->stmt[STMT_STORY_SEEN_URL];
 		store_bind_text(s, 2, url);
 		sqlite3_bind_int64(s, 3, dedup_url_key(url));
@@ -1548,11 +1579,14 @@ store_cluster_find(struct store *st, const char *url, uint64_t simhash,
     char **cause)
 {
 	sqlite3_stmt *s;
-	int found;
+	int found, maybe;
 
 	*cluster = 0;
 	*distance = -1;
-	if (url != NULL) {
+	if (url != NULL &&
+	    store_url_maybe(st, dedup_url_key(url), &maybe, cause) == -1)
+		return -1;
+	if (url != NULL && maybe) {
 		s = st->stmt[STMT_CLUSTER_BY_URL];
 		store_bind_text(s, 1, url);
 		sqlite3_bind_int64(s, 2, dedup_url_key(url));
@@ -1574,24 +1608,49 @@ store_cluster_find(struct store *st, const char *url, uint64_t simhash,
 }
 
 /*
- * Have st->near hold every story first seen since since: read the
- * window from the log when the index is missing or stale, or starts
- * later; otherwise let it forget what the window has passed.
+ * Drop what st->near and st->urls hold when another connection has
+ * committed to the log since they were read. Within a transaction none
+ * can: data_version is read once. Return 0 or -1.
  */
 static int
-store_near(struct store *st, time_t since, char **cause)
+store_fresh(struct store *st, char **cause)
 {
 	sqlite3_stmt *s = st->stmt[STMT_DATA_VERSION];
 	int64_t version = 0;
 	int rc;
 
+	if (st->is_fresh && !sqlite3_get_autocommit(st->db))
+		return 0;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		version = sqlite3_column_int64(s, 0);
 	store_done(s);
 	if (rc != SQLITE_ROW)
 		return store_error(st, cause, "reading data_version");
-	if (st->near != NULL && version == st->data_version &&
-	    since >= st->near_since) {
+	if (version != st->data_version) {
+		dedup_index_free(st->near);
+		st->near = NULL;
+		dedup_filter_free(st->urls);
+		st->urls = NULL;
+		st->data_version = version;
+	}
+	st->is_fresh = !sqlite3_get_autocommit(st->db);
+	return 0;
+}
+
+/*
+ * Have st->near hold every story first seen since since: read the
+ * window from the log when the index is missing, or starts later;
+ * otherwise let it forget what the window has passed.
+ */
+static int
+store_near(struct store *st, time_t since, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_NEAR_LOAD];
+	int rc;
+
+	if (store_fresh(st, cause) == -1)
+		return -1;
+	if (st->near != NULL && since >= st->near_since) {
 		dedup_index_expire(st->near, since);
 		st->near_since = since;
 		return 0;
@@ -1599,8 +1658,6 @@ store_near(struct store *st, time_t since, char **cause)
 	dedup_index_free(st->near);
 	st->near = dedup_index_new();
 	st->near_since = since;
-	st->data_version = version;
-	s = st->stmt[STMT_NEAR_LOAD];
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		dedup_index_add(st->near, (uint64_t)sqlite3_column_int64(s, 1),
@@ -1612,6 +1669,45 @@ store_near(struct store *st, time_t since, char **cause)
 		st->near = NULL;
 		return store_error(st, cause, "reading the dedup window");
 	}
+	return 0;
+}
+
+/*
+ * Set *maybe to 0 when the log surely holds no story with the
+ * canonical URL of this key, reading st->urls first if need be: sized
+ * for twice the stories the log has, it is read again when full.
+ */
+static int
+store_url_maybe(struct store *st, int64_t key, int *maybe, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_LAST_ID];
+	int64_t last = 0;
+	int rc;
+
+	*maybe = 1;
+	if (store_fresh(st, cause) == -1)
+		return -1;
+	if (st->urls == NULL) {
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			last = sqlite3_column_int64(s, 0);
+		store_done(s);
+		if (rc != SQLITE_ROW)
+			return store_error(st, cause, "reading the log's end");
+		st->urls = dedup_filter_new(2 * (size_t)last + 65536);
+		s = st->stmt[STMT_URLS_LOAD];
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+		    dedup_filter_add(st->urls, sqlite3_column_int64(s, 0)) == 0)
+			;
+		store_done(s);
+		if (rc != SQLITE_DONE) {
+			dedup_filter_free(st->urls);
+			st->urls = NULL;
+			return rc == SQLITE_ROW ?
+			    0 :
+			    store_error(st, cause, "reading URLs");
+		}
+	}
+	*maybe = dedup_filter_has(st->urls, key);
 	return 0;
 }
 

@@ -579,6 +579,33 @@ test_dedup_index(void **state)
 	dedup_index_free(ix);
 }
 
+/* The URL filter never says no to a key it holds, and seldom yes. */
+static void
+test_dedup_filter(void **state)
+{
+	struct dedup_filter *f = dedup_filter_new(100000);
+	char url[64];
+	int yes = 0;
+
+	(void)state;
+	for (int i = 0; i < 100000; i++) {
+		snprintf(url, sizeof url, "https://example.org/%d", i);
+		assert_int_equal(dedup_filter_add(f, dedup_url_key(url)), 0);
+	}
+	assert_int_equal(dedup_filter_add(f, dedup_url_key("x")), -1);
+	for (int i = 0; i < 100000; i++) {
+		snprintf(url, sizeof url, "https://example.org/%d", i);
+		assert_int_equal(dedup_filter_has(f, dedup_url_key(url)), 1);
+		snprintf(url, sizeof url, "https://example.net/%d", i);
+		yes += dedup_filter_has(f, dedup_url_key(url));
+	}
+	/* Full, at 8 bits a key: about 3 in 100. */
+	assert_true(yes < 5000);
+	assert_int_not_equal(dedup_url_key("https://example.org/a"),
+	    dedup_url_key("https://example.org/b"));
+	dedup_filter_free(f);
+}
+
 static void
 test_dedup_empty(void **state)
 {
@@ -698,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_dedup_distance),
 		cmocka_unit_test(test_dedup_block),
 		cmocka_unit_test(test_dedup_index),
+		cmocka_unit_test(test_dedup_filter),
 		cmocka_unit_test(test_dedup_empty),
 		cmocka_unit_test(test_dedup_normalised),
 		cmocka_unit_test(test_dedup_deterministic),

@@ -571,7 +571,10 @@ test_store_cluster_find_nearest(void **state)
 	store_close(st);
 }
 
-/* Add a story with a fingerprint, first seen at seen; return its id. */
+/*
+ * Add a story with a fingerprint, first seen at seen, its key for a
+ * canonical URL; return its id.
+ */
 static int64_t
 add_near(struct store *st, int64_t feed_id, const char *key, uint64_t fp,
     time_t seen)
@@ -583,6 +586,7 @@ add_near(struct store *st, int64_t feed_id, const char *key, uint64_t fp,
 
 	memset(&s, 0, sizeof s);
 	s.key = key;
+	s.canonical_url = key;
 	s.title = "A title";
 	s.published = -1;
 	s.first_seen = seen;
@@ -603,6 +607,23 @@ near_cluster(struct store *st, uint64_t fp, time_t since)
 	if (store_cluster_find(
 		st, NULL, fp, 3, since, &cluster, &distance, &cause) == -1)
 		fail_msg("store_cluster_find: %s", cause);
+	return cluster;
+}
+
+/* The cluster of the story with this canonical URL, 0 = none. */
+static int64_t
+url_cluster(struct store *st, const char *url)
+{
+	char *cause = NULL;
+	int64_t cluster;
+	int distance, found;
+
+	if (store_cluster_find(st, url, 0, 3, 0, &cluster, &distance, &cause) ==
+	    -1)
+		fail_msg("store_cluster_find: %s", cause);
+	if (store_story_seen(st, 1, url, 0, &found, &cause) == -1)
+		fail_msg("store_story_seen: %s", cause);
+	assert_int_equal(found, cluster != 0);
 	return cluster;
 }
 
@@ -632,13 +653,18 @@ test_store_near_follows_log(void **state)
 	assert_int_equal(store_begin(st, &cause), 0);
 	id = add_near(st, f.id, "id:gone", 0x3333ULL, 3000);
 	assert_int_equal(near_cluster(st, 0x3333ULL, 2000), id);
+	assert_int_equal(url_cluster(st, "id:gone"), id);
 	store_rollback(st);
 	assert_int_equal(near_cluster(st, 0x3333ULL, 2000), 0);
-	/* Another connection's story is. */
+	assert_int_equal(url_cluster(st, "id:gone"), 0);
+	/* Another connection's story is, by URL too. */
+	assert_int_equal(url_cluster(st, "id:other"), 0);
 	other = open_ok(fx->path);
 	id = add_near(other, f.id, "id:other", 0x4444ULL, 3000);
 	store_close(other);
 	assert_int_equal(near_cluster(st, 0x4445ULL, 2000), id);
+	assert_int_equal(url_cluster(st, "id:other"), id);
+	assert_int_equal(url_cluster(st, "id:old"), old);
 	store_feed_clear(&f);
 	store_close(st);
 }
