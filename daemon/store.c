@@ -548,11 +548,13 @@ static const char *store_sql[STMT_COUNT] = {
 };
 
 /*
- * The page cache: the indexes a new story touches at random (its key,
- * its canonical URL, its fingerprint's blocks) stay in memory up to
- * about 100,000 stories; SQLite's default of 2 MB holds 10,000.
+ * The page cache: the two indexes a new story touches at random (its
+ * key, its canonical URL's hash; about 70 bytes a story) stay in
+ * memory up to about 100,000 stories; SQLite's default of 2 MB holds
+ * 25,000. 8 MB, not more: the dedup window's index in memory takes
+ * about 36 bytes a story of the window besides.
  */
-#define STORE_CACHE_KIB "-16384" /* negative: KiB */
+#define STORE_CACHE_KIB "-8192" /* negative: KiB */
 /*
  * Checkpoint the WAL every 10,000 pages (40 MB) rather than every
  * 1,000: an index page written by many transactions in between is
