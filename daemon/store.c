@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "dedup.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -226,6 +227,32 @@ static const char *store_migrations[] = {
 	"CREATE TRIGGER stories_text_ad AFTER DELETE ON stories BEGIN"
 	"  INSERT INTO fts_changes (story_id, title, summary)"
 	"  VALUES (old.id, old.title, old.summary); END;",
+
+	/*
+	 * 12 -> 13: near-duplicates are looked up in memory, in an index
+	 * of the dedup window's fingerprints (dedup_index) read at the
+	 * first look-up: the four block indexes, each written at random
+	 * by every new story, go. The window is read from one index in
+	 * first-seen order, which a new story extends at its end; the
+	 * blocks are no longer stored.
+	 */
+	"DROP INDEX stories_near0;"
+	"DROP INDEX stories_near1;"
+	"DROP INDEX stories_near2;"
+	"DROP INDEX stories_near3;"
+	"DROP INDEX stories_first_seen;"
+	"CREATE INDEX stories_window ON stories (first_seen, simhash, cluster);",
+
+	/*
+	 * 13 -> 14: a canonical URL is indexed by its 64-bit hash
+	 * (dedup_url_key), a third of the text's index: more of it stays
+	 * in the page cache. Look-ups compare the URL itself too.
+	 */
+	"ALTER TABLE stories ADD COLUMN url_key INTEGER;"
+	"UPDATE stories SET url_key = feedwatch_url_key(canonical_url)"
+	"  WHERE canonical_url IS NOT NULL;"
+	"DROP INDEX stories_canonical;"
+	"CREATE INDEX stories_url ON stories (url_key);",
 };
 
 #define STORE_NMIGRATIONS (sizeof store_migrations / sizeof store_migrations[0])
@@ -268,7 +295,10 @@ enum store_stmt {
 	STMT_STORY_SEEN_URL,
 	STMT_STORY_SEEN_HASH,
 	STMT_CLUSTER_BY_URL,
-	STMT_CLUSTER_BY_FP,
+	STMT_NEAR_LOAD,
+	STMT_URLS_LOAD,
+	STMT_LAST_ID,
+	STMT_DATA_VERSION,
 	STMT_STORY_UPDATE,
 	STMT_CLUSTER_CLAIM,
 	STMT_SOURCES,
@@ -375,9 +405,9 @@ static const char *store_sql[STMT_COUNT] = {
 	    " next_poll = ?7 WHERE id = ?1",
 	[STMT_STORY_INSERT] =
 	    "INSERT INTO stories (feed_id, key, guid, title, url, summary,"
-	    " published, first_seen, canonical_url, simhash, fp0, fp1, fp2,"
-	    " fp3, content_hash, cluster, joined) VALUES (?1, ?2, ?3, ?4, ?5,"
-	    " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+	    " published, first_seen, canonical_url, simhash, content_hash,"
+	    " cluster, joined, url_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	    " ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
 	    " ON CONFLICT (feed_id, key) DO NOTHING",
 	[STMT_STORY_FIND] =
 	    "SELECT id FROM stories WHERE feed_id = ?1 AND key = ?2",
@@ -472,23 +502,25 @@ static const char *store_sql[STMT_COUNT] = {
 	    "SELECT id, coalesce(cluster, id), content_hash FROM stories"
 	    " WHERE feed_id = ?1 AND key = ?2",
 	[STMT_STORY_SEEN_URL] =
-	    "SELECT 1 FROM stories WHERE canonical_url = ?2 AND feed_id = ?1"
-	    " LIMIT 1",
+	    "SELECT 1 FROM stories INDEXED BY stories_url WHERE url_key = ?3"
+	    " AND canonical_url = ?2 AND feed_id = ?1 LIMIT 1",
 	[STMT_STORY_SEEN_HASH] =
 	    "SELECT 1 FROM stories WHERE feed_id = ?1 AND content_hash = ?2"
 	    " LIMIT 1",
-	[STMT_CLUSTER_BY_URL] = "SELECT coalesce(cluster, id) FROM stories"
-				" WHERE canonical_url = ?1 ORDER BY id LIMIT 1",
-	/* Four indexed look-ups: a fingerprint within 3 bits shares a block. */
-	[STMT_CLUSTER_BY_FP] =
-	    "SELECT coalesce(cluster, id), simhash FROM stories"
-	    " WHERE fp0 = ?1 AND first_seen >= ?5 UNION ALL"
-	    " SELECT coalesce(cluster, id), simhash FROM stories"
-	    " WHERE fp1 = ?2 AND first_seen >= ?5 UNION ALL"
-	    " SELECT coalesce(cluster, id), simhash FROM stories"
-	    " WHERE fp2 = ?3 AND first_seen >= ?5 UNION ALL"
-	    " SELECT coalesce(cluster, id), simhash FROM stories"
-	    " WHERE fp3 = ?4 AND first_seen >= ?5",
+	[STMT_CLUSTER_BY_URL] =
+	    "SELECT coalesce(cluster, id) FROM stories INDEXED BY stories_url"
+	    " WHERE url_key = ?2 AND canonical_url = ?1 ORDER BY id LIMIT 1",
+	/* The dedup window, for its index in memory (stories_window). */
+	[STMT_NEAR_LOAD] =
+	    "SELECT coalesce(cluster, id), simhash, first_seen FROM stories"
+	    " WHERE first_seen >= ?1 AND simhash IS NOT NULL"
+	    " ORDER BY first_seen",
+	/* Every canonical URL's key, for st->urls; the end of the log. */
+	[STMT_URLS_LOAD] = "SELECT url_key FROM stories INDEXED BY stories_url"
+			   " WHERE url_key IS NOT NULL",
+	[STMT_LAST_ID] = "SELECT coalesce(max(id), 0) FROM stories",
+	/* Changes when another connection commits to the log. */
+	[STMT_DATA_VERSION] = "PRAGMA data_version",
 	[STMT_STORY_UPDATE] =
 	    "UPDATE stories SET title = ?2, summary = ?3, content_hash = ?4"
 	    " WHERE id = ?1",
@@ -524,20 +556,19 @@ static const char *store_sql[STMT_COUNT] = {
 };
 
 /*
- * The page cache: the indexes a new story touches at random (its key,
- * its canonical URL, its fingerprint's blocks) stay in memory up to
- * about 100,000 stories; SQLite's default of 2 MB holds 10,000.
+ * The page cache: the two indexes a new story touches at random (its
+ * key, its canonical URL's hash; about 70 bytes a story) stay in
+ * memory up to about 100,000 stories; SQLite's default of 2 MB holds
+ * 25,000. 8 MB, not more: the dedup window's index in memory takes
+ * about 36 bytes a story of the window besides.
  */
-#define STORE_CACHE_KIB "-16384" /* negative: KiB */
+#define STORE_CACHE_KIB "-8192" /* negative: KiB */
 /*
  * Checkpoint the WAL every 10,000 pages (40 MB) rather than every
  * 1,000: an index page written by many transactions in between is
  * copied to the database, and synced, once.
  */
 #define STORE_CHECKPOINT_PAGES "10000"
-
-/* The i-th 16-bit block of a fingerprint, as the index holds it. */
-#define STORE_FP_BLOCK(fp, i) ((int)(((fp) >> (16 * (i))) & 0xffff))
 
 /*
  * Full-text search lives in a file of its own beside the log (its path
@@ -554,6 +585,13 @@ static const char *store_sql[STMT_COUNT] = {
  */
 #define STORE_FTS_SUFFIX ".fts"
 #define STORE_FTS_BATCH 10000 /* stories per transaction of the index */
+/*
+ * A commit has the index follow the log once this many stories and
+ * edits have gathered: a batch of 1,000 costs about half as much a
+ * story as one of 100 (fewer, bigger segments to write and merge). A
+ * search, and store_close, have it catch up first.
+ */
+#define STORE_FTS_GATHER 1000
 
 enum store_fts_stmt {
 	FTS_BEGIN,
@@ -578,6 +616,8 @@ static const char *store_fts_schema =
     "  story INTEGER NOT NULL,"
     "  change INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO fts_state VALUES (1, 0, 0);"
+    /* Merge 16 segments of a level, not 4: words are copied less often. */
+    "INSERT INTO stories_fts (stories_fts, rank) VALUES ('automerge', 16);"
     /* An index ahead of the log is another log's (a restored backup). */
     "INSERT INTO stories_fts (stories_fts) SELECT 'delete-all'"
     "  FROM fts_state WHERE story > (SELECT coalesce(max(id), 0)"
@@ -638,6 +678,24 @@ struct store {
 	char *fts_path;
 	struct store_fts *fts;
 	int64_t forgotten; /* fts_changes dropped up to this seq */
+	int fts_pending;   /* stories and edits the index was not asked for */
+	/*
+	 * The stories first seen since near_since, by their fingerprints;
+	 * NULL until a look-up reads them, and again after a rollback or a
+	 * commit of another connection (data_version).
+	 */
+	struct dedup_index *near;
+	time_t near_since;
+	/*
+	 * The keys of the canonical URLs the log holds, so that a URL
+	 * never seen, as most are, is told without reading stories_url:
+	 * read in full at the first URL look-up, NULL again after a
+	 * commit of another connection or when full. A rollback leaves
+	 * keys that are gone: they only cost a look-up.
+	 */
+	struct dedup_filter *urls;
+	int64_t data_version;
+	int is_fresh; /* data_version read in this transaction */
 };
 
 static int store_migrate(struct store *, char **);
@@ -655,6 +713,11 @@ static struct store_fts *store_fts_open(const char *, const char *, char **);
 static void store_fts_close(struct store_fts *);
 static int store_fts_ask(struct store_fts *, int, char **);
 static void store_fts_forget(struct store *);
+static int store_fresh(struct store *, char **);
+static int store_near(struct store *, time_t, char **);
+static int store_url_maybe(struct store *, int64_t, int *, char **);
+static void store_url_key_cb(sqlite3_context *, int, sqlite3_value **);
+static void store_near_add(struct store *, uint64_t, int64_t, time_t);
 
 struct store *
 store_open(const char *path, char **cause)
@@ -678,6 +741,9 @@ store_open(const char *path, char **cause)
 		"PRAGMA cache_size = " STORE_CACHE_KIB ";"
 		"PRAGMA wal_autocheckpoint = " STORE_CHECKPOINT_PAGES ";",
 		NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(st->db, "feedwatch_url_key", 1,
+		SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, store_url_key_cb,
+		NULL, NULL) != SQLITE_OK ||
 	    store_migrate(st, cause) == -1 || store_prepare(st, cause) == -1) {
 		if (*cause == NULL)
 			store_error(st, cause, path);
@@ -707,6 +773,8 @@ store_close(struct store *st)
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	dedup_index_free(st->near);
+	dedup_filter_free(st->urls);
 	free(st->fts_path);
 	free(st);
 }
@@ -774,6 +842,19 @@ store_schema_version(struct store *st)
 		v = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return v;
+}
+
+/* SQL's feedwatch_url_key(url): dedup_url_key, for migrations. */
+static void
+store_url_key_cb(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *url;
+
+	(void)argc;
+	if ((url = sqlite3_value_text(argv[0])) == NULL)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_int64(ctx, dedup_url_key((const char *)url));
 }
 
 /* Bring the schema to STORE_SCHEMA_VERSION, one transaction per step. */
@@ -866,6 +947,7 @@ store_column_strdup(sqlite3_stmt *s, int i)
 int
 store_begin(struct store *st, char **cause)
 {
+	st->is_fresh = 0;
 	return store_step_done(st, st->stmt[STMT_BEGIN], cause, "begin");
 }
 
@@ -875,6 +957,9 @@ store_commit(struct store *st, char **cause)
 	if (store_step_done(st, st->stmt[STMT_COMMIT], cause, "commit") == -1)
 		return -1;
 	store_fts_forget(st);
+	if (st->fts_pending < STORE_FTS_GATHER)
+		return 0;
+	st->fts_pending = 0;
 	return store_fts_ask(st->fts, 0, NULL);
 }
 
@@ -885,6 +970,9 @@ store_rollback(struct store *st)
 		return;
 	sqlite3_step(st->stmt[STMT_ROLLBACK]);
 	sqlite3_reset(st->stmt[STMT_ROLLBACK]);
+	/* It may hold stories that are gone now: read it again. */
+	dedup_index_free(st->near);
+	st->near = NULL;
 }
 
 int
@@ -958,6 +1046,7 @@ store_story_add(struct store *st, int64_t feed_id,
     char **cause)
 {
 	sqlite3_stmt *s = st->stmt[STMT_STORY_INSERT];
+	time_t seen = story->first_seen != 0 ? story->first_seen : time(NULL);
 	int rc;
 
 	sqlite3_bind_int64(s, 1, feed_id);
@@ -968,22 +1057,29 @@ store_story_add(struct store *st, int64_t feed_id,
 	store_bind_text(s, 6, story->summary);
 	if (story->published != -1)
 		sqlite3_bind_int64(s, 7, (sqlite3_int64)story->published);
-	sqlite3_bind_int64(s, 8,
-	    (sqlite3_int64)(story->first_seen != 0 ? story->first_seen :
-						     time(NULL)));
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)seen);
 	store_bind_text(s, 9, story->canonical_url);
 	sqlite3_bind_int64(s, 10, (sqlite3_int64)story->simhash);
-	for (int i = 0; i < 4; i++)
-		sqlite3_bind_int(s, 11 + i, STORE_FP_BLOCK(story->simhash, i));
-	sqlite3_bind_int64(s, 15, (sqlite3_int64)story->content_hash);
+	sqlite3_bind_int64(s, 11, (sqlite3_int64)story->content_hash);
 	if (story->cluster != 0)
-		sqlite3_bind_int64(s, 16, story->cluster);
-	store_bind_text(s, 17, story->joined);
+		sqlite3_bind_int64(s, 12, story->cluster);
+	store_bind_text(s, 13, story->joined);
+	if (story->canonical_url != NULL)
+		sqlite3_bind_int64(s, 14, dedup_url_key(story->canonical_url));
 	if (store_step_done(st, s, cause, "adding story") == -1)
 		return -1;
 	*is_new = sqlite3_changes(st->db) == 1;
 	if (*is_new) {
 		*story_id = sqlite3_last_insert_rowid(st->db);
+		store_near_add(st, story->simhash,
+		    story->cluster != 0 ? story->cluster : *story_id, seen);
+		if (st->urls != NULL && story->canonical_url != NULL &&
+		    dedup_filter_add(
+			st->urls, dedup_url_key(story->canonical_url)) == -1) {
+			dedup_filter_free(st->urls);
+			st->urls = NULL;
+		}
+		st->fts_pending++;
 		return 0;
 	}
 	s = st->stmt[STMT_STORY_FIND];
@@ -1515,10 +1611,17 @@ store_story_seen(struct store *st, int64_t feed_id, const char *url,
     uint64_t content_hash, int *found, char **cause)
 {
 	sqlite3_stmt *s;
+	int maybe;
 
+	*found = 0;
 	if (url != NULL) {
+		if (store_url_maybe(st, dedup_url_key(url), &maybe, cause) ==
+			-1 ||
+		    !maybe)
+			return maybe ? -1 : 0;
 		s = st->stmt[STMT_STORY_SEEN_URL];
 		store_bind_text(s, 2, url);
+		sqlite3_bind_int64(s, 3, dedup_url_key(url));
 	} else {
 		s = st->stmt[STMT_STORY_SEEN_HASH];
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)content_hash);
@@ -1536,14 +1639,17 @@ store_cluster_find(struct store *st, const char *url, uint64_t simhash,
     char **cause)
 {
 	sqlite3_stmt *s;
-	int64_t c;
-	int rc, found, d;
+	int found, maybe;
 
 	*cluster = 0;
 	*distance = -1;
-	if (url != NULL) {
+	if (url != NULL &&
+	    store_url_maybe(st, dedup_url_key(url), &maybe, cause) == -1)
+		return -1;
+	if (url != NULL && maybe) {
 		s = st->stmt[STMT_CLUSTER_BY_URL];
 		store_bind_text(s, 1, url);
+		sqlite3_bind_int64(s, 2, dedup_url_key(url));
 		if (store_step_row(st, s, &found, cause, "finding story") == -1)
 			return -1;
 		if (found)
@@ -1554,26 +1660,123 @@ store_cluster_find(struct store *st, const char *url, uint64_t simhash,
 	}
 	if (simhash == 0)
 		return 0;
-	s = st->stmt[STMT_CLUSTER_BY_FP];
-	for (int i = 0; i < 4; i++)
-		sqlite3_bind_int(s, 1 + i, STORE_FP_BLOCK(simhash, i));
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)since);
-	/* The nearest; of equally near ones, the oldest cluster. */
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		d = __builtin_popcountll(
-		    simhash ^ (uint64_t)sqlite3_column_int64(s, 1));
-		c = sqlite3_column_int64(s, 0);
-		if (d <= max_distance &&
-		    (*distance == -1 || d < *distance ||
-			(d == *distance && c < *cluster))) {
-			*distance = d;
-			*cluster = c;
+	if (store_near(st, since, cause) == -1)
+		return -1;
+	dedup_index_find(
+	    st->near, simhash, max_distance, since, cluster, distance);
+	return 0;
+}
+
+/*
+ * Drop what st->near and st->urls hold when another connection has
+ * committed to the log since they were read. Within a transaction none
+ * can: data_version is read once. Return 0 or -1.
+ */
+static int
+store_fresh(struct store *st, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DATA_VERSION];
+	int64_t version = 0;
+	int rc;
+
+	if (st->is_fresh && !sqlite3_get_autocommit(st->db))
+		return 0;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		version = sqlite3_column_int64(s, 0);
+	store_done(s);
+	if (rc != SQLITE_ROW)
+		return store_error(st, cause, "reading data_version");
+	if (version != st->data_version) {
+		dedup_index_free(st->near);
+		st->near = NULL;
+		dedup_filter_free(st->urls);
+		st->urls = NULL;
+		st->data_version = version;
+	}
+	st->is_fresh = !sqlite3_get_autocommit(st->db);
+	return 0;
+}
+
+/*
+ * Have st->near hold every story first seen since since: read the
+ * window from the log when the index is missing, or starts later;
+ * otherwise let it forget what the window has passed.
+ */
+static int
+store_near(struct store *st, time_t since, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_NEAR_LOAD];
+	int rc;
+
+	if (store_fresh(st, cause) == -1)
+		return -1;
+	if (st->near != NULL && since >= st->near_since) {
+		dedup_index_expire(st->near, since);
+		st->near_since = since;
+		return 0;
+	}
+	dedup_index_free(st->near);
+	st->near = dedup_index_new();
+	st->near_since = since;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		dedup_index_add(st->near, (uint64_t)sqlite3_column_int64(s, 1),
+		    sqlite3_column_int64(s, 0),
+		    (time_t)sqlite3_column_int64(s, 2));
+	store_done(s);
+	if (rc != SQLITE_DONE) {
+		dedup_index_free(st->near);
+		st->near = NULL;
+		return store_error(st, cause, "reading the dedup window");
+	}
+	return 0;
+}
+
+/*
+ * Set *maybe to 0 when the log surely holds no story with the
+ * canonical URL of this key, reading st->urls first if need be: sized
+ * for twice the stories the log has, it is read again when full.
+ */
+static int
+store_url_maybe(struct store *st, int64_t key, int *maybe, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_LAST_ID];
+	int64_t last = 0;
+	int rc;
+
+	*maybe = 1;
+	if (store_fresh(st, cause) == -1)
+		return -1;
+	if (st->urls == NULL) {
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			last = sqlite3_column_int64(s, 0);
+		store_done(s);
+		if (rc != SQLITE_ROW)
+			return store_error(st, cause, "reading the log's end");
+		st->urls = dedup_filter_new(2 * (size_t)last + 65536);
+		s = st->stmt[STMT_URLS_LOAD];
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+		    dedup_filter_add(st->urls, sqlite3_column_int64(s, 0)) == 0)
+			;
+		store_done(s);
+		if (rc != SQLITE_DONE) {
+			dedup_filter_free(st->urls);
+			st->urls = NULL;
+			return rc == SQLITE_ROW ?
+			    0 :
+			    store_error(st, cause, "reading URLs");
 		}
 	}
-	store_done(s);
-	if (rc != SQLITE_DONE)
-		return store_error(st, cause, "finding near stories");
+	*maybe = dedup_filter_has(st->urls, key);
 	return 0;
+}
+
+/* A new story joins the window's index, if it is read and in it. */
+static void
+store_near_add(struct store *st, uint64_t simhash, int64_t cluster, time_t seen)
+{
+	if (st->near != NULL && seen >= st->near_since)
+		dedup_index_add(st->near, simhash, cluster, seen);
 }
 
 int
@@ -1586,6 +1789,7 @@ store_story_update(
 	store_bind_text(s, 2, story->title);
 	store_bind_text(s, 3, story->summary);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)story->content_hash);
+	st->fts_pending++;
 	return store_step_done(st, s, cause, "updating story");
 }
 
@@ -1764,6 +1968,7 @@ store_prune_one(struct store *st, int64_t id, char **cause)
 		    -1)
 			return -1;
 	}
+	st->fts_pending++;
 	return 0;
 }
 

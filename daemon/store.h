@@ -11,7 +11,7 @@
  * (caller frees) with SQLite's own words.
  */
 
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 14
 
 struct store;
 struct entry;
@@ -139,8 +139,9 @@ struct store_run {
 /*
  * Open (creating if needed) the database at path in WAL mode and
  * migrate it to STORE_SCHEMA_VERSION, and its full-text index in
- * path.fts, which a thread of the store's own keeps up with the log,
- * one transaction behind at most. Return it, or NULL with *cause.
+ * path.fts, which a thread of the store's own brings up to date with
+ * the log every 1,000 stories or edits, and before a search. Return
+ * it, or NULL with *cause.
  */
 struct store *store_open(const char *path, char **cause);
 /* Let the full-text index catch up, then close both; accepts NULL. */
@@ -151,8 +152,9 @@ int store_plan_check(struct store *, char **cause);
 
 int store_begin(struct store *, char **cause);
 /*
- * Commit, and have the full-text index follow: this waits while it is
- * still on the transaction before. Return 0 or -1.
+ * Commit; once 1,000 stories or edits have gathered, have the full-text
+ * index follow them, waiting while it is still on its batch before.
+ * Return 0 or -1.
  */
 int store_commit(struct store *, char **cause);
 /* Roll back the open transaction, if any. Cannot fail. */

@@ -520,6 +520,92 @@ test_dedup_block(void **state)
 	}
 }
 
+/*
+ * The window's index finds what a scan of every story within the window
+ * would: the nearest within 3 bits, the oldest cluster of equally near
+ * ones, across chunks, and nothing the window has passed.
+ */
+static void
+test_dedup_index(void **state)
+{
+	struct dedup_index *ix = dedup_index_new();
+	uint64_t fp[10000], seed = 42, q;
+	int64_t cluster, want;
+	int distance, d, best;
+
+	(void)state;
+	for (int i = 0; i < 10000; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		fp[i] = seed ^ (seed >> 29);
+		dedup_index_add(ix, fp[i], i + 1, 1000 + i);
+	}
+	assert_int_equal(dedup_index_count(ix), 10000);
+	/* Two stories 1 bit from a third's fingerprint: the older. */
+	dedup_index_add(ix, fp[7000] ^ 0x10000, 20000, 12000);
+	dedup_index_add(ix, fp[7000] ^ 0x20000, 20001, 12000);
+	assert_int_equal(
+	    dedup_index_find(ix, fp[7000] ^ 0x30000, 3, 0, &cluster, &distance),
+	    1);
+	assert_int_equal(distance, 1);
+	assert_int_equal(cluster, 20000);
+	dedup_index_expire(ix, 1000 + 6000);
+	assert_int_equal(dedup_index_count(ix), 4002);
+	for (int i = 0; i < 10000; i += 7) {
+		q = fp[i] ^ (1ULL << (i % 64)) ^ (1ULL << ((i * 7) % 64));
+		best = -1;
+		want = 0;
+		for (int j = 6000; j < 10000; j++) {
+			d = dedup_distance(q, fp[j]);
+			if (d <= 3 && (best == -1 || d < best)) {
+				best = d;
+				want = j + 1;
+			}
+		}
+		if (i >= 6000 && i != 7000) {
+			assert_int_equal(dedup_index_find(ix, q, 3, 1000 + 6000,
+					     &cluster, &distance),
+			    1);
+			assert_int_equal(cluster, want);
+			assert_int_equal(distance, best);
+		} else if (i < 6000)
+			assert_int_equal(dedup_index_find(ix, q, 3, 1000 + 6000,
+					     &cluster, &distance),
+			    best != -1);
+	}
+	/* A later since passes over stories still kept. */
+	assert_int_equal(
+	    dedup_index_find(ix, fp[6500], 3, 1000 + 7000, &cluster, &distance),
+	    0);
+	dedup_index_free(ix);
+}
+
+/* The URL filter never says no to a key it holds, and seldom yes. */
+static void
+test_dedup_filter(void **state)
+{
+	struct dedup_filter *f = dedup_filter_new(100000);
+	char url[64];
+	int yes = 0;
+
+	(void)state;
+	for (int i = 0; i < 100000; i++) {
+		snprintf(url, sizeof url, "https://example.org/%d", i);
+		assert_int_equal(dedup_filter_add(f, dedup_url_key(url)), 0);
+	}
+	assert_int_equal(dedup_filter_add(f, dedup_url_key("x")), -1);
+	for (int i = 0; i < 100000; i++) {
+		snprintf(url, sizeof url, "https://example.org/%d", i);
+		assert_int_equal(dedup_filter_has(f, dedup_url_key(url)), 1);
+		snprintf(url, sizeof url, "https://example.net/%d", i);
+		yes += dedup_filter_has(f, dedup_url_key(url));
+	}
+	/* Full, at 8 bits a key: about 3 in 100. */
+	assert_true(yes < 5000);
+	assert_int_not_equal(dedup_url_key("https://example.org/a"),
+	    dedup_url_key("https://example.org/b"));
+	dedup_filter_free(f);
+}
+
 static void
 test_dedup_empty(void **state)
 {
@@ -638,6 +724,8 @@ main(void)
 		    dedup_seed_setup, dedup_seed_teardown),
 		cmocka_unit_test(test_dedup_distance),
 		cmocka_unit_test(test_dedup_block),
+		cmocka_unit_test(test_dedup_index),
+		cmocka_unit_test(test_dedup_filter),
 		cmocka_unit_test(test_dedup_empty),
 		cmocka_unit_test(test_dedup_normalised),
 		cmocka_unit_test(test_dedup_deterministic),

@@ -205,7 +205,7 @@ test_store_migrates_version_1(void **state)
 
 /*
  * A log of version 10 keeps its near-duplicates: the look-up reads the
- * new covering indexes, and the dedup window still holds.
+ * window's stories into memory, and the dedup window still holds.
  */
 static void
 test_store_migrates_version_10(void **state)
@@ -234,15 +234,40 @@ test_store_migrates_version_10(void **state)
 		1735690200, &cluster, &distance, &cause),
 	    0);
 	assert_int_equal(cluster, 0);
+	/* A copy's URL finds the cluster, whenever first seen. */
+	assert_int_equal(store_cluster_find(st, "https://daily.example/7", 1, 3,
+			     1735690200, &cluster, &distance, &cause),
+	    0);
+	assert_int_equal(cluster, 1);
+	assert_int_equal(distance, -1);
+	assert_int_equal(store_cluster_find(st, "https://daily.example/8", 1, 3,
+			     1735690200, &cluster, &distance, &cause),
+	    0);
+	assert_int_equal(cluster, 0);
 	/* Its full-text index moved to a file of its own: one cluster. */
 	assert_int_equal(search(st, "\"river dam\""), 1);
 	assert_int_equal(search(st, "exclusive"), 1);
 	store_close(st);
+	/* Version 13: no block index; the window's index instead. */
 	assert_int_equal(count_sql(fx->path,
 			     "SELECT count(*) FROM sqlite_master WHERE name "
 			     "IN ('stories_near0', 'stories_near1', "
-			     "'stories_near2', 'stories_near3')"),
-	    4);
+			     "'stories_near2', 'stories_near3', "
+			     "'stories_first_seen')"),
+	    0);
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM sqlite_master "
+			     "WHERE name = 'stories_window'"),
+	    1);
+	/* Version 14: canonical URLs by their hash. */
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM sqlite_master WHERE name "
+			     "IN ('stories_canonical', 'stories_url')"),
+	    1);
+	assert_int_equal(
+	    count_sql(
+		fx->path, "SELECT count(*) FROM stories WHERE url_key IS NULL"),
+	    0);
 	assert_int_equal(count_sql(fx->path,
 			     "SELECT count(*) FROM sqlite_master "
 			     "WHERE name LIKE 'stories_fp_'"),
@@ -570,6 +595,104 @@ test_store_cluster_find_nearest(void **state)
 			     &cluster, &distance, &cause),
 	    0);
 	assert_int_equal(cluster, 0);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
+/*
+ * Add a story with a fingerprint, first seen at seen, its key for a
+ * canonical URL; return its id.
+ */
+static int64_t
+add_near(struct store *st, int64_t feed_id, const char *key, uint64_t fp,
+    time_t seen)
+{
+	struct store_story s;
+	char *cause = NULL;
+	int64_t id = 0;
+	int is_new;
+
+	memset(&s, 0, sizeof s);
+	s.key = key;
+	s.canonical_url = key;
+	s.title = "A title";
+	s.published = -1;
+	s.first_seen = seen;
+	s.simhash = fp;
+	if (store_story_add(st, feed_id, &s, &id, &is_new, &cause) == -1)
+		fail_msg("store_story_add: %s", cause);
+	return id;
+}
+
+/* The cluster store_cluster_find finds within 3 bits of fp since since. */
+static int64_t
+near_cluster(struct store *st, uint64_t fp, time_t since)
+{
+	char *cause = NULL;
+	int64_t cluster;
+	int distance;
+
+	if (store_cluster_find(
+		st, NULL, fp, 3, since, &cluster, &distance, &cause) == -1)
+		fail_msg("store_cluster_find: %s", cause);
+	return cluster;
+}
+
+/* The cluster of the story with this canonical URL, 0 = none. */
+static int64_t
+url_cluster(struct store *st, const char *url)
+{
+	char *cause = NULL;
+	int64_t cluster;
+	int distance, found;
+
+	if (store_cluster_find(st, url, 0, 3, 0, &cluster, &distance, &cause) ==
+	    -1)
+		fail_msg("store_cluster_find: %s", cause);
+	if (store_story_seen(st, 1, url, 0, &found, &cause) == -1)
+		fail_msg("store_story_seen: %s", cause);
+	assert_int_equal(found, cluster != 0);
+	return cluster;
+}
+
+/*
+ * The window's fingerprints in memory follow the log: stories added
+ * after the first look-up, a wider window, a rollback, and what
+ * another connection commits.
+ */
+static void
+test_store_near_follows_log(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path), *other;
+	struct store_feed f;
+	char *cause = NULL;
+	int64_t old, id;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	old = add_near(st, f.id, "id:old", 0x1111ULL, 1000);
+	assert_int_equal(near_cluster(st, 0x1111ULL, 2000), 0);
+	id = add_near(st, f.id, "id:new", 0x2222ULL, 3000);
+	assert_int_equal(near_cluster(st, 0x2223ULL, 2000), id);
+	/* A wider window reads the log again. */
+	assert_int_equal(near_cluster(st, 0x1113ULL, 500), old);
+	assert_int_equal(near_cluster(st, 0x1113ULL, 2000), 0);
+	/* A story rolled back is not found. */
+	assert_int_equal(store_begin(st, &cause), 0);
+	id = add_near(st, f.id, "id:gone", 0x3333ULL, 3000);
+	assert_int_equal(near_cluster(st, 0x3333ULL, 2000), id);
+	assert_int_equal(url_cluster(st, "id:gone"), id);
+	store_rollback(st);
+	assert_int_equal(near_cluster(st, 0x3333ULL, 2000), 0);
+	assert_int_equal(url_cluster(st, "id:gone"), 0);
+	/* Another connection's story is, by URL too. */
+	assert_int_equal(url_cluster(st, "id:other"), 0);
+	other = open_ok(fx->path);
+	id = add_near(other, f.id, "id:other", 0x4444ULL, 3000);
+	store_close(other);
+	assert_int_equal(near_cluster(st, 0x4445ULL, 2000), id);
+	assert_int_equal(url_cluster(st, "id:other"), id);
+	assert_int_equal(url_cluster(st, "id:old"), old);
 	store_feed_clear(&f);
 	store_close(st);
 }
@@ -917,6 +1040,8 @@ main(void)
 		    test_store_delivered, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_cluster_find_nearest, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_near_follows_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_search_follows_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(
