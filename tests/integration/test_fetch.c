@@ -36,8 +36,8 @@
  * answers the way feed servers do: validators and 304, gzip, redirects
  * temporary, permanent and looping, 410, 429 and 503 with Retry-After,
  * a trickle, an endless body, a gzip bomb, a closed port, slow answers;
- * and the same routes over HTTPS with a throw-away authority's
- * certificate.
+ * the same routes over HTTPS with a throw-away authority's certificate,
+ * and a port at which connecting hangs.
  */
 
 #define TEST_WATCHDOG 60    /* seconds before a hung daemon is killed */
@@ -198,6 +198,8 @@ struct fixture {
 
 	struct testtls_server *https; /* the routes over TLS, when started */
 	int https_port;
+	int hung_fds[2]; /* connecting to hung_port hangs; -1 = none */
+	int hung_port;
 };
 
 /* A run of the daemon, watched from the fixture's loop. */
@@ -637,6 +639,7 @@ fetch_setup(void **state)
 	assert_non_null(fx = calloc(1, sizeof *fx));
 	testutil_tmpdir(fx->dir, sizeof fx->dir, "fetch");
 	path_in(fx, fx->conf, sizeof fx->conf, "feedwatch.conf");
+	fx->hung_fds[0] = fx->hung_fds[1] = -1;
 	server_start(fx);
 	if (bomb == NULL)
 		bomb = gzip_bytes(zeros, sizeof zeros,
@@ -657,6 +660,10 @@ fetch_teardown(void **state)
 	testtls_server_free(fx->https);
 	testutil_http_free(fx->http, fx->base);
 	close(fx->closed_fd);
+	for (int i = 0; i < 2; i++) {
+		if (fx->hung_fds[i] != -1)
+			close(fx->hung_fds[i]);
+	}
 	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
@@ -1602,6 +1609,49 @@ test_fetch_tls_missing_ca_file(void **state)
 	assert_int_equal(fx->hits[R_SECURE1], 0);
 }
 
+/*
+ * connect_timeout, from [daemon] and for one feed: at a port where
+ * connecting hangs, each feed gives up after its own, with libcurl's
+ * words for it, while a feed of the same cycle is fetched as usual.
+ */
+static void
+test_fetch_connect_timeout(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct expect_row x[] = {
+		{ "hung", 0, 1, "Timeout was reached", 0 },
+		{ "hung2", 0, 1, "Timeout was reached", 0 },
+		{ "good", 200, 0, NULL, 2 },
+	};
+	char want[64], *text = NULL, *err;
+	struct run r;
+	long elapsed;
+
+	fx->hung_port = testutil_hung_port(fx->hung_fds);
+	append(&text,
+	    "[daemon]\ndatabase = feedwatch.db\nproxy = none\n"
+	    "connect_timeout = 1s\ntimeout = 20s\n\n");
+	append_feed_at(&text, "hung", "http", fx->hung_port, "/feed.xml");
+	append(&text, "\n");
+	append_feed_at(&text, "hung2", "http", fx->hung_port, "/feed.xml");
+	append(&text, "connect_timeout = 2s\n\n");
+	append_feed(&text, fx, "good", R_GOOD);
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	elapsed = run_elapsed(&r);
+	check_rows(fx, x, sizeof x / sizeof x[0]);
+	snprintf(want, sizeof want, "Failed to connect to 127.0.0.1 port %d",
+	    fx->hung_port);
+	if (testutil_count_lines(err, "feed hung: ", want) != 1 ||
+	    testutil_count_lines(err, "feed hung2: ", want) != 1)
+		fail_msg("want \"%s\" for both feeds in:\n%s", want, err);
+	free(err);
+	/* hung2 waited its own 2 s, not [daemon]'s 1 s, nor the 20 s. */
+	if (elapsed < 2000 || elapsed > 5000)
+		fail_msg("the run took %ld ms, want 2 to 5 s", elapsed);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1629,6 +1679,8 @@ main(int argc, char **argv)
 		    test_fetch_tls_daemon_ca_file, tls_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_tls_missing_ca_file, tls_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_connect_timeout, fetch_setup, fetch_teardown),
 	};
 	int rc;
 
