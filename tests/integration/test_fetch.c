@@ -1538,7 +1538,8 @@ test_fetch_tls_feed_ca_file(void **state)
 
 /*
  * [daemon] ca_file (relative: to the configuration's directory) serves
- * every feed; a feed's own ca_file is used instead of it.
+ * every feed; a feed's own ca_file is used instead of it, and one that
+ * holds no certificate is that feed's error.
  */
 static void
 test_fetch_tls_daemon_ca_file(void **state)
@@ -1548,17 +1549,22 @@ test_fetch_tls_daemon_ca_file(void **state)
 		{ "first", 200, 0, NULL, 2 },
 		{ "second", 200, 0, NULL, 2 },
 		{ "own", 0, 1, CERT_ERROR, 0 },
+		{ "junk", 0, 1, "error setting certificate file: ", 0 },
 	};
-	char *text, *err;
+	char path[PATH_MAX], *text, *err;
 	struct run r;
 
+	path_in(fx, path, sizeof path, "junk.pem");
+	testutil_write_file(path, "not a certificate\n", 0644);
 	text = config_head("ca_file = ca.pem\n");
 	append_https_feed(&text, fx, "first", R_SECURE1);
 	append(&text, "\n");
 	append_https_feed(&text, fx, "second", R_SECURE2);
 	append(&text, "\n");
 	append_https_feed(&text, fx, "own", R_SECURE3);
-	append(&text, "ca_file = other-ca.pem\n");
+	append(&text, "ca_file = other-ca.pem\n\n");
+	append_https_feed(&text, fx, "junk", R_SECURE3);
+	append(&text, "ca_file = junk.pem\n");
 	testutil_write_file(fx->conf, text, 0644);
 	free(text);
 	run_daemon(fx, fx->conf, NULL, &r, &err);
