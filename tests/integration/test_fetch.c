@@ -28,13 +28,16 @@
 #include <event2/http.h>
 #include <sqlite3.h>
 
+#include "testtls.h"
 #include "testutil.h"
 
 /*
  * feedwatchd against an evhttp server in the test's own event_base that
  * answers the way feed servers do: validators and 304, gzip, redirects
  * temporary, permanent and looping, 410, 429 and 503 with Retry-After,
- * a trickle, an endless body, a gzip bomb, a closed port, slow answers.
+ * a trickle, an endless body, a gzip bomb, a closed port, slow answers;
+ * the same routes over HTTPS with a throw-away authority's certificate,
+ * and a port at which connecting hangs.
  */
 
 #define TEST_WATCHDOG 60    /* seconds before a hung daemon is killed */
@@ -96,6 +99,9 @@ enum route_id {
 	R_DELAYED5,
 	R_DELAYED6,
 	R_FLAKY,
+	R_SECURE1,
+	R_SECURE2,
+	R_SECURE3,
 	R_COUNT
 };
 
@@ -126,6 +132,9 @@ static const struct route routes[R_COUNT] = {
 	[R_DELAYED5] = { "/delayed/5", KIND_DELAYED, 200, 0, 0 },
 	[R_DELAYED6] = { "/delayed/6", KIND_DELAYED, 200, 0, 0 },
 	[R_FLAKY] = { "/flaky.xml", KIND_FLAKY, 200, 0, 0 },
+	[R_SECURE1] = { "/secure/1.xml", KIND_FEED, 200, 0, 0 },
+	[R_SECURE2] = { "/secure/2.xml", KIND_FEED, 200, 0, 0 },
+	[R_SECURE3] = { "/secure/3.xml", KIND_FEED, 200, 0, 0 },
 };
 
 /* A feed of the one configuration that holds every case. */
@@ -186,6 +195,11 @@ struct fixture {
 	LIST_HEAD(, slow) slows;
 	int runs;    /* daemon runs, for stderr.N */
 	int is_down; /* /flaky.xml answers 500 */
+
+	struct testtls_server *https; /* the routes over TLS, when started */
+	int https_port;
+	int hung_fds[2]; /* connecting to hung_port hangs; -1 = none */
+	int hung_port;
 };
 
 /* A run of the daemon, watched from the fixture's loop. */
@@ -575,16 +589,32 @@ config_head(const char *more)
 	return text;
 }
 
+/* A feed section for scheme://127.0.0.1:port/path. */
+static void
+append_feed_at(char **text, const char *name, const char *scheme, int port,
+    const char *path)
+{
+	append(text, "[feed \"%s\"]\nurl = %s://127.0.0.1:%d%s\n", name, scheme,
+	    port, path);
+}
+
 static void
 append_feed(char **text, const struct fixture *fx, const char *name, int route)
 {
 	if (route < 0)
-		append(text,
-		    "[feed \"%s\"]\nurl = http://127.0.0.1:%d/feed.xml\n", name,
-		    fx->closed_port);
+		append_feed_at(
+		    text, name, "http", fx->closed_port, "/feed.xml");
 	else
-		append(text, "[feed \"%s\"]\nurl = http://127.0.0.1:%d%s\n",
-		    name, fx->port, routes[route].path);
+		append_feed_at(
+		    text, name, "http", fx->port, routes[route].path);
+}
+
+/* A feed section for the route over HTTPS. */
+static void
+append_https_feed(
+    char **text, const struct fixture *fx, const char *name, int route)
+{
+	append_feed_at(text, name, "https", fx->https_port, routes[route].path);
 }
 
 /* Write the configuration with every case in it. */
@@ -609,6 +639,7 @@ fetch_setup(void **state)
 	assert_non_null(fx = calloc(1, sizeof *fx));
 	testutil_tmpdir(fx->dir, sizeof fx->dir, "fetch");
 	path_in(fx, fx->conf, sizeof fx->conf, "feedwatch.conf");
+	fx->hung_fds[0] = fx->hung_fds[1] = -1;
 	server_start(fx);
 	if (bomb == NULL)
 		bomb = gzip_bytes(zeros, sizeof zeros,
@@ -626,8 +657,13 @@ fetch_teardown(void **state)
 		return 0;
 	while (!LIST_EMPTY(&fx->slows))
 		slow_free(LIST_FIRST(&fx->slows));
+	testtls_server_free(fx->https);
 	testutil_http_free(fx->http, fx->base);
 	close(fx->closed_fd);
+	for (int i = 0; i < 2; i++) {
+		if (fx->hung_fds[i] != -1)
+			close(fx->hung_fds[i]);
+	}
 	testutil_rmtree(fx->dir);
 	free(fx);
 	return 0;
@@ -674,11 +710,11 @@ run_term_cb(struct testutil_proc *p)
  * Run feedwatchd -c conf, with --once when until is NULL, stderr to
  * $DIR/stderr.N, serving HTTP from the fixture's loop until it exits.
  * Fill *r (wait status, resources used), set *err (caller frees). A
- * hang fails the test.
+ * hang fails the test; the caller judges the wait status.
  */
 static void
-run_daemon(struct fixture *fx, const char *conf, int (*until)(struct run *),
-    struct run *r, char **err)
+run_daemon_status(struct fixture *fx, const char *conf,
+    int (*until)(struct run *), struct run *r, char **err)
 {
 	char errpath[PATH_MAX], name[32], **env;
 	char *argv[] = { (char *)daemon_path, "--once", "-c", (char *)conf,
@@ -705,19 +741,30 @@ run_daemon(struct fixture *fx, const char *conf, int (*until)(struct run *),
 	if (r->proc.is_timed_out)
 		fail_msg("feedwatchd hung for %ds; killed. stderr:\n%s",
 		    TEST_WATCHDOG, *err);
+}
+
+/* run_daemon_status, and the daemon must exit 0. */
+static void
+run_daemon(struct fixture *fx, const char *conf, int (*until)(struct run *),
+    struct run *r, char **err)
+{
+	run_daemon_status(fx, conf, until, r, err);
 	if (!WIFEXITED(r->proc.status) || WEXITSTATUS(r->proc.status) != 0)
 		fail_msg("feedwatchd: wait status %#x; stderr:\n%s",
 		    r->proc.status, *err);
 }
 
-/* Run `feedwatch CMD -c conf`; return its exit status, *out its output. */
+/*
+ * Run `feedwatch CMD -c conf [OPT]`; return its exit status, *out its
+ * output and errors.
+ */
 static int
-run_tool(const struct fixture *fx, const char *cmd, char **out)
+run_tool(const struct fixture *fx, const char *cmd, const char *opt, char **out)
 {
 	posix_spawn_file_actions_t fa;
 	char path[PATH_MAX], **env;
 	char *argv[] = { (char *)tool_path, (char *)cmd, "-c", (char *)fx->conf,
-		NULL };
+		(char *)opt, NULL };
 	pid_t pid;
 	int status;
 
@@ -828,6 +875,16 @@ check_row(const struct fixture *fx, const struct expect_row *x, struct row *r)
 		    x->name, r->http_status, r->failures, r->stories,
 		    r->last_error, x->http_status, x->failures, x->stories,
 		    x->error != NULL ? x->error : "");
+}
+
+/* check_row for each of n rows. */
+static void
+check_rows(const struct fixture *fx, const struct expect_row *x, size_t n)
+{
+	struct row r;
+
+	for (size_t i = 0; i < n; i++)
+		check_row(fx, &x[i], &r);
 }
 
 /* next_poll is delay seconds after the poll, give or take slack. */
@@ -1020,7 +1077,7 @@ test_fetch_every_case_once(void **state)
 	check_second_run(fx, err);
 	free(err);
 
-	assert_int_equal(run_tool(fx, "feeds", &out), 0);
+	assert_int_equal(run_tool(fx, "feeds", NULL, &out), 0);
 	if (testutil_count_lines(out, "expired ", " gone ") != 1 ||
 	    testutil_count_lines(out, "moved permanently to ", "/new301.xml") !=
 		1 ||
@@ -1388,6 +1445,219 @@ test_fetch_reload_during_fetch(void **state)
 	    0);
 }
 
+/*
+ * The routes over HTTPS too, with a certificate for 127.0.0.1 signed by
+ * an authority made for the test, whose certificate is $DIR/ca.pem; a
+ * second one, which signed nothing here, is $DIR/other-ca.pem.
+ */
+static int
+tls_setup(void **state)
+{
+	struct testtls_ca *ca, *other;
+	struct fixture *fx;
+	char path[PATH_MAX];
+
+	fetch_setup(state);
+	fx = *state;
+	ca = testtls_ca_new("feedwatch test CA");
+	other = testtls_ca_new("feedwatch other CA");
+	path_in(fx, path, sizeof path, "ca.pem");
+	testtls_ca_write(ca, path);
+	path_in(fx, path, sizeof path, "other-ca.pem");
+	testtls_ca_write(other, path);
+	fx->https =
+	    testtls_server_start(fx->base, ca, server_cb, fx, &fx->https_port);
+	testtls_ca_free(other);
+	testtls_ca_free(ca);
+	return 0;
+}
+
+/* What libcurl says when a server's certificate does not verify. */
+#define CERT_ERROR "SSL certificate problem: unable to get local issuer"
+
+/* How many lines of `feedwatch feeds --json` say feed is state, with
+ * an error that begins with error ("" for any). */
+static int
+count_feed_json(
+    const char *out, const char *feed, const char *state, const char *error)
+{
+	char a[128], b[256];
+
+	snprintf(a, sizeof a, "{\"name\":\"%s\",", feed);
+	snprintf(b, sizeof b, "\"state\":\"%s\",", state);
+	if (testutil_count_lines(out, a, b) != 1)
+		return 0;
+	snprintf(b, sizeof b, "\"last_error\":\"%s", error);
+	return testutil_count_lines(out, a, error[0] != '\0' ? b : "");
+}
+
+/*
+ * TLS is verified: a feed whose server's authority is not trusted fails
+ * with libcurl's words for it, no request gets through and no story is
+ * stored; the same server is trusted through the feed's ca_file; a
+ * plain-HTTP feed in the same cycle is fetched as usual.
+ */
+static void
+test_fetch_tls_feed_ca_file(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct expect_row x[] = {
+		{ "untrusted", 0, 1, CERT_ERROR, 0 },
+		{ "trusted", 200, 0, NULL, 2 },
+		{ "good", 200, 0, NULL, 2 },
+	};
+	char path[PATH_MAX], *text, *err, *out;
+	struct run r;
+
+	path_in(fx, path, sizeof path, "ca.pem");
+	text = config_head("");
+	append_https_feed(&text, fx, "untrusted", R_SECURE1);
+	append(&text, "\n");
+	append_https_feed(&text, fx, "trusted", R_SECURE2);
+	append(&text, "ca_file = %s\n\n", path);
+	append_feed(&text, fx, "good", R_GOOD);
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	check_rows(fx, x, sizeof x / sizeof x[0]);
+	assert_int_equal(fx->hits[R_SECURE1], 0);
+	assert_int_equal(fx->hits[R_SECURE2], 1);
+	assert_int_equal(fx->hits[R_GOOD], 1);
+	if (testutil_count_lines(err, "feed untrusted: https://", CERT_ERROR) !=
+	    1)
+		fail_msg(
+		    "want \"feed untrusted: ... %s\" in:\n%s", CERT_ERROR, err);
+	free(err);
+
+	assert_int_equal(run_tool(fx, "feeds", "--json", &out), 0);
+	if (count_feed_json(out, "untrusted", "failing", CERT_ERROR) != 1 ||
+	    count_feed_json(out, "trusted", "ok", "") != 1)
+		fail_msg("feedwatch feeds --json:\n%s", out);
+	free(out);
+}
+
+/*
+ * [daemon] ca_file (relative: to the configuration's directory) serves
+ * every feed; a feed's own ca_file is used instead of it, and one that
+ * holds no certificate is that feed's error.
+ */
+static void
+test_fetch_tls_daemon_ca_file(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct expect_row x[] = {
+		{ "first", 200, 0, NULL, 2 },
+		{ "second", 200, 0, NULL, 2 },
+		{ "own", 0, 1, CERT_ERROR, 0 },
+		{ "junk", 0, 1, "error setting certificate file: ", 0 },
+	};
+	char path[PATH_MAX], *text, *err;
+	struct run r;
+
+	path_in(fx, path, sizeof path, "junk.pem");
+	testutil_write_file(path, "not a certificate\n", 0644);
+	text = config_head("ca_file = ca.pem\n");
+	append_https_feed(&text, fx, "first", R_SECURE1);
+	append(&text, "\n");
+	append_https_feed(&text, fx, "second", R_SECURE2);
+	append(&text, "\n");
+	append_https_feed(&text, fx, "own", R_SECURE3);
+	append(&text, "ca_file = other-ca.pem\n\n");
+	append_https_feed(&text, fx, "junk", R_SECURE3);
+	append(&text, "ca_file = junk.pem\n");
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	free(err);
+	check_rows(fx, x, sizeof x / sizeof x[0]);
+	assert_int_equal(fx->hits[R_SECURE1], 1);
+	assert_int_equal(fx->hits[R_SECURE2], 1);
+	assert_int_equal(fx->hits[R_SECURE3], 0);
+}
+
+/*
+ * A ca_file that does not exist is a configuration error, with its file
+ * and line, from `feedwatch check-config` and from the daemon, which
+ * does not start.
+ */
+static void
+test_fetch_tls_missing_ca_file(void **state)
+{
+	struct fixture *fx = *state;
+	char path[PATH_MAX], want[2 * PATH_MAX + 64], *text, *err, *out;
+	struct run r;
+	int line = 1;
+
+	path_in(fx, path, sizeof path, "missing.pem");
+	text = config_head("");
+	append_https_feed(&text, fx, "secure", R_SECURE1);
+	for (const char *c = text; *c != '\0'; c++)
+		line += *c == '\n';
+	append(&text, "ca_file = %s\n", path);
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	snprintf(want, sizeof want,
+	    "%s:%d: ca_file: %s: No such file or directory", fx->conf, line,
+	    path);
+
+	assert_int_equal(run_tool(fx, "check-config", NULL, &out), 1);
+	if (testutil_count_lines(out, want, "") != 1)
+		fail_msg("want \"%s\" from check-config:\n%s", want, out);
+	free(out);
+
+	run_daemon_status(fx, fx->conf, NULL, &r, &err);
+	if (!WIFEXITED(r.proc.status) || WEXITSTATUS(r.proc.status) == 0 ||
+	    testutil_count_lines(err, want, "") != 1)
+		fail_msg("feedwatchd: wait status %#x, want an exit and \"%s\":"
+			 "\n%s",
+		    r.proc.status, want, err);
+	free(err);
+	assert_int_equal(fx->hits[R_SECURE1], 0);
+}
+
+/*
+ * connect_timeout, from [daemon] and for one feed: at a port where
+ * connecting hangs, each feed gives up after its own, with libcurl's
+ * words for it, while a feed of the same cycle is fetched as usual.
+ */
+static void
+test_fetch_connect_timeout(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct expect_row x[] = {
+		{ "hung", 0, 1, "Timeout was reached", 0 },
+		{ "hung2", 0, 1, "Timeout was reached", 0 },
+		{ "good", 200, 0, NULL, 2 },
+	};
+	char want[64], *text = NULL, *err;
+	struct run r;
+	long elapsed;
+
+	fx->hung_port = testutil_hung_port(fx->hung_fds);
+	append(&text,
+	    "[daemon]\ndatabase = feedwatch.db\nproxy = none\n"
+	    "connect_timeout = 1s\ntimeout = 20s\n\n");
+	append_feed_at(&text, "hung", "http", fx->hung_port, "/feed.xml");
+	append(&text, "\n");
+	append_feed_at(&text, "hung2", "http", fx->hung_port, "/feed.xml");
+	append(&text, "connect_timeout = 2s\n\n");
+	append_feed(&text, fx, "good", R_GOOD);
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	elapsed = run_elapsed(&r);
+	check_rows(fx, x, sizeof x / sizeof x[0]);
+	snprintf(want, sizeof want, "Failed to connect to 127.0.0.1 port %d",
+	    fx->hung_port);
+	if (testutil_count_lines(err, "feed hung: ", want) != 1 ||
+	    testutil_count_lines(err, "feed hung2: ", want) != 1)
+		fail_msg("want \"%s\" for both feeds in:\n%s", want, err);
+	free(err);
+	/* hung2 waited its own 2 s, not [daemon]'s 1 s, nor the 20 s. */
+	if (elapsed < 2000 || elapsed > 5000)
+		fail_msg("the run took %ld ms, want 2 to 5 s", elapsed);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1409,6 +1679,14 @@ main(int argc, char **argv)
 		    fetch_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_health_alerts, fetch_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_tls_feed_ca_file, tls_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_tls_daemon_ca_file, tls_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_tls_missing_ca_file, tls_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_connect_timeout, fetch_setup, fetch_teardown),
 	};
 	int rc;
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <spawn.h>
@@ -36,6 +37,9 @@ static int testutil_rmtree_cb(
     const char *, const struct stat *, int, struct FTW *);
 static int testutil_env_named(const char *, const char *const *);
 static int testutil_socket_port(int);
+static void testutil_loopback_addr(struct sockaddr_in *, int);
+static int testutil_loopback_socket(int);
+static int testutil_connect_within(int, int, int);
 static void testutil_proc_sigchld_cb(evutil_socket_t, short, void *);
 static void testutil_proc_watchdog_cb(evutil_socket_t, short, void *);
 static void testutil_proc_tick_cb(evutil_socket_t, short, void *);
@@ -242,18 +246,77 @@ testutil_http_free(struct evhttp *http, struct event_base *base)
 		event_base_free(base);
 }
 
+/* 127.0.0.1:port. */
+static void
+testutil_loopback_addr(struct sockaddr_in *sin, int port)
+{
+	memset(sin, 0, sizeof *sin);
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin->sin_port = htons((uint16_t)port);
+}
+
+/* A loopback socket bound at a port of the system's choice. */
+static int
+testutil_loopback_socket(int flags)
+{
+	struct sockaddr_in sin;
+	int fd;
+
+	testutil_loopback_addr(&sin, 0);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	return fd;
+}
+
 int
 testutil_closed_port(int *fd)
 {
-	struct sockaddr_in sin;
-
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	*fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(*fd >= 0);
-	assert_int_equal(bind(*fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	*fd = testutil_loopback_socket(0);
 	return testutil_socket_port(*fd);
+}
+
+/* Connect fd to port on loopback without waiting; 0 when the kernel
+ * finished the handshake within ms milliseconds, else -1. */
+static int
+testutil_connect_within(int fd, int port, int ms)
+{
+	struct sockaddr_in sin;
+	struct pollfd pfd = { fd, POLLOUT, 0 };
+	int err = 0;
+	socklen_t len = sizeof err;
+
+	testutil_loopback_addr(&sin, port);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
+		return 0;
+	assert_int_equal(errno, EINPROGRESS);
+	if (poll(&pfd, 1, ms) != 1)
+		return -1;
+	assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	return err == 0 ? 0 : -1;
+}
+
+int
+testutil_hung_port(int fds[2])
+{
+	int port, probe;
+
+	fds[0] = testutil_loopback_socket(0);
+	assert_int_equal(listen(fds[0], 0), 0);
+	port = testutil_socket_port(fds[0]);
+	/* The one place in the accept queue. */
+	fds[1] = testutil_loopback_socket(SOCK_NONBLOCK);
+	if (testutil_connect_within(fds[1], port, 1000) == -1)
+		fail_msg(
+		    "port %d: the first connection was not accepted", port);
+	/* From now on a SYN goes unanswered. */
+	probe = testutil_loopback_socket(SOCK_NONBLOCK);
+	if (testutil_connect_within(probe, port, 200) == 0)
+		fail_msg(
+		    "port %d: a connection beyond the backlog was made", port);
+	close(probe);
+	return port;
 }
 
 static void

@@ -14,9 +14,10 @@
 /*
  * What the cmocka tests share: files in a scratch directory, counts
  * from a SQLite file, a child's environment, an evhttp server on
- * loopback, and a child process run from the test's event loop. Each
- * function fails the running test, with a message, when it cannot do
- * its work, unless it says otherwise.
+ * loopback, loopback ports that refuse or hang connections, and a child
+ * process run from the test's event loop. Each function fails the
+ * running test, with a message, when it cannot do its work, unless it
+ * says otherwise.
  */
 
 /* Write "dir/name" to buf, of len bytes; it must fit. */
@@ -72,6 +73,14 @@ void testutil_http_free(struct evhttp *http, struct event_base *base);
  * *fd; close it when done.
  */
 int testutil_closed_port(int *fd);
+/*
+ * Return a loopback port at which connecting hangs: a socket listening
+ * with a backlog of 0 whose one place is taken by a connection never
+ * accepted, so that Linux drops every later SYN and a client waits for
+ * its connect timeout. Its two sockets go to fds; close both when done.
+ * Fails the test when a connection is still accepted.
+ */
+int testutil_hung_port(int fds[2]);
 
 struct testutil_proc;
 
