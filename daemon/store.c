@@ -966,13 +966,17 @@ store_commit(struct store *st, char **cause)
 void
 store_rollback(struct store *st)
 {
+	/*
+	 * The index may hold stories that are gone now: read it again.
+	 * So too when SQLite rolled back already, as it does itself when
+	 * a write or a commit fails for want of disk or with an I/O error.
+	 */
+	dedup_index_free(st->near);
+	st->near = NULL;
 	if (sqlite3_get_autocommit(st->db))
 		return;
 	sqlite3_step(st->stmt[STMT_ROLLBACK]);
 	sqlite3_reset(st->stmt[STMT_ROLLBACK]);
-	/* It may hold stories that are gone now: read it again. */
-	dedup_index_free(st->near);
-	st->near = NULL;
 }
 
 int

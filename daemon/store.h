@@ -157,7 +157,10 @@ int store_begin(struct store *, char **cause);
  * Return 0 or -1.
  */
 int store_commit(struct store *, char **cause);
-/* Roll back the open transaction, if any. Cannot fail. */
+/*
+ * Roll back the open transaction, if any: call it after any failure
+ * in one, SQLite having maybe rolled it back already. Cannot fail.
+ */
 void store_rollback(struct store *);
 
 /*

@@ -1,4 +1,8 @@
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -698,6 +702,53 @@ test_store_near_follows_log(void **state)
 }
 
 /*
+ * A commit that fails for want of disk (here the file size limit) is
+ * rolled back by SQLite itself: the stories of the transaction are gone
+ * from the window's index too, and a later story that takes one's id
+ * is not joined by copies of the story that was lost.
+ */
+static void
+test_store_near_failed_commit(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_feed f;
+	struct rlimit rl, limited;
+	struct stat sb;
+	char wal[160], *cause = NULL;
+	int64_t lost, id;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	add_near(st, f.id, "id:first", 0x1111ULL, 3000);
+	assert_int_equal(near_cluster(st, 0x1111ULL, 2000), 1);
+	/* The full-text index has caught up: it writes nothing meanwhile. */
+	assert_int_equal(search(st, "title"), 1);
+	snprintf(wal, sizeof wal, "%s-wal", fx->path);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	limited = rl;
+	limited.rlim_cur = (rlim_t)sb.st_size;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &limited), 0);
+	assert_int_equal(store_begin(st, &cause), 0);
+	lost = add_near(st, f.id, "id:lost", 0x5555ULL, 3000);
+	assert_int_equal(near_cluster(st, 0x5555ULL, 2000), lost);
+	assert_int_equal(store_commit(st, &cause), -1);
+	free(cause);
+	cause = NULL;
+	store_rollback(st);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	/* Another story, which SQLite gives the lost one's id. */
+	id = add_near(st, f.id, "id:other", 0xaaaa0000ULL, 3000);
+	assert_int_equal(id, lost);
+	assert_int_equal(near_cluster(st, 0x5555ULL, 2000), 0);
+	assert_int_equal(near_cluster(st, 0xaaaa0000ULL, 2000), id);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
+/*
  * Search follows the log: a story is found once committed, by its new
  * words once edited, and no more once pruned; a bad query says why.
  */
@@ -1042,6 +1093,8 @@ main(void)
 		    test_store_cluster_find_nearest, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_near_follows_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_near_failed_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_search_follows_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(
