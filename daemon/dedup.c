@@ -262,6 +262,7 @@ static struct dedup_index_chunk *dedup_index_chunk(
 static void *dedup_aligned(size_t, void **);
 static uint32_t dedup_index_seconds(time_t);
 static void dedup_index_clear(struct dedup_index *);
+static void dedup_index_renumber(struct dedup_index *);
 
 struct dedup_index *
 dedup_index_new(void)
@@ -294,6 +295,37 @@ dedup_index_clear(struct dedup_index *ix)
 	ix->base = 0;
 	memset(ix->head, 0, sizeof ix->head);
 	ix->lo = ix->hi = 1;
+}
+
+/*
+ * Number the entries kept from 1 again, in their order: numbers run out
+ * after 4 billion additions, which an index that is never read again
+ * (a daemon alone on its log) may reach. Emptying it would lose the
+ * window's stories while its owner still trusts it. Cannot fail.
+ */
+static void
+dedup_index_renumber(struct dedup_index *ix)
+{
+	struct dedup_index_entry *kept = NULL;
+	const struct dedup_index_chunk *c;
+	uint32_t *seen = NULL;
+	size_t n = ix->hi - ix->lo, slot;
+
+	if (n > 0) {
+		kept = xreallocarray(NULL, n, sizeof *kept);
+		seen = xreallocarray(NULL, n, sizeof *seen);
+	}
+	for (size_t i = 0; i < n; i++) {
+		c = dedup_index_chunk(ix, ix->lo + (uint32_t)i, &slot);
+		kept[i] = c->entry[slot];
+		seen[i] = c->seen[slot];
+	}
+	dedup_index_clear(ix);
+	for (size_t i = 0; i < n; i++)
+		dedup_index_add(
+		    ix, kept[i].simhash, kept[i].cluster, (time_t)seen[i]);
+	free(kept);
+	free(seen);
 }
 
 /* The chunk of entry e, and e's slot in it. */
@@ -338,9 +370,8 @@ dedup_index_add(struct dedup_index *ix, uint64_t simhash, int64_t cluster,
 	size_t slot;
 	void *raw;
 
-	/* Numbers run out after 4 billion stories: start again, empty. */
 	if (ix->hi == UINT32_MAX)
-		dedup_index_clear(ix);
+		dedup_index_renumber(ix);
 	e = ix->hi++;
 	if (e / DEDUP_INDEX_CHUNK - ix->base >= ix->nchunks) {
 		if (ix->nchunks == 0)
