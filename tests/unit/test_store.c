@@ -17,6 +17,7 @@
 
 #include <sqlite3.h>
 
+#include "dedup.h"
 #include "store.h"
 #include "testutil.h"
 #include "xmalloc.h"
@@ -702,6 +703,35 @@ test_store_near_follows_log(void **state)
 }
 
 /*
+ * Two canonical URLs whose keys collide (one story is given the other
+ * URL's key by hand, as a 64-bit collision would): a look-up compares
+ * the URLs, and finds neither story for the other's URL.
+ */
+static void
+test_store_url_key_collision(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_feed f;
+	char *cause = NULL, sql[160];
+	int64_t a, b;
+	int n;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	a = add_near(st, f.id, "https://a.example/1", 0x1111ULL, 3000);
+	n = snprintf(sql, sizeof sql,
+	    "UPDATE stories SET url_key = %lld WHERE id = %lld",
+	    (long long)dedup_url_key("https://b.example/2"), (long long)a);
+	assert_true(n > 0 && (size_t)n < sizeof sql);
+	exec_sql(fx->path, sql);
+	assert_int_equal(url_cluster(st, "https://b.example/2"), 0);
+	b = add_near(st, f.id, "https://b.example/2", 0x2222ULL, 3000);
+	assert_int_equal(url_cluster(st, "https://b.example/2"), b);
+	store_feed_clear(&f);
+	store_close(st);
+}
+
+/*
  * A commit that fails for want of disk (here the file size limit) is
  * rolled back by SQLite itself: the stories of the transaction are gone
  * from the window's index too, and a later story that takes one's id
@@ -1095,6 +1125,8 @@ main(void)
 		    test_store_near_follows_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_near_failed_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_url_key_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_search_follows_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(
