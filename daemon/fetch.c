@@ -60,7 +60,7 @@ struct transfer {
 	int redirects; /* responses that were redirects */
 	char *etag;
 	char *last_modified;
-	char errbuf[CURL_ERROR_SIZE];
+	char *errbuf; /* CURL_ERROR_SIZE bytes, once it starts */
 	TAILQ_ENTRY(transfer) entry;
 };
 
@@ -155,6 +155,7 @@ fetch_transfer_free(struct transfer *t)
 	free(t->body);
 	free(t->etag);
 	free(t->last_modified);
+	free(t->errbuf);
 	free(t);
 }
 
@@ -466,10 +467,11 @@ fetch_begin(struct fetch *f, struct transfer *t)
 	/*
 	 * The easy handle is made now, not when the transfer was queued:
 	 * ten thousand queued feeds cost their requests, not libcurl's
-	 * handles.
+	 * handles (and this buffer).
 	 */
+	t->errbuf = xcalloc(1, CURL_ERROR_SIZE);
 	if ((t->easy = curl_easy_init()) == NULL) {
-		snprintf(t->errbuf, sizeof t->errbuf,
+		snprintf(t->errbuf, CURL_ERROR_SIZE,
 		    "libcurl: curl_easy_init failed");
 		log_warnx("%s: %s", t->url, t->errbuf);
 		TAILQ_INSERT_TAIL(&f->refused, t, entry);
@@ -487,8 +489,8 @@ fetch_begin(struct fetch *f, struct transfer *t)
 	f->active--;
 	fetch_host_put(t->slot);
 	t->slot = NULL;
-	snprintf(t->errbuf, sizeof t->errbuf, "libcurl: %s",
-	    curl_multi_strerror(rc));
+	snprintf(
+	    t->errbuf, CURL_ERROR_SIZE, "libcurl: %s", curl_multi_strerror(rc));
 	log_warnx("%s: %s", t->url, t->errbuf);
 	TAILQ_INSERT_TAIL(&f->refused, t, entry);
 	evtimer_add(f->refused_ev, &now);
