@@ -717,6 +717,7 @@ static int store_fresh(struct store *, char **);
 static int store_near(struct store *, time_t, char **);
 static int store_url_maybe(struct store *, int64_t, int *, char **);
 static void store_url_key_cb(sqlite3_context *, int, sqlite3_value **);
+static int store_key_urls(struct store *);
 static void store_near_add(struct store *, uint64_t, int64_t, time_t);
 
 struct store *
@@ -744,7 +745,8 @@ store_open(const char *path, char **cause)
 	    sqlite3_create_function(st->db, "feedwatch_url_key", 1,
 		SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, store_url_key_cb,
 		NULL, NULL) != SQLITE_OK ||
-	    store_migrate(st, cause) == -1 || store_prepare(st, cause) == -1) {
+	    store_migrate(st, cause) == -1 || store_key_urls(st) == -1 ||
+	    store_prepare(st, cause) == -1) {
 		if (*cause == NULL)
 			store_error(st, cause, path);
 		store_close(st);
@@ -842,6 +844,38 @@ store_schema_version(struct store *st)
 		v = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	return v;
+}
+
+/*
+ * Give a url_key to the stories that have a canonical URL but none: a
+ * daemon older than schema 14, still running when a newer command
+ * migrated the log, stores them so, and without a key a story is never
+ * found by its URL. Asked first, so that opening the log to read it
+ * writes nothing; both through stories_url, where a NULL key sorts.
+ */
+static int
+store_key_urls(struct store *st)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+		"SELECT 1 FROM stories WHERE url_key IS NULL"
+		" AND canonical_url IS NOT NULL LIMIT 1",
+		-1, &s, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return -1;
+	return sqlite3_exec(st->db,
+		   "UPDATE stories SET url_key = feedwatch_url_key(canonical_url)"
+		   " WHERE url_key IS NULL AND canonical_url IS NOT NULL",
+		   NULL, NULL, NULL) == SQLITE_OK ?
+	    0 :
+	    -1;
 }
 
 /* SQL's feedwatch_url_key(url): dedup_url_key, for migrations. */

@@ -732,6 +732,34 @@ test_store_url_key_collision(void **state)
 }
 
 /*
+ * A story stored without a url_key, as a daemon older than schema 14
+ * stores it when a newer command migrated the log under it, gets its
+ * key at the next open, and is found by its URL again.
+ */
+static void
+test_store_url_key_filled_at_open(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_feed f;
+	char *cause = NULL;
+	int64_t a;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	a = add_near(st, f.id, "https://a.example/1", 0x1111ULL, 3000);
+	store_feed_clear(&f);
+	store_close(st);
+	exec_sql(fx->path, "UPDATE stories SET url_key = NULL");
+	st = open_ok(fx->path);
+	assert_int_equal(url_cluster(st, "https://a.example/1"), a);
+	store_close(st);
+	assert_int_equal(
+	    count_sql(
+		fx->path, "SELECT count(*) FROM stories WHERE url_key IS NULL"),
+	    0);
+}
+
+/*
  * A commit that fails for want of disk (here the file size limit) is
  * rolled back by SQLite itself: the stories of the transaction are gone
  * from the window's index too, and a later story that takes one's id
@@ -1127,6 +1155,8 @@ main(void)
 		    test_store_near_failed_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_url_key_collision, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_url_key_filled_at_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_search_follows_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(
