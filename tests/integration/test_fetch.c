@@ -30,6 +30,7 @@
 
 #include "testtls.h"
 #include "testutil.h"
+#include "version.h"
 
 /*
  * feedwatchd against an evhttp server in the test's own event_base that
@@ -190,6 +191,7 @@ struct fixture {
 	char inm[128];	    /* If-None-Match of the last /cond.xml */
 	char ims[128];	    /* If-Modified-Since of the last /cond.xml */
 	char encoding[128]; /* Accept-Encoding of the last /gzip.xml */
+	char agent[256];    /* User-Agent of the last request */
 	int in_flight;	    /* delayed answers not given yet */
 	int peak;	    /* most in_flight at once */
 	LIST_HEAD(, slow) slows;
@@ -497,6 +499,7 @@ server_cb(struct evhttp_request *req, void *arg)
 	const char *path;
 	int i;
 
+	copy_header(req, "User-Agent", fx->agent, sizeof fx->agent);
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	for (i = 0; path != NULL && i < R_COUNT; i++) {
 		if (strcmp(path, routes[i].path) == 0)
@@ -1658,6 +1661,39 @@ test_fetch_connect_timeout(void **state)
 		fail_msg("the run took %ld ms, want 2 to 5 s", elapsed);
 }
 
+/* What [daemon] user_agent is set to in test_fetch_user_agent. */
+#define OWN_AGENT "NewsDesk/2.1 (+mailto:desk@example.org)"
+
+/*
+ * Each request names feedwatch and its version ("feedwatch/0.1.0"), as
+ * feedwatch.conf(5) says, until [daemon] user_agent replaces it.
+ */
+static void
+test_fetch_user_agent(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct expect_row x = { "good", 200, 0, NULL, 2 };
+	const char *const heads[] = { "", "user_agent = " OWN_AGENT "\n" };
+	const char *const want[] = { "feedwatch/" FEEDWATCH_VERSION,
+		OWN_AGENT };
+	char *text, *err;
+	struct run r;
+	struct row row;
+
+	for (int i = 0; i < 2; i++) {
+		text = config_head(heads[i]);
+		append_feed(&text, fx, "good", R_GOOD);
+		testutil_write_file(fx->conf, text, 0644);
+		free(text);
+		fx->agent[0] = '\0';
+		run_daemon(fx, fx->conf, NULL, &r, &err);
+		free(err);
+		check_row(fx, &x, &row);
+		assert_int_equal(fx->hits[R_GOOD], i + 1);
+		assert_string_equal(fx->agent, want[i]);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1687,6 +1723,8 @@ main(int argc, char **argv)
 		    test_fetch_tls_missing_ca_file, tls_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_connect_timeout, fetch_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_user_agent, fetch_setup, fetch_teardown),
 	};
 	int rc;
 
