@@ -38,7 +38,7 @@
  * temporary, permanent and looping, 410, 429 and 503 with Retry-After,
  * a trickle, an endless body, a gzip bomb, a closed port, slow answers;
  * the same routes over HTTPS with a throw-away authority's certificate,
- * and a port at which connecting hangs.
+ * a port at which connecting hangs, and forward proxies.
  */
 
 #define TEST_WATCHDOG 60    /* seconds before a hung daemon is killed */
@@ -50,6 +50,8 @@
 #define COND_DATE "Sat, 08 Jul 2023 18:40:00 GMT"
 #define RETRY_SECONDS 7200    /* the 429's Retry-After */
 #define RETRY_DATE (3 * 3600) /* the 503's Retry-After, as a date */
+#define NPROXIES 2
+#define FAR_HOST "feed.invalid" /* never resolves: only a proxy reaches it */
 
 enum route_kind {
 	KIND_FEED,     /* 200 and the feed */
@@ -138,6 +140,18 @@ static const struct route routes[R_COUNT] = {
 	[R_SECURE3] = { "/secure/3.xml", KIND_FEED, 200, 0, 0 },
 };
 
+/*
+ * A forward proxy on loopback. It answers a request for an absolute
+ * URI (what a client sends to a proxy) with the feed of that URI's
+ * path, without going anywhere, and turns a plain path away.
+ */
+struct proxy {
+	struct evhttp *http;
+	int port;
+	int hits;      /* requests it answered */
+	char uri[256]; /* the URI of the last of them */
+};
+
 /* A feed of the one configuration that holds every case. */
 struct feed_case {
 	const char *name;
@@ -202,6 +216,10 @@ struct fixture {
 	int https_port;
 	int hung_fds[2]; /* connecting to hung_port hangs; -1 = none */
 	int hung_port;
+
+	struct proxy proxies[NPROXIES]; /* when started */
+	char http_proxy[64];		/* "http_proxy=...", when set */
+	const char *env[2]; /* for the daemon's environment; NULL-ended */
 };
 
 /* A run of the daemon, watched from the fixture's loop. */
@@ -293,10 +311,11 @@ reply(struct evhttp_request *req, int status, const char *reason,
 	evbuffer_free(buf);
 }
 
+/* 200 and the feed of path. */
 static void
-reply_feed(struct evhttp_request *req, int route)
+reply_feed(struct evhttp_request *req, const char *path)
 {
-	char *body = feed_body(routes[route].path);
+	char *body = feed_body(path);
 
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/rss+xml; charset=utf-8");
@@ -332,7 +351,7 @@ serve_cond(struct fixture *fx, struct evhttp_request *req)
 	}
 	evhttp_add_header(out, "ETag", COND_ETAG);
 	evhttp_add_header(out, "Last-Modified", COND_DATE);
-	reply_feed(req, R_COND);
+	reply_feed(req, routes[R_COND].path);
 }
 
 static void
@@ -459,7 +478,7 @@ slow_tick_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		break;
 	default:
-		reply_feed(s->req, s->route);
+		reply_feed(s->req, routes[s->route].path);
 		slow_free(s);
 		return;
 	}
@@ -512,7 +531,7 @@ server_cb(struct evhttp_request *req, void *arg)
 	fx->hits[i]++;
 	switch (routes[i].kind) {
 	case KIND_FEED:
-		reply_feed(req, i);
+		reply_feed(req, routes[i].path);
 		break;
 	case KIND_COND:
 		serve_cond(fx, req);
@@ -536,9 +555,26 @@ server_cb(struct evhttp_request *req, void *arg)
 		if (fx->is_down)
 			reply(req, 500, "Internal Server Error", "down\n", 5);
 		else
-			reply_feed(req, i);
+			reply_feed(req, routes[i].path);
 		break;
 	}
+}
+
+static void
+proxy_cb(struct evhttp_request *req, void *arg)
+{
+	struct proxy *px = arg;
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *path = evhttp_uri_get_path(u);
+
+	if (evhttp_uri_get_scheme(u) == NULL ||
+	    evhttp_uri_get_host(u) == NULL || path == NULL) {
+		evhttp_send_error(req, HTTP_BADREQUEST, "not a proxy request");
+		return;
+	}
+	px->hits++;
+	snprintf(px->uri, sizeof px->uri, "%s", evhttp_request_get_uri(req));
+	reply_feed(req, path);
 }
 
 /* Serve routes on 127.0.0.1, at a port of the system's choice; hold a
@@ -575,21 +611,26 @@ append(char **text, const char *fmt, ...)
 	*text = t;
 }
 
-/* The [daemon] section every configuration starts with. */
+/* A [daemon] section with proxy = proxy (NULL: no proxy line, the
+ * environment's), and more lines. */
 static char *
-config_head(const char *more)
+config_head_proxy(const char *proxy, const char *more)
 {
 	char *text = NULL;
 
-	append(&text,
-	    "[daemon]\n"
-	    "database = feedwatch.db\n"
-	    "proxy = none\n"
-	    "connect_timeout = 5s\n"
-	    "timeout = 20s\n"
-	    "%s\n",
-	    more);
+	append(&text, "[daemon]\ndatabase = feedwatch.db\n");
+	if (proxy != NULL)
+		append(&text, "proxy = %s\n", proxy);
+	append(&text, "connect_timeout = 5s\ntimeout = 20s\n%s\n", more);
 	return text;
+}
+
+/* The [daemon] section every configuration starts with: whatever the
+ * environment says, no proxy. */
+static char *
+config_head(const char *more)
+{
+	return config_head_proxy("none", more);
 }
 
 /* A feed section for scheme://127.0.0.1:port/path. */
@@ -610,6 +651,15 @@ append_feed(char **text, const struct fixture *fx, const char *name, int route)
 	else
 		append_feed_at(
 		    text, name, "http", fx->port, routes[route].path);
+}
+
+/* A feed section for http://FAR_HOST/path, which only a proxy can
+ * fetch. */
+static void
+append_far_feed(char **text, const char *name, const char *path)
+{
+	append(
+	    text, "[feed \"%s\"]\nurl = http://" FAR_HOST "%s\n", name, path);
 }
 
 /* A feed section for the route over HTTPS. */
@@ -661,6 +711,8 @@ fetch_teardown(void **state)
 	while (!LIST_EMPTY(&fx->slows))
 		slow_free(LIST_FIRST(&fx->slows));
 	testtls_server_free(fx->https);
+	for (int i = 0; i < NPROXIES; i++)
+		testutil_http_free(fx->proxies[i].http, NULL);
 	testutil_http_free(fx->http, fx->base);
 	close(fx->closed_fd);
 	for (int i = 0; i < 2; i++) {
@@ -674,16 +726,16 @@ fetch_teardown(void **state)
 
 /*
  * The daemon's environment: ours without proxies (the feeds are on
- * loopback), the journal's log format or systemd's sockets. Caller
- * frees.
+ * loopback), the journal's log format or systemd's sockets, with the
+ * fixture's env added. Caller frees.
  */
 static char **
-daemon_envp(void)
+daemon_envp(const struct fixture *fx)
 {
 	static const char *drop[] = { "JOURNAL_STREAM", "NOTIFY_SOCKET",
 		"WATCHDOG_USEC", "WATCHDOG_PID", NULL };
 
-	return testutil_envp(drop, NULL);
+	return testutil_envp(drop, fx->env);
 }
 
 /* Milliseconds since the run started. */
@@ -730,7 +782,7 @@ run_daemon_status(struct fixture *fx, const char *conf,
 		argv[1] = "-v";
 	snprintf(name, sizeof name, "stderr.%d", ++fx->runs);
 	path_in(fx, errpath, sizeof errpath, name);
-	env = daemon_envp();
+	env = daemon_envp(fx);
 	r->proc.argv = argv;
 	r->proc.env = env;
 	r->proc.err = errpath;
@@ -777,7 +829,7 @@ run_tool(const struct fixture *fx, const char *cmd, const char *opt, char **out)
 	posix_spawn_file_actions_addopen(
 	    &fa, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	env = daemon_envp();
+	env = daemon_envp(fx);
 	assert_int_equal(posix_spawn(&pid, tool_path, &fa, NULL, argv, env), 0);
 	free(env);
 	posix_spawn_file_actions_destroy(&fa);
@@ -1694,6 +1746,167 @@ test_fetch_user_agent(void **state)
 	}
 }
 
+/* Start the fixture, and the proxies on loopback. */
+static int
+proxy_setup(void **state)
+{
+	struct fixture *fx;
+	struct proxy *px;
+
+	fetch_setup(state);
+	fx = *state;
+	for (int i = 0; i < NPROXIES; i++) {
+		px = &fx->proxies[i];
+		px->http =
+		    testutil_http_start(fx->base, proxy_cb, px, &px->port);
+	}
+	return 0;
+}
+
+/* "http://127.0.0.1:PORT" of proxy i, in buf. */
+static const char *
+proxy_url(const struct fixture *fx, int i, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "http://127.0.0.1:%d", fx->proxies[i].port);
+
+	assert_true(n > 0 && (size_t)n < len);
+	return buf;
+}
+
+/* Give the daemon http_proxy = proxy i in its environment. */
+static void
+proxy_environment(struct fixture *fx, int i)
+{
+	int n = snprintf(fx->http_proxy, sizeof fx->http_proxy,
+	    "http_proxy=http://127.0.0.1:%d", fx->proxies[i].port);
+
+	assert_true(n > 0 && (size_t)n < sizeof fx->http_proxy);
+	fx->env[0] = fx->http_proxy;
+	fx->env[1] = NULL;
+}
+
+/* Proxy i answered n requests, the last one for http://FAR_HOST/path. */
+static void
+check_proxy(const struct fixture *fx, int i, int n, const char *path)
+{
+	const struct proxy *px = &fx->proxies[i];
+	char want[256];
+
+	snprintf(want, sizeof want, "http://" FAR_HOST "%s", path);
+	if (px->hits != n || (n > 0 && strcmp(px->uri, want) != 0))
+		fail_msg("proxy %d: %d requests, the last for \"%s\"; want %d"
+			 " for \"%s\"",
+		    i, px->hits, px->uri, n, want);
+}
+
+/* The far feed, fetched through a proxy. */
+static const struct expect_row far_ok = { "far", 200, 0, NULL, 2 };
+
+/*
+ * Run the daemon once on one feed, "far" at http://FAR_HOST/far.xml,
+ * with proxy in [daemon] (as config_head_proxy); check the feed's row
+ * against x and return the daemon's stderr (caller frees).
+ */
+static char *
+run_far_feed(struct fixture *fx, const char *proxy, const struct expect_row *x)
+{
+	char *text, *err;
+	struct run r;
+	struct row row;
+
+	text = config_head_proxy(proxy, "");
+	append_far_feed(&text, "far", "/far.xml");
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	check_row(fx, x, &row);
+	return err;
+}
+
+/*
+ * [daemon] proxy: a feed whose host does not resolve is fetched through
+ * the proxy, which is asked for its whole URL.
+ */
+static void
+test_fetch_proxy_daemon(void **state)
+{
+	struct fixture *fx = *state;
+	char url[64];
+
+	free(run_far_feed(fx, proxy_url(fx, 0, url, sizeof url), &far_ok));
+	check_proxy(fx, 0, 1, "/far.xml");
+	check_proxy(fx, 1, 0, NULL);
+}
+
+/*
+ * A feed's own proxy is used instead of [daemon]'s, and its own
+ * "proxy = none" connects directly; the other feeds keep [daemon]'s.
+ */
+static void
+test_fetch_proxy_feed_overrides(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct expect_row x[] = {
+		{ "shared", 200, 0, NULL, 2 },
+		{ "own", 200, 0, NULL, 2 },
+		{ "direct", 200, 0, NULL, 2 },
+	};
+	char url[64], *text, *err;
+	struct run r;
+
+	text = config_head_proxy(proxy_url(fx, 0, url, sizeof url), "");
+	append_far_feed(&text, "shared", "/shared.xml");
+	append(&text, "\n");
+	append_far_feed(&text, "own", "/own.xml");
+	append(&text, "proxy = %s\n\n", proxy_url(fx, 1, url, sizeof url));
+	append_feed(&text, fx, "direct", R_GOOD);
+	append(&text, "proxy = none\n");
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	free(err);
+	check_rows(fx, x, sizeof x / sizeof x[0]);
+	check_proxy(fx, 0, 1, "/shared.xml");
+	check_proxy(fx, 1, 1, "/own.xml");
+	assert_int_equal(fx->hits[R_GOOD], 1);
+}
+
+/* With no proxy in the configuration, the environment's http_proxy is
+ * used. */
+static void
+test_fetch_proxy_environment(void **state)
+{
+	struct fixture *fx = *state;
+
+	proxy_environment(fx, 0);
+	free(run_far_feed(fx, NULL, &far_ok));
+	check_proxy(fx, 0, 1, "/far.xml");
+}
+
+/* What libcurl says when a feed's host does not resolve. */
+#define RESOLVE_ERROR "Could not resolve host: " FAR_HOST
+
+/*
+ * proxy = none connects directly whatever http_proxy says: the proxy
+ * is asked nothing, and the feed fails with libcurl's words for a host
+ * that does not resolve, in its row and in the log.
+ */
+static void
+test_fetch_proxy_none_ignores_environment(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct expect_row x = { "far", 0, 1, RESOLVE_ERROR, 0 };
+	char *err;
+
+	proxy_environment(fx, 0);
+	err = run_far_feed(fx, "none", &x);
+	check_proxy(fx, 0, 0, NULL);
+	if (testutil_count_lines(err, "feed far: ", RESOLVE_ERROR) != 1)
+		fail_msg(
+		    "want \"feed far: ... %s\" in:\n%s", RESOLVE_ERROR, err);
+	free(err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1725,6 +1938,15 @@ main(int argc, char **argv)
 		    test_fetch_connect_timeout, fetch_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_user_agent, fetch_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_proxy_daemon, proxy_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(test_fetch_proxy_feed_overrides,
+		    proxy_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_proxy_environment, proxy_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_proxy_none_ignores_environment, proxy_setup,
+		    fetch_teardown),
 	};
 	int rc;
 
