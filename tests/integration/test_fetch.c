@@ -1785,14 +1785,18 @@ proxy_environment(struct fixture *fx, int i)
 	fx->env[1] = NULL;
 }
 
-/* Proxy i answered n requests, the last one for http://FAR_HOST/path. */
+/*
+ * Proxy i answered n requests, the last one for http://FAR_HOST/path
+ * (path NULL when n is 0).
+ */
 static void
 check_proxy(const struct fixture *fx, int i, int n, const char *path)
 {
 	const struct proxy *px = &fx->proxies[i];
 	char want[256];
 
-	snprintf(want, sizeof want, "http://" FAR_HOST "%s", path);
+	snprintf(want, sizeof want, "http://" FAR_HOST "%s",
+	    path != NULL ? path : "");
 	if (px->hits != n || (n > 0 && strcmp(px->uri, want) != 0))
 		fail_msg("proxy %d: %d requests, the last for \"%s\"; want %d"
 			 " for \"%s\"",

@@ -1665,14 +1665,15 @@ static void
 ref_maybe_scope(struct ref_node *n, char *out, size_t len)
 {
 	char in[1024];
-	int scope;
+	int scope, w;
 
 	if (ref_rand(8) != 0)
 		return;
 	scope = 1 + (int)ref_rand(2);
 	snprintf(in, sizeof in, "%s", out);
 	ref_scope(n, scope);
-	snprintf(out, len, "%s:%s", scope == 1 ? "title" : "summary", in);
+	w = snprintf(out, len, "%s:%s", scope == 1 ? "title" : "summary", in);
+	assert_true(w > 0 && (size_t)w < len);
 }
 
 /* A word, prefix or phrase; its text goes to out. */
