@@ -951,6 +951,29 @@ html_attr_set(
 	return i == n ? n + 1 : n;
 }
 
+char *
+html_c1_refs(const char *html)
+{
+	struct html_out o = { NULL, 0, 0, NULL, 0, 0 };
+	const char *run = html, *p = html;
+	unsigned int cp;
+	size_t n;
+
+	while ((p = strstr(p, "&#")) != NULL) {
+		if ((n = html_ref_len(p)) == 0 ||
+		    (cp = repair_cp1252(html_ref_number(p, n))) == 0) {
+			p += 2;
+			continue;
+		}
+		html_put(&o, run, (size_t)(p - run));
+		html_put_utf8(&o, cp);
+		run = p += n;
+	}
+	if (o.s != NULL)
+		html_puts(&o, run);
+	return o.s;
+}
+
 /*
  * Write the start tag of element n: its allowed attributes, sorted, and
  * the namespaces an <svg> or <math> (or an xlink: attribute) needs.

@@ -21,5 +21,12 @@
  * written. Cannot fail otherwise.
  */
 char *html_sanitize(const char *html, const char *base);
+/*
+ * Return a copy of html whose numeric references to the C1 range
+ * ("&#146;", "&#x92;") are the characters WINDOWS-1252 means by them,
+ * as browsers read them (libxml2 reads controls), or NULL when it has
+ * none. Caller frees. Cannot fail.
+ */
+char *html_c1_refs(const char *html);
 
 #endif

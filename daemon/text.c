@@ -1,13 +1,12 @@
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/HTMLparser.h>
 #include <utf8proc.h>
 
-#include "repair.h"
+#include "html.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -85,60 +84,6 @@ text_walk(xmlNodePtr node, struct text_buf *b)
 	}
 }
 
-/*
- * The length of the numeric reference at s ("&#146;", "&#x92;") whose
- * number is in the C1 range, with its character in WINDOWS-1252 (what
- * a browser reads, where libxml2 reads a control) in *cp; 0 for any
- * other reference or text.
- */
-static size_t
-text_c1_ref(const char *s, unsigned int *cp)
-{
-	const char *p = s + 2;
-	unsigned long n = 0;
-	int is_hex = *p == 'x' || *p == 'X';
-
-	if (s[0] != '&' || s[1] != '#')
-		return 0;
-	for (p += is_hex; n <= 0x9f; p++) {
-		if (*p >= '0' && *p <= '9')
-			n = n * (is_hex ? 16 : 10) + (unsigned long)(*p - '0');
-		else if (is_hex && ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f'))
-			n = n * 16 + (unsigned long)((*p | 0x20) - 'a' + 10);
-		else
-			break;
-	}
-	if (*p != ';' || (*cp = repair_cp1252(n)) == 0)
-		return 0;
-	return (size_t)(p + 1 - s);
-}
-
-/* html with its C1 references (see text_c1_ref) made WINDOWS-1252's. */
-static char *
-text_fix_c1_refs(const char *html)
-{
-	struct text_buf b = { NULL, 0, 0 };
-	const char *run = html, *p;
-	char ref[16];
-	unsigned int cp;
-	size_t n;
-
-	for (p = html; (p = strstr(p, "&#")) != NULL;) {
-		if ((n = text_c1_ref(p, &cp)) == 0) {
-			p += 2;
-			continue;
-		}
-		text_buf_add(&b, run, (size_t)(p - run));
-		snprintf(ref, sizeof ref, "&#x%X;", cp);
-		text_buf_add(&b, ref, strlen(ref));
-		run = p += n;
-	}
-	if (b.s == NULL)
-		return NULL;
-	text_buf_add(&b, run, strlen(run));
-	return b.s;
-}
-
 char *
 text_from_html(const char *html)
 {
@@ -151,7 +96,7 @@ text_from_html(const char *html)
 		return text_squeeze(html);
 	if (len > INT32_MAX)
 		return xstrdup("");
-	if ((fixed = text_fix_c1_refs(html)) != NULL) {
+	if ((fixed = html_c1_refs(html)) != NULL) {
 		html = fixed;
 		len = strlen(fixed);
 	}
@@ -201,7 +146,7 @@ text_squeeze(const char *s)
 	while (*p != '\0') {
 		/* ASCII, most of any text, without asking utf8proc. */
 		if (*p < 0x80) {
-			if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+			if (text_is_space(*p))
 				space = 1;
 			else {
 				if (space && o > 0)

@@ -267,6 +267,21 @@ url_get(CURLU *h)
 	return out;
 }
 
+/* A lower-case host name's letter, digit, dot or dash. */
+static int
+url_is_host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+	    c == '-';
+}
+
+/* Printable ASCII that may stand in a URL as it is written. */
+static int
+url_is_plain_char(char c)
+{
+	return c > ' ' && c < 0x7f && strchr("\"<>\\^`{|}", c) == NULL;
+}
+
 /*
  * Is s a plain absolute http(s) URL: the scheme, "://", a host of
  * letters, digits, dots and dashes, an optional port up to 65535, then
@@ -286,9 +301,7 @@ url_is_absolute(const char *s)
 		p = s + 8;
 	else
 		return 0;
-	for (host = p; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-	     (*p >= '0' && *p <= '9') || *p == '.' || *p == '-';
-	     p++)
+	for (host = p; url_is_host_char(*p) || (*p >= 'A' && *p <= 'Z'); p++)
 		;
 	if (p == host)
 		return 0;
@@ -301,7 +314,7 @@ url_is_absolute(const char *s)
 	if (*p != '\0' && *p != '/' && *p != '?' && *p != '#')
 		return 0;
 	for (; *p != '\0'; p++) {
-		if (*p <= ' ' || *p >= 0x7f || strchr("\"<>\\^`{|}", *p))
+		if (!url_is_plain_char(*p))
 			return 0;
 	}
 	return 1;
@@ -331,14 +344,12 @@ url_resolve_path(const char *base, const char *ref)
 		host = base + 8;
 	else
 		return NULL;
-	for (p = host; (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-	     *p == '.' || *p == '-';
-	     p++)
+	for (p = host; url_is_host_char(*p); p++)
 		;
 	if (p == host || (*p != '\0' && *p != '/' && *p != '?' && *p != '#'))
 		return NULL;
 	for (const char *q = ref; *q != '\0'; q++) {
-		if (*q <= ' ' || *q >= 0x7f || strchr("\"<>\\^`{|}", *q))
+		if (!url_is_plain_char(*q))
 			return NULL;
 		if (q[0] == '/' && q[1] == '.')
 			return NULL;
