@@ -1,8 +1,11 @@
+#include <sys/mman.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dedup.h"
+#include "log.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -218,38 +221,78 @@ dedup_block(uint64_t fp, int i)
 }
 
 /*
- * The window's index. Entries are numbered from 1 as they are added;
- * each block table's head is the newest entry with that block value,
- * and each entry links to the one before it with the same value, so a
- * chain runs newest first. Entries live in chunks; expiry frees whole
- * chunks from the oldest end, and a chain ends at the first entry
- * below lo. A look-up reads one entry of 32 bytes, one cache line, per
- * candidate, and walks its four chains side by side, so that the
- * memory can fetch four at once: with a million stories in the window
- * a look-up reads about 60 candidates.
+ * The window's index. Entries are numbered from 1 as they are added.
+ * Most of them are settled: laid out in four tables, one per block,
+ * each grouping its entries by that block's value, so that the entries
+ * sharing a block with a look-up's fingerprint are consecutive. The
+ * newest, added since the tables were last laid out, are recent: each
+ * links to the one before it with the same block value, on four chains
+ * a table of heads starts, newest first. Once the recent entries number
+ * more than DEDUP_INDEX_RECENT and a DEDUP_INDEX_SHARE-th of the
+ * settled, they settle: the tables are laid out again, in place, with
+ * them and without what the window has passed.
+ *
+ * Table 0 holds a settled entry's other 48 bits and its number, 10
+ * bytes; tables 1 to 3 hold 32 bits of its fingerprint, its block 0 and
+ * one other block, 4 bytes. Those 32 bits tell a story within 3 bits
+ * from nearly every other (a random 32 bits come within 3 bits of a
+ * given 32 about once in 800,000), and the few left are read in full in
+ * table 0, under their block 0. So a look-up reads four runs of
+ * consecutive memory, a few cache lines each even with a million
+ * stories in the window, where a chain costs a cache line a story.
+ * Each entry's cluster and first-seen time live apart, by number, in
+ * chunks that expiry frees from the oldest end; the tables keep an
+ * expired entry until they are next laid out, and a look-up passes
+ * over it. About 34 bytes a settled story, 24 more a recent one, and 2
+ * MiB of start and head tables.
  */
 #define DEDUP_INDEX_BLOCKS 4
 #define DEDUP_INDEX_VALUES 65536 /* values of a 16-bit block */
 #define DEDUP_INDEX_CHUNK 4096	 /* entries per chunk */
-#define DEDUP_INDEX_LINE 64	 /* bytes of a cache line */
+#define DEDUP_INDEX_RECENT 8192	 /* recent entries that settle, at least */
+#define DEDUP_INDEX_SHARE 32	 /* and at least one per this many settled */
+#define DEDUP_INDEX_MAP 65536 /* bytes a table's mapping grows by, at least */
 
-struct dedup_index_entry {
-	uint64_t simhash;
-	int64_t cluster;
-	uint32_t next[DEDUP_INDEX_BLOCKS]; /* 0 = none */
+/* An entry of table 0: bits 16 to 63 of the fingerprint, the number. */
+struct dedup_wide {
+	uint16_t rest[3];
+	uint16_t number[2];
 };
 
-_Static_assert(DEDUP_INDEX_LINE % sizeof(struct dedup_index_entry) == 0,
-    "an entry is within one cache line");
+_Static_assert(sizeof(struct dedup_wide) == 10, "a wide entry is 10 bytes");
+
+/* A recent entry: its fingerprint, and the next on each block's chain. */
+struct dedup_recent {
+	uint64_t simhash;
+	uint32_t next[DEDUP_INDEX_BLOCKS]; /* below split: none */
+};
 
 struct dedup_index_chunk {
-	struct dedup_index_entry entry[DEDUP_INDEX_CHUNK]; /* line-aligned */
+	int64_t cluster[DEDUP_INDEX_CHUNK];
 	uint32_t seen[DEDUP_INDEX_CHUNK]; /* first seen, UTC seconds */
-	void *raw;			  /* what was allocated */
+};
+
+/*
+ * What a look-up reads first of each block value: where its entries
+ * start in the block's table, and its newest recent entry, on one line.
+ */
+struct dedup_slot {
+	uint32_t start; /* in the block's table; the next value's: the end */
+	uint32_t head;	/* the newest recent entry; below split: none */
 };
 
 struct dedup_index {
-	uint32_t head[DEDUP_INDEX_BLOCKS][DEDUP_INDEX_VALUES]; /* 0 = none */
+	struct dedup_slot slot[DEDUP_INDEX_BLOCKS][DEDUP_INDEX_VALUES + 1];
+	struct dedup_wide *wide;		  /* table 0 */
+	uint32_t *narrow[DEDUP_INDEX_BLOCKS - 1]; /* tables 1 to 3 */
+	size_t wide_bytes, narrow_bytes[DEDUP_INDEX_BLOCKS - 1]; /* mapped */
+	size_t nsettled;
+	uint32_t settled_lo; /* lo when the tables were laid out */
+
+	struct dedup_recent *recent; /* entry split + k */
+	size_t recent_room;
+	uint32_t split; /* the first recent entry */
+
 	struct dedup_index_chunk **chunks; /* chunks[0] is chunk number base */
 	size_t nchunks;
 	uint32_t base;
@@ -257,12 +300,28 @@ struct dedup_index {
 	uint32_t hi; /* the next entry's number */
 };
 
+/* The best story a look-up has found so far. */
+struct dedup_best {
+	int64_t cluster;
+	int distance; /* -1: none yet */
+};
+
 static struct dedup_index_chunk *dedup_index_chunk(
     const struct dedup_index *, uint32_t, size_t *);
-static void *dedup_aligned(size_t, void **);
 static uint32_t dedup_index_seconds(time_t);
 static void dedup_index_clear(struct dedup_index *);
 static void dedup_index_renumber(struct dedup_index *);
+static void dedup_index_settle(struct dedup_index *);
+static void *dedup_map(void *, size_t *, size_t);
+static void dedup_unmap(void *, size_t);
+static void dedup_trim(void *, size_t *, size_t);
+static uint64_t dedup_wide_fp(const struct dedup_wide *, unsigned int);
+static uint32_t dedup_wide_number(const struct dedup_wide *);
+static uint32_t dedup_narrow(uint64_t, int);
+static void dedup_index_consider(
+    const struct dedup_index *, uint32_t, int, time_t, struct dedup_best *);
+static void dedup_index_scan_wide(const struct dedup_index *, uint64_t,
+    unsigned int, int, int, time_t, struct dedup_best *);
 
 struct dedup_index *
 dedup_index_new(void)
@@ -270,7 +329,7 @@ dedup_index_new(void)
 	struct dedup_index *ix;
 
 	ix = xcalloc(1, sizeof *ix);
-	ix->lo = ix->hi = 1;
+	ix->lo = ix->hi = ix->split = ix->settled_lo = 1;
 	return ix;
 }
 
@@ -288,13 +347,25 @@ static void
 dedup_index_clear(struct dedup_index *ix)
 {
 	for (size_t i = 0; i < ix->nchunks; i++)
-		free(ix->chunks[i]->raw);
+		free(ix->chunks[i]);
 	free(ix->chunks);
 	ix->chunks = NULL;
 	ix->nchunks = 0;
 	ix->base = 0;
-	memset(ix->head, 0, sizeof ix->head);
-	ix->lo = ix->hi = 1;
+	dedup_unmap(ix->wide, ix->wide_bytes);
+	ix->wide = NULL;
+	ix->wide_bytes = 0;
+	for (int i = 0; i < DEDUP_INDEX_BLOCKS - 1; i++) {
+		dedup_unmap(ix->narrow[i], ix->narrow_bytes[i]);
+		ix->narrow[i] = NULL;
+		ix->narrow_bytes[i] = 0;
+	}
+	ix->nsettled = 0;
+	memset(ix->slot, 0, sizeof ix->slot);
+	free(ix->recent);
+	ix->recent = NULL;
+	ix->recent_room = 0;
+	ix->lo = ix->hi = ix->split = ix->settled_lo = 1;
 }
 
 /*
@@ -306,25 +377,37 @@ dedup_index_clear(struct dedup_index *ix)
 static void
 dedup_index_renumber(struct dedup_index *ix)
 {
-	struct dedup_index_entry *kept = NULL;
 	const struct dedup_index_chunk *c;
-	uint32_t *seen = NULL;
+	uint64_t *fp = NULL;
+	int64_t *cluster = NULL;
+	uint32_t *seen = NULL, e;
 	size_t n = ix->hi - ix->lo, slot;
 
 	if (n > 0) {
-		kept = xreallocarray(NULL, n, sizeof *kept);
+		fp = xreallocarray(NULL, n, sizeof *fp);
+		cluster = xreallocarray(NULL, n, sizeof *cluster);
 		seen = xreallocarray(NULL, n, sizeof *seen);
 	}
+	for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++) {
+		for (uint32_t k = ix->slot[0][v].start;
+		     k < ix->slot[0][v + 1].start; k++) {
+			e = dedup_wide_number(&ix->wide[k]);
+			if (e >= ix->lo)
+				fp[e - ix->lo] = dedup_wide_fp(&ix->wide[k], v);
+		}
+	}
+	for (e = ix->split > ix->lo ? ix->split : ix->lo; e < ix->hi; e++)
+		fp[e - ix->lo] = ix->recent[e - ix->split].simhash;
 	for (size_t i = 0; i < n; i++) {
 		c = dedup_index_chunk(ix, ix->lo + (uint32_t)i, &slot);
-		kept[i] = c->entry[slot];
+		cluster[i] = c->cluster[slot];
 		seen[i] = c->seen[slot];
 	}
 	dedup_index_clear(ix);
 	for (size_t i = 0; i < n; i++)
-		dedup_index_add(
-		    ix, kept[i].simhash, kept[i].cluster, (time_t)seen[i]);
-	free(kept);
+		dedup_index_add(ix, fp[i], cluster[i], (time_t)seen[i]);
+	free(fp);
+	free(cluster);
 	free(seen);
 }
 
@@ -337,15 +420,55 @@ dedup_index_chunk(const struct dedup_index *ix, uint32_t e, size_t *slot)
 }
 
 /*
- * Allocate bytes (zeroed) starting on a cache line, which malloc does
- * not promise; *raw is what to free. Cannot fail.
+ * Grow the anonymous mapping p of *bytes (NULL, 0: none yet) to at
+ * least want bytes, by half again at least; pages not yet written take
+ * no memory, and growing never copies. Cannot fail.
  */
 static void *
-dedup_aligned(size_t bytes, void **raw)
+dedup_map(void *p, size_t *bytes, size_t want)
 {
-	*raw = xcalloc(1, bytes + DEDUP_INDEX_LINE - 1);
-	return (void *)(((uintptr_t)*raw + DEDUP_INDEX_LINE - 1) &
-	    ~(uintptr_t)(DEDUP_INDEX_LINE - 1));
+	size_t n = *bytes;
+	void *q;
+
+	if (want <= n)
+		return p;
+	n += n / 2;
+	if (n < want)
+		n = want;
+	n = (n + DEDUP_INDEX_MAP - 1) / DEDUP_INDEX_MAP * DEDUP_INDEX_MAP;
+	if (p == NULL)
+		q = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else
+		q = mremap(p, *bytes, n, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED)
+		fatal("dedup index: mapping %zu bytes", n);
+	*bytes = n;
+	return q;
+}
+
+/*
+ * When a mapping of *bytes holds more than twice what want bytes and
+ * half as many again need, the window has shrunk: keep that much, give
+ * the rest back. Shrinking in place cannot fail; if it did, all is kept.
+ */
+static void
+dedup_trim(void *p, size_t *bytes, size_t want)
+{
+	size_t n = want + want / 2;
+
+	n = (n + DEDUP_INDEX_MAP - 1) / DEDUP_INDEX_MAP * DEDUP_INDEX_MAP;
+	if (p == NULL || n == 0 || *bytes <= 2 * n)
+		return;
+	if (mremap(p, *bytes, n, 0) != MAP_FAILED)
+		*bytes = n;
+}
+
+static void
+dedup_unmap(void *p, size_t bytes)
+{
+	if (p != NULL)
+		munmap(p, bytes);
 }
 
 /* Seconds as an entry keeps them: clamped to 1970..2106. */
@@ -359,16 +482,36 @@ dedup_index_seconds(time_t t)
 	return (uint32_t)t;
 }
 
+/* The fingerprint of a wide entry under block value v. */
+static uint64_t
+dedup_wide_fp(const struct dedup_wide *w, unsigned int v)
+{
+	return (uint64_t)w->rest[0] << 16 | (uint64_t)w->rest[1] << 32 |
+	    (uint64_t)w->rest[2] << 48 | v;
+}
+
+static uint32_t
+dedup_wide_number(const struct dedup_wide *w)
+{
+	return (uint32_t)w->number[0] | (uint32_t)w->number[1] << 16;
+}
+
+/* What table i (1..3) keeps of a fingerprint: block 0, then another. */
+static uint32_t
+dedup_narrow(uint64_t fp, int i)
+{
+	return dedup_block(fp, 0) << 16 | dedup_block(fp, i == 1 ? 2 : 1);
+}
+
 void
 dedup_index_add(struct dedup_index *ix, uint64_t simhash, int64_t cluster,
     time_t first_seen)
 {
-	struct dedup_index_entry *en;
 	struct dedup_index_chunk *c;
+	struct dedup_recent *r;
 	unsigned int b;
 	uint32_t e;
 	size_t slot;
-	void *raw;
 
 	if (ix->hi == UINT32_MAX)
 		dedup_index_renumber(ix);
@@ -378,20 +521,131 @@ dedup_index_add(struct dedup_index *ix, uint64_t simhash, int64_t cluster,
 			ix->base = e / DEDUP_INDEX_CHUNK;
 		ix->chunks = xreallocarray(
 		    ix->chunks, ix->nchunks + 1, sizeof *ix->chunks);
-		c = dedup_aligned(sizeof *c, &raw);
-		c->raw = raw;
-		ix->chunks[ix->nchunks++] = c;
+		ix->chunks[ix->nchunks++] = xmalloc(sizeof *c);
 	}
 	c = dedup_index_chunk(ix, e, &slot);
-	en = &c->entry[slot];
-	en->simhash = simhash;
-	en->cluster = cluster;
+	c->cluster[slot] = cluster;
 	c->seen[slot] = dedup_index_seconds(first_seen);
+	if (e - ix->split >= ix->recent_room) {
+		ix->recent_room =
+		    ix->recent_room == 0 ? 1024 : ix->recent_room * 2;
+		ix->recent = xreallocarray(
+		    ix->recent, ix->recent_room, sizeof *ix->recent);
+	}
+	r = &ix->recent[e - ix->split];
+	r->simhash = simhash;
 	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
 		b = dedup_block(simhash, i);
-		en->next[i] = ix->head[i][b];
-		ix->head[i][b] = e;
+		r->next[i] = ix->slot[i][b].head;
+		ix->slot[i][b].head = e;
 	}
+	if (ix->hi - ix->split >
+	    DEDUP_INDEX_RECENT + ix->nsettled / DEDUP_INDEX_SHARE)
+		dedup_index_settle(ix);
+}
+
+/*
+ * Lay the tables out again: table 0 drops what expired and takes the
+ * recent entries in, in place, and tables 1 to 3 are written from it.
+ * Cannot fail.
+ */
+static void
+dedup_index_settle(struct dedup_index *ix)
+{
+	uint32_t *count, *order, prev, end, below, len, e;
+	size_t n = 0, nrecent = 0;
+	struct dedup_wide *w;
+	uint64_t fp;
+	unsigned int b;
+
+	/* Table 0 keeps its entries not yet expired. */
+	prev = ix->slot[0][0].start;
+	for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++) {
+		end = ix->slot[0][v + 1].start;
+		ix->slot[0][v].start = (uint32_t)n;
+		for (uint32_t k = prev; k < end; k++)
+			if (dedup_wide_number(&ix->wide[k]) >= ix->lo)
+				ix->wide[n++] = ix->wide[k];
+		prev = end;
+	}
+	ix->slot[0][DEDUP_INDEX_VALUES].start = (uint32_t)n;
+
+	/* The recent entries kept, in order of block 0. */
+	count = xcalloc(DEDUP_INDEX_VALUES + 1, sizeof *count);
+	for (e = ix->split > ix->lo ? ix->split : ix->lo; e < ix->hi; e++) {
+		count[dedup_block(ix->recent[e - ix->split].simhash, 0) + 1]++;
+		nrecent++;
+	}
+	for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++)
+		count[v + 1] += count[v];
+	order = xreallocarray(NULL, nrecent > 0 ? nrecent : 1, sizeof *order);
+	for (e = ix->split > ix->lo ? ix->split : ix->lo; e < ix->hi; e++)
+		order[count[dedup_block(
+		    ix->recent[e - ix->split].simhash, 0)]++] = e;
+
+	/*
+	 * From the last value down, each value's entries move up by the
+	 * recent ones of the values below it, and its recent ones follow
+	 * them: what moves never lands on what has yet to.
+	 */
+	ix->wide = dedup_map(
+	    ix->wide, &ix->wide_bytes, (n + nrecent) * sizeof *ix->wide);
+	below = (uint32_t)nrecent;
+	for (unsigned int v = DEDUP_INDEX_VALUES; v-- > 0;) {
+		/* count[v] is now the end of v's recent ones in order. */
+		len = ix->slot[0][v + 1].start - ix->slot[0][v].start;
+		below -= count[v] - (v > 0 ? count[v - 1] : 0);
+		memmove(&ix->wide[ix->slot[0][v].start + below],
+		    &ix->wide[ix->slot[0][v].start], len * sizeof *ix->wide);
+		ix->slot[0][v + 1].start +=
+		    below + (count[v] - (v > 0 ? count[v - 1] : 0));
+		w = &ix->wide[ix->slot[0][v].start + below + len];
+		for (uint32_t k = below; k < count[v]; k++, w++) {
+			fp = ix->recent[order[k] - ix->split].simhash;
+			w->rest[0] = (uint16_t)(fp >> 16);
+			w->rest[1] = (uint16_t)(fp >> 32);
+			w->rest[2] = (uint16_t)(fp >> 48);
+			w->number[0] = (uint16_t)order[k];
+			w->number[1] = (uint16_t)(order[k] >> 16);
+		}
+	}
+	n += nrecent;
+	free(order);
+
+	/* Tables 1 to 3, from table 0. */
+	for (int i = 1; i < DEDUP_INDEX_BLOCKS; i++) {
+		memset(count, 0, (DEDUP_INDEX_VALUES + 1) * sizeof *count);
+		for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++)
+			for (uint32_t k = ix->slot[0][v].start;
+			     k < ix->slot[0][v + 1].start; k++)
+				count[dedup_block(
+				    dedup_wide_fp(&ix->wide[k], v), i)]++;
+		ix->slot[i][0].start = 0;
+		for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++) {
+			ix->slot[i][v + 1].start =
+			    ix->slot[i][v].start + count[v];
+			count[v] = ix->slot[i][v].start;
+		}
+		ix->narrow[i - 1] = dedup_map(ix->narrow[i - 1],
+		    &ix->narrow_bytes[i - 1], n * sizeof *ix->narrow[i - 1]);
+		for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++) {
+			for (uint32_t k = ix->slot[0][v].start;
+			     k < ix->slot[0][v + 1].start; k++) {
+				fp = dedup_wide_fp(&ix->wide[k], v);
+				b = dedup_block(fp, i);
+				ix->narrow[i - 1][count[b]++] =
+				    dedup_narrow(fp, i);
+			}
+		}
+	}
+	free(count);
+	dedup_trim(ix->wide, &ix->wide_bytes, n * sizeof *ix->wide);
+	for (int i = 0; i < DEDUP_INDEX_BLOCKS - 1; i++)
+		dedup_trim(ix->narrow[i], &ix->narrow_bytes[i],
+		    n * sizeof *ix->narrow[i]);
+	ix->nsettled = n;
+	ix->settled_lo = ix->lo;
+	ix->split = ix->hi; /* every head is below it now */
 }
 
 void
@@ -399,6 +653,7 @@ dedup_index_expire(struct dedup_index *ix, time_t before)
 {
 	struct dedup_index_chunk *c;
 	size_t slot, gone;
+	uint32_t dead;
 
 	while (ix->lo < ix->hi) {
 		c = dedup_index_chunk(ix, ix->lo, &slot);
@@ -406,18 +661,22 @@ dedup_index_expire(struct dedup_index *ix, time_t before)
 			break;
 		ix->lo++;
 	}
-	/* Free the chunks wholly below lo; chains stop there. */
+	/* Free the chunks wholly below lo; look-ups pass below it. */
 	gone = ix->lo / DEDUP_INDEX_CHUNK - ix->base;
-	if (gone == 0 || ix->nchunks == 0)
-		return;
 	if (gone > ix->nchunks)
 		gone = ix->nchunks;
-	for (size_t i = 0; i < gone; i++)
-		free(ix->chunks[i]->raw);
-	memmove(ix->chunks, ix->chunks + gone,
-	    (ix->nchunks - gone) * sizeof *ix->chunks);
-	ix->nchunks -= gone;
-	ix->base += (uint32_t)gone;
+	if (gone > 0) {
+		for (size_t i = 0; i < gone; i++)
+			free(ix->chunks[i]);
+		memmove(ix->chunks, ix->chunks + gone,
+		    (ix->nchunks - gone) * sizeof *ix->chunks);
+		ix->nchunks -= gone;
+		ix->base += (uint32_t)gone;
+	}
+	/* When half the tables have expired, lay them out again. */
+	dead = (ix->lo < ix->split ? ix->lo : ix->split) - ix->settled_lo;
+	if (ix->nsettled > 0 && dead > ix->nsettled / 2)
+		dedup_index_settle(ix);
 }
 
 size_t
@@ -426,40 +685,119 @@ dedup_index_count(const struct dedup_index *ix)
 	return ix->hi - ix->lo;
 }
 
+/* Entry e is d bits from the look-up: is it the best so far? */
+static void
+dedup_index_consider(const struct dedup_index *ix, uint32_t e, int d,
+    time_t since, struct dedup_best *best)
+{
+	const struct dedup_index_chunk *c;
+	size_t slot;
+
+	if (e < ix->lo || e >= ix->hi)
+		return;
+	c = dedup_index_chunk(ix, e, &slot);
+	if ((time_t)c->seen[slot] < since)
+		return;
+	if (best->distance == -1 || d < best->distance ||
+	    (d == best->distance && c->cluster[slot] < best->cluster)) {
+		best->distance = d;
+		best->cluster = c->cluster[slot];
+	}
+}
+
+/*
+ * Read table 0's entries of block value v in full: those within
+ * max_distance of simhash (and, share > 0, sharing its block share).
+ */
+static void
+dedup_index_scan_wide(const struct dedup_index *ix, uint64_t simhash,
+    unsigned int v, int share, int max_distance, time_t since,
+    struct dedup_best *best)
+{
+	const struct dedup_wide *w;
+	uint64_t fp;
+	int d;
+
+	for (uint32_t k = ix->slot[0][v].start; k < ix->slot[0][v + 1].start;
+	     k++) {
+		w = &ix->wide[k];
+		fp = dedup_wide_fp(w, v);
+		if (share > 0 &&
+		    dedup_block(fp, share) != dedup_block(simhash, share))
+			continue;
+		d = __builtin_popcountll(simhash ^ fp);
+		if (d <= max_distance)
+			dedup_index_consider(
+			    ix, dedup_wide_number(w), d, since, best);
+	}
+}
+
 int
 dedup_index_find(const struct dedup_index *ix, uint64_t simhash,
     int max_distance, time_t since, int64_t *cluster, int *distance)
 {
-	const struct dedup_index_chunk *c;
-	const struct dedup_index_entry *en;
-	uint32_t e[DEDUP_INDEX_BLOCKS];
-	size_t slot;
-	int d, live;
+	struct dedup_best best = { 0, -1 };
+	const struct dedup_slot *s[DEDUP_INDEX_BLOCKS];
+	const struct dedup_recent *r;
+	const uint32_t *narrow;
+	unsigned int v0 = dedup_block(simhash, 0);
+	uint32_t e[DEDUP_INDEX_BLOCKS], want;
+	int live, d;
 
-	*cluster = 0;
-	*distance = -1;
-	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++)
-		e[i] = ix->head[i][dedup_block(simhash, i)];
+	/*
+	 * Ask for every line the look-up will read before reading any, so
+	 * that the memory fetches them side by side: the four slots, then
+	 * the four runs of the tables and the four newest recent entries.
+	 */
+	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
+		s[i] = &ix->slot[i][dedup_block(simhash, i)];
+		__builtin_prefetch(s[i]);
+	}
+	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
+		if (ix->nsettled > 0)
+			__builtin_prefetch(i == 0 ?
+				(const void *)&ix->wide[s[i]->start] :
+				(const void *)&ix->narrow[i - 1][s[i]->start]);
+		e[i] = s[i]->head;
+		if (e[i] >= ix->split)
+			__builtin_prefetch(&ix->recent[e[i] - ix->split]);
+	}
+
+	/* The settled: table 0 in full, tables 1 to 3 by their 32 bits. */
+	if (ix->nsettled > 0) {
+		dedup_index_scan_wide(
+		    ix, simhash, v0, 0, max_distance, since, &best);
+		for (int i = 1; i < DEDUP_INDEX_BLOCKS; i++) {
+			narrow = ix->narrow[i - 1];
+			want = dedup_narrow(simhash, i);
+			for (uint32_t k = s[i]->start; k < s[i][1].start; k++) {
+				if (__builtin_popcount(narrow[k] ^ want) >
+				    max_distance)
+					continue;
+				if (narrow[k] >> 16 != v0)
+					dedup_index_scan_wide(ix, simhash,
+					    narrow[k] >> 16, i, max_distance,
+					    since, &best);
+			}
+		}
+	}
+	/* The recent: four chains side by side, newest first. */
 	do {
 		live = 0;
 		for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
-			if (e[i] < ix->lo)
+			if (e[i] < ix->split)
 				continue;
 			live = 1;
-			c = dedup_index_chunk(ix, e[i], &slot);
-			en = &c->entry[slot];
-			e[i] = en->next[i];
-			d = __builtin_popcountll(simhash ^ en->simhash);
-			if (d > max_distance || (time_t)c->seen[slot] < since)
-				continue;
-			if (*distance == -1 || d < *distance ||
-			    (d == *distance && en->cluster < *cluster)) {
-				*distance = d;
-				*cluster = en->cluster;
-			}
+			r = &ix->recent[e[i] - ix->split];
+			d = __builtin_popcountll(simhash ^ r->simhash);
+			if (d <= max_distance)
+				dedup_index_consider(ix, e[i], d, since, &best);
+			e[i] = r->next[i];
 		}
 	} while (live);
-	return *distance != -1;
+	*cluster = best.cluster;
+	*distance = best.distance;
+	return best.distance != -1;
 }
 
 /*
@@ -471,6 +809,19 @@ dedup_index_find(const struct dedup_index *ix, uint64_t simhash,
 #define DEDUP_FILTER_WORDS 8  /* 64-bit words in a block */
 #define DEDUP_FILTER_PROBES 6 /* bits a key sets */
 #define DEDUP_FILTER_BITS 8   /* bits of filter a key of capacity */
+#define DEDUP_FILTER_LINE 64  /* bytes of a cache line */
+
+/*
+ * Allocate bytes (zeroed) starting on a cache line, which malloc does
+ * not promise; *raw is what to free. Cannot fail.
+ */
+static void *
+dedup_aligned(size_t bytes, void **raw)
+{
+	*raw = xcalloc(1, bytes + DEDUP_FILTER_LINE - 1);
+	return (void *)(((uintptr_t)*raw + DEDUP_FILTER_LINE - 1) &
+	    ~(uintptr_t)(DEDUP_FILTER_LINE - 1));
+}
 
 struct dedup_filter {
 	uint64_t (*block)[DEDUP_FILTER_WORDS];

@@ -32,8 +32,10 @@ unsigned int dedup_block(uint64_t fp, int i);
 /*
  * An index in memory of the fingerprints of the stories in the dedup
  * window, by their four 16-bit blocks: a story within 3 bits shares at
- * least one block exactly (pigeonhole), so a look-up reads four short
- * chains. About 36 bytes a story, and 1 MiB for the block tables.
+ * least one block exactly (pigeonhole), so a look-up reads the stories
+ * sharing each block, laid out side by side in four tables (the newest
+ * on four short chains until the tables are laid out again). About 34
+ * bytes a story, and 2 MiB for the block tables.
  */
 struct dedup_index;
 

@@ -560,7 +560,7 @@ static const char *store_sql[STMT_COUNT] = {
  * key, its canonical URL's hash; about 70 bytes a story) stay in
  * memory up to about 100,000 stories; SQLite's default of 2 MB holds
  * 25,000. 8 MB, not more: the dedup window's index in memory takes
- * about 36 bytes a story of the window besides.
+ * about 34 bytes a story of the window besides.
  */
 #define STORE_CACHE_KIB "-8192" /* negative: KiB */
 /* the full-text thread's cache of the log's pages (negative: KiB) */

@@ -579,6 +579,104 @@ test_dedup_index(void **state)
 	dedup_index_free(ix);
 }
 
+/* A small random number generator for the index tests (PCG-style). */
+static uint64_t
+dedup_test_next(uint64_t *seed)
+{
+	*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *seed ^ (*seed >> 29);
+}
+
+/*
+ * The index as its tables are laid out again and again: 60,000 stories,
+ * a fifth of them copies of earlier ones 0 to 5 bits away (some exact,
+ * under another cluster), a window that moves on, and at points both
+ * right after a layout and between two, each look-up's answer is what a
+ * scan of every story kept gives: the nearest within 3 (or 5, sharing a
+ * block) bits, first seen at or after since, the oldest cluster of
+ * equally near ones.
+ */
+static void
+test_dedup_index_layout(void **state)
+{
+	enum { N = 60000, STEP = 7919, QUERIES = 200, GAP = 5000 };
+	struct dedup_index *ix = dedup_index_new();
+	uint64_t *fp = xreallocarray(NULL, N, sizeof *fp), seed = 7, q, r;
+	int64_t *cl = xreallocarray(NULL, N, sizeof *cl), cluster, want;
+	int distance, d, best, max, found, shares, lo = 0, checked = 0,
+						   asked = 0;
+	time_t since;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		r = dedup_test_next(&seed);
+		cl[i] = i + 1;
+		if (i > 0 && r % 5 == 0) {
+			/* A copy of an earlier story, 0 to 5 bits away. */
+			fp[i] = fp[dedup_test_next(&seed) % (uint64_t)i];
+			for (uint64_t k = r / 5 % 6; k > 0; k--)
+				fp[i] ^= 1ULL << (dedup_test_next(&seed) % 64);
+			if (r % 3 == 0)
+				cl[i] = cl[i / 2];
+		} else
+			fp[i] = dedup_test_next(&seed);
+		dedup_index_add(ix, fp[i], cl[i], 1000 + i / 2);
+		if (i % 20000 == 19999) {
+			/* The window moves on: stories before lo go. */
+			lo = i - GAP;
+			dedup_index_expire(ix, 1000 + lo / 2);
+			while (lo > 0 && (1000 + (lo - 1) / 2) >= 1000 + lo / 2)
+				lo--;
+			assert_int_equal(
+			    dedup_index_count(ix), (size_t)(i + 1 - lo));
+		}
+		if (i % STEP != STEP - 1 && i != 8192 && i != N - 1)
+			continue;
+		for (int n = 0; n < QUERIES; n++) {
+			r = dedup_test_next(&seed);
+			q = r % 4 == 0 ? dedup_test_next(&seed) :
+					 fp[lo + r % (uint64_t)(i + 1 - lo)];
+			for (uint64_t k = r / 4 % 5; k > 0; k--)
+				q ^= 1ULL << (dedup_test_next(&seed) % 64);
+			max = r % 7 == 0 ? 5 : 3;
+			since = 1000 + lo / 2 + (time_t)(r / 32 % 3) * 1000;
+			best = -1;
+			want = 0;
+			for (int j = lo; j <= i; j++) {
+				d = dedup_distance(q, fp[j]);
+				shares = 0;
+				for (int b = 0; b < 4; b++)
+					shares |= dedup_block(q, b) ==
+					    dedup_block(fp[j], b);
+				if (d > max || !shares || 1000 + j / 2 < since)
+					continue;
+				if (best == -1 || d < best ||
+				    (d == best && cl[j] < want)) {
+					best = d;
+					want = cl[j];
+				}
+			}
+			found = dedup_index_find(
+			    ix, q, max, since, &cluster, &distance);
+			asked++;
+			assert_int_equal(found, best != -1);
+			if (found) {
+				assert_int_equal(distance, best);
+				assert_int_equal(cluster, want);
+				checked++;
+			}
+		}
+	}
+	/* Enough of the look-ups found a story for the test to mean something.
+	 */
+	print_message(
+	    "index layout: %d of %d look-ups found a story\n", checked, asked);
+	assert_true(checked > asked / 3);
+	dedup_index_free(ix);
+	free(fp);
+	free(cl);
+}
+
 /* The URL filter never says no to a key it holds, and seldom yes. */
 static void
 test_dedup_filter(void **state)
@@ -725,6 +823,7 @@ main(void)
 		cmocka_unit_test(test_dedup_distance),
 		cmocka_unit_test(test_dedup_block),
 		cmocka_unit_test(test_dedup_index),
+		cmocka_unit_test(test_dedup_index_layout),
 		cmocka_unit_test(test_dedup_filter),
 		cmocka_unit_test(test_dedup_empty),
 		cmocka_unit_test(test_dedup_normalised),
