@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -568,9 +569,16 @@ static const char *store_sql[STMT_COUNT] = {
 /*
  * Checkpoint the WAL every 10,000 pages (40 MB) rather than every
  * 1,000: an index page written by many transactions in between is
- * copied to the database, and synced, once.
+ * copied to the database, and synced, once. The full-text index's
+ * thread does it, on a connection of its own, so that the writer (the
+ * daemon's loop) neither copies the pages nor waits for the disk to
+ * sync them; the writer finishes each such checkpoint with the few
+ * pages its commits added meanwhile, which lets the WAL start over
+ * (store_wal_hook). Past STORE_CHECKPOINT_LIMIT times as many, when the
+ * thread falls behind, the writer checkpoints itself, as SQLite would.
  */
-#define STORE_CHECKPOINT_PAGES "10000"
+#define STORE_CHECKPOINT_PAGES 10000
+#define STORE_CHECKPOINT_LIMIT 3 /* times STORE_CHECKPOINT_PAGES */
 
 /*
  * Full-text search lives in a file of its own beside the log (its path
@@ -667,11 +675,14 @@ struct store_fts {
 	int has_thread;
 	pthread_mutex_t lock; /* guards what follows */
 	pthread_cond_t cond;
-	uint64_t asked;	 /* batches asked for */
-	uint64_t done;	 /* batches indexed, or failed */
-	int64_t change;	 /* the log's changes indexed, by seq */
-	int is_stopping; /* store_close: end when nothing is asked */
-	char *error;	 /* why the last batch failed, NULL = it did not */
+	uint64_t asked;	      /* batches asked for */
+	uint64_t done;	      /* batches indexed, or failed */
+	int64_t change;	      /* the log's changes indexed, by seq */
+	int is_stopping;      /* store_close: end when nothing is asked */
+	char *error;	      /* why the last batch failed, NULL = it did not */
+	int checkpoint_asked; /* the log's writer wants a checkpoint */
+	uint64_t checkpoints; /* checkpoints of the log done */
+	sqlite3 *checkpoint_db; /* the log, to checkpoint it */
 };
 
 struct store {
@@ -681,6 +692,12 @@ struct store {
 	struct store_fts *fts;
 	int64_t forgotten; /* fts_changes dropped up to this seq */
 	int fts_pending;   /* stories and edits the index was not asked for */
+	int checkpoint_pages; /* STORE_CHECKPOINT_PAGES, or as a test sets */
+	uint64_t checkpoints; /* the index thread's, as the writer last saw */
+	uint64_t checkpoints_finished; /* by the writer, after the thread */
+	uint64_t checkpoints_alone;    /* by the writer, without it */
+	double checkpoint_seconds;     /* the writer's */
+	int wal_pages;		       /* after the last commit */
 	/*
 	 * The stories first seen since near_since, by their fingerprints;
 	 * NULL until a look-up reads them, and again after a rollback or a
@@ -721,6 +738,7 @@ static int store_url_maybe(struct store *, int64_t, int *, char **);
 static void store_url_key_cb(sqlite3_context *, int, sqlite3_value **);
 static int store_key_urls(struct store *);
 static void store_near_add(struct store *, uint64_t, int64_t, time_t);
+static int store_wal_hook(void *, sqlite3 *, const char *, int);
 
 struct store *
 store_open(const char *path, char **cause)
@@ -729,6 +747,7 @@ store_open(const char *path, char **cause)
 
 	*cause = NULL;
 	st = xcalloc(1, sizeof *st);
+	st->checkpoint_pages = STORE_CHECKPOINT_PAGES;
 	if (sqlite3_open_v2(path, &st->db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 		NULL) != SQLITE_OK) {
@@ -738,11 +757,11 @@ store_open(const char *path, char **cause)
 		return NULL;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_wal_hook(st->db, store_wal_hook, st);
 	if (sqlite3_exec(st->db,
 		"PRAGMA journal_mode = WAL;"
 		"PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
-		"PRAGMA cache_size = " STORE_CACHE_KIB ";"
-		"PRAGMA wal_autocheckpoint = " STORE_CHECKPOINT_PAGES ";",
+		"PRAGMA cache_size = " STORE_CACHE_KIB ";",
 		NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function(st->db, "feedwatch_url_key", 1,
 		SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, store_url_key_cb,
@@ -760,6 +779,74 @@ store_open(const char *path, char **cause)
 		return NULL;
 	}
 	return st;
+}
+
+/*
+ * After each commit of the log, with the WAL's size in pages (SQLite's
+ * WAL hook, in place of its automatic checkpoint). Past
+ * STORE_CHECKPOINT_PAGES, ask the index's thread to checkpoint; once it
+ * has, copy the pages added meanwhile, so that the checkpoint is
+ * complete and the next transaction starts the WAL over. Past
+ * STORE_CHECKPOINT_LIMIT times that, or before the thread runs,
+ * checkpoint here.
+ * A checkpoint that cannot finish (a reader, another checkpoint) is
+ * tried again at the next commit. Always returns SQLITE_OK: the commit
+ * is done either way.
+ */
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *st = arg;
+	struct store_fts *fts = st->fts;
+	struct timespec t0, t1;
+	int is_here = 0;
+
+	st->wal_pages = pages;
+	if (pages < st->checkpoint_pages)
+		return SQLITE_OK;
+	if (fts == NULL ||
+	    pages >= STORE_CHECKPOINT_LIMIT * st->checkpoint_pages) {
+		is_here = 1;
+		st->checkpoints_alone++;
+	} else {
+		pthread_mutex_lock(&fts->lock);
+		if (fts->checkpoints != st->checkpoints) {
+			st->checkpoints = fts->checkpoints;
+			is_here = 1;
+			st->checkpoints_finished++;
+		} else if (!fts->checkpoint_asked) {
+			fts->checkpoint_asked = 1;
+			pthread_cond_broadcast(&fts->cond);
+		}
+		pthread_mutex_unlock(&fts->lock);
+	}
+	if (is_here) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		sqlite3_wal_checkpoint_v2(
+		    db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		st->checkpoint_seconds += (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	}
+	return SQLITE_OK;
+}
+
+void
+store_set_checkpoint(struct store *st, int pages)
+{
+	st->checkpoint_pages = pages > 0 ? pages : STORE_CHECKPOINT_PAGES;
+}
+
+void
+store_checkpoint_stats(struct store *st, struct store_checkpoints *c)
+{
+	pthread_mutex_lock(&st->fts->lock);
+	c->by_thread = st->fts->checkpoints;
+	pthread_mutex_unlock(&st->fts->lock);
+	c->finished = st->checkpoints_finished;
+	c->alone = st->checkpoints_alone;
+	c->seconds = st->checkpoint_seconds;
+	c->wal_pages = st->wal_pages;
 }
 
 void
@@ -2177,7 +2264,8 @@ fail:
 
 /*
  * The index's thread: each time it is asked, index batches until the
- * log has no more; then say it is done, failed or not.
+ * log has no more; then say it is done, failed or not. Asked for a
+ * checkpoint of the log, copy what its WAL holds into it.
  */
 static void *
 store_fts_main(void *arg)
@@ -2190,8 +2278,19 @@ store_fts_main(void *arg)
 
 	pthread_mutex_lock(&fts->lock);
 	for (;;) {
-		while (fts->done == fts->asked && !fts->is_stopping)
+		while (fts->done == fts->asked && !fts->checkpoint_asked &&
+		    !fts->is_stopping)
 			pthread_cond_wait(&fts->cond, &fts->lock);
+		if (fts->done == fts->asked && fts->checkpoint_asked) {
+			pthread_mutex_unlock(&fts->lock);
+			/* Busy (another checkpoint runs): the next one. */
+			sqlite3_wal_checkpoint_v2(fts->checkpoint_db, NULL,
+			    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			pthread_mutex_lock(&fts->lock);
+			fts->checkpoint_asked = 0;
+			fts->checkpoints++;
+			continue;
+		}
 		if (fts->done == fts->asked)
 			break;
 		asked = fts->asked;
@@ -2339,6 +2438,17 @@ store_fts_schema_open(struct store_fts *fts, const char *log_path,
 			NULL) != SQLITE_OK)
 			goto fail;
 	}
+	/* Reading the log once opens its WAL, which a checkpoint needs. */
+	if (sqlite3_open_v2(log_path, &fts->checkpoint_db,
+		SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(fts->checkpoint_db, "PRAGMA journal_mode = WAL", NULL,
+		NULL, NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", log_path,
+		    fts->checkpoint_db == NULL ?
+			"out of memory" :
+			sqlite3_errmsg(fts->checkpoint_db));
+		return -1;
+	}
 	return 0;
 
 fail:
@@ -2401,6 +2511,7 @@ store_fts_close(struct store_fts *fts)
 	for (int i = 0; i < FTS_COUNT; i++)
 		sqlite3_finalize(fts->stmt[i]);
 	sqlite3_close(fts->db);
+	sqlite3_close(fts->checkpoint_db);
 	pthread_cond_destroy(&fts->cond);
 	pthread_mutex_destroy(&fts->lock);
 	free(fts->error);

@@ -146,6 +146,27 @@ struct store_run {
 struct store *store_open(const char *path, char **cause);
 /* Let the full-text index catch up, then close both; accepts NULL. */
 void store_close(struct store *);
+/*
+ * How the log's WAL was checkpointed since store_open: by the full-text
+ * index's thread, finished by the writer (the pages its commits added
+ * meanwhile), by the writer alone (the thread had fallen behind or a
+ * reader held the pages), the writer's seconds in them, and the pages
+ * the WAL held after the last commit.
+ */
+struct store_checkpoints {
+	uint64_t by_thread;
+	uint64_t finished;
+	uint64_t alone;
+	double seconds;
+	int wal_pages;
+};
+
+void store_checkpoint_stats(struct store *, struct store_checkpoints *);
+/*
+ * Checkpoint past pages pages of WAL (0: the default, 10,000) rather
+ * than the default: for tests, which cannot write 40 MB at each turn.
+ */
+void store_set_checkpoint(struct store *, int pages);
 /* Return the schema version of the open database (PRAGMA user_version). */
 int store_schema_version(struct store *);
 int store_plan_check(struct store *, char **cause);

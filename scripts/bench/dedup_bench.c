@@ -250,6 +250,7 @@ static double dedup_bench_now(void);
 int
 main(int argc, char **argv)
 {
+	struct store_checkpoints ck;
 	struct dedup_bench *db;
 	char *path, *cause;
 
@@ -268,6 +269,10 @@ main(int argc, char **argv)
 
 	dedup_bench_run(db);
 	dedup_bench_results(db);
+	store_checkpoint_stats(db->st, &ck);
+	printf("checkpoints %llu %llu %llu %.6f\n",
+	    (unsigned long long)ck.by_thread, (unsigned long long)ck.finished,
+	    (unsigned long long)ck.alone, ck.seconds);
 	store_close(db->st);
 	/* What the store's other threads (its full-text index) used. */
 	printf("other_threads_cpu %.6f\nprocess_cpu %.6f\n",

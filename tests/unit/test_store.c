@@ -892,6 +892,79 @@ test_store_search_catches_up(void **state)
 	store_close(st);
 }
 
+/*
+ * The WAL is checkpointed by the full-text index's thread, and the
+ * writer finishes each checkpoint: 4,000 stories of 1.5 KB in
+ * transactions of 20, with a checkpoint every 50 pages, leave every
+ * story in the log and the log sound, and the thread did checkpoints
+ * the writer finished. While the thread reads the log to index it, a
+ * checkpoint cannot take in what the reader may still need, and the
+ * WAL cannot start over; once the thread is idle, it does.
+ */
+static void
+test_store_checkpoints_in_thread(void **state)
+{
+	enum { STORIES = 4000, BATCH = 20, PAGES = 50 };
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_checkpoints ck;
+	struct store_story s;
+	struct store_feed f;
+	char *cause = NULL, key[32], text[1600];
+	int64_t id;
+	int is_new, late;
+
+	store_set_checkpoint(st, PAGES);
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	for (int i = 0; i < STORIES; i += BATCH) {
+		assert_int_equal(store_begin(st, &cause), 0);
+		for (int j = i; j < i + BATCH; j++) {
+			memset(&s, 0, sizeof s);
+			snprintf(key, sizeof key, "id:%d", j);
+			for (size_t k = 0; k + 1 < sizeof text; k++)
+				text[k] = "abcdefgh "[(k * 7 + (size_t)j) % 9];
+			text[sizeof text - 1] = '\0';
+			s.key = key;
+			s.title = key;
+			s.summary = text;
+			s.published = -1;
+			assert_int_equal(
+			    store_story_add(st, f.id, &s, &id, &is_new, &cause),
+			    0);
+		}
+		assert_int_equal(store_commit(st, &cause), 0);
+	}
+	store_checkpoint_stats(st, &ck);
+	print_message("checkpoints: %llu by the thread, %llu finished by the "
+		      "writer, %llu by it alone\n",
+	    (unsigned long long)ck.by_thread, (unsigned long long)ck.finished,
+	    (unsigned long long)ck.alone);
+	assert_true(ck.by_thread >= 3);
+	assert_true(ck.finished >= 1);
+	/* A search has the index catch up; then nothing reads the log. */
+	assert_int_equal(search(st, "zzz"), 0);
+	late = 0;
+	do {
+		assert_int_equal(store_begin(st, &cause), 0);
+		snprintf(key, sizeof key, "late:%d", late++);
+		add_story(st, f.id, key, &is_new);
+		assert_int_equal(store_commit(st, &cause), 0);
+		store_checkpoint_stats(st, &ck);
+		usleep(10000);
+	} while (ck.wal_pages >= PAGES && late < 100);
+	print_message(
+	    "WAL: %d pages after %d more commits\n", ck.wal_pages, late);
+	assert_true(ck.wal_pages < PAGES);
+	store_feed_clear(&f);
+	store_close(st);
+	assert_int_equal(count_sql(fx->path, "SELECT count(*) FROM stories"),
+	    STORIES + late);
+	assert_int_equal(count_sql(fx->path,
+			     "SELECT count(*) FROM pragma_integrity_check"
+			     " WHERE integrity_check = 'ok'"),
+	    1);
+}
+
 /* Stories are counted by cluster, and by when they were first seen. */
 static void
 test_store_story_count(void **state)
@@ -1163,6 +1236,8 @@ main(void)
 		    test_store_search_catches_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_story_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_checkpoints_in_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_hook_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(
