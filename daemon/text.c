@@ -61,34 +61,62 @@ text_is_skipped(const char *name)
 }
 
 /*
- * Collect the text under node. Every element boundary adds a space:
- * inline elements inside a word are rare in feeds, while block
- * elements that run words together ("end.</p><p>Next") are common.
+ * What the parser's callbacks gather: the text, and how deep the parser
+ * is in elements whose text is not the story's. Every element boundary
+ * adds a space, a skipped element's too: inline elements inside a word
+ * are rare in feeds, while block elements that run words together
+ * ("end.</p><p>Next") are common. The parser builds no tree: it calls these as
+ * it reads, which costs about half as much.
  */
-static void
-text_walk(xmlNodePtr node, struct text_buf *b)
+struct text_sax {
+	struct text_buf b;
+	int skip;
+};
+
+static struct text_sax *
+text_sax_of(void *ctx)
 {
-	for (xmlNodePtr n = node; n != NULL; n = n->next) {
-		if (n->type == XML_TEXT_NODE ||
-		    n->type == XML_CDATA_SECTION_NODE) {
-			if (n->content != NULL)
-				text_buf_add(b, (const char *)n->content,
-				    strlen((const char *)n->content));
-		} else if (n->type == XML_ELEMENT_NODE) {
-			if (text_is_skipped((const char *)n->name))
-				continue;
-			text_buf_add(b, " ", 1);
-			text_walk(n->children, b);
-			text_buf_add(b, " ", 1);
-		}
-	}
+	return ((htmlParserCtxtPtr)ctx)->_private;
+}
+
+static void
+text_sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	struct text_sax *t = text_sax_of(ctx);
+
+	(void)atts;
+	if (t->skip == 0)
+		text_buf_add(&t->b, " ", 1);
+	if (t->skip > 0 || text_is_skipped((const char *)name))
+		t->skip++;
+}
+
+static void
+text_sax_end(void *ctx, const xmlChar *name)
+{
+	struct text_sax *t = text_sax_of(ctx);
+
+	(void)name;
+	if (t->skip > 0)
+		t->skip--;
+	if (t->skip == 0)
+		text_buf_add(&t->b, " ", 1);
+}
+
+static void
+text_sax_text(void *ctx, const xmlChar *s, int len)
+{
+	struct text_sax *t = text_sax_of(ctx);
+
+	if (t->skip == 0 && len > 0)
+		text_buf_add(&t->b, (const char *)s, (size_t)len);
 }
 
 char *
 text_from_html(const char *html)
 {
-	struct text_buf b = { NULL, 0, 0 };
-	htmlDocPtr doc;
+	struct text_sax t = { { NULL, 0, 0 }, 0 };
+	htmlParserCtxtPtr ctxt;
 	char *plain, *fixed;
 	size_t len = strlen(html);
 
@@ -100,21 +128,28 @@ text_from_html(const char *html)
 		html = fixed;
 		len = strlen(fixed);
 	}
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-		HTML_PARSE_NONET);
-	if (doc == NULL) {
+	if ((ctxt = htmlNewParserCtxt()) == NULL) {
 		plain = text_squeeze(html);
 		free(fixed);
 		return plain;
 	}
+	memset(ctxt->sax, 0, sizeof *ctxt->sax);
+	ctxt->sax->initialized = 1;
+	ctxt->sax->startElement = text_sax_start;
+	ctxt->sax->endElement = text_sax_end;
+	ctxt->sax->characters = text_sax_text;
+	ctxt->sax->cdataBlock = text_sax_text;
+	ctxt->_private = &t;
+	/* No tree is built: what it returns is NULL. */
+	xmlFreeDoc(htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
+	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+		HTML_PARSE_NONET));
+	htmlFreeParserCtxt(ctxt);
 	free(fixed);
-	text_walk(doc->children, &b);
-	xmlFreeDoc(doc);
-	if (b.s == NULL)
+	if (t.b.s == NULL)
 		return xstrdup("");
-	plain = text_squeeze(b.s);
-	free(b.s);
+	plain = text_squeeze(t.b.s);
+	free(t.b.s);
 	return plain;
 }
 

@@ -34,6 +34,13 @@ static const struct {
 	/* C1 references are WINDOWS-1252's, as in a browser. */
 	{ "don&#146;t &#x93;quote&#X94; &#0150;", "don’t “quote” –" },
 	{ "a&#160;&#128;&#1000;", "a €Ϩ" },
+	/*
+	 * Text inside skipped elements, however deep, is not the story's;
+	 * a skipped element still parts the words around it.
+	 */
+	{ "<object><p>in <script>x</script>object</p></object>after", "after" },
+	{ "<noscript><noscript>a</noscript>b</noscript>c<title>t</title>d",
+	    "c d" },
 	{ "", "" },
 };
 
