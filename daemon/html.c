@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
+#include <libxml/HTMLtree.h>
 #include <libxml/tree.h>
 
 #include "html.h"
@@ -14,8 +15,9 @@
 
 /*
  * Sanitizing HTML: the fragment goes through libxml2's HTML parser
- * (which balances it), and the tree is written out again, element by
- * element, through feedparser's allow-lists. Character references in
+ * (which balances it), and what it reads is written out again, element
+ * by element as the parser reports them (SAX: no tree is built),
+ * through feedparser's allow-lists. Character references in
  * text are kept as the feed wrote them, as feedparser keeps them: every
  * '&' is escaped before parsing, so the parser hands them back as text.
  */
@@ -24,7 +26,7 @@
 #define HTML_SCHEME_MAX 16 /* bytes of a URI scheme we look up */
 #define HTML_ENTITY_MAX 32 /* bytes of an entity name we look up */
 
-/* What an element becomes, kept in its _private while it is open. */
+/* What an element becomes, kept on a stack while it is open. */
 enum html_kind {
 	HTML_DROP = 1, /* goes, with its content */
 	HTML_UNWRAP,   /* its tags go, its content stays */
@@ -803,13 +805,12 @@ html_vocab(const struct html_out *o)
 }
 
 /*
- * The allow-lists of element n's attributes: SVG's or MathML's for their
+ * The allow-lists of element name's attributes: SVG's or MathML's for their
  * elements inside <svg> or <math> (kind says n is one), else HTML's.
  */
 static enum html_vocab
-html_attr_vocab(const struct html_out *o, const xmlNode *n, enum html_kind kind)
+html_attr_vocab(const struct html_out *o, const char *name, enum html_kind kind)
 {
-	const char *name = (const char *)n->name;
 	enum html_vocab v = html_vocab(o);
 
 	if (kind == HTML_SVG)
@@ -825,11 +826,10 @@ html_attr_vocab(const struct html_out *o, const xmlNode *n, enum html_kind kind)
 	return HTML_VOCAB_HTML;
 }
 
-/* What element n (lower-case name) becomes, as feedparser decides it. */
+/* What element name (lower case) becomes, as feedparser decides it. */
 static enum html_kind
-html_kind(const struct html_out *o, const xmlNode *n, int depth)
+html_kind(const struct html_out *o, const char *name, size_t depth)
 {
-	const char *name = (const char *)n->name;
 	enum html_vocab v = html_vocab(o);
 	enum html_kind kind = HTML_UNWRAP;
 
@@ -854,9 +854,9 @@ html_kind(const struct html_out *o, const xmlNode *n, int depth)
 
 /* The spelling an element is written in: SVG's camel case, or its own. */
 static const char *
-html_tag_name(const xmlNode *n, enum html_vocab v)
+html_tag_name(const char *name, enum html_vocab v)
 {
-	const char *name = (const char *)n->name, *svg;
+	const char *svg;
 
 	if (v == HTML_VOCAB_SVG &&
 	    (svg = html_find(name, html_svg_elements,
@@ -883,21 +883,20 @@ html_attr_name(enum html_vocab v, const char *name)
 }
 
 /*
- * The value of attribute a as it is to be written (caller frees), or
- * NULL when it is to go: references decoded, CSS cleaned, URIs resolved
- * against the base and checked for their scheme.
+ * The value of attribute name of element elem, as the parser read it
+ * (NULL: none), as it is to be written (caller frees), or NULL when it
+ * is to go: references decoded, CSS cleaned, URIs resolved against the
+ * base and checked for their scheme.
  */
 static char *
 html_attr_value(
-    struct html_out *o, const xmlNode *n, const xmlAttr *a, const char *name)
+    struct html_out *o, const char *elem, const char *read, const char *name)
 {
 	struct html_out val = { NULL, 0, 0, NULL, 0, 0 };
 	char *s, *abs;
 
-	for (const xmlNode *t = a->children; t != NULL; t = t->next) {
-		if (t->type == XML_TEXT_NODE && t->content != NULL)
-			html_put_decoded(&val, (const char *)t->content);
-	}
+	if (read != NULL)
+		html_put_decoded(&val, read);
 	s = val.s != NULL ? val.s : xstrdup("");
 	if (strcmp(name, "style") == 0) {
 		abs = html_css_clean(s, html_vocab(o) == HTML_VOCAB_SVG);
@@ -914,8 +913,7 @@ html_attr_value(
 	}
 	if (!HTML_IN(name, html_uri_attrs))
 		return s;
-	if ((abs = url_resolve_html_attr(
-		 (const char *)n->name, name, s, o->base)) != NULL) {
+	if ((abs = url_resolve_html_attr(elem, name, s, o->base)) != NULL) {
 		free(s);
 		s = abs;
 	}
@@ -975,24 +973,30 @@ html_c1_refs(const char *html)
 }
 
 /*
- * Write the start tag of element n: its allowed attributes, sorted, and
- * the namespaces an <svg> or <math> (or an xlink: attribute) needs.
+ * Write the start tag of element elem: its allowed attributes (atts,
+ * name and value in turn, as the parser gives them), sorted, and the
+ * namespaces an <svg> or <math> (or an xlink: attribute) needs.
  */
 static void
-html_start_tag(struct html_out *o, const xmlNode *n, enum html_kind kind)
+html_start_tag(struct html_out *o, const char *elem, const xmlChar **atts,
+    enum html_kind kind)
 {
 	struct html_attr v[HTML_ATTRS_MAX];
-	enum html_vocab voc = html_attr_vocab(o, n, kind);
-	const char *name;
+	enum html_vocab voc = html_attr_vocab(o, elem, kind);
+	const char *name, *read;
 	char *value;
 	size_t nv = 0, i;
 	int has_xlink = 0;
 
-	for (const xmlAttr *a = n->properties; a != NULL && nv < HTML_ATTRS_MAX;
-	     a = a->next) {
-		if ((name = html_attr_name(voc, (const char *)a->name)) == NULL)
+	for (size_t a = 0;
+	     atts != NULL && atts[a] != NULL && nv < HTML_ATTRS_MAX; a += 2) {
+		if ((name = html_attr_name(voc, (const char *)atts[a])) == NULL)
 			continue;
-		if ((value = html_attr_value(o, n, a, name)) == NULL)
+		/* A boolean attribute alone is its own value, as in a tree. */
+		read = atts[a + 1] != NULL || !htmlIsBooleanAttr(atts[a]) ?
+		    (const char *)atts[a + 1] :
+		    (const char *)atts[a];
+		if ((value = html_attr_value(o, elem, read, name)) == NULL)
 			continue;
 		nv = html_attr_set(v, nv, name, value);
 		free(value);
@@ -1006,7 +1010,7 @@ html_start_tag(struct html_out *o, const xmlNode *n, enum html_kind kind)
 		nv = html_attr_set(v, nv, "xmlns:xlink", HTML_NS_XLINK);
 	qsort(v, nv, sizeof v[0], html_attr_cmp);
 	html_puts(o, "<");
-	html_puts(o, html_tag_name(n, voc));
+	html_puts(o, html_tag_name(elem, voc));
 	for (i = 0; i < nv; i++) {
 		html_puts(o, " ");
 		html_puts(o, v[i].name);
@@ -1017,77 +1021,129 @@ html_start_tag(struct html_out *o, const xmlNode *n, enum html_kind kind)
 }
 
 /*
- * Open node n: write what it starts with. Return 1 when its children
- * are to be written too (and html_close called after them), else 0.
+ * What the parser's callbacks need: the output, the kinds of the
+ * elements open (a stack, as deep as the fragment), how deep the parser
+ * is in an element whose content goes (0: in none), and the text read
+ * since the last tag, which the parser may hand over in pieces while
+ * its references are only tidied whole.
  */
-static int
-html_open(struct html_out *o, xmlNode *n, int depth)
+struct html_sax {
+	struct html_out *o;
+	unsigned char *kinds;
+	size_t nkinds;
+	size_t capkinds;
+	size_t drop;
+	struct html_out text;
+};
+
+static struct html_sax *
+html_sax_of(void *ctx)
 {
+	return ((htmlParserCtxtPtr)ctx)->_private;
+}
+
+/* Write the text read since the last tag, comment or the like. */
+static void
+html_sax_flush(struct html_sax *h)
+{
+	if (h->text.len == 0)
+		return;
+	html_put_text(h->o, h->text.s);
+	h->text.len = 0;
+	h->text.s[0] = '\0';
+}
+
+static void
+html_sax_start(void *ctx, const xmlChar *xname, const xmlChar **atts)
+{
+	struct html_sax *h = html_sax_of(ctx);
+	const char *name = (const char *)xname;
 	enum html_kind kind;
 
-	if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-		if (n->content != NULL)
-			html_put_text(o, (const char *)n->content);
-		return 0;
+	html_sax_flush(h);
+	if (h->drop > 0) {
+		h->drop++;
+		return;
 	}
-	if (n->type != XML_ELEMENT_NODE)
-		return 0; /* comments, processing instructions, DTDs */
-	kind = html_kind(o, n, depth);
-	n->_private = (void *)(intptr_t)kind;
-	if (kind == HTML_DROP)
-		return 0;
+	kind = html_kind(h->o, name, h->nkinds);
+	if (kind == HTML_DROP) {
+		h->drop = 1;
+		return;
+	}
 	if (kind != HTML_UNWRAP)
-		html_start_tag(o, n, kind);
-	if (kind == HTML_VOID)
-		return 0;
-	o->nsvg += kind == HTML_SVG;
-	o->nmath += kind == HTML_MATH;
-	return 1;
+		html_start_tag(h->o, name, atts, kind);
+	if (kind == HTML_VOID) {
+		h->drop = 1; /* no content, and no end tag */
+		return;
+	}
+	if (h->nkinds == h->capkinds) {
+		h->capkinds = h->capkinds == 0 ? 16 : h->capkinds * 2;
+		h->kinds = xreallocarray(h->kinds, h->capkinds, 1);
+	}
+	h->kinds[h->nkinds++] = (unsigned char)kind;
+	h->o->nsvg += kind == HTML_SVG;
+	h->o->nmath += kind == HTML_MATH;
 }
 
-/* Close element n, opened by html_open: its end tag, if it has one. */
 static void
-html_close(struct html_out *o, xmlNode *n)
+html_sax_end(void *ctx, const xmlChar *xname)
 {
-	enum html_kind kind = (enum html_kind)(intptr_t)n->_private;
+	struct html_sax *h = html_sax_of(ctx);
+	enum html_kind kind;
 
-	n->_private = NULL;
-	o->nsvg -= kind == HTML_SVG;
-	o->nmath -= kind == HTML_MATH;
+	html_sax_flush(h);
+	if (h->drop > 0) {
+		h->drop--;
+		return;
+	}
+	if (h->nkinds == 0)
+		return;
+	kind = (enum html_kind)h->kinds[--h->nkinds];
+	h->o->nsvg -= kind == HTML_SVG;
+	h->o->nmath -= kind == HTML_MATH;
 	if (kind == HTML_UNWRAP)
 		return;
-	html_puts(o, "</");
-	html_puts(o, html_tag_name(n, html_attr_vocab(o, n, kind)));
-	html_puts(o, ">");
+	html_puts(h->o, "</");
+	html_puts(h->o,
+	    html_tag_name((const char *)xname,
+		html_attr_vocab(h->o, (const char *)xname, kind)));
+	html_puts(h->o, ">");
 }
 
-/*
- * Write the tree under root, depth first. The walk follows the tree's
- * own links rather than recursing, so a deep tree needs no stack.
- */
 static void
-html_walk(struct html_out *o, xmlNode *root)
+html_sax_text(void *ctx, const xmlChar *s, int len)
 {
-	xmlNode *n = root->children;
-	int depth = 0;
+	struct html_sax *h = html_sax_of(ctx);
 
-	while (n != NULL) {
-		if (html_open(o, n, depth)) {
-			if (n->children != NULL) {
-				n = n->children;
-				depth++;
-				continue;
-			}
-			html_close(o, n);
-		}
-		while (n->next == NULL) {
-			if ((n = n->parent) == root)
-				return;
-			depth--;
-			html_close(o, n);
-		}
-		n = n->next;
-	}
+	if (h->drop == 0 && len > 0)
+		html_put(&h->text, (const char *)s, (size_t)len);
+}
+
+/* A CDATA block is text of its own, apart from the text around it. */
+static void
+html_sax_cdata(void *ctx, const xmlChar *s, int len)
+{
+	struct html_sax *h = html_sax_of(ctx);
+
+	html_sax_flush(h);
+	html_sax_text(ctx, s, len);
+	html_sax_flush(h);
+}
+
+/* Comments and processing instructions go, but part the text around. */
+static void
+html_sax_comment(void *ctx, const xmlChar *s)
+{
+	(void)s;
+	html_sax_flush(html_sax_of(ctx));
+}
+
+static void
+html_sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	(void)target;
+	(void)data;
+	html_sax_flush(html_sax_of(ctx));
 }
 
 /*
@@ -1144,7 +1200,8 @@ char *
 html_sanitize(const char *html, const char *base)
 {
 	struct html_out o = { NULL, 0, 0, base, 0, 0 };
-	htmlDocPtr doc;
+	struct html_sax h;
+	htmlParserCtxtPtr ctxt;
 	char *buf;
 	size_t len;
 
@@ -1158,13 +1215,29 @@ html_sanitize(const char *html, const char *base)
 		free(buf);
 		return NULL;
 	}
-	doc = htmlReadMemory(buf, (int)len, NULL, "UTF-8",
-	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-		HTML_PARSE_NONET | HTML_PARSE_NODEFDTD);
-	free(buf);
-	if (doc == NULL)
+	if ((ctxt = htmlNewParserCtxt()) == NULL) {
+		free(buf);
 		return NULL;
-	html_walk(&o, (xmlNode *)doc);
-	xmlFreeDoc(doc);
+	}
+	memset(&h, 0, sizeof h);
+	h.o = &o;
+	memset(ctxt->sax, 0, sizeof *ctxt->sax);
+	ctxt->sax->initialized = 1;
+	ctxt->sax->startElement = html_sax_start;
+	ctxt->sax->endElement = html_sax_end;
+	ctxt->sax->characters = html_sax_text;
+	ctxt->sax->cdataBlock = html_sax_cdata;
+	ctxt->sax->comment = html_sax_comment;
+	ctxt->sax->processingInstruction = html_sax_pi;
+	ctxt->_private = &h;
+	/* No tree is built: what it returns is NULL. */
+	xmlFreeDoc(htmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8",
+	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+		HTML_PARSE_NONET | HTML_PARSE_NODEFDTD));
+	htmlFreeParserCtxt(ctxt);
+	free(buf);
+	html_sax_flush(&h);
+	free(h.text.s);
+	free(h.kinds);
 	return o.s != NULL ? html_trim(o.s) : NULL;
 }
