@@ -1146,6 +1146,34 @@ html_sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
 	html_sax_flush(html_sax_of(ctx));
 }
 
+static const htmlSAXHandler html_sax_handler = {
+	.startElement = html_sax_start,
+	.endElement = html_sax_end,
+	.characters = html_sax_text,
+	.cdataBlock = html_sax_cdata,
+	.comment = html_sax_comment,
+	.processingInstruction = html_sax_pi,
+	.initialized = 1,
+};
+
+int
+html_read_sax(const char *buf, size_t len, const htmlSAXHandler *sax, void *arg,
+    int options)
+{
+	htmlParserCtxtPtr ctxt;
+
+	if (len > INT_MAX || (ctxt = htmlNewParserCtxt()) == NULL)
+		return -1;
+	*ctxt->sax = *sax;
+	ctxt->_private = arg;
+	/* No tree is built: what it returns is NULL. */
+	xmlFreeDoc(htmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8",
+	    options | HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+		HTML_PARSE_NOWARNING | HTML_PARSE_NONET));
+	htmlFreeParserCtxt(ctxt);
+	return 0;
+}
+
 /*
  * Make the fragment a document libxml2 reads as we want: in a body, so
  * that text at its start gets no <p> around it; every '&' escaped, so
@@ -1201,9 +1229,9 @@ html_sanitize(const char *html, const char *base)
 {
 	struct html_out o = { NULL, 0, 0, base, 0, 0 };
 	struct html_sax h;
-	htmlParserCtxtPtr ctxt;
 	char *buf;
 	size_t len;
+	int rc;
 
 	if (strchr(html, '<') == NULL) {
 		/* Text: only its references to tidy. */
@@ -1215,27 +1243,13 @@ html_sanitize(const char *html, const char *base)
 		free(buf);
 		return NULL;
 	}
-	if ((ctxt = htmlNewParserCtxt()) == NULL) {
-		free(buf);
-		return NULL;
-	}
 	memset(&h, 0, sizeof h);
 	h.o = &o;
-	memset(ctxt->sax, 0, sizeof *ctxt->sax);
-	ctxt->sax->initialized = 1;
-	ctxt->sax->startElement = html_sax_start;
-	ctxt->sax->endElement = html_sax_end;
-	ctxt->sax->characters = html_sax_text;
-	ctxt->sax->cdataBlock = html_sax_cdata;
-	ctxt->sax->comment = html_sax_comment;
-	ctxt->sax->processingInstruction = html_sax_pi;
-	ctxt->_private = &h;
-	/* No tree is built: what it returns is NULL. */
-	xmlFreeDoc(htmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8",
-	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-		HTML_PARSE_NONET | HTML_PARSE_NODEFDTD));
-	htmlFreeParserCtxt(ctxt);
+	rc =
+	    html_read_sax(buf, len, &html_sax_handler, &h, HTML_PARSE_NODEFDTD);
 	free(buf);
+	if (rc == -1)
+		return NULL;
 	html_sax_flush(&h);
 	free(h.text.s);
 	free(h.kinds);

@@ -29,4 +29,16 @@ char *html_sanitize(const char *html, const char *base);
  */
 char *html_c1_refs(const char *html);
 
+struct _xmlSAXHandler;
+/*
+ * Read len bytes of UTF-8 HTML (len <= INT_MAX) with libxml2's HTML
+ * parser, building no tree: it calls the callbacks of sax instead, with
+ * the parser as their context, whose _private is arg. options are
+ * HTML_PARSE_* beside the ones always set (recover, no error or
+ * warning output, no network). Return 0, or -1 when the parser could
+ * not be made (memory).
+ */
+int html_read_sax(const char *buf, size_t len, const struct _xmlSAXHandler *sax,
+    void *arg, int options);
+
 #endif

@@ -112,11 +112,18 @@ text_sax_text(void *ctx, const xmlChar *s, int len)
 		text_buf_add(&t->b, (const char *)s, (size_t)len);
 }
 
+static const htmlSAXHandler text_sax_handler = {
+	.startElement = text_sax_start,
+	.endElement = text_sax_end,
+	.characters = text_sax_text,
+	.cdataBlock = text_sax_text,
+	.initialized = 1,
+};
+
 char *
 text_from_html(const char *html)
 {
 	struct text_sax t = { { NULL, 0, 0 }, 0 };
-	htmlParserCtxtPtr ctxt;
 	char *plain, *fixed;
 	size_t len = strlen(html);
 
@@ -128,23 +135,12 @@ text_from_html(const char *html)
 		html = fixed;
 		len = strlen(fixed);
 	}
-	if ((ctxt = htmlNewParserCtxt()) == NULL) {
+	if (html_read_sax(html, len, &text_sax_handler, &t, 0) == -1) {
+		free(t.b.s);
 		plain = text_squeeze(html);
 		free(fixed);
 		return plain;
 	}
-	memset(ctxt->sax, 0, sizeof *ctxt->sax);
-	ctxt->sax->initialized = 1;
-	ctxt->sax->startElement = text_sax_start;
-	ctxt->sax->endElement = text_sax_end;
-	ctxt->sax->characters = text_sax_text;
-	ctxt->sax->cdataBlock = text_sax_text;
-	ctxt->_private = &t;
-	/* No tree is built: what it returns is NULL. */
-	xmlFreeDoc(htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
-	    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-		HTML_PARSE_NONET));
-	htmlFreeParserCtxt(ctxt);
 	free(fixed);
 	if (t.b.s == NULL)
 		return xstrdup("");
