@@ -214,6 +214,8 @@ struct fixture {
 
 	struct testtls_server *https; /* the routes over TLS, when started */
 	int https_port;
+	struct testtls_server *elsewhere; /* the same, certified for another */
+	int elsewhere_port;		  /* host than 127.0.0.1 */
 	int hung_fds[2]; /* connecting to hung_port hangs; -1 = none */
 	int hung_port;
 
@@ -711,6 +713,7 @@ fetch_teardown(void **state)
 	while (!LIST_EMPTY(&fx->slows))
 		slow_free(LIST_FIRST(&fx->slows));
 	testtls_server_free(fx->https);
+	testtls_server_free(fx->elsewhere);
 	for (int i = 0; i < NPROXIES; i++)
 		testutil_http_free(fx->proxies[i].http, NULL);
 	testutil_http_free(fx->http, fx->base);
@@ -1522,6 +1525,8 @@ tls_setup(void **state)
 	testtls_ca_write(other, path);
 	fx->https =
 	    testtls_server_start(fx->base, ca, server_cb, fx, &fx->https_port);
+	fx->elsewhere = testtls_server_start_for(fx->base, ca,
+	    "DNS:elsewhere.example", server_cb, fx, &fx->elsewhere_port);
 	testtls_ca_free(other);
 	testtls_ca_free(ca);
 	return 0;
@@ -1529,6 +1534,8 @@ tls_setup(void **state)
 
 /* What libcurl says when a server's certificate does not verify. */
 #define CERT_ERROR "SSL certificate problem: unable to get local issuer"
+/* And when it names another host. */
+#define HOST_ERROR "SSL: no alternative certificate subject name matches"
 
 /* How many lines of `feedwatch feeds --json` say feed is state, with
  * an error that begins with error ("" for any). */
@@ -1589,6 +1596,41 @@ test_fetch_tls_feed_ca_file(void **state)
 	    count_feed_json(out, "trusted", "ok", "") != 1)
 		fail_msg("feedwatch feeds --json:\n%s", out);
 	free(out);
+}
+
+/*
+ * The server's name is verified too: a server whose certificate, signed
+ * by a trusted authority, names another host than the feed's URL
+ * (127.0.0.1) fails with libcurl's words for it, and no request gets
+ * through; the rightly named server of the same authority is fetched.
+ */
+static void
+test_fetch_tls_wrong_host(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct expect_row x[] = {
+		{ "elsewhere", 0, 1, HOST_ERROR, 0 },
+		{ "trusted", 200, 0, NULL, 2 },
+	};
+	char *text, *err;
+	struct run r;
+
+	text = config_head("ca_file = ca.pem\n");
+	append_feed_at(&text, "elsewhere", "https", fx->elsewhere_port,
+	    routes[R_SECURE1].path);
+	append(&text, "\n");
+	append_https_feed(&text, fx, "trusted", R_SECURE2);
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	check_rows(fx, x, sizeof x / sizeof x[0]);
+	assert_int_equal(fx->hits[R_SECURE1], 0);
+	assert_int_equal(fx->hits[R_SECURE2], 1);
+	if (testutil_count_lines(err, "feed elsewhere: https://", HOST_ERROR) !=
+	    1)
+		fail_msg(
+		    "want \"feed elsewhere: ... %s\" in:\n%s", HOST_ERROR, err);
+	free(err);
 }
 
 /*
@@ -1936,6 +1978,8 @@ main(int argc, char **argv)
 		    test_fetch_tls_feed_ca_file, tls_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_tls_daemon_ca_file, tls_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_tls_wrong_host, tls_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_tls_missing_ca_file, tls_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(

@@ -150,13 +150,28 @@ struct testtls_server *
 testtls_server_start(struct event_base *base, const struct testtls_ca *ca,
     void (*cb)(struct evhttp_request *, void *), void *arg, int *port)
 {
+	return testtls_server_start_for(base, ca, NULL, cb, arg, port);
+}
+
+struct testtls_server *
+testtls_server_start_for(struct event_base *base, const struct testtls_ca *ca,
+    const char *names, void (*cb)(struct evhttp_request *, void *), void *arg,
+    int *port)
+{
+	struct testtls_ext
+	    exts[sizeof testtls_server_exts / sizeof testtls_server_exts[0]];
 	struct testtls_server *s;
 	EVP_PKEY *key;
 	X509 *cert;
 
+	memcpy(exts, testtls_server_exts, sizeof exts);
+	for (size_t i = 0; names != NULL && exts[i].nid != 0; i++) {
+		if (exts[i].nid == NID_subject_alt_name)
+			exts[i].value = names;
+	}
 	assert_non_null(s = calloc(1, sizeof *s));
 	assert_non_null(key = EVP_EC_gen("P-256"));
-	cert = testtls_cert("127.0.0.1", key, ca, testtls_server_exts);
+	cert = testtls_cert("127.0.0.1", key, ca, exts);
 	assert_non_null(s->ctx = SSL_CTX_new(TLS_server_method()));
 	assert_int_equal(SSL_CTX_use_certificate(s->ctx, cert), 1);
 	assert_int_equal(SSL_CTX_use_PrivateKey(s->ctx, key), 1);

@@ -34,6 +34,14 @@ struct testtls_server *testtls_server_start(struct event_base *base,
     const struct testtls_ca *ca, void (*cb)(struct evhttp_request *, void *),
     void *arg, int *port);
 /* Free the server; accepts NULL. */
+/*
+ * The same with a certificate for names (subjectAltName's syntax:
+ * "DNS:elsewhere.example"; NULL: IP 127.0.0.1 and DNS localhost) rather
+ * than the usual ones.
+ */
+struct testtls_server *testtls_server_start_for(struct event_base *base,
+    const struct testtls_ca *ca, const char *names,
+    void (*cb)(struct evhttp_request *, void *), void *arg, int *port);
 void testtls_server_free(struct testtls_server *);
 
 #endif
