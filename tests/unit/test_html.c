@@ -71,6 +71,11 @@ static const struct html_case html_unsafe_cases[] = {
 	  "content=\"0;url=http://evil/\"><link rel=stylesheet href=x>",
 	    NULL },
 	{ "<!-- comment --><!DOCTYPE html><?php echo 1; ?>x", "x" },
+	/* A prefixed element is none of the list's, whatever its name ends in.
+	 */
+	{ "<p>Word<o:p></o:p> in <st1:place>Geneva</st1:place></p>",
+	    "<p>Word in Geneva</p>" },
+	{ "x<!-- a -->&amp;<!-- b -->y", "x&amp;y" },
 	{ "<scr<script>ipt>alert(1)</script>", "ipt>alert(1)" },
 	{ "<div notRealAttribute=\"value\n\"onmouseover=\"\nexecuteMe();\n\""
 	  "foo=\"bar\">d</div>",
