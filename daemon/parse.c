@@ -63,9 +63,10 @@ enum parse_field {
 	FIELD_LANGUAGE,
 	FIELD_CATEGORY,
 	FIELD_ENCLOSURE,
-	FIELD_GUID_LINK, /* an RSS guid that is a permalink */
-	FIELD_TAGS,	 /* comma-separated categories */
-	FIELD_TTL,	 /* minutes a reader may cache the feed */
+	FIELD_GUID_LINK,   /* an RSS guid that is a permalink */
+	FIELD_RSS_SUMMARY, /* an RSS item's <summary>: see parse_entry */
+	FIELD_TAGS,	   /* comma-separated categories */
+	FIELD_TTL,	   /* minutes a reader may cache the feed */
 	FIELD_UPDATE_PERIOD,
 	FIELD_UPDATE_FREQUENCY,
 	FIELD_COUNT
@@ -92,6 +93,7 @@ static const struct parse_rule parse_entry_rules[] = {
 	{ FAMILY_RSS, "fullitem", FIELD_CONTENT, 1 },
 	{ FAMILY_RSS, "body", FIELD_CONTENT, 1 },
 	{ FAMILY_RSS, "tags", FIELD_TAGS, 0 },
+	{ FAMILY_RSS, "summary", FIELD_RSS_SUMMARY, 0 },
 	{ FAMILY_ATOM, "title", FIELD_TITLE, 0 },
 	{ FAMILY_ATOM, "link", FIELD_LINK, 1 },
 	{ FAMILY_ATOM, "link", FIELD_ENCLOSURE, 0 },
@@ -178,6 +180,7 @@ static const struct {
 struct parse_build {
 	struct entry *e;
 	int prio[FIELD_COUNT];
+	char *rss_summary; /* an RSS item's <summary>, HTML */
 };
 
 struct parse {
@@ -821,6 +824,10 @@ parse_entry_field(struct parse *p, struct parse_build *b, xmlNode *k,
 		parse_set(
 		    &e->content, prio, r->prio, parse_rich(p, k, r->family, 1));
 		break;
+	case FIELD_RSS_SUMMARY:
+		parse_set(&b->rss_summary, prio, r->prio,
+		    parse_rich(p, k, r->family, 1));
+		break;
 	case FIELD_AUTHOR:
 		parse_set(
 		    &e->author, prio, r->prio, parse_author(k, r->family));
@@ -915,6 +922,17 @@ parse_entry(struct parse *p, xmlNode *node)
 			 k, &from)) != NULL)
 			parse_entry_field(p, &b, k, r);
 	}
+	/*
+	 * RSS has no <summary>, but some feeds put one in an item: it is
+	 * the summary when the item has no description, else (as feedparser
+	 * reads it) the content when it has none. Its text is the story's.
+	 */
+	if (b.rss_summary != NULL && b.e->summary == NULL)
+		b.e->summary = b.rss_summary;
+	else if (b.rss_summary != NULL && b.e->content == NULL)
+		b.e->content = b.rss_summary;
+	else
+		free(b.rss_summary);
 	if (p->cb == NULL)
 		feed_doc_add_entry(p->doc, b.e);
 	else if (p->cb(b.e, p->arg) == -1) {

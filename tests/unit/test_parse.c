@@ -117,6 +117,35 @@ test_parse_rss20(void **state)
 	feed_doc_free(d);
 }
 
+/*
+ * An RSS item's <summary>, which RSS does not define: its text is kept,
+ * as the summary when the item has no description, else as the content
+ * when it has none, as feedparser reads it.
+ */
+static void
+test_parse_rss_summary(void **state)
+{
+	struct feed_doc *d;
+
+	(void)state;
+	d = parse_ok("<rss version=\"2.0\"><channel>"
+		     "<item><description>Short</description>"
+		     "<summary>&lt;p&gt;Longer text&lt;/p&gt;</summary></item>"
+		     "<item><summary>Only a summary</summary></item>"
+		     "<item><description>D</description><summary>S</summary>"
+		     "<body>Body</body></item>"
+		     "</channel></rss>",
+	    NULL);
+	assert_int_equal(d->nentries, 3);
+	assert_string_equal(d->entries[0]->summary, "Short");
+	assert_string_equal(d->entries[0]->content, "<p>Longer text</p>");
+	assert_string_equal(d->entries[1]->summary, "Only a summary");
+	assert_null(d->entries[1]->content);
+	assert_string_equal(d->entries[2]->summary, "D");
+	assert_string_equal(d->entries[2]->content, "Body");
+	feed_doc_free(d);
+}
+
 static void
 test_parse_atom10(void **state)
 {
@@ -1076,6 +1105,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_rss20),
+		cmocka_unit_test(test_parse_rss_summary),
 		cmocka_unit_test(test_parse_atom10),
 		cmocka_unit_test(test_parse_xhtml_div),
 		cmocka_unit_test(test_parse_formats),
