@@ -10,11 +10,14 @@
 #include "feed.h"
 #include "log.h"
 #include "parse.h"
+#include "text.h"
 
 /*
  * libFuzzer target for parse_buffer(): each input is parsed twice, once
- * into a struct feed_doc and once streamed entry by entry, under small
- * limits, and what comes out is checked against the contract of feed.h.
+ * into a struct feed_doc (HTML sanitized) and once streamed entry by
+ * entry, under small limits, as the daemon reads it (HTML left as the
+ * feed wrote it, then made plain text by text_from_html), and what comes
+ * out is checked against the contracts of feed.h and text.h.
  */
 
 #define FUZZ_MAX_ENTRIES 50
@@ -112,6 +115,20 @@ fuzz_check_doc(const struct feed_doc *d)
 		fuzz_check_entry(d->entries[i]);
 }
 
+/* The plain text of a field, as watchlists read it: UTF-8 too. */
+static void
+fuzz_check_text(const char *html)
+{
+	char *plain;
+
+	if (html == NULL)
+		return;
+	if ((plain = text_from_html(html)) == NULL)
+		abort();
+	fuzz_check_str(plain);
+	free(plain);
+}
+
 /* Take each streamed entry over and free it; maybe stop the parse. */
 static int
 fuzz_entry_cb(struct entry *e, void *arg)
@@ -119,6 +136,9 @@ fuzz_entry_cb(struct entry *e, void *arg)
 	struct fuzz_stream *st = arg;
 
 	fuzz_check_entry(e);
+	fuzz_check_text(e->title);
+	fuzz_check_text(e->summary);
+	fuzz_check_text(e->content);
 	feed_entry_free(e);
 	if (++st->n > FUZZ_MAX_ENTRIES)
 		abort();
@@ -167,6 +187,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&st, 0, sizeof st);
 	st.stop_after = (sel & FUZZ_STOP) ? FUZZ_STOP_AFTER : 0;
 	opts.max_size = FUZZ_MAX_SIZE_SMALL;
+	opts.is_text_only = 1;
 	fuzz_parse_once(data, size, &opts, fuzz_entry_cb, &st);
 	return 0;
 }
