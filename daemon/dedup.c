@@ -226,10 +226,11 @@ dedup_block(uint64_t fp, int i)
  * each grouping its entries by that block's value, so that the entries
  * sharing a block with a look-up's fingerprint are consecutive. The
  * newest, added since the tables were last laid out, are recent: each
- * links to the one before it with the same block value, on four chains
- * a table of heads starts, newest first. Once the recent entries number
- * more than DEDUP_INDEX_RECENT and a DEDUP_INDEX_SHARE-th of the
- * settled, they settle: the tables are laid out again, in place, with
+ * links to the one before it with the same block value modulo
+ * DEDUP_INDEX_HEADS, on four chains a table of heads starts, newest
+ * first (there are few recent entries: short chains need few heads). Once the
+ * recent entries number more than DEDUP_INDEX_RECENT and a DEDUP_INDEX_SHARE-th
+ * of the settled, they settle: the tables are laid out again, in place, with
  * them and without what the window has passed.
  *
  * Table 0 holds a settled entry's other 48 bits and its number, 10
@@ -243,11 +244,12 @@ dedup_block(uint64_t fp, int i)
  * Each entry's cluster and first-seen time live apart, by number, in
  * chunks that expiry frees from the oldest end; the tables keep an
  * expired entry until they are next laid out, and a look-up passes
- * over it. About 34 bytes a settled story, 24 more a recent one, and 2
- * MiB of start and head tables.
+ * over it. About 34 bytes a settled story, 24 more a recent one, and
+ * 1.25 MiB of start and head tables.
  */
 #define DEDUP_INDEX_BLOCKS 4
 #define DEDUP_INDEX_VALUES 65536 /* values of a 16-bit block */
+#define DEDUP_INDEX_HEADS 16384	 /* chains of recent entries per block */
 #define DEDUP_INDEX_CHUNK 4096	 /* entries per chunk */
 #define DEDUP_INDEX_RECENT 8192	 /* recent entries that settle, at least */
 #define DEDUP_INDEX_SHARE 32	 /* and at least one per this many settled */
@@ -272,17 +274,9 @@ struct dedup_index_chunk {
 	uint32_t seen[DEDUP_INDEX_CHUNK]; /* first seen, UTC seconds */
 };
 
-/*
- * What a look-up reads first of each block value: where its entries
- * start in the block's table, and its newest recent entry, on one line.
- */
-struct dedup_slot {
-	uint32_t start; /* in the block's table; the next value's: the end */
-	uint32_t head;	/* the newest recent entry; below split: none */
-};
-
 struct dedup_index {
-	struct dedup_slot slot[DEDUP_INDEX_BLOCKS][DEDUP_INDEX_VALUES + 1];
+	/* Table i's entries of block value v: [start[i][v], start[i][v+1]). */
+	uint32_t start[DEDUP_INDEX_BLOCKS][DEDUP_INDEX_VALUES + 1];
 	struct dedup_wide *wide;		  /* table 0 */
 	uint32_t *narrow[DEDUP_INDEX_BLOCKS - 1]; /* tables 1 to 3 */
 	size_t wide_bytes, narrow_bytes[DEDUP_INDEX_BLOCKS - 1]; /* mapped */
@@ -292,6 +286,12 @@ struct dedup_index {
 	struct dedup_recent *recent; /* entry split + k */
 	size_t recent_room;
 	uint32_t split; /* the first recent entry */
+	/*
+	 * The newest recent entry of each block value, modulo
+	 * DEDUP_INDEX_HEADS (a chain may hold other values: a walk checks);
+	 * below split: none.
+	 */
+	uint32_t head[DEDUP_INDEX_BLOCKS][DEDUP_INDEX_HEADS];
 
 	struct dedup_index_chunk **chunks; /* chunks[0] is chunk number base */
 	size_t nchunks;
@@ -361,7 +361,8 @@ dedup_index_clear(struct dedup_index *ix)
 		ix->narrow_bytes[i] = 0;
 	}
 	ix->nsettled = 0;
-	memset(ix->slot, 0, sizeof ix->slot);
+	memset(ix->start, 0, sizeof ix->start);
+	memset(ix->head, 0, sizeof ix->head);
 	free(ix->recent);
 	ix->recent = NULL;
 	ix->recent_room = 0;
@@ -389,8 +390,8 @@ dedup_index_renumber(struct dedup_index *ix)
 		seen = xreallocarray(NULL, n, sizeof *seen);
 	}
 	for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++) {
-		for (uint32_t k = ix->slot[0][v].start;
-		     k < ix->slot[0][v + 1].start; k++) {
+		for (uint32_t k = ix->start[0][v]; k < ix->start[0][v + 1];
+		     k++) {
 			e = dedup_wide_number(&ix->wide[k]);
 			if (e >= ix->lo)
 				fp[e - ix->lo] = dedup_wide_fp(&ix->wide[k], v);
@@ -536,8 +537,8 @@ dedup_index_add(struct dedup_index *ix, uint64_t simhash, int64_t cluster,
 	r->simhash = simhash;
 	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
 		b = dedup_block(simhash, i);
-		r->next[i] = ix->slot[i][b].head;
-		ix->slot[i][b].head = e;
+		r->next[i] = ix->head[i][b % DEDUP_INDEX_HEADS];
+		ix->head[i][b % DEDUP_INDEX_HEADS] = e;
 	}
 	if (ix->hi - ix->split >
 	    DEDUP_INDEX_RECENT + ix->nsettled / DEDUP_INDEX_SHARE)
@@ -559,16 +560,16 @@ dedup_index_settle(struct dedup_index *ix)
 	unsigned int b;
 
 	/* Table 0 keeps its entries not yet expired. */
-	prev = ix->slot[0][0].start;
+	prev = ix->start[0][0];
 	for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++) {
-		end = ix->slot[0][v + 1].start;
-		ix->slot[0][v].start = (uint32_t)n;
+		end = ix->start[0][v + 1];
+		ix->start[0][v] = (uint32_t)n;
 		for (uint32_t k = prev; k < end; k++)
 			if (dedup_wide_number(&ix->wide[k]) >= ix->lo)
 				ix->wide[n++] = ix->wide[k];
 		prev = end;
 	}
-	ix->slot[0][DEDUP_INDEX_VALUES].start = (uint32_t)n;
+	ix->start[0][DEDUP_INDEX_VALUES] = (uint32_t)n;
 
 	/* The recent entries kept, in order of block 0. */
 	count = xcalloc(DEDUP_INDEX_VALUES + 1, sizeof *count);
@@ -593,13 +594,13 @@ dedup_index_settle(struct dedup_index *ix)
 	below = (uint32_t)nrecent;
 	for (unsigned int v = DEDUP_INDEX_VALUES; v-- > 0;) {
 		/* count[v] is now the end of v's recent ones in order. */
-		len = ix->slot[0][v + 1].start - ix->slot[0][v].start;
+		len = ix->start[0][v + 1] - ix->start[0][v];
 		below -= count[v] - (v > 0 ? count[v - 1] : 0);
-		memmove(&ix->wide[ix->slot[0][v].start + below],
-		    &ix->wide[ix->slot[0][v].start], len * sizeof *ix->wide);
-		ix->slot[0][v + 1].start +=
+		memmove(&ix->wide[ix->start[0][v] + below],
+		    &ix->wide[ix->start[0][v]], len * sizeof *ix->wide);
+		ix->start[0][v + 1] +=
 		    below + (count[v] - (v > 0 ? count[v - 1] : 0));
-		w = &ix->wide[ix->slot[0][v].start + below + len];
+		w = &ix->wide[ix->start[0][v] + below + len];
 		for (uint32_t k = below; k < count[v]; k++, w++) {
 			fp = ix->recent[order[k] - ix->split].simhash;
 			w->rest[0] = (uint16_t)(fp >> 16);
@@ -616,21 +617,20 @@ dedup_index_settle(struct dedup_index *ix)
 	for (int i = 1; i < DEDUP_INDEX_BLOCKS; i++) {
 		memset(count, 0, (DEDUP_INDEX_VALUES + 1) * sizeof *count);
 		for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++)
-			for (uint32_t k = ix->slot[0][v].start;
-			     k < ix->slot[0][v + 1].start; k++)
+			for (uint32_t k = ix->start[0][v];
+			     k < ix->start[0][v + 1]; k++)
 				count[dedup_block(
 				    dedup_wide_fp(&ix->wide[k], v), i)]++;
-		ix->slot[i][0].start = 0;
+		ix->start[i][0] = 0;
 		for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++) {
-			ix->slot[i][v + 1].start =
-			    ix->slot[i][v].start + count[v];
-			count[v] = ix->slot[i][v].start;
+			ix->start[i][v + 1] = ix->start[i][v] + count[v];
+			count[v] = ix->start[i][v];
 		}
 		ix->narrow[i - 1] = dedup_map(ix->narrow[i - 1],
 		    &ix->narrow_bytes[i - 1], n * sizeof *ix->narrow[i - 1]);
 		for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++) {
-			for (uint32_t k = ix->slot[0][v].start;
-			     k < ix->slot[0][v + 1].start; k++) {
+			for (uint32_t k = ix->start[0][v];
+			     k < ix->start[0][v + 1]; k++) {
 				fp = dedup_wide_fp(&ix->wide[k], v);
 				b = dedup_block(fp, i);
 				ix->narrow[i - 1][count[b]++] =
@@ -718,8 +718,7 @@ dedup_index_scan_wide(const struct dedup_index *ix, uint64_t simhash,
 	uint64_t fp;
 	int d;
 
-	for (uint32_t k = ix->slot[0][v].start; k < ix->slot[0][v + 1].start;
-	     k++) {
+	for (uint32_t k = ix->start[0][v]; k < ix->start[0][v + 1]; k++) {
 		w = &ix->wide[k];
 		fp = dedup_wide_fp(w, v);
 		if (share > 0 &&
@@ -737,28 +736,30 @@ dedup_index_find(const struct dedup_index *ix, uint64_t simhash,
     int max_distance, time_t since, int64_t *cluster, int *distance)
 {
 	struct dedup_best best = { 0, -1 };
-	const struct dedup_slot *s[DEDUP_INDEX_BLOCKS];
+	const uint32_t *start[DEDUP_INDEX_BLOCKS], *narrow;
 	const struct dedup_recent *r;
-	const uint32_t *narrow;
-	unsigned int v0 = dedup_block(simhash, 0);
+	unsigned int v[DEDUP_INDEX_BLOCKS];
 	uint32_t e[DEDUP_INDEX_BLOCKS], want;
 	int live, d;
 
 	/*
 	 * Ask for every line the look-up will read before reading any, so
-	 * that the memory fetches them side by side: the four slots, then
-	 * the four runs of the tables and the four newest recent entries.
+	 * that the memory fetches them side by side: where the four runs
+	 * start and the four chains' heads, then the runs and the newest
+	 * recent entries.
 	 */
 	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
-		s[i] = &ix->slot[i][dedup_block(simhash, i)];
-		__builtin_prefetch(s[i]);
+		v[i] = dedup_block(simhash, i);
+		start[i] = &ix->start[i][v[i]];
+		__builtin_prefetch(start[i]);
+		__builtin_prefetch(&ix->head[i][v[i] % DEDUP_INDEX_HEADS]);
 	}
 	for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
 		if (ix->nsettled > 0)
 			__builtin_prefetch(i == 0 ?
-				(const void *)&ix->wide[s[i]->start] :
-				(const void *)&ix->narrow[i - 1][s[i]->start]);
-		e[i] = s[i]->head;
+				(const void *)&ix->wide[*start[i]] :
+				(const void *)&ix->narrow[i - 1][*start[i]]);
+		e[i] = ix->head[i][v[i] % DEDUP_INDEX_HEADS];
 		if (e[i] >= ix->split)
 			__builtin_prefetch(&ix->recent[e[i] - ix->split]);
 	}
@@ -766,22 +767,25 @@ dedup_index_find(const struct dedup_index *ix, uint64_t simhash,
 	/* The settled: table 0 in full, tables 1 to 3 by their 32 bits. */
 	if (ix->nsettled > 0) {
 		dedup_index_scan_wide(
-		    ix, simhash, v0, 0, max_distance, since, &best);
+		    ix, simhash, v[0], 0, max_distance, since, &best);
 		for (int i = 1; i < DEDUP_INDEX_BLOCKS; i++) {
 			narrow = ix->narrow[i - 1];
 			want = dedup_narrow(simhash, i);
-			for (uint32_t k = s[i]->start; k < s[i][1].start; k++) {
+			for (uint32_t k = start[i][0]; k < start[i][1]; k++) {
 				if (__builtin_popcount(narrow[k] ^ want) >
 				    max_distance)
 					continue;
-				if (narrow[k] >> 16 != v0)
+				if (narrow[k] >> 16 != v[0])
 					dedup_index_scan_wide(ix, simhash,
 					    narrow[k] >> 16, i, max_distance,
 					    since, &best);
 			}
 		}
 	}
-	/* The recent: four chains side by side, newest first. */
+	/*
+	 * The recent: four chains side by side, newest first; a chain also
+	 * holds entries of other block values, which are passed over.
+	 */
 	do {
 		live = 0;
 		for (int i = 0; i < DEDUP_INDEX_BLOCKS; i++) {
@@ -789,8 +793,9 @@ dedup_index_find(const struct dedup_index *ix, uint64_t simhash,
 				continue;
 			live = 1;
 			r = &ix->recent[e[i] - ix->split];
-			d = __builtin_popcountll(simhash ^ r->simhash);
-			if (d <= max_distance)
+			if (dedup_block(r->simhash, i) == v[i] &&
+			    (d = __builtin_popcountll(simhash ^ r->simhash)) <=
+				max_distance)
 				dedup_index_consider(ix, e[i], d, since, &best);
 			e[i] = r->next[i];
 		}

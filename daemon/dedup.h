@@ -35,7 +35,7 @@ unsigned int dedup_block(uint64_t fp, int i);
  * least one block exactly (pigeonhole), so a look-up reads the stories
  * sharing each block, laid out side by side in four tables (the newest
  * on four short chains until the tables are laid out again). About 34
- * bytes a story, and 2 MiB for the block tables.
+ * bytes a story, and 1.25 MiB for the block tables.
  */
 struct dedup_index;
 

@@ -579,6 +579,32 @@ test_dedup_index(void **state)
 	dedup_index_free(ix);
 }
 
+/*
+ * Past 3 bits, only stories that share a block are found, recent ones
+ * too, whose chains also hold other block values: a story 4 bits away,
+ * one in each block (bit 15, so that every block lands on its chain),
+ * is not found at distance 5; with one block shared, 3 bits away, it is.
+ */
+static void
+test_dedup_index_shares_block(void **state)
+{
+	struct dedup_index *ix = dedup_index_new();
+	uint64_t fp = 0x0123456789abcdefULL, all = 0x8000800080008000ULL;
+	int64_t cluster;
+	int distance;
+
+	(void)state;
+	dedup_index_add(ix, fp, 7, 1000);
+	assert_int_equal(
+	    dedup_index_find(ix, fp ^ all, 5, 0, &cluster, &distance), 0);
+	assert_int_equal(dedup_index_find(ix, fp ^ (all & ~0x8000ULL), 5, 0,
+			     &cluster, &distance),
+	    1);
+	assert_int_equal(cluster, 7);
+	assert_int_equal(distance, 3);
+	dedup_index_free(ix);
+}
+
 /* A small random number generator for the index tests (PCG-style). */
 static uint64_t
 dedup_test_next(uint64_t *seed)
@@ -824,6 +850,7 @@ main(void)
 		cmocka_unit_test(test_dedup_block),
 		cmocka_unit_test(test_dedup_index),
 		cmocka_unit_test(test_dedup_index_layout),
+		cmocka_unit_test(test_dedup_index_shares_block),
 		cmocka_unit_test(test_dedup_filter),
 		cmocka_unit_test(test_dedup_empty),
 		cmocka_unit_test(test_dedup_normalised),
