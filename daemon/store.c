@@ -694,6 +694,7 @@ struct store {
 	int fts_pending;   /* stories and edits the index was not asked for */
 	int checkpoint_pages; /* STORE_CHECKPOINT_PAGES, or as a test sets */
 	uint64_t checkpoints; /* the index thread's, as the writer last saw */
+	int is_checkpoint_asked;       /* and it asked for one since */
 	uint64_t checkpoints_finished; /* by the writer, after the thread */
 	uint64_t checkpoints_alone;    /* by the writer, without it */
 	double checkpoint_seconds;     /* the writer's */
@@ -802,8 +803,21 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	int is_here = 0;
 
 	st->wal_pages = pages;
-	if (pages < st->checkpoint_pages)
+	if (pages < st->checkpoint_pages) {
+		/*
+		 * The WAL started over: a checkpoint the thread finished
+		 * meanwhile, the writer idle, needs no finishing.
+		 */
+		if (st->is_checkpoint_asked && fts != NULL) {
+			pthread_mutex_lock(&fts->lock);
+			if (!fts->checkpoint_asked) {
+				st->checkpoints = fts->checkpoints;
+				st->is_checkpoint_asked = 0;
+			}
+			pthread_mutex_unlock(&fts->lock);
+		}
 		return SQLITE_OK;
+	}
 	if (fts == NULL ||
 	    pages >= STORE_CHECKPOINT_LIMIT * st->checkpoint_pages) {
 		is_here = 1;
@@ -812,10 +826,12 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 		pthread_mutex_lock(&fts->lock);
 		if (fts->checkpoints != st->checkpoints) {
 			st->checkpoints = fts->checkpoints;
+			st->is_checkpoint_asked = 0;
 			is_here = 1;
 			st->checkpoints_finished++;
 		} else if (!fts->checkpoint_asked) {
 			fts->checkpoint_asked = 1;
+			st->is_checkpoint_asked = 1;
 			pthread_cond_broadcast(&fts->cond);
 		}
 		pthread_mutex_unlock(&fts->lock);

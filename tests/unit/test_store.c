@@ -892,6 +892,32 @@ test_store_search_catches_up(void **state)
 	store_close(st);
 }
 
+/* Store stories first..first + n - 1 of 1.5 KB each, in one transaction. */
+static void
+add_batch(struct store *st, int64_t feed_id, int first, int n)
+{
+	struct store_story s;
+	char *cause = NULL, key[32], text[1600];
+	int64_t id;
+	int is_new;
+
+	assert_int_equal(store_begin(st, &cause), 0);
+	for (int j = first; j < first + n; j++) {
+		memset(&s, 0, sizeof s);
+		snprintf(key, sizeof key, "id:%d", j);
+		for (size_t k = 0; k + 1 < sizeof text; k++)
+			text[k] = "abcdefgh "[(k * 7 + (size_t)j) % 9];
+		text[sizeof text - 1] = '\0';
+		s.key = key;
+		s.title = key;
+		s.summary = text;
+		s.published = -1;
+		assert_int_equal(
+		    store_story_add(st, feed_id, &s, &id, &is_new, &cause), 0);
+	}
+	assert_int_equal(store_commit(st, &cause), 0);
+}
+
 /*
  * The WAL is checkpointed by the full-text index's thread, and the
  * writer finishes each checkpoint: 4,000 stories of 1.5 KB in
@@ -908,32 +934,14 @@ test_store_checkpoints_in_thread(void **state)
 	struct fixture *fx = *state;
 	struct store *st = open_ok(fx->path);
 	struct store_checkpoints ck;
-	struct store_story s;
 	struct store_feed f;
-	char *cause = NULL, key[32], text[1600];
-	int64_t id;
+	char *cause = NULL, key[32];
 	int is_new, late;
 
 	store_set_checkpoint(st, PAGES);
 	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
-	for (int i = 0; i < STORIES; i += BATCH) {
-		assert_int_equal(store_begin(st, &cause), 0);
-		for (int j = i; j < i + BATCH; j++) {
-			memset(&s, 0, sizeof s);
-			snprintf(key, sizeof key, "id:%d", j);
-			for (size_t k = 0; k + 1 < sizeof text; k++)
-				text[k] = "abcdefgh "[(k * 7 + (size_t)j) % 9];
-			text[sizeof text - 1] = '\0';
-			s.key = key;
-			s.title = key;
-			s.summary = text;
-			s.published = -1;
-			assert_int_equal(
-			    store_story_add(st, f.id, &s, &id, &is_new, &cause),
-			    0);
-		}
-		assert_int_equal(store_commit(st, &cause), 0);
-	}
+	for (int i = 0; i < STORIES; i += BATCH)
+		add_batch(st, f.id, i, BATCH);
 	store_checkpoint_stats(st, &ck);
 	print_message("checkpoints: %llu by the thread, %llu finished by the "
 		      "writer, %llu by it alone\n",
@@ -963,6 +971,77 @@ test_store_checkpoints_in_thread(void **state)
 			     "SELECT count(*) FROM pragma_integrity_check"
 			     " WHERE integrity_check = 'ok'"),
 	    1);
+}
+
+/* Store batches of 20 stories from *n on until the WAL holds pages. */
+static void
+fill_wal(struct store *st, int64_t feed_id, int *n, int pages,
+    struct store_checkpoints *ck)
+{
+	do {
+		add_batch(st, feed_id, *n, 20);
+		*n += 20;
+		store_checkpoint_stats(st, ck);
+	} while (ck->wal_pages < pages);
+}
+
+/*
+ * A checkpoint the thread finished while the writer was idle needs no
+ * finishing, even when another connection's write is what starts the
+ * WAL over: when the WAL fills again, the writer asks the thread again
+ * rather than checkpoint it itself.
+ */
+static void
+test_store_checkpoint_after_idle(void **state)
+{
+	enum { PAGES = 50, TRIES = 500 };
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_checkpoints ck;
+	struct store_feed f;
+	uint64_t finished, alone;
+	char *cause = NULL;
+	sqlite3 *other;
+	int n = 0, i, log = PAGES, done;
+
+	store_set_checkpoint(st, PAGES);
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	/* Past PAGES, the thread is asked; the writer then idles. */
+	fill_wal(st, f.id, &n, PAGES, &ck);
+	for (i = 0; i < TRIES && ck.by_thread == 0; i++) {
+		usleep(10000);
+		store_checkpoint_stats(st, &ck);
+	}
+	assert_true(ck.by_thread >= 1);
+	/* Another program's write starts the WAL over. */
+	assert_int_equal(sqlite3_open(fx->path, &other), SQLITE_OK);
+	for (i = 0; i < TRIES && log >= PAGES; i++) {
+		assert_int_equal(
+		    sqlite3_exec(other,
+			"UPDATE feeds SET name = name WHERE id = 1", NULL, NULL,
+			NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_wal_checkpoint_v2(other, NULL,
+				     SQLITE_CHECKPOINT_PASSIVE, &log, &done),
+		    SQLITE_OK);
+		if (log >= PAGES)
+			usleep(10000);
+	}
+	sqlite3_close(other);
+	assert_true(log < PAGES);
+	add_batch(st, f.id, n++, 1);
+	store_checkpoint_stats(st, &ck);
+	assert_true(ck.wal_pages < PAGES);
+	finished = ck.finished;
+	alone = ck.alone;
+	/* When the WAL fills again, the thread is asked again. */
+	fill_wal(st, f.id, &n, PAGES, &ck);
+	assert_int_equal(ck.finished, finished);
+	assert_int_equal(ck.alone, alone);
+	store_feed_clear(&f);
+	store_close(st);
+	assert_int_equal(
+	    count_sql(fx->path, "SELECT count(*) FROM stories"), n);
 }
 
 /* Stories are counted by cluster, and by when they were first seen. */
@@ -1238,6 +1317,8 @@ main(void)
 		    test_store_story_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_checkpoints_in_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_checkpoint_after_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_hook_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(
