@@ -306,6 +306,7 @@ struct dedup_best {
 	int distance; /* -1: none yet */
 };
 
+static uint32_t dedup_index_recent_first(const struct dedup_index *);
 static struct dedup_index_chunk *dedup_index_chunk(
     const struct dedup_index *, uint32_t, size_t *);
 static uint32_t dedup_index_seconds(time_t);
@@ -397,7 +398,7 @@ dedup_index_renumber(struct dedup_index *ix)
 				fp[e - ix->lo] = dedup_wide_fp(&ix->wide[k], v);
 		}
 	}
-	for (e = ix->split > ix->lo ? ix->split : ix->lo; e < ix->hi; e++)
+	for (e = dedup_index_recent_first(ix); e < ix->hi; e++)
 		fp[e - ix->lo] = ix->recent[e - ix->split].simhash;
 	for (size_t i = 0; i < n; i++) {
 		c = dedup_index_chunk(ix, ix->lo + (uint32_t)i, &slot);
@@ -410,6 +411,13 @@ dedup_index_renumber(struct dedup_index *ix)
 	free(fp);
 	free(cluster);
 	free(seen);
+}
+
+/* The first recent entry the window still holds. */
+static uint32_t
+dedup_index_recent_first(const struct dedup_index *ix)
+{
+	return ix->split > ix->lo ? ix->split : ix->lo;
 }
 
 /* The chunk of entry e, and e's slot in it. */
@@ -553,7 +561,7 @@ dedup_index_add(struct dedup_index *ix, uint64_t simhash, int64_t cluster,
 static void
 dedup_index_settle(struct dedup_index *ix)
 {
-	uint32_t *count, *order, prev, end, below, len, e;
+	uint32_t *count, *order, prev, end, below, len, nv, e;
 	size_t n = 0, nrecent = 0;
 	struct dedup_wide *w;
 	uint64_t fp;
@@ -573,14 +581,14 @@ dedup_index_settle(struct dedup_index *ix)
 
 	/* The recent entries kept, in order of block 0. */
 	count = xcalloc(DEDUP_INDEX_VALUES + 1, sizeof *count);
-	for (e = ix->split > ix->lo ? ix->split : ix->lo; e < ix->hi; e++) {
+	for (e = dedup_index_recent_first(ix); e < ix->hi; e++) {
 		count[dedup_block(ix->recent[e - ix->split].simhash, 0) + 1]++;
 		nrecent++;
 	}
 	for (unsigned int v = 0; v < DEDUP_INDEX_VALUES; v++)
 		count[v + 1] += count[v];
 	order = xreallocarray(NULL, nrecent > 0 ? nrecent : 1, sizeof *order);
-	for (e = ix->split > ix->lo ? ix->split : ix->lo; e < ix->hi; e++)
+	for (e = dedup_index_recent_first(ix); e < ix->hi; e++)
 		order[count[dedup_block(
 		    ix->recent[e - ix->split].simhash, 0)]++] = e;
 
@@ -595,11 +603,11 @@ dedup_index_settle(struct dedup_index *ix)
 	for (unsigned int v = DEDUP_INDEX_VALUES; v-- > 0;) {
 		/* count[v] is now the end of v's recent ones in order. */
 		len = ix->start[0][v + 1] - ix->start[0][v];
-		below -= count[v] - (v > 0 ? count[v - 1] : 0);
+		nv = count[v] - (v > 0 ? count[v - 1] : 0);
+		below -= nv;
 		memmove(&ix->wide[ix->start[0][v] + below],
 		    &ix->wide[ix->start[0][v]], len * sizeof *ix->wide);
-		ix->start[0][v + 1] +=
-		    below + (count[v] - (v > 0 ? count[v - 1] : 0));
+		ix->start[0][v + 1] += below + nv;
 		w = &ix->wide[ix->start[0][v] + below + len];
 		for (uint32_t k = below; k < count[v]; k++, w++) {
 			fp = ix->recent[order[k] - ix->split].simhash;

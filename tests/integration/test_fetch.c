@@ -1532,6 +1532,15 @@ tls_setup(void **state)
 	return 0;
 }
 
+/* The daemon's log err has one line that starts with start and holds
+ * what; else the test fails, showing the log. */
+static void
+expect_logged(const char *err, const char *start, const char *what)
+{
+	if (testutil_count_lines(err, start, what) != 1)
+		fail_msg("want \"%s... %s\" in:\n%s", start, what, err);
+}
+
 /* What libcurl says when a server's certificate does not verify. */
 #define CERT_ERROR "SSL certificate problem: unable to get local issuer"
 /* And when it names another host. */
@@ -1585,10 +1594,7 @@ test_fetch_tls_feed_ca_file(void **state)
 	assert_int_equal(fx->hits[R_SECURE1], 0);
 	assert_int_equal(fx->hits[R_SECURE2], 1);
 	assert_int_equal(fx->hits[R_GOOD], 1);
-	if (testutil_count_lines(err, "feed untrusted: https://", CERT_ERROR) !=
-	    1)
-		fail_msg(
-		    "want \"feed untrusted: ... %s\" in:\n%s", CERT_ERROR, err);
+	expect_logged(err, "feed untrusted: https://", CERT_ERROR);
 	free(err);
 
 	assert_int_equal(run_tool(fx, "feeds", "--json", &out), 0);
@@ -1626,10 +1632,7 @@ test_fetch_tls_wrong_host(void **state)
 	check_rows(fx, x, sizeof x / sizeof x[0]);
 	assert_int_equal(fx->hits[R_SECURE1], 0);
 	assert_int_equal(fx->hits[R_SECURE2], 1);
-	if (testutil_count_lines(err, "feed elsewhere: https://", HOST_ERROR) !=
-	    1)
-		fail_msg(
-		    "want \"feed elsewhere: ... %s\" in:\n%s", HOST_ERROR, err);
+	expect_logged(err, "feed elsewhere: https://", HOST_ERROR);
 	free(err);
 }
 
@@ -1947,9 +1950,7 @@ test_fetch_proxy_none_ignores_environment(void **state)
 	proxy_environment(fx, 0);
 	err = run_far_feed(fx, "none", &x);
 	check_proxy(fx, 0, 0, NULL);
-	if (testutil_count_lines(err, "feed far: ", RESOLVE_ERROR) != 1)
-		fail_msg(
-		    "want \"feed far: ... %s\" in:\n%s", RESOLVE_ERROR, err);
+	expect_logged(err, "feed far: ", RESOLVE_ERROR);
 	free(err);
 }
 
