@@ -567,9 +567,12 @@ static const char *store_sql[STMT_COUNT] = {
 /* the full-text thread's cache of the log's pages (negative: KiB) */
 #define STORE_FTS_LOG_CACHE_KIB "-256"
 /*
- * Checkpoint the WAL every 10,000 pages (40 MB) rather than every
+ * Checkpoint the WAL every 30,000 pages (120 MB) rather than every
  * 1,000: an index page written by many transactions in between is
- * copied to the database, and synced, once. The full-text index's
+ * copied to the database, and synced, once, and the writer's part of a
+ * checkpoint (below), which costs about as much whatever its size, comes
+ * three times less often than at 10,000. The WAL's file keeps the size
+ * it grew to. The full-text index's
  * thread does it, on a connection of its own, so that the writer (the
  * daemon's loop) neither copies the pages nor waits for the disk to
  * sync them; the writer finishes each such checkpoint with the few
@@ -577,7 +580,7 @@ static const char *store_sql[STMT_COUNT] = {
  * (store_wal_hook). Past STORE_CHECKPOINT_LIMIT times as many, when the
  * thread falls behind, the writer checkpoints itself, as SQLite would.
  */
-#define STORE_CHECKPOINT_PAGES 10000
+#define STORE_CHECKPOINT_PAGES 30000
 #define STORE_CHECKPOINT_LIMIT 3 /* times STORE_CHECKPOINT_PAGES */
 
 /*
@@ -594,7 +597,9 @@ static const char *store_sql[STMT_COUNT] = {
  * batch, or the next start, takes up what the index lacks.
  */
 #define STORE_FTS_SUFFIX ".fts"
-#define STORE_FTS_BATCH 10000 /* stories per transaction of the index */
+#define STORE_FTS_BATCH 10000	     /* stories per transaction of the index */
+#define STORE_FTS_MERGE_PAGES "2000" /* of merging after each batch, at most \
+				      */
 /*
  * A commit has the index follow the log once this many stories and
  * edits have gathered: a batch of 1,000 costs about half as much a
@@ -602,6 +607,8 @@ static const char *store_sql[STMT_COUNT] = {
  * search, and store_close, have it catch up first.
  */
 #define STORE_FTS_GATHER 1000
+/* Longest a batch waits for the writer to finish a checkpoint, ms. */
+#define STORE_FTS_FINISH_MS 200
 
 enum store_fts_stmt {
 	FTS_BEGIN,
@@ -614,6 +621,8 @@ enum store_fts_stmt {
 	FTS_REINDEX,
 	FTS_INDEX,
 	FTS_SET,
+	FTS_MERGE_BEGIN,
+	FTS_MERGE,
 	FTS_COUNT
 };
 
@@ -626,8 +635,16 @@ static const char *store_fts_schema =
     "  story INTEGER NOT NULL,"
     "  change INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO fts_state VALUES (1, 0, 0);"
-    /* Merge 16 segments of a level, not 4: words are copied less often. */
-    "INSERT INTO stories_fts (stories_fts, rank) VALUES ('automerge', 16);"
+    /*
+     * Segments are merged in a transaction of their own (FTS_MERGE),
+     * which does not read the log: a merge can take seconds, and a
+     * snapshot of the log held that long would keep its WAL from
+     * starting over. 16 segments of a level, not 4: words are copied
+     * less often.
+     */
+    "INSERT INTO stories_fts (stories_fts, rank) VALUES ('automerge', 0);"
+    "INSERT INTO stories_fts (stories_fts, rank) VALUES ('usermerge', 16);"
+    "INSERT INTO stories_fts (stories_fts, rank) VALUES ('crisismerge', 64);"
     /* An index ahead of the log is another log's (a restored backup). */
     "INSERT INTO stories_fts (stories_fts) SELECT 'delete-all'"
     "  FROM fts_state WHERE story > (SELECT coalesce(max(id), 0)"
@@ -665,6 +682,10 @@ static const char *store_fts_sql[FTS_COUNT] = {
 		      " SELECT id, title, summary FROM log.stories"
 		      " WHERE id > ?1 AND id <= ?2",
 	[FTS_SET] = "UPDATE fts_state SET story = ?1, change = ?2",
+	/* Deferred: it takes no snapshot of the log. */
+	[FTS_MERGE_BEGIN] = "BEGIN",
+	[FTS_MERGE] = "INSERT INTO stories_fts (stories_fts, rank)"
+		      " VALUES ('merge', " STORE_FTS_MERGE_PAGES ")",
 };
 
 /* The index and the thread that writes it. */
@@ -682,6 +703,7 @@ struct store_fts {
 	char *error;	      /* why the last batch failed, NULL = it did not */
 	int checkpoint_asked; /* the log's writer wants a checkpoint */
 	uint64_t checkpoints; /* checkpoints of the log done */
+	uint64_t finished;    /* of those, the ones the writer finished */
 	sqlite3 *checkpoint_db; /* the log, to checkpoint it */
 };
 
@@ -783,6 +805,17 @@ store_open(const char *path, char **cause)
 }
 
 /*
+ * The thread's last checkpoint needs no more from the writer: the
+ * thread may read the log again. With fts->lock held.
+ */
+static void
+store_fts_finished(struct store_fts *fts)
+{
+	fts->finished = fts->checkpoints;
+	pthread_cond_broadcast(&fts->cond);
+}
+
+/*
  * After each commit of the log, with the WAL's size in pages (SQLite's
  * WAL hook, in place of its automatic checkpoint). Past
  * STORE_CHECKPOINT_PAGES, ask the index's thread to checkpoint; once it
@@ -800,7 +833,7 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	struct store *st = arg;
 	struct store_fts *fts = st->fts;
 	struct timespec t0, t1;
-	int is_here = 0;
+	int is_here = 0, finishes = 0;
 
 	st->wal_pages = pages;
 	if (pages < st->checkpoint_pages) {
@@ -813,6 +846,7 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 			if (!fts->checkpoint_asked) {
 				st->checkpoints = fts->checkpoints;
 				st->is_checkpoint_asked = 0;
+				store_fts_finished(fts);
 			}
 			pthread_mutex_unlock(&fts->lock);
 		}
@@ -828,6 +862,7 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 			st->checkpoints = fts->checkpoints;
 			st->is_checkpoint_asked = 0;
 			is_here = 1;
+			finishes = 1;
 			st->checkpoints_finished++;
 		} else if (!fts->checkpoint_asked) {
 			fts->checkpoint_asked = 1;
@@ -843,6 +878,11 @@ store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		st->checkpoint_seconds += (double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	}
+	if (finishes) {
+		pthread_mutex_lock(&fts->lock);
+		store_fts_finished(fts);
+		pthread_mutex_unlock(&fts->lock);
 	}
 	return SQLITE_OK;
 }
@@ -2271,6 +2311,11 @@ store_fts_batch(struct store_fts *fts, int *more, int64_t *change)
 		goto fail;
 	*more = next[1] == STORE_FTS_BATCH;
 	*change = seq;
+	if (store_fts_run(fts, FTS_MERGE_BEGIN, NULL, 0, NULL, 0) == -1)
+		return -1;
+	if (store_fts_run(fts, FTS_MERGE, NULL, 0, NULL, 0) == -1 ||
+	    store_fts_run(fts, FTS_COMMIT, NULL, 0, NULL, 0) == -1)
+		goto fail;
 	return 0;
 
 fail:
@@ -2279,9 +2324,31 @@ fail:
 }
 
 /*
+ * After a checkpoint, give the writer time to finish it (copy what it
+ * committed meanwhile) before a batch reads the log: a reader's
+ * snapshot would keep the checkpoint from completing, and the WAL from
+ * starting over. A writer gone idle is not waited for long.
+ * With fts->lock held.
+ */
+static void
+store_fts_await_finish(struct store_fts *fts)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += STORE_FTS_FINISH_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	while (fts->finished != fts->checkpoints && !fts->is_stopping &&
+	    pthread_cond_timedwait(&fts->cond, &fts->lock, &until) == 0)
+		;
+}
+
+/*
  * The index's thread: each time it is asked, index batches until the
  * log has no more; then say it is done, failed or not. Asked for a
- * checkpoint of the log, copy what its WAL holds into it.
+ * checkpoint of the log, copy what its WAL holds into it, before the
+ * next batch if there is more to index.
  */
 static void *
 store_fts_main(void *arg)
@@ -2297,7 +2364,7 @@ store_fts_main(void *arg)
 		while (fts->done == fts->asked && !fts->checkpoint_asked &&
 		    !fts->is_stopping)
 			pthread_cond_wait(&fts->cond, &fts->lock);
-		if (fts->done == fts->asked && fts->checkpoint_asked) {
+		if (fts->checkpoint_asked) {
 			pthread_mutex_unlock(&fts->lock);
 			/* Busy (another checkpoint runs): the next one. */
 			sqlite3_wal_checkpoint_v2(fts->checkpoint_db, NULL,
@@ -2305,6 +2372,7 @@ store_fts_main(void *arg)
 			pthread_mutex_lock(&fts->lock);
 			fts->checkpoint_asked = 0;
 			fts->checkpoints++;
+			store_fts_await_finish(fts);
 			continue;
 		}
 		if (fts->done == fts->asked)
@@ -2312,15 +2380,16 @@ store_fts_main(void *arg)
 		asked = fts->asked;
 		pthread_mutex_unlock(&fts->lock);
 		error = NULL;
-		do {
-			if (store_fts_batch(fts, &more, &change) == -1)
-				error = xstrdup(sqlite3_errmsg(fts->db));
-		} while (error == NULL && more);
+		if (store_fts_batch(fts, &more, &change) == -1)
+			error = xstrdup(sqlite3_errmsg(fts->db));
 		pthread_mutex_lock(&fts->lock);
-		free(fts->error);
-		fts->error = error;
 		if (error == NULL)
 			fts->change = change;
+		/* More to index: a checkpoint asked for meanwhile first. */
+		if (error == NULL && more)
+			continue;
+		free(fts->error);
+		fts->error = error;
 		fts->done = asked;
 		pthread_cond_broadcast(&fts->cond);
 	}
@@ -2329,9 +2398,10 @@ store_fts_main(void *arg)
 }
 
 /*
- * Ask the index to catch up with what the log has committed, once the
- * batch it is on is done. With wait, return when it has: 0, or -1 with
- * *cause when it failed.
+ * Ask the index to catch up with what the log has committed. Without
+ * wait, return at once: the writer never waits for the index, which
+ * takes up, in its next batches, whatever was committed meanwhile. With
+ * wait, return when it has: 0, or -1 with *cause when it failed.
  */
 static int
 store_fts_ask(struct store_fts *fts, int wait, char **cause)
@@ -2340,8 +2410,6 @@ store_fts_ask(struct store_fts *fts, int wait, char **cause)
 	int rc = 0;
 
 	pthread_mutex_lock(&fts->lock);
-	while (fts->done != fts->asked)
-		pthread_cond_wait(&fts->cond, &fts->lock);
 	mine = ++fts->asked;
 	pthread_cond_broadcast(&fts->cond);
 	while (wait && fts->done < mine)

@@ -163,8 +163,8 @@ struct store_checkpoints {
 
 void store_checkpoint_stats(struct store *, struct store_checkpoints *);
 /*
- * Checkpoint past pages pages of WAL (0: the default, 10,000) rather
- * than the default: for tests, which cannot write 40 MB at each turn.
+ * Checkpoint past pages pages of WAL (0: the default, 30,000) rather
+ * than the default: for tests, which cannot write 120 MB at each turn.
  */
 void store_set_checkpoint(struct store *, int pages);
 /* Return the schema version of the open database (PRAGMA user_version). */

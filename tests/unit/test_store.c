@@ -1044,6 +1044,43 @@ test_store_checkpoint_after_idle(void **state)
 	    count_sql(fx->path, "SELECT count(*) FROM stories"), n);
 }
 
+/*
+ * The full-text index merges its segments in a transaction of its own,
+ * after each batch, since it does not merge them as it writes: 40
+ * batches of 5 stories, each asked for by a search, leave far fewer
+ * than 40 segments, and every story is found.
+ */
+static void
+test_store_fts_merges(void **state)
+{
+	enum { BATCHES = 40, PER = 5 };
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_feed f;
+	char *cause = NULL, *fts;
+	int segments;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	for (int i = 0; i < BATCHES; i++) {
+		add_batch(st, f.id, i * PER, PER);
+		/* A search has the index catch up: one batch each. */
+		assert_int_equal(search(st, "title:id"), (i + 1) * PER);
+	}
+	store_feed_clear(&f);
+	store_close(st);
+	xasprintf(&fts, "%s.fts", fx->path);
+	segments =
+	    count_sql(fts, "SELECT count(DISTINCT segid) FROM stories_fts_idx");
+	print_message("%d batches: %d segments\n", BATCHES, segments);
+	/* Merged at 16 a level: 8 + 2 left; 40 unmerged. */
+	assert_true(segments > 0 && segments <= 16);
+	assert_int_equal(count_sql(fts,
+			     "SELECT count(*) FROM stories_fts WHERE"
+			     " stories_fts MATCH 'title:id'"),
+	    BATCHES * PER);
+	free(fts);
+}
+
 /* Stories are counted by cluster, and by when they were first seen. */
 static void
 test_store_story_count(void **state)
@@ -1319,6 +1356,8 @@ main(void)
 		    test_store_checkpoints_in_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_checkpoint_after_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_fts_merges, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_hook_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(
