@@ -597,9 +597,16 @@ static const char *store_sql[STMT_COUNT] = {
  * batch, or the next start, takes up what the index lacks.
  */
 #define STORE_FTS_SUFFIX ".fts"
-#define STORE_FTS_BATCH 10000	     /* stories per transaction of the index */
-#define STORE_FTS_MERGE_PAGES "2000" /* of merging after each batch, at most \
-				      */
+#define STORE_FTS_BATCH 10000 /* stories per transaction of the index */
+/*
+ * The index's segments are merged in rounds of STORE_FTS_MERGE_PAGES
+ * pages at most (a round with nothing to merge costs little): one after
+ * each batch, and one more for each STORE_FTS_MERGE_STORIES stories it
+ * indexed. That is about twice the merging FTS5's own automerge would
+ * do for the pages a batch writes, so that the merges keep up.
+ */
+#define STORE_FTS_MERGE_PAGES "2000"
+#define STORE_FTS_MERGE_STORIES 2000
 /*
  * A commit has the index follow the log once this many stories and
  * edits have gathered: a batch of 1,000 costs about half as much a
@@ -2283,10 +2290,12 @@ store_fts_run(struct store_fts *fts, enum store_fts_stmt i, const int64_t *args,
 /*
  * Index one batch: the changes the log holds beyond fts_state's, and up
  * to STORE_FTS_BATCH new stories. Set *more when there may be more
- * stories, and *change to the changes indexed. Return 0 or -1.
+ * stories, *change to the changes indexed and *stories to the stories.
+ * Return 0 or -1.
  */
 static int
-store_fts_batch(struct store_fts *fts, int *more, int64_t *change)
+store_fts_batch(
+    struct store_fts *fts, int *more, int64_t *change, int64_t *stories)
 {
 	int64_t state[2] = { 0, 0 }, next[2] = { 0, 0 }, seq = 0, args[3];
 
@@ -2311,16 +2320,28 @@ store_fts_batch(struct store_fts *fts, int *more, int64_t *change)
 		goto fail;
 	*more = next[1] == STORE_FTS_BATCH;
 	*change = seq;
-	if (store_fts_run(fts, FTS_MERGE_BEGIN, NULL, 0, NULL, 0) == -1)
-		return -1;
-	if (store_fts_run(fts, FTS_MERGE, NULL, 0, NULL, 0) == -1 ||
-	    store_fts_run(fts, FTS_COMMIT, NULL, 0, NULL, 0) == -1)
-		goto fail;
+	*stories = next[1];
 	return 0;
 
 fail:
 	store_fts_run(fts, FTS_ROLLBACK, NULL, 0, NULL, 0);
 	return -1;
+}
+
+/*
+ * One round of merging the index's segments, in a transaction of its
+ * own that reads nothing of the log. A round that fails is rolled
+ * back: the index is whole either way, and the next rounds merge what
+ * this one left.
+ */
+static void
+store_fts_merge(struct store_fts *fts)
+{
+	if (store_fts_run(fts, FTS_MERGE_BEGIN, NULL, 0, NULL, 0) == -1)
+		return;
+	if (store_fts_run(fts, FTS_MERGE, NULL, 0, NULL, 0) == -1 ||
+	    store_fts_run(fts, FTS_COMMIT, NULL, 0, NULL, 0) == -1)
+		store_fts_run(fts, FTS_ROLLBACK, NULL, 0, NULL, 0);
 }
 
 /*
@@ -2355,14 +2376,14 @@ store_fts_main(void *arg)
 {
 	struct store_fts *fts = arg;
 	uint64_t asked;
-	int64_t change = 0;
+	int64_t change = 0, stories = 0;
 	char *error;
-	int more = 0;
+	int more = 0, merges = 0;
 
 	pthread_mutex_lock(&fts->lock);
 	for (;;) {
 		while (fts->done == fts->asked && !fts->checkpoint_asked &&
-		    !fts->is_stopping)
+		    merges == 0 && !fts->is_stopping)
 			pthread_cond_wait(&fts->cond, &fts->lock);
 		if (fts->checkpoint_asked) {
 			pthread_mutex_unlock(&fts->lock);
@@ -2375,16 +2396,26 @@ store_fts_main(void *arg)
 			store_fts_await_finish(fts);
 			continue;
 		}
+		/* A batch's merging before the next batch: it keeps up. */
+		if (merges > 0 && !fts->is_stopping) {
+			merges--;
+			pthread_mutex_unlock(&fts->lock);
+			store_fts_merge(fts);
+			pthread_mutex_lock(&fts->lock);
+			continue;
+		}
 		if (fts->done == fts->asked)
 			break;
 		asked = fts->asked;
 		pthread_mutex_unlock(&fts->lock);
 		error = NULL;
-		if (store_fts_batch(fts, &more, &change) == -1)
+		if (store_fts_batch(fts, &more, &change, &stories) == -1)
 			error = xstrdup(sqlite3_errmsg(fts->db));
 		pthread_mutex_lock(&fts->lock);
-		if (error == NULL)
+		if (error == NULL) {
 			fts->change = change;
+			merges = 1 + (int)(stories / STORE_FTS_MERGE_STORIES);
+		}
 		/* More to index: a checkpoint asked for meanwhile first. */
 		if (error == NULL && more)
 			continue;
