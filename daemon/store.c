@@ -569,16 +569,15 @@ static const char *store_sql[STMT_COUNT] = {
 /*
  * Checkpoint the WAL every 30,000 pages (120 MB) rather than every
  * 1,000: an index page written by many transactions in between is
- * copied to the database, and synced, once, and the writer's part of a
- * checkpoint (below), which costs about as much whatever its size, comes
- * three times less often than at 10,000. The WAL's file keeps the size
- * it grew to. The full-text index's
+ * copied to the database, and synced, once. The full-text index's
  * thread does it, on a connection of its own, so that the writer (the
  * daemon's loop) neither copies the pages nor waits for the disk to
  * sync them; the writer finishes each such checkpoint with the few
  * pages its commits added meanwhile, which lets the WAL start over
- * (store_wal_hook). Past STORE_CHECKPOINT_LIMIT times as many, when the
- * thread falls behind, the writer checkpoints itself, as SQLite would.
+ * (store_wal_hook). That part costs about as much whatever the size,
+ * so it comes three times less often than at 10,000 pages. The WAL's
+ * file keeps the size it grew to. Past STORE_CHECKPOINT_LIMIT times as many,
+ * when the thread falls behind, the writer checkpoints itself, as SQLite would.
  */
 #define STORE_CHECKPOINT_PAGES 30000
 #define STORE_CHECKPOINT_LIMIT 3 /* times STORE_CHECKPOINT_PAGES */
@@ -2289,13 +2288,12 @@ store_fts_run(struct store_fts *fts, enum store_fts_stmt i, const int64_t *args,
 
 /*
  * Index one batch: the changes the log holds beyond fts_state's, and up
- * to STORE_FTS_BATCH new stories. Set *more when there may be more
- * stories, *change to the changes indexed and *stories to the stories.
+ * to STORE_FTS_BATCH new stories. Set *change to the changes indexed
+ * and *stories to the stories (STORE_FTS_BATCH: there may be more).
  * Return 0 or -1.
  */
 static int
-store_fts_batch(
-    struct store_fts *fts, int *more, int64_t *change, int64_t *stories)
+store_fts_batch(struct store_fts *fts, int64_t *change, int64_t *stories)
 {
 	int64_t state[2] = { 0, 0 }, next[2] = { 0, 0 }, seq = 0, args[3];
 
@@ -2318,7 +2316,6 @@ store_fts_batch(
 		fts, FTS_SET, (int64_t[]) { next[0], seq }, 2, NULL, 0) == -1 ||
 	    store_fts_run(fts, FTS_COMMIT, NULL, 0, NULL, 0) == -1)
 		goto fail;
-	*more = next[1] == STORE_FTS_BATCH;
 	*change = seq;
 	*stories = next[1];
 	return 0;
@@ -2378,7 +2375,7 @@ store_fts_main(void *arg)
 	uint64_t asked;
 	int64_t change = 0, stories = 0;
 	char *error;
-	int more = 0, merges = 0;
+	int merges = 0;
 
 	pthread_mutex_lock(&fts->lock);
 	for (;;) {
@@ -2409,7 +2406,7 @@ store_fts_main(void *arg)
 		asked = fts->asked;
 		pthread_mutex_unlock(&fts->lock);
 		error = NULL;
-		if (store_fts_batch(fts, &more, &change, &stories) == -1)
+		if (store_fts_batch(fts, &change, &stories) == -1)
 			error = xstrdup(sqlite3_errmsg(fts->db));
 		pthread_mutex_lock(&fts->lock);
 		if (error == NULL) {
@@ -2417,7 +2414,7 @@ store_fts_main(void *arg)
 			merges = 1 + (int)(stories / STORE_FTS_MERGE_STORIES);
 		}
 		/* More to index: a checkpoint asked for meanwhile first. */
-		if (error == NULL && more)
+		if (error == NULL && stories == STORE_FTS_BATCH)
 			continue;
 		free(fts->error);
 		fts->error = error;

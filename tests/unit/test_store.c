@@ -1057,7 +1057,7 @@ test_store_fts_merges(void **state)
 	struct fixture *fx = *state;
 	struct store *st = open_ok(fx->path);
 	struct store_feed f;
-	char *cause = NULL, *fts;
+	char *cause = NULL;
 	int segments;
 
 	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
@@ -1068,17 +1068,15 @@ test_store_fts_merges(void **state)
 	}
 	store_feed_clear(&f);
 	store_close(st);
-	xasprintf(&fts, "%s.fts", fx->path);
-	segments =
-	    count_sql(fts, "SELECT count(DISTINCT segid) FROM stories_fts_idx");
+	segments = count_sql(
+	    fx->fts, "SELECT count(DISTINCT segid) FROM stories_fts_idx");
 	print_message("%d batches: %d segments\n", BATCHES, segments);
 	/* Merged at 16 a level: 8 + 2 left; 40 unmerged. */
 	assert_true(segments > 0 && segments <= 16);
-	assert_int_equal(count_sql(fts,
+	assert_int_equal(count_sql(fx->fts,
 			     "SELECT count(*) FROM stories_fts WHERE"
 			     " stories_fts MATCH 'title:id'"),
 	    BATCHES * PER);
-	free(fts);
 }
 
 /* Seconds on the monotonic clock. */
@@ -1105,13 +1103,12 @@ test_store_writer_does_not_wait(void **state)
 	struct fixture *fx = *state;
 	struct store *st = open_ok(fx->path);
 	struct store_feed f;
-	char *cause = NULL, *fts;
+	char *cause = NULL;
 	sqlite3 *lock;
 	double t0, took;
 
 	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
-	xasprintf(&fts, "%s.fts", fx->path);
-	assert_int_equal(sqlite3_open(fts, &lock), SQLITE_OK);
+	assert_int_equal(sqlite3_open(fx->fts, &lock), SQLITE_OK);
 	assert_int_equal(
 	    sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	t0 = seconds_now();
@@ -1128,7 +1125,6 @@ test_store_writer_does_not_wait(void **state)
 	assert_int_equal(search(st, "title:id"), STORIES);
 	store_feed_clear(&f);
 	store_close(st);
-	free(fts);
 }
 
 /* Stories are counted by cluster, and by when they were first seen. */
