@@ -1109,6 +1109,8 @@ test_store_writer_does_not_wait(void **state)
 
 	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
 	assert_int_equal(sqlite3_open(fx->fts, &lock), SQLITE_OK);
+	/* The index's thread may be writing as it starts: wait for it. */
+	sqlite3_busy_timeout(lock, 5000);
 	assert_int_equal(
 	    sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	t0 = seconds_now();
