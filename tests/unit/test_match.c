@@ -227,6 +227,10 @@ static const struct match_case match_prefix_cases[] = {
 	{ "Lavrov*", "", "Lavrova", 1, NULL },
 	{ "Lavrov*", "", "Lavrov's", 1, NULL },
 	{ "diplom* track", "", "track two diplomacy", 1, NULL },
+	/* Tokens shorter than the prefix, and than its 8-byte anchor. */
+	{ "neg*", "", "ne g n e", 0, NULL },
+	{ "internationa*", "", "internat internation", 0, NULL },
+	{ "internationa*", "", "a b internationally", 1, NULL },
 };
 
 /* Phrases: tokens in a row, never from the title into the text. */
