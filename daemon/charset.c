@@ -432,6 +432,45 @@ charset_is_utf8(const char *s, size_t len)
 	return charset_utf8_scan(p, p + len) == p + len;
 }
 
+size_t
+charset_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	return (size_t)(charset_utf8_scan(p, p + len) - p);
+}
+
+size_t
+charset_utf8_copy(char *dst, size_t size, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src, *end, *ok;
+	size_t n = 0, run;
+
+	end = p + strlen(src);
+	while (p < end && n + 1 < size) {
+		ok = charset_utf8_scan(p, end);
+		run = (size_t)(ok - p);
+		if (run > size - 1 - n) {
+			/* Cut before the first byte of a character. */
+			run = size - 1 - n;
+			while (run > 0 && (p[run] & 0xc0) == 0x80)
+				run--;
+			memmove(dst + n, p, run);
+			n += run;
+			break;
+		}
+		memmove(dst + n, p, run);
+		n += run;
+		p = ok;
+		if (p < end && n + 1 < size) {
+			dst[n++] = '?';
+			p++;
+		}
+	}
+	dst[n] = '\0';
+	return n;
+}
+
 /*
  * Weigh each candidate's reading of the high bytes and keep the best,
  * when it is Cyrillic enough (mean score, letters, few Latin

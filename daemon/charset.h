@@ -55,6 +55,15 @@ void charset_guess_clear(struct charset_guess *g);
 int charset_is_known(const char *name);
 /* Return 1 when the len bytes are valid UTF-8, 0 when not. */
 int charset_is_utf8(const char *s, size_t len);
+/* Return how many of the len bytes of s, from its start, are. */
+size_t charset_utf8_valid(const char *s, size_t len);
+/*
+ * Copy the string src into dst (size bytes, at least 1) as valid UTF-8:
+ * each byte that starts no valid sequence becomes '?', and a character
+ * that does not fit is left out whole; dst may be src. Return the
+ * bytes written, the NUL left out. Cannot fail.
+ */
+size_t charset_utf8_copy(char *dst, size_t size, const char *src);
 
 #define CHARSET_GUESS_BYTES 65536 /* bytes charset_guess_cyrillic reads */
 

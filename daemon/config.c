@@ -1147,6 +1147,24 @@ config_parse_line(struct config_parse *p, const char *line)
 	free(text);
 }
 
+/*
+ * Names, queries and URLs go into alerts' JSON, which is UTF-8: a line
+ * that is not (a file saved as Latin-1, say) is an error, comments
+ * aside.
+ */
+static void
+config_parse_utf8(struct config_parse *p, const char *line, size_t len)
+{
+	size_t bad = charset_utf8_valid(line, len);
+
+	if (bad == len || line[strspn(line, " \t")] == '#' ||
+	    line[strspn(line, " \t")] == ';')
+		return;
+	config_error(p, p->line,
+	    "column %zu: not UTF-8 (byte 0x%02x); save the file as UTF-8",
+	    bad + 1, (unsigned char)line[bad]);
+}
+
 /* inih's reader: one line per call, like fgets, counting lines. */
 static char *
 config_parse_reader(char *str, int num, void *arg)
@@ -1168,6 +1186,8 @@ config_parse_reader(char *str, int num, void *arg)
 	}
 	if (strlen(p->buf) != (size_t)len)
 		config_error(p, p->line, "NUL byte in line");
+	else
+		config_parse_utf8(p, p->buf, (size_t)len);
 	config_parse_line(p, p->buf);
 	memcpy(str, p->buf, (size_t)len + 1);
 	return str;

@@ -304,8 +304,8 @@ daemon_health_json(const struct daemon_feed *df, const char *state,
 	    df->state.moved_url ? df->state.moved_url : url, "published", when,
 	    "feed", "name", df->cf->name, "url", url, "summary", summary,
 	    "sources", "matched", "snippet", summary);
-	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
-		fatalx("feed-health: json failed");
+	/* Text that is not UTF-8 (a URL the server sent, say) fails. */
+	s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	free(title);
 	free(summary);
@@ -343,9 +343,16 @@ daemon_feed_health(
 		return;
 	log_warnx("feed %s: health: %s%s%s", df->cf->name, state,
 	    sf->error != NULL ? ": " : "", sf->error != NULL ? sf->error : "");
-	json = daemon_health_json(df, state, sf);
+	json = d->cfg->health_hooks[0] != NULL ?
+	    daemon_health_json(df, state, sf) :
+	    NULL;
+	if (json == NULL && d->cfg->health_hooks[0] != NULL)
+		log_warnx("feed %s: health: the alert cannot be written as "
+			  "JSON (text that is not UTF-8): not sent",
+		    df->cf->name);
 	rc = store_begin(d->store, &cause);
-	for (size_t i = 0; rc == 0 && d->cfg->health_hooks[i] != NULL; i++)
+	for (size_t i = 0;
+	     rc == 0 && json != NULL && d->cfg->health_hooks[i] != NULL; i++)
 		rc = store_health_alert_add(
 		    d->store, d->cfg->health_hooks[i], json, sf->when, &cause);
 	if (rc == 0 && next != health)

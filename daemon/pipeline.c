@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "charset.h"
 #include "config.h"
 #include "dedup.h"
 #include "feed.h"
@@ -388,7 +389,8 @@ pipeline_feed(struct store *st, const struct config *cfg,
     struct pipeline_stats *stats, struct metrics *metrics, char **cause)
 {
 	struct pipeline_run run;
-	char *error = NULL;
+	char *error = NULL, *valid = NULL;
+	size_t len;
 	int rc = 0;
 
 	memset(&run, 0, sizeof run);
@@ -405,6 +407,17 @@ pipeline_feed(struct store *st, const struct config *cfg,
 		*cause = run.cause;
 		rc = -1;
 	}
+	/*
+	 * The error can quote the server or the document: the store, and
+	 * the JSON of feed-health alerts and of `feedwatch feeds`, take
+	 * it as UTF-8 only.
+	 */
+	if (fetch->error != NULL &&
+	    !charset_is_utf8(fetch->error, len = strlen(fetch->error))) {
+		valid = xmalloc(len + 1);
+		charset_utf8_copy(valid, len + 1, fetch->error);
+		fetch->error = valid;
+	}
 	stats->failures = fetch->error != NULL ? state->failures + 1 : 0;
 	fetch->items =
 	    body != NULL && fetch->error == NULL ? stats->entries : -1;
@@ -416,7 +429,9 @@ pipeline_feed(struct store *st, const struct config *cfg,
 	if (rc == -1)
 		store_rollback(st);
 	if (fetch->error != NULL)
-		snprintf(stats->error, sizeof stats->error, "%s", fetch->error);
+		charset_utf8_copy(
+		    stats->error, sizeof stats->error, fetch->error);
+	free(valid);
 	free(error);
 	fetch->error = NULL;
 	return rc;

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "charset.h"
 #include "dedup.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -1129,6 +1130,21 @@ store_column_strdup(sqlite3_stmt *s, int i)
 	return xstrdup((const char *)v);
 }
 
+/*
+ * Column i as valid UTF-8, as the JSON of an alert needs it: a byte
+ * that starts no valid sequence, which only a program other than
+ * feedwatch can have written, becomes '?'.
+ */
+static char *
+store_column_utf8(sqlite3_stmt *s, int i)
+{
+	char *v;
+
+	if ((v = store_column_strdup(s, i)) != NULL)
+		charset_utf8_copy(v, strlen(v) + 1, v);
+	return v;
+}
+
 int
 store_begin(struct store *st, char **cause)
 {
@@ -1337,22 +1353,22 @@ store_alert_read(sqlite3_stmt *s, struct store_alert *a)
 {
 	memset(a, 0, sizeof *a);
 	a->id = sqlite3_column_int64(s, 0);
-	a->alert_id = store_column_strdup(s, 1);
-	a->watchlist = store_column_strdup(s, 2);
+	a->alert_id = store_column_utf8(s, 1);
+	a->watchlist = store_column_utf8(s, 2);
 	a->hook = store_column_strdup(s, 3);
 	a->attempts = sqlite3_column_int(s, 4);
 	a->story_id = sqlite3_column_int64(s, 5);
-	a->title = store_column_strdup(s, 6);
-	a->url = store_column_strdup(s, 7);
-	a->summary = store_column_strdup(s, 8);
+	a->title = store_column_utf8(s, 6);
+	a->url = store_column_utf8(s, 7);
+	a->summary = store_column_utf8(s, 8);
 	if (sqlite3_column_type(s, 9) == SQLITE_NULL)
 		a->published = -1;
 	else
 		a->published = (time_t)sqlite3_column_int64(s, 9);
-	a->feed_name = store_column_strdup(s, 10);
-	a->feed_url = store_column_strdup(s, 11);
-	a->matched = store_column_strdup(s, 12);
-	a->snippet = store_column_strdup(s, 13);
+	a->feed_name = store_column_utf8(s, 10);
+	a->feed_url = store_column_utf8(s, 11);
+	a->matched = store_column_utf8(s, 12);
+	a->snippet = store_column_utf8(s, 13);
 	a->counted_at = (time_t)sqlite3_column_int64(s, 14);
 	a->payload = store_column_strdup(s, 15);
 }
@@ -2009,9 +2025,9 @@ store_alert_sources(struct store *st, struct store_alert *a, char **cause)
 		a->sources = xreallocarray(
 		    a->sources, (size_t)a->nsources + 1, sizeof *a->sources);
 		src = &a->sources[a->nsources++];
-		src->feed = store_column_strdup(s, 0);
-		src->url = store_column_strdup(s, 1);
-		src->joined = store_column_strdup(s, 2);
+		src->feed = store_column_utf8(s, 0);
+		src->url = store_column_utf8(s, 1);
+		src->joined = store_column_utf8(s, 2);
 	}
 	store_done(s);
 	if (rc != SQLITE_DONE)

@@ -628,6 +628,58 @@ test_charset_is_utf8(void **state)
 		    utf8_cases[i].want);
 }
 
+/*
+ * charset_utf8_copy: what a server's error text, cut to a buffer, makes
+ * of the JSON an alert carries. Tried: cuts inside a 2-, 3- and 4-byte
+ * character, stray and overlong bytes, a copy onto itself.
+ */
+static const struct {
+	const char *in;
+	size_t size;
+	const char *want;
+} utf8_copy_cases[] = {
+	{ "abc", 16, "abc" },
+	{ "abc", 3, "ab" },
+	{ "abc", 1, "" },
+	{ "\xd1\x8f\xd1\x8f", 4, "\xd1\x8f" },	       /* яя in 3 bytes */
+	{ "\xd1\x8f\xd1\x8f", 5, "\xd1\x8f\xd1\x8f" }, /* in 4 */
+	{ "a\xe2\x80\x94", 4, "a" },		       /* a— */
+	{ "a\xf0\x9f\x93\xb0", 5, "a" },	       /* a📰 */
+	{ "a\xf0\x9f\x93\xb0", 6, "a\xf0\x9f\x93\xb0" },
+	{ "caf\xe9 au lait", 32, "caf? au lait" },  /* Latin-1 */
+	{ "\xc0\xaf/\xed\xa0\x80", 32, "?\?/???" }, /* overlong, surrogate */
+	{ "\xd1", 32, "?" },			    /* cut before */
+	{ "ok \xff", 4, "ok " },
+};
+
+static void
+test_charset_utf8_copy(void **state)
+{
+	char buf[64], self[64];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0;
+	     i < sizeof utf8_copy_cases / sizeof utf8_copy_cases[0]; i++) {
+		memset(buf, 'x', sizeof buf);
+		n = charset_utf8_copy(
+		    buf, utf8_copy_cases[i].size, utf8_copy_cases[i].in);
+		assert_string_equal(buf, utf8_copy_cases[i].want);
+		assert_int_equal(n, strlen(utf8_copy_cases[i].want));
+		assert_true(charset_is_utf8(buf, n));
+	}
+	/* Onto itself: the same length, the same place. */
+	strcpy(self, "Ur\xe8ss \xd1\x8f\xd1");
+	n = charset_utf8_copy(self, sizeof self, self);
+	assert_string_equal(self, "Ur?ss \xd1\x8f?");
+	assert_int_equal(n, 9);
+	assert_int_equal(charset_utf8_valid("ab\xd1\x8f\xff"
+					    "c",
+			     6),
+	    4);
+	assert_int_equal(charset_utf8_valid("ab", 2), 2);
+}
+
 /* A news sentence in Russian, as feeds write them. */
 #define RU_NEWS                                                                                                                   \
 	"<title>Как пережить новогоднюю ночь</title><description>Наверное, "                     \
@@ -812,6 +864,7 @@ main(void)
 		cmocka_unit_test(test_charset_sniff_long),
 		cmocka_unit_test(test_charset_known),
 		cmocka_unit_test(test_charset_is_utf8),
+		cmocka_unit_test(test_charset_utf8_copy),
 		cmocka_unit_test(test_charset_guess_cyrillic),
 		cmocka_unit_test(test_charset_conv),
 		cmocka_unit_test(test_charset_conv_check_only),

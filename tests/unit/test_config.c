@@ -175,6 +175,13 @@ static const struct bad_case bad_cases[] = {
 	    "unknown section [feeds \"x\"]" },
 	{ "[feeds]\nopml = a.opml\nopml = a.opml\n", 3,
 	    "/a.opml is named at line 2 already" },
+	/* A file saved as Latin-1: names and queries go into JSON. */
+	{ "[feed \"caf\xe9\"]\nurl = http://a/\n", 1,
+	    "column 11: not UTF-8 (byte 0xe9); save the file as UTF-8" },
+	{ "[watchlist \"w\"]\nquery = \"M\xfcnchen\" OR Zurich\n", 2,
+	    "column 11: not UTF-8 (byte 0xfc)" },
+	{ "[watchlist \"w\"]\nquery = \xd0\xbc\xd0\n", 2,
+	    "column 11: not UTF-8 (byte 0xd0)" },
 };
 
 static void
@@ -224,6 +231,24 @@ test_config_every_error_reported(void **state)
 	assert_non_null(strstr(cause, "feedwatch.conf:3: interval:"));
 	assert_non_null(strstr(cause, "feedwatch.conf:5: unknown key"));
 	free(cause);
+}
+
+/* A comment may be in any encoding: nothing reads it. */
+static void
+test_config_comment_not_utf8(void **state)
+{
+	struct fixture *fx = *state;
+	struct config *cfg;
+
+	assert_null(load(fx,
+	    "; Caf\xe9 du Monde\n"
+	    "[watchlist \"w\"]\n"
+	    "   # M\xfcnchen desk\n"
+	    "query = \"M\xc3\xbcnchen\"\n",
+	    &cfg));
+	assert_string_equal(
+	    TAILQ_FIRST(&cfg->watchlists)->query, "\"M\xc3\xbcnchen\"");
+	config_free(cfg);
 }
 
 static void
@@ -707,6 +732,8 @@ main(void)
 		    test_config_bad_line_names_file_and_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_config_missing_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_config_comment_not_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_config_every_error_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(

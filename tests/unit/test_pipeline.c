@@ -410,11 +410,80 @@ test_pipeline_pruned_story_does_not_alert_again(void **state)
 	assert_int_equal(pending(fx), 0);
 }
 
+/* Each feed's stored last error, by feed index, copied. */
+static void
+error_cb(const struct store_feed_row *r, void *arg)
+{
+	char **errors = arg;
+	int i;
+
+	if (sscanf(r->name, "f%d", &i) == 1 && i >= 0 && i < NFEEDS &&
+	    r->last_error != NULL)
+		errors[i] = xstrdup(r->last_error);
+}
+
+static int
+is_utf8(const char *s)
+{
+	return xmlCheckUTF8((const unsigned char *)s);
+}
+
+/*
+ * A failed fetch's error goes into the store, the log and the JSON of
+ * feed-health alerts and `feedwatch feeds --json`: valid UTF-8 always.
+ * Tried: a document that is no feed, whose error quotes 200 Cyrillic
+ * letters of it (cut to the 255 bytes of stats.error, in the middle of
+ * a letter); a transfer error quoting a host name in Latin-1.
+ */
+static void
+test_pipeline_error_is_utf8(void **state)
+{
+	struct fixture *fx = *state;
+	struct config_feed *f = feed_of(fx, 1);
+	struct store_feed sf;
+	struct store_fetch fetch;
+	struct pipeline_stats stats;
+	char doc[600], *errors[NFEEDS] = { NULL }, *cause = NULL;
+	size_t n;
+
+	n = (size_t)snprintf(doc, sizeof doc, "<a");
+	for (int i = 0; i < 200; i++)
+		n += (size_t)snprintf(doc + n, sizeof doc - n, "\xd1\x8f");
+	snprintf(doc + n, sizeof doc - n, "/>");
+	stats = fetched(fx, 0, doc);
+	assert_int_equal(stats.failures, 1);
+	assert_non_null(strstr(stats.error, "not a feed"));
+	assert_true(strlen(stats.error) > 200);
+	assert_true(is_utf8(stats.error));
+
+	assert_int_equal(
+	    store_feed_get(fx->st, f->name, f->url, &sf, &cause), 0);
+	memset(&fetch, 0, sizeof fetch);
+	fetch.when = time(NULL);
+	fetch.error = "Could not resolve host: caf\xe9.example";
+	assert_int_equal(pipeline_feed(fx->st, fx->cfg, f, &sf, NULL, &fetch,
+			     &stats, NULL, &cause),
+	    0);
+	store_feed_clear(&sf);
+	assert_string_equal(
+	    stats.error, "Could not resolve host: caf?.example");
+
+	assert_int_equal(store_feeds(fx->st, error_cb, errors, &cause), 0);
+	assert_non_null(errors[0]);
+	assert_true(is_utf8(errors[0]));
+	assert_non_null(strstr(errors[0], "\xd1\x8f\xd1\x8f"));
+	assert_string_equal(errors[1], "Could not resolve host: caf?.example");
+	for (int i = 0; i < NFEEDS; i++)
+		free(errors[i]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipeline_entry_text),
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_error_is_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pipeline_syndicated_story_alerts_once, setup,
 		    teardown),

@@ -1129,6 +1129,39 @@ test_store_writer_does_not_wait(void **state)
 	store_close(st);
 }
 
+/*
+ * An alert read for delivery is valid UTF-8, as its JSON must be, even
+ * when another program wrote bytes that are not into the log: tried, a
+ * title in Latin-1 and a feed name cut in the middle of a letter.
+ */
+static void
+test_store_alert_is_utf8(void **state)
+{
+	struct fixture *fx = *state;
+	struct store *st = open_ok(fx->path);
+	struct store_alert *a;
+	struct store_feed f;
+	char *cause = NULL;
+	int64_t id;
+	int is_new, n;
+
+	assert_int_equal(store_feed_get(st, "a", "http://a/", &f, &cause), 0);
+	id = add_story(st, f.id, "id:1", &is_new);
+	assert_int_equal(store_alert_add(st, id, "w", "h", 1, &cause), 0);
+	store_feed_clear(&f);
+	store_close(st);
+	exec_sql(fx->path,
+	    "UPDATE stories SET title = CAST(X'436166E9' AS TEXT);"
+	    "UPDATE feeds SET name = CAST(X'61D1' AS TEXT)");
+	st = open_ok(fx->path);
+	a = store_hook_alerts_due(st, "h", 0, 0, 10, &n, &cause);
+	assert_int_equal(n, 1);
+	assert_string_equal(a[0].title, "Caf?");
+	assert_string_equal(a[0].feed_name, "a?");
+	store_alerts_free(a, n);
+	store_close(st);
+}
+
 /* Stories are counted by cluster, and by when they were first seen. */
 static void
 test_store_story_count(void **state)
@@ -1410,6 +1443,8 @@ main(void)
 		    test_store_writer_does_not_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_hook_alerts, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_alert_is_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_store_digest, setup, teardown),
 		cmocka_unit_test_setup_teardown(
