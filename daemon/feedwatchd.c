@@ -436,6 +436,14 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 		daemon_feed_health(d, df, &sf);
 		d->new_stories += stats.new_stories;
 		d->alerts += stats.alerts;
+		if (stats.empty > 0)
+			log_warnx("feed %s: %d entries without a guid, link, "
+				  "title or text: skipped",
+			    df->cf->name, stats.empty);
+		if (stats.reissued > 0)
+			log_debug("feed %s: %d known items under a new guid "
+				  "(the same link and words)",
+			    df->cf->name, stats.reissued);
 		if (r->not_modified)
 			log_info("feed %s: not modified", df->cf->name);
 		else if (r->body != NULL && stats.failures == 0)

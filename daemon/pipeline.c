@@ -28,9 +28,14 @@
  * does.
  */
 
-/* A story's identity within its feed: guid, else link, else title. */
+/*
+ * A story's identity within its feed: guid, else link, else title, else
+ * its date and words (hash, pipeline_content_hash's of the text alone):
+ * an RSS item may be a description and nothing else. NULL when it has
+ * none of them.
+ */
 static char *
-pipeline_key(const struct entry *e)
+pipeline_key(const struct entry *e, const char *text, uint64_t hash)
 {
 	char *key;
 
@@ -40,6 +45,10 @@ pipeline_key(const struct entry *e)
 		xasprintf(&key, "link:%s", e->link);
 	else if (e->title != NULL)
 		xasprintf(&key, "title:%s", e->title);
+	else if (*text != '\0')
+		xasprintf(&key, "text:%lld:%016llx",
+		    (long long)(e->published != -1 ? e->published : e->updated),
+		    (unsigned long long)hash);
 	else
 		return NULL;
 	return key;
@@ -224,7 +233,7 @@ pipeline_new(
 	int64_t cluster, id;
 	int found, distance, is_new;
 
-	/* A feed that re-issued a guid: the same link, or the same words. */
+	/* A feed that re-issued a guid: the same words (and link). */
 	if (store_story_seen(run->st, run->feed_id, s->canonical_url,
 		s->content_hash, &found, &run->cause) == -1)
 		return -1;
@@ -266,18 +275,22 @@ pipeline_entry(struct pipeline_run *run, const struct entry *e)
 	char *key, *title, *text, *canon = NULL;
 	int found, rc;
 
-	if ((key = pipeline_key(e)) == NULL)
-		return 0;
 	title = text_from_html(e->title != NULL ? e->title : "");
 	text = pipeline_entry_text(e);
 	memset(&s, 0, sizeof s);
+	s.content_hash = pipeline_content_hash(title, text);
+	if ((key = pipeline_key(e, text, s.content_hash)) == NULL) {
+		run->stats->empty++;
+		free(title);
+		free(text);
+		return 0;
+	}
 	s.key = key;
 	s.guid = e->id;
 	s.title = title;
 	s.url = e->link;
 	s.summary = text;
 	s.published = e->published != -1 ? e->published : e->updated;
-	s.content_hash = pipeline_content_hash(title, text);
 	rc = store_story_known(
 	    run->st, run->feed_id, key, &k, &found, &run->cause);
 	if (rc == 0 && found && k.content_hash != s.content_hash)

@@ -34,6 +34,7 @@ struct pipeline_stats {
 	int duplicates; /* new stories that joined another's cluster */
 	int reissued;	/* known items under a new guid */
 	int edited;	/* known items whose text changed */
+	int empty;	/* no guid, link, title or text: skipped */
 	int matches;
 	int alerts;	 /* queued in the outbox */
 	int failures;	 /* consecutive failed fetches, this one included */

@@ -505,7 +505,8 @@ static const char *store_sql[STMT_COUNT] = {
 	    " WHERE feed_id = ?1 AND key = ?2",
 	[STMT_STORY_SEEN_URL] =
 	    "SELECT 1 FROM stories INDEXED BY stories_url WHERE url_key = ?3"
-	    " AND canonical_url = ?2 AND feed_id = ?1 LIMIT 1",
+	    " AND canonical_url = ?2 AND feed_id = ?1 AND content_hash = ?4"
+	    " LIMIT 1",
 	[STMT_STORY_SEEN_HASH] =
 	    "SELECT 1 FROM stories WHERE feed_id = ?1 AND content_hash = ?2"
 	    " LIMIT 1",
@@ -1827,6 +1828,7 @@ store_story_seen(struct store *st, int64_t feed_id, const char *url,
 		s = st->stmt[STMT_STORY_SEEN_URL];
 		store_bind_text(s, 2, url);
 		sqlite3_bind_int64(s, 3, dedup_url_key(url));
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)content_hash);
 	} else {
 		s = st->stmt[STMT_STORY_SEEN_HASH];
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)content_hash);

@@ -205,8 +205,11 @@ int store_feed_fetched(
 int store_story_known(struct store *, int64_t feed_id, const char *key,
     struct store_known *k, int *found, char **cause);
 /*
- * Does feed id hold a story with this canonical URL, or (url NULL) with
- * this content hash? A feed that re-issues its guids is told by it.
+ * Does feed id hold a story with this content hash, and with this
+ * canonical URL unless url is NULL? A feed that re-issues its guids is
+ * told by it: the same link and words under a new guid. Under the same
+ * link, other words are another story (a live blog's next update, an
+ * edit under a new guid), which joins the first one's cluster.
  */
 int store_story_seen(struct store *, int64_t feed_id, const char *url,
     uint64_t content_hash, int *found, char **cause);

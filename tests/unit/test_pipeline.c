@@ -315,6 +315,69 @@ test_pipeline_reissued_guids_are_not_new(void **state)
 	assert_int_equal(pending(fx), 2);
 }
 
+/*
+ * Under a link the feed used before, other words are another story of
+ * that link's cluster, not a re-issued guid: a live blog's next update
+ * (its fragment is not part of the canonical URL), or an edit the
+ * feed's software gave a new guid. Tried: the update that newly
+ * matches alerts once, and the same document again alerts nothing.
+ */
+static void
+test_pipeline_same_link_other_words(void **state)
+{
+	struct fixture *fx = *state;
+	struct pipeline_stats stats;
+	char *doc;
+
+	doc = rss_item("live-1", "Live: talks in Geneva",
+	    "https://wire.example.org/live#u1", "Delegations arrived.");
+	stats = fetched(fx, 2, doc);
+	free(doc);
+	assert_int_equal(stats.new_stories, 1);
+	assert_int_equal(stats.alerts, 0);
+	doc = rss_item("live-2", "Live: talks in Geneva",
+	    "https://wire.example.org/live#u2",
+	    "A ceasefire was agreed at noon.");
+	stats = fetched(fx, 2, doc);
+	assert_int_equal(stats.new_stories, 1);
+	assert_int_equal(stats.duplicates, 1); /* the same URL's cluster */
+	assert_int_equal(stats.reissued, 0);
+	assert_int_equal(stats.alerts, 1);
+	stats = fetched(fx, 2, doc);
+	free(doc);
+	assert_int_equal(stats.new_stories, 0);
+	assert_int_equal(stats.alerts, 0);
+	assert_int_equal(pending(fx), 1);
+}
+
+/*
+ * An RSS item may be a description alone (RSS 2.0 asks for a title or
+ * a description): its date and words are its identity. Tried: it is
+ * stored and alerts; fetched again, it is known; an item with nothing
+ * at all is counted as skipped.
+ */
+static void
+test_pipeline_description_only_item(void **state)
+{
+	struct fixture *fx = *state;
+	struct pipeline_stats stats;
+	const char *doc =
+	    "<rss version=\"2.0\"><channel><title>t</title>"
+	    "<item><description>Ceasefire announced in the north."
+	    "</description><pubDate>Sun, 09 Jul 2023 14:02:00 GMT</pubDate>"
+	    "</item><item></item></channel></rss>";
+
+	stats = fetched(fx, 3, doc);
+	assert_int_equal(stats.entries, 2);
+	assert_int_equal(stats.new_stories, 1);
+	assert_int_equal(stats.alerts, 1);
+	assert_int_equal(stats.empty, 1);
+	stats = fetched(fx, 3, doc);
+	assert_int_equal(stats.new_stories, 0);
+	assert_int_equal(stats.alerts, 0);
+	assert_int_equal(pending(fx), 1);
+}
+
 static void
 test_pipeline_edit_alerts_once_when_it_newly_matches(void **state)
 {
@@ -484,6 +547,10 @@ main(void)
 		cmocka_unit_test(test_pipeline_entry_text),
 		cmocka_unit_test_setup_teardown(
 		    test_pipeline_error_is_utf8, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_same_link_other_words, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_description_only_item, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pipeline_syndicated_story_alerts_once, setup,
 		    teardown),
