@@ -1,12 +1,15 @@
+#include <sys/file.h>
 #include <sys/queue.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -70,6 +73,7 @@ struct daemon {
 	struct fetch *fetch;
 	struct alert *alert;
 	struct metrics *metrics; /* NULL = metrics off */
+	int lock_fd;		 /* holds the database's lock file */
 	TAILQ_HEAD(, daemon_feed) feeds;
 	TAILQ_HEAD(, daemon_feed) removed; /* fetching, then freed */
 	LIST_HEAD(, daemon_host) hosts;
@@ -900,6 +904,40 @@ daemon_reload(struct daemon *d)
 	alert_kick(d->alert);
 }
 
+/*
+ * One daemon a database: two would deliver the same alert, each
+ * recording it as its own. Take an exclusive lock on DATABASE.lock,
+ * which holds the pid of the daemon that has it, for as long as this
+ * one runs (the kernel lets it go however the daemon ends; hooks do not
+ * inherit it).
+ */
+static void
+daemon_lock(struct daemon *d)
+{
+	char *path, pid[32];
+	ssize_t n;
+
+	xasprintf(&path, "%s.lock", d->cfg->database);
+	if ((d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		fatalx("%s: %s", path, strerror(errno));
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			fatalx("%s: flock: %s", path, strerror(errno));
+		n = pread(d->lock_fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fatalx("%s is in use by another feedwatchd%s%s%s: stop it "
+		       "first, or give this one a database of its own",
+		    d->cfg->database, pid[0] != '\0' ? " (pid " : "", pid,
+		    pid[0] != '\0' ? ")" : "");
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(d->lock_fd, 0) == -1 ||
+	    pwrite(d->lock_fd, pid, (size_t)n, 0) != n)
+		log_warnx("%s: %s", path, strerror(errno));
+	free(path);
+}
+
 static void
 daemon_setup(struct daemon *d, const char *path)
 {
@@ -914,6 +952,7 @@ daemon_setup(struct daemon *d, const char *path)
 		daemon_config_errors(cause, fatalx);
 	if ((d->store = store_open(d->cfg->database, &cause)) == NULL)
 		fatalx("%s", cause);
+	daemon_lock(d);
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	daemon_fetch_opts(d->cfg, &fo);
@@ -968,6 +1007,7 @@ daemon_teardown(struct daemon *d)
 	event_free(d->watchdog);
 	event_base_free(d->base);
 	store_close(d->store);
+	close(d->lock_fd);
 	config_free(d->cfg);
 }
 

@@ -727,6 +727,68 @@ test_daemon_sigterm_stops_cleanly(void **state)
 	    NEXPECT);
 }
 
+/* What a second feedwatchd, started beside the first, did. */
+struct second {
+	int status; /* exit status, -1 before it ran */
+	char *out;
+	int first; /* the first one's pid */
+};
+
+/* Once the first daemon delivered: run a second --once, then stop it. */
+static void
+second_daemon_step(struct run *r)
+{
+	struct second *sd = r->arg;
+	char cmd[PATH_MAX * 3], path[PATH_MAX];
+	int n, status;
+
+	if (r->is_termed || !daemon_all_delivered(r->fx))
+		return;
+	path_in(r->fx, path, sizeof path, "second.out");
+	n = snprintf(cmd, sizeof cmd, "'%s' --once -c '%s' >'%s' 2>&1",
+	    daemon_path, r->fx->conf, path);
+	assert_true(n > 0 && (size_t)n < sizeof cmd);
+	status = system(cmd);
+	sd->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	sd->out = testutil_read_file(path);
+	sd->first = (int)r->proc.pid;
+	r->is_termed = 1;
+	kill(r->proc.pid, SIGTERM);
+}
+
+/*
+ * One daemon a database: two would each deliver the same alert (a
+ * feedwatchd --once run by hand or by cron beside the service). Tried:
+ * a second daemon started while the first runs stops at once, naming
+ * the first one's pid, and delivers nothing; the first is undisturbed.
+ */
+static void
+test_daemon_one_daemon_a_database(void **state)
+{
+	struct fixture *fx = *state;
+	struct second sd = { -1, NULL, 0 };
+	char *err, want[64];
+	int status;
+
+	status =
+	    run_daemon_steps(fx, fx->conf, 0, second_daemon_step, &sd, &err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg(
+		    "feedwatchd: wait status %#x; stderr:\n%s", status, err);
+	free(err);
+	assert_non_null(sd.out);
+	snprintf(want, sizeof want, "in use by another feedwatchd (pid %d)",
+	    sd.first);
+	if (sd.status == 0 || strstr(sd.out, want) == NULL)
+		fail_msg("second feedwatchd: exit %d, output:\n%s", sd.status,
+		    sd.out);
+	free(sd.out);
+	assert_int_equal(count_deliveries(fx), NEXPECT);
+	/* Stopped, the first lets the database go. */
+	run_daemon_ok(fx);
+	assert_int_equal(count_deliveries(fx), NEXPECT);
+}
+
 /* Make the hook exit with code (as text), or 1 when code is "". */
 static void
 set_fail_code(const struct fixture *fx, const char *code)
@@ -1905,6 +1967,9 @@ main(int argc, char **argv)
 		    daemon_teardown),
 		cmocka_unit_test_setup_teardown(test_daemon_bad_feeds_logged,
 		    daemon_setup, daemon_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_daemon_one_daemon_a_database, daemon_setup,
+		    daemon_teardown),
 		cmocka_unit_test_setup_teardown(test_daemon_bad_config_refused,
 		    daemon_setup, daemon_teardown),
 		cmocka_unit_test_setup_teardown(
