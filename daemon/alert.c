@@ -404,8 +404,15 @@ alert_run_done(struct alert_run *r)
 	al->nruns--;
 	ah->running--;
 	alert_run_free(r);
-	if (ah->conf == NULL && ah->running == 0)
-		alert_hook_free(al, ah);
+	if (ah->conf == NULL) {
+		/*
+		 * A reload removed its hook while it ran: what it failed
+		 * to deliver is pending again, for the next sweep to fail.
+		 */
+		al->is_swept = 0;
+		if (ah->running == 0)
+			alert_hook_free(al, ah);
+	}
 }
 
 void

@@ -281,12 +281,61 @@ test_alert_set_config(void **state)
 	free(a3);
 }
 
+/*
+ * A hook removed by a reload while it runs, and its run fails: the
+ * alert, pending again, is kept as failed ("its hook is no longer
+ * configured"), not left pending for a hook that will never run it.
+ */
+static void
+test_alert_removed_hook_run_fails(void **state)
+{
+	struct fixture *fx = *state;
+	struct timeval tick = { 0, 20000 };
+	struct config *old, *new;
+	struct event *started;
+	struct alert *al;
+	char *a1, *text, *cause = NULL;
+	struct store_alert *a;
+	int n;
+
+	assert_true(
+	    asprintf(&text, "#!/bin/sh\ntouch '%s/started'\nsleep 1\nexit 1\n",
+		fx->dir) > 0);
+	write_file(fx, "fail.sh", text, 0755);
+	free(text);
+	old = load(fx, "old.conf",
+	    "[hook \"gone\"]\ncommand = ./fail.sh\nretries = 5\n");
+	new = load(fx, "new.conf", "[daemon]\nmax_hooks = 2\n");
+
+	a1 = queue(fx, "gone");
+	al = alert_new(fx->base, fx->st, old, 0, idle_cb, NULL);
+	alert_kick(al);
+	started = event_new(fx->base, -1, EV_PERSIST, started_cb, fx);
+	assert_int_equal(event_add(started, &tick), 0);
+	assert_int_not_equal(event_base_dispatch(fx->base), -1);
+	event_free(started);
+	alert_set_config(al, new);
+	config_free(old);
+	run_until(fx, 0, 1);
+
+	assert_int_equal(
+	    store_alert_count(fx->st, STORE_ALERT_PENDING, &cause), 0);
+	a = store_hook_alerts_due(fx->st, "gone", 0, 0, 10, &n, &cause);
+	assert_int_equal(n, 0);
+	store_alerts_free(a, n);
+	alert_free(al);
+	config_free(new);
+	free(a1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_alert_set_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_alert_removed_hook_run_fails, setup, teardown),
 	};
 
 	/* As feedwatchd does: a hook that closes its stdin early costs a
