@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "charset.h"
 #include "dedup.h"
+#include "log.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -635,6 +637,12 @@ enum store_fts_stmt {
 };
 
 /* The index's schema; it starts empty, and catches up with the log. */
+/* The last change the log forgot (store_fts_forget), 0 for none. */
+#define STORE_FTS_FORGOTTEN                                    \
+	"coalesce((SELECT min(seq) - 1 FROM log.fts_changes)," \
+	" (SELECT seq FROM log.sqlite_sequence"                \
+	"  WHERE name = 'fts_changes'), 0)"
+
 static const char *store_fts_schema =
     "CREATE VIRTUAL TABLE IF NOT EXISTS stories_fts USING fts5("
     "  title, summary, content='');"
@@ -658,7 +666,18 @@ static const char *store_fts_schema =
     "  FROM fts_state WHERE story > (SELECT coalesce(max(id), 0)"
     "  FROM log.stories);"
     "UPDATE fts_state SET story = 0, change = 0 WHERE story >"
-    "  (SELECT coalesce(max(id), 0) FROM log.stories);";
+    "  (SELECT coalesce(max(id), 0) FROM log.stories);"
+    /*
+     * An index behind what the log has forgotten of its changes (an
+     * older copy restored, a power loss that kept the log's sync and
+     * not the index's) missed edits and prunes it cannot learn now:
+     * made again. The log forgets a prefix of its changes: up to the
+     * first one it holds, or all it ever had.
+     */
+    "INSERT INTO stories_fts (stories_fts) SELECT 'delete-all'"
+    "  FROM fts_state WHERE change < " STORE_FTS_FORGOTTEN ";"
+    "UPDATE fts_state SET story = 0, change = 0 WHERE change < " STORE_FTS_FORGOTTEN
+    ";";
 
 static const char *store_fts_sql[FTS_COUNT] = {
 	[FTS_BEGIN] = "BEGIN IMMEDIATE",
@@ -2186,16 +2205,23 @@ store_prune(struct store *st, time_t before, int max, char **cause)
 	int64_t *ids = xcalloc((size_t)max, sizeof *ids);
 	int n = 0, rc = SQLITE_DONE;
 
+	/*
+	 * Chosen in the transaction that prunes them: an alert another
+	 * program puts back to pending (feedwatch alerts retry) in
+	 * between would lose its story's text.
+	 */
+	if (store_begin(st, cause) == -1) {
+		free(ids);
+		return -1;
+	}
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)before);
 	sqlite3_bind_int(s, 2, max);
 	while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		ids[n++] = sqlite3_column_int64(s, 0);
 	store_done(s);
 	if (n < max && rc != SQLITE_DONE) {
-		free(ids);
-		return store_error(st, cause, "choosing stories to prune");
-	}
-	if (n > 0 && store_begin(st, cause) == -1) {
+		store_error(st, cause, "choosing stories to prune");
+		store_rollback(st);
 		free(ids);
 		return -1;
 	}
@@ -2207,7 +2233,7 @@ store_prune(struct store *st, time_t before, int max, char **cause)
 		}
 	}
 	free(ids);
-	if (n > 0 && store_commit(st, cause) == -1) {
+	if (store_commit(st, cause) == -1) {
 		store_rollback(st);
 		return -1;
 	}
@@ -2371,7 +2397,7 @@ store_fts_await_finish(struct store_fts *fts)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until); /* fts->cond's clock */
 	until.tv_nsec += STORE_FTS_FINISH_MS * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
@@ -2586,10 +2612,45 @@ fail:
 	return -1;
 }
 
+static struct store_fts *
+store_fts_new(void)
+{
+	struct store_fts *fts = xcalloc(1, sizeof *fts);
+	pthread_condattr_t attr;
+
+	pthread_mutex_init(&fts->lock, NULL);
+	/* Its timed waits do not move with the wall clock. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&fts->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return fts;
+}
+
+/* Remove the index's file and its WAL's. Return 0 or -1 with *cause. */
+static int
+store_fts_remove(const char *fts_path, char **cause)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	char *path;
+
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		xasprintf(&path, "%s%s", fts_path, suffixes[i]);
+		if (unlink(path) == -1 && errno != ENOENT) {
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+			free(path);
+			return -1;
+		}
+		free(path);
+	}
+	return 0;
+}
+
 /*
  * Open the full-text index of the log at log_path, in fts_path, and
- * start its thread, which catches up with the log at once. Return it,
- * or NULL with *cause.
+ * start its thread, which catches up with the log at once. An index
+ * that is not a database, or is corrupt, is removed and made again
+ * from the log. Return it, or NULL with *cause.
  */
 static struct store_fts *
 store_fts_open(const char *log_path, const char *fts_path, char **cause)
@@ -2598,12 +2659,25 @@ store_fts_open(const char *log_path, const char *fts_path, char **cause)
 	sigset_t all, old;
 	int error;
 
-	fts = xcalloc(1, sizeof *fts);
-	pthread_mutex_init(&fts->lock, NULL);
-	pthread_cond_init(&fts->cond, NULL);
+	fts = store_fts_new();
 	if (store_fts_schema_open(fts, log_path, fts_path, cause) == -1) {
+		error = fts->db != NULL ? sqlite3_errcode(fts->db) : SQLITE_OK;
 		store_fts_close(fts);
-		return NULL;
+		if (error != SQLITE_NOTADB && error != SQLITE_CORRUPT)
+			return NULL;
+		/* Made from the log alone: it is made again. */
+		log_warnx(
+		    "%s; the full-text index is rebuilt from the log", *cause);
+		free(*cause);
+		*cause = NULL;
+		if (store_fts_remove(fts_path, cause) == -1)
+			return NULL;
+		fts = store_fts_new();
+		if (store_fts_schema_open(fts, log_path, fts_path, cause) ==
+		    -1) {
+			store_fts_close(fts);
+			return NULL;
+		}
 	}
 	/* The thread takes no signal: the daemon's loop handles them. */
 	sigfillset(&all);
