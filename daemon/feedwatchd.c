@@ -388,6 +388,7 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 	struct pipeline_body body;
 	struct store_fetch sf;
 	char *cause;
+	int delay;
 
 	df->is_busy = 0;
 	metrics_fetch(d->metrics, r->http_status, r->len);
@@ -404,7 +405,8 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 	sf.etag = r->etag;
 	sf.last_modified = r->last_modified;
 	sf.retry_after = r->retry_after;
-	sf.is_gone = r->http_status == 410;
+	/* Gone at its address, not at one a temporary redirect named. */
+	sf.is_gone = r->http_status == 410 && r->is_permanent;
 	if (r->moved_url != NULL &&
 	    strcmp(r->moved_url, daemon_feed_url(df)) != 0)
 		sf.moved_url = r->moved_url;
@@ -418,10 +420,22 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 	if (pipeline_feed(d->store, d->cfg, df->cf, &df->state,
 		r->body != NULL ? &body : NULL, &sf, &stats, d->metrics,
 		&cause) == -1) {
-		/* Nothing was written: poll again soon, lose nothing. */
+		/*
+		 * Nothing was written: poll again soon, lose nothing; but
+		 * a failed fetch backs off, and a server's Retry-After and
+		 * a 429's slowing of its host hold, as they would have.
+		 */
 		log_warnx("feed %s: story log: %s", df->cf->name, cause);
 		free(cause);
-		sf.next_poll = sf.when + scheduler_delay(60, 0, 60);
+		delay = scheduler_delay(60, 0, 60);
+		if (r->error != NULL)
+			delay = scheduler_delay(df->cf->interval != 0 ?
+				df->cf->interval :
+				d->cfg->interval,
+			    df->state.failures + 1, d->cfg->max_interval);
+		if (r->retry_after > delay)
+			delay = r->retry_after;
+		sf.next_poll = sf.when + delay;
 	} else {
 		daemon_feed_moved(df, &sf);
 		metrics_stories(d->metrics,
@@ -454,12 +468,11 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 			log_info("feed %s: %d entries, %d new, %d alerts",
 			    df->cf->name, stats.entries, stats.new_stories,
 			    stats.alerts);
-		if (r->http_status == 429 && !d->once)
-			daemon_slow_host(d, df,
-			    sf.when +
-				(r->retry_after > 0 ? r->retry_after :
-						      HOST_SLOWDOWN));
 	}
+	if (r->http_status == 429 && !d->once)
+		daemon_slow_host(d, df,
+		    sf.when +
+			(r->retry_after > 0 ? r->retry_after : HOST_SLOWDOWN));
 	if (d->once) {
 		d->polled++;
 		alert_kick(d->alert);

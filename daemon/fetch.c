@@ -56,8 +56,9 @@ struct transfer {
 	size_t len;
 	size_t cap;
 	int is_too_big;
-	int is_moved;  /* every redirect so far was permanent */
-	int redirects; /* responses that were redirects */
+	int is_moved;	     /* every redirect so far was permanent */
+	int redirects;	     /* responses that were redirects */
+	int has_retry_after; /* the latest response has a Retry-After */
 	char *etag;
 	char *last_modified;
 	char *errbuf; /* CURL_ERROR_SIZE bytes, once it starts */
@@ -105,10 +106,13 @@ fetch_set_opts(struct fetch *f, const struct fetch_opts *opts)
 	if (f->opts.max_per_host < 1)
 		f->opts.max_per_host = f->opts.max_fetches;
 	if (f->multi != NULL) {
+		/*
+		 * max_per_host is kept by the queue (fetch_pump), by the
+		 * feed's host: libcurl's own limit would count a proxy's,
+		 * and hold transfers whose timeouts already run.
+		 */
 		curl_multi_setopt(f->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
 		    (long)f->opts.max_fetches);
-		curl_multi_setopt(f->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-		    (long)f->opts.max_per_host);
 		fetch_pump(f);
 	}
 }
@@ -354,12 +358,16 @@ fetch_header_cb(char *line, size_t size, size_t nmemb, void *arg)
 		free(t->etag);
 		free(t->last_modified);
 		t->etag = t->last_modified = NULL;
+		t->has_retry_after = 0;
 		if (code >= 300 && code < 400 && code != 304) {
 			t->redirects++;
 			if (code != 301 && code != 308)
 				t->is_moved = 0;
 		}
 	}
+	/* libcurl keeps a redirect's Retry-After for the answer after. */
+	if (n > 12 && strncasecmp(line, "Retry-After:", 12) == 0)
+		t->has_retry_after = 1;
 	fetch_header_keep(&t->etag, line, n, "ETag:");
 	fetch_header_keep(&t->last_modified, line, n, "Last-Modified:");
 	return n;
@@ -573,7 +581,9 @@ fetch_result(struct transfer *t, CURLcode code, struct fetch_result *r,
 	r->effective_url = url;
 	r->etag = t->etag;
 	r->last_modified = t->last_modified;
-	if ((http == 429 || http == 503) && retry_after > 0)
+	r->is_permanent = t->redirects == 0 || t->is_moved;
+	if ((http == 429 || http == 503) && t->has_retry_after &&
+	    retry_after > 0)
 		r->retry_after = retry_after > FETCH_MAX_RETRY_AFTER ?
 		    FETCH_MAX_RETRY_AFTER :
 		    (int)retry_after;

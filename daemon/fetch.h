@@ -45,7 +45,8 @@ struct fetch_result {
 	/* Where the feed now lives: set when it was reached through
 	 * permanent redirects (301, 308) only. */
 	const char *moved_url;
-	int retry_after; /* seconds a 429 or 503 asked for, 0 = none */
+	int is_permanent; /* reached without redirect, or by 301/308 only */
+	int retry_after;  /* seconds a 429 or 503 asked for, 0 = none */
 };
 
 typedef void (*fetch_done_cb)(const struct fetch_result *, void *);

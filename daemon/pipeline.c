@@ -431,6 +431,12 @@ pipeline_feed(struct store *st, const struct config *cfg,
 		charset_utf8_copy(valid, len + 1, fetch->error);
 		fetch->error = valid;
 	}
+	/*
+	 * A permanent redirect to something that is not a feed (a site's
+	 * home page during a migration) is not where the feed moved.
+	 */
+	if (fetch->error != NULL)
+		fetch->moved_url = NULL;
 	stats->failures = fetch->error != NULL ? state->failures + 1 : 0;
 	fetch->items =
 	    body != NULL && fetch->error == NULL ? stats->entries : -1;

@@ -64,6 +64,7 @@ enum route_kind {
 	KIND_BOMB,     /* BOMB_SIZE zeros, Content-Encoding: gzip */
 	KIND_DELAYED,  /* the feed, DELAY ms after the request */
 	KIND_FLAKY,    /* 500 while fx->is_down, else the feed */
+	KIND_PAGE,     /* 200 and an HTML page that is no feed */
 };
 
 /* What the fixture server answers, by path. */
@@ -71,8 +72,9 @@ struct route {
 	const char *path;
 	enum route_kind kind;
 	int status;
-	int target;	 /* KIND_REDIRECT: the route redirected to */
-	int retry_after; /* KIND_STATUS: seconds; < 0: a date that far ahead */
+	int target; /* KIND_REDIRECT: the route redirected to */
+	/* KIND_STATUS, KIND_REDIRECT: seconds; < 0: a date that far ahead */
+	int retry_after;
 };
 
 enum route_id {
@@ -105,6 +107,11 @@ enum route_id {
 	R_SECURE1,
 	R_SECURE2,
 	R_SECURE3,
+	R_TMP_GONE,
+	R_OLD301_PAGE,
+	R_PAGE,
+	R_301_RETRY,
+	R_DOWN,
 	R_COUNT
 };
 
@@ -138,6 +145,12 @@ static const struct route routes[R_COUNT] = {
 	[R_SECURE1] = { "/secure/1.xml", KIND_FEED, 200, 0, 0 },
 	[R_SECURE2] = { "/secure/2.xml", KIND_FEED, 200, 0, 0 },
 	[R_SECURE3] = { "/secure/3.xml", KIND_FEED, 200, 0, 0 },
+	[R_TMP_GONE] = { "/tmp-gone.xml", KIND_REDIRECT, 302, R_GONE, 0 },
+	[R_OLD301_PAGE] = { "/old301-page.xml", KIND_REDIRECT, 301, R_PAGE, 0 },
+	[R_PAGE] = { "/", KIND_PAGE, 200, 0, 0 },
+	[R_301_RETRY] = { "/301-retry.xml", KIND_REDIRECT, 301, R_DOWN,
+	    RETRY_SECONDS },
+	[R_DOWN] = { "/down.xml", KIND_STATUS, 503, 0, 0 },
 };
 
 /*
@@ -146,6 +159,7 @@ static const struct route routes[R_COUNT] = {
  * path, without going anywhere, and turns a plain path away.
  */
 struct proxy {
+	struct fixture *fx;
 	struct evhttp *http;
 	int port;
 	int hits;      /* requests it answered */
@@ -378,25 +392,9 @@ serve_gzip(struct fixture *fx, struct evhttp_request *req, int route)
 	free(body);
 }
 
+/* The route's Retry-After, if it has one. */
 static void
-serve_redirect(struct fixture *fx, struct evhttp_request *req, int route)
-{
-	const struct route *r = &routes[route];
-	char url[256];
-
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", fx->port,
-	    routes[r->target].path);
-	evhttp_add_header(
-	    evhttp_request_get_output_headers(req), "Location", url);
-	reply(req, r->status,
-	    r->status == 301	 ? "Moved Permanently" :
-		r->status == 308 ? "Permanent Redirect" :
-				   "Found",
-	    NULL, 0);
-}
-
-static void
-serve_status(struct evhttp_request *req, int route)
+add_retry_after(struct evhttp_request *req, int route)
 {
 	const struct route *r = &routes[route];
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
@@ -414,6 +412,33 @@ serve_status(struct evhttp_request *req, int route)
 				"%a, %d %b %Y %H:%M:%S GMT", &tm) > 0);
 		evhttp_add_header(out, "Retry-After", value);
 	}
+}
+
+static void
+serve_redirect(struct fixture *fx, struct evhttp_request *req, int route)
+{
+	const struct route *r = &routes[route];
+	char url[256];
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", fx->port,
+	    routes[r->target].path);
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Location", url);
+	add_retry_after(req, route);
+	reply(req, r->status,
+	    r->status == 301	 ? "Moved Permanently" :
+		r->status == 308 ? "Permanent Redirect" :
+				   "Found",
+	    NULL, 0);
+}
+
+static void
+serve_status(struct evhttp_request *req, int route)
+{
+	const struct route *r = &routes[route];
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	add_retry_after(req, route);
 	evhttp_add_header(out, "Content-Type", "text/plain");
 	reply(req, r->status,
 	    r->status == 410	 ? "Gone" :
@@ -545,6 +570,11 @@ server_cb(struct evhttp_request *req, void *arg)
 	case KIND_REDIRECT:
 		serve_redirect(fx, req, i);
 		break;
+	case KIND_PAGE:
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "text/html");
+		reply(req, 200, "OK", "<html><body>Home</body></html>\n", 31);
+		break;
 	case KIND_STATUS:
 		serve_status(req, i);
 		break;
@@ -576,6 +606,13 @@ proxy_cb(struct evhttp_request *req, void *arg)
 	}
 	px->hits++;
 	snprintf(px->uri, sizeof px->uri, "%s", evhttp_request_get_uri(req));
+	/* A delayed route is delayed here too, and counted in flight. */
+	for (int i = R_DELAYED1; i <= R_DELAYED6; i++) {
+		if (strcmp(path, routes[i].path) == 0) {
+			serve_slow(px->fx, req, i);
+			return;
+		}
+	}
 	reply_feed(req, path);
 }
 
@@ -1193,6 +1230,55 @@ test_fetch_url_change_resets(void **state)
 	assert_int_equal(fx->hits[R_NEW301], 2);
 }
 
+/*
+ * Where a redirect leads tells what an answer means. Tried: a 302 to a
+ * 410 (the feed's own address is not gone: a failure, polled again);
+ * a 301 to a site's home page, which is no feed (not where the feed
+ * moved: its address is kept); a 301 whose Retry-After is followed by
+ * a 503 without one (the 503 is backed off as a failure, not held for
+ * the redirect's hour).
+ */
+static void
+test_fetch_redirect_meanings(void **state)
+{
+	struct fixture *fx = *state;
+	struct run r;
+	struct row row;
+	char *err, *text = config_head("");
+
+	append_feed(&text, fx, "expired", R_TMP_GONE);
+	append_feed(&text, fx, "moved301", R_OLD301_PAGE);
+	append_feed(&text, fx, "down", R_301_RETRY);
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	if (testutil_count_lines(err, "moved permanently", "") != 0 ||
+	    testutil_count_lines(err, "is gone", "") != 0)
+		fail_msg("a move or a gone feed in:\n%s", err);
+	free(err);
+
+	row_get(fx, "expired", &row);
+	assert_int_equal(row.http_status, 410);
+	assert_int_equal(row.failures, 1);
+	assert_int_equal(row.gone_at, 0);
+	row_get(fx, "moved301", &row);
+	assert_int_equal(row.failures, 1);
+	assert_non_null(strstr(row.last_error, "not a feed"));
+	assert_string_equal(row.moved_url, "");
+	row_get(fx, "down", &row);
+	assert_int_equal(row.http_status, 503);
+	assert_int_equal(row.failures, 1);
+	/* Backed off from 15 min: 30 min and its jitter, not 2 h. */
+	assert_true(row.next_poll - row.last_attempt < RETRY_SECONDS / 2);
+
+	/* Polled again, the first is still not gone. */
+	write_config_two(fx, R_TMP_GONE, R_OLD301_PAGE);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	free(err);
+	assert_int_equal(fx->hits[R_TMP_GONE], 2);
+	assert_int_equal(fx->hits[R_OLD301_PAGE], 2);
+}
+
 /* How many lines of text hold both a and b. */
 static int
 count_alerts(const char *text, const char *feed, const char *state)
@@ -1802,6 +1888,7 @@ proxy_setup(void **state)
 	fx = *state;
 	for (int i = 0; i < NPROXIES; i++) {
 		px = &fx->proxies[i];
+		px->fx = fx;
 		px->http =
 		    testutil_http_start(fx->base, proxy_cb, px, &px->port);
 	}
@@ -1888,6 +1975,42 @@ test_fetch_proxy_daemon(void **state)
 }
 
 /*
+ * max_per_host counts the feeds' hosts, not the proxy's: six feeds of
+ * six hosts, max_per_host = 1, all through one proxy that answers each
+ * after DELAY ms, are fetched at once. Counted by the proxy's host,
+ * they went one at a time, and a feed's timeout ran while it waited.
+ */
+static void
+test_fetch_proxy_per_host(void **state)
+{
+	struct fixture *fx = *state;
+	char url[64], *text, *err, name[16], path[64];
+	struct run r;
+	struct row row;
+
+	text = config_head_proxy(
+	    proxy_url(fx, 0, url, sizeof url), "max_per_host = 1\n");
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof name, "far%d", i + 1);
+		snprintf(path, sizeof path, "http://h%d.%s%s", i + 1, FAR_HOST,
+		    routes[R_DELAYED1 + i].path);
+		append(&text, "[feed \"%s\"]\nurl = %s\n", name, path);
+	}
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	run_daemon(fx, fx->conf, NULL, &r, &err);
+	free(err);
+	assert_int_equal(fx->proxies[0].hits, 6);
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof name, "far%d", i + 1);
+		row_get(fx, name, &row);
+		assert_int_equal(row.http_status, 200);
+	}
+	if (fx->peak < 2)
+		fail_msg("at most %d request at once at the proxy", fx->peak);
+}
+
+/*
  * A feed's own proxy is used instead of [daemon]'s, and its own
  * "proxy = none" connects directly; the other feeds keep [daemon]'s.
  */
@@ -1963,6 +2086,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_url_change_resets, fetch_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
+		    test_fetch_redirect_meanings, fetch_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
 		    test_fetch_gzip_bomb_bounded, fetch_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_max_per_host, fetch_setup, fetch_teardown),
@@ -1989,6 +2114,8 @@ main(int argc, char **argv)
 		    test_fetch_user_agent, fetch_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_proxy_daemon, proxy_setup, fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_proxy_per_host, proxy_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_proxy_feed_overrides,
 		    proxy_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
