@@ -205,12 +205,38 @@ daemon_feed_url(const struct daemon_feed *df)
 	return df->state.moved_url != NULL ? df->state.moved_url : df->cf->url;
 }
 
-/* A 429 slows every feed of that host until the time it asked. */
+/*
+ * A feed of a slowed host taken out of fetch's queue: polled a minute
+ * at most after the host's wait, as daemon_poll_cb would have it.
+ */
+static void
+daemon_unqueued(void *arg, void *ctx)
+{
+	struct daemon_feed *df = arg;
+	struct daemon *d = df->d;
+	time_t now = time(NULL), until = *(time_t *)ctx;
+
+	df->is_busy = 0;
+	if (df->cf == NULL) {
+		/* A reload removed the feed while it waited. */
+		TAILQ_REMOVE(&d->removed, df, entry);
+		daemon_feed_free(df);
+		return;
+	}
+	df->next_poll = until + (time_t)arc4random_uniform(60);
+	scheduler_job_in(df->job, (int)(df->next_poll - now));
+}
+
+/*
+ * A 429 slows every feed of that host until the time it asked: those
+ * waiting in fetch's queue too, which would be sent after it.
+ */
 static void
 daemon_slow_host(struct daemon *d, struct daemon_feed *df, time_t until)
 {
 	struct daemon_host *h;
 	char *host;
+	int n;
 
 	if ((host = url_host(daemon_feed_url(df))) == NULL)
 		return;
@@ -221,6 +247,9 @@ daemon_slow_host(struct daemon *d, struct daemon_feed *df, time_t until)
 			  "polled for %llds",
 		    host, (long long)(until - time(NULL)));
 	}
+	n = fetch_unqueue(d->fetch, host, daemon_unqueued, &h->until);
+	if (n > 0)
+		log_info("host %s: %d queued polls put off", host, n);
 	free(host);
 }
 

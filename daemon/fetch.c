@@ -534,6 +534,26 @@ fetch_pump(struct fetch *f)
 	f->is_pumping = 0;
 }
 
+int
+fetch_unqueue(struct fetch *f, const char *host,
+    void (*each)(void *arg, void *ctx), void *ctx)
+{
+	struct transfer *t, *next;
+	int n = 0;
+
+	for (t = TAILQ_FIRST(&f->waiting); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (strcmp(t->host, host) != 0)
+			continue;
+		TAILQ_REMOVE(&f->waiting, t, entry);
+		f->queued--;
+		each(t->arg, ctx);
+		fetch_transfer_free(t);
+		n++;
+	}
+	return n;
+}
+
 void
 fetch_start(
     struct fetch *f, const struct fetch_req *r, fetch_done_cb cb, void *arg)

@@ -58,10 +58,18 @@ void fetch_free(struct fetch *);
 /*
  * Start a transfer, or queue it while max_fetches run or max_per_host
  * run to its host; cb runs exactly once, from the loop, when it ends
- * (with an error when libcurl refuses it). Cannot fail.
+ * (with an error when libcurl refuses it), unless fetch_unqueue takes
+ * it first. Cannot fail.
  */
 void fetch_start(
     struct fetch *, const struct fetch_req *, fetch_done_cb cb, void *arg);
+/*
+ * Take the transfers to host that wait their turn out of the queue
+ * (a 429 asked the host to wait): each(arg, ctx) for each of them,
+ * whose callback will not run. Return how many. Cannot fail.
+ */
+int fetch_unqueue(struct fetch *, const char *host,
+    void (*each)(void *arg, void *ctx), void *ctx);
 /* Take new options for transfers started from now on. */
 void fetch_set_opts(struct fetch *, const struct fetch_opts *);
 /* Number of transfers running or queued. */

@@ -222,6 +222,7 @@ struct fixture {
 	char agent[256];    /* User-Agent of the last request */
 	int in_flight;	    /* delayed answers not given yet */
 	int peak;	    /* most in_flight at once */
+	int after_busy;	    /* requests after R_BUSY's first */
 	LIST_HEAD(, slow) slows;
 	int runs;    /* daemon runs, for stderr.N */
 	int is_down; /* /flaky.xml answers 500 */
@@ -555,6 +556,8 @@ server_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
 		return;
 	}
+	if (i != R_BUSY && fx->hits[R_BUSY] > 0)
+		fx->after_busy++;
 	fx->hits[i]++;
 	switch (routes[i].kind) {
 	case KIND_FEED:
@@ -1505,6 +1508,42 @@ test_fetch_daemon_429_slows_host(void **state)
 	free(err);
 }
 
+/*
+ * Feeds of a host waiting in the queue when it answers 429 are held
+ * back too: busy and five feeds whose answers take DELAY ms, one at a
+ * time to the host (max_per_host = 1). Before, the queue sent them all
+ * after the 429.
+ */
+static void
+test_fetch_daemon_429_holds_queue(void **state)
+{
+	struct fixture *fx = *state;
+	struct run r;
+	char *text, *err, name[16];
+	int sent = 0;
+
+	text = config_head("max_per_host = 1\n");
+	append_feed(&text, fx, "busy", R_BUSY);
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof name, "slow%d", i + 1);
+		append_feed(&text, fx, name, R_DELAYED1 + i);
+	}
+	testutil_write_file(fx->conf, text, 0644);
+	free(text);
+	run_daemon(fx, fx->conf, until_two_seconds, &r, &err);
+	for (int i = 0; i < 5; i++)
+		sent += fx->hits[R_DELAYED1 + i];
+	if (fx->hits[R_BUSY] != 1 || fx->after_busy != 0 ||
+	    (sent < 5 &&
+		testutil_count_lines(
+		    err, "host 127.0.0.1: ", "queued polls put off") != 1))
+		fail_msg("busy asked %d times, %d requests after it, %d slow"
+			 " ones in all; stderr:\n%s",
+		    fx->hits[R_BUSY], fx->after_busy, sent, err);
+	print_message("%d slow feeds asked before busy\n", sent);
+	free(err);
+}
+
 /* Where the reload test is. */
 struct reload {
 	int stage;
@@ -2095,6 +2134,9 @@ main(int argc, char **argv)
 		    test_fetch_daemon_revalidates, fetch_setup, fetch_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_fetch_daemon_429_slows_host, fetch_setup,
+		    fetch_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fetch_daemon_429_holds_queue, fetch_setup,
 		    fetch_teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_reload_during_fetch,
 		    fetch_setup, fetch_teardown),
