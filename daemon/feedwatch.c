@@ -1,6 +1,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -122,6 +123,28 @@ usage(void)
 	exit(2);
 }
 
+/*
+ * The value of --limit: a whole number, 0 for all, or the usage with
+ * what was wrong.
+ */
+static int
+cli_limit(const char *arg)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || n < 0 ||
+	    n > INT_MAX) {
+		fprintf(stderr,
+		    "feedwatch: bad --limit \"%s\": a number, 0 for all\n",
+		    arg);
+		usage();
+	}
+	return (int)n;
+}
+
 static int
 cmd_check_config(int argc, char **argv)
 {
@@ -139,6 +162,9 @@ cmd_check_config(int argc, char **argv)
 			usage();
 		path = optarg;
 	}
+	/* A file named without -c would leave the default checked. */
+	if (optind != argc)
+		usage();
 	if ((cfg = config_load(path, &cause)) == NULL) {
 		fprintf(stderr, "%s\n", cause);
 		free(cause);
@@ -679,7 +705,9 @@ cmd_match(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind + 1 != argc)
+	/* --query tries one query: no configuration, none of its names. */
+	if (optind + 1 != argc ||
+	    (query != NULL && (c.only != NULL || feed != NULL)))
 		usage();
 	if (query != NULL) {
 		if ((q = match_query_new(query, language, flags, &cause)) ==
@@ -710,6 +738,12 @@ cmd_match(int argc, char **argv)
 			config_free(cfg);
 			return 2;
 		}
+		if (feed != NULL && match_cli_feed(cfg, feed, NULL) == NULL) {
+			fprintf(stderr, "feedwatch: no feed \"%s\" in %s\n",
+			    feed, path);
+			config_free(cfg);
+			return 2;
+		}
 	}
 	if (strstr(argv[optind], "://") != NULL)
 		rc = cli_fetch(cfg, argv[optind], &in);
@@ -719,8 +753,9 @@ cmd_match(int argc, char **argv)
 		fprintf(stderr, "feedwatch: %s: %s\n", argv[optind], in.error);
 		rc = 2;
 	} else {
+		/* The url as given: where it redirects is not in the file. */
 		if (cfg != NULL)
-			c.feed = match_cli_feed(cfg, feed, in.url);
+			c.feed = match_cli_feed(cfg, feed, argv[optind]);
 		match_cli_input(&c, &in, is_text);
 		if (!c.is_json)
 			printf("%zu of %zu %s matched\n", c.nmatched, c.n,
@@ -815,6 +850,7 @@ stories_print(json_t *o, int is_json, int is_show)
 	json_t *story = json_object_get(o, "story"), *src, *w;
 	const char *date =
 	    json_string_value(json_object_get(story, "published"));
+	const char *title = json_string_value(json_object_get(story, "title"));
 	size_t i, n = json_array_size(json_object_get(story, "sources"));
 
 	if (is_json) {
@@ -827,7 +863,7 @@ stories_print(json_t *o, int is_json, int is_show)
 	    date != NULL ? date : "(no date)",
 	    json_string_value(
 		json_object_get(json_object_get(story, "feed"), "name")),
-	    json_string_value(json_object_get(story, "title")),
+	    title != NULL ? title : "(pruned)",
 	    json_string_value(json_object_get(story, "url")) ?
 		json_string_value(json_object_get(story, "url")) :
 		"(no link)");
@@ -943,8 +979,13 @@ cmd_stories(int argc, char **argv)
 			path = optarg;
 			break;
 		case 's':
-			if (config_duration(optarg, &secs) == -1)
+			if (config_duration(optarg, &secs) == -1) {
+				fprintf(stderr,
+				    "feedwatch: bad --since \"%s\": a "
+				    "duration such as 2d or 12h\n",
+				    optarg);
 				usage();
+			}
 			f.since = time(NULL) - secs;
 			break;
 		case 'f':
@@ -957,7 +998,7 @@ cmd_stories(int argc, char **argv)
 			f.search = optarg;
 			break;
 		case 'n':
-			f.limit = atoi(optarg);
+			f.limit = cli_limit(optarg);
 			break;
 		case 'j':
 			c.is_json = 1;
@@ -966,14 +1007,13 @@ cmd_stories(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind < argc && strcmp(argv[optind], "show") != 0)
+	if (optind < argc &&
+	    (strcmp(argv[optind], "show") != 0 || optind + 2 != argc))
 		usage();
 	if (cli_open_log(path, &cfg, &c.st) == -1)
 		return 2;
-	if (optind < argc && optind + 2 == argc)
+	if (optind < argc)
 		rc = stories_show(&c, argv[optind + 1]);
-	else if (optind < argc)
-		usage();
 	else
 		rc = stories_list(&c, &f);
 	store_close(c.st);
@@ -1080,7 +1120,7 @@ cmd_alerts(int argc, char **argv)
 			state = STORE_ALERT_DELIVERED;
 			break;
 		case 'n':
-			limit = atoi(optarg);
+			limit = cli_limit(optarg);
 			break;
 		case 'j':
 			is_json = 1;

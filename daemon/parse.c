@@ -1723,6 +1723,8 @@ parse_src(struct parse_src *src, const struct parse_opts *opts,
 	if ((piece = parse_src_read(src, &n)) == NULL) {
 		xasprintf(
 		    cause, "cannot read the document: %s", strerror(errno));
+		free(src->piece);
+		src->piece = NULL;
 		return NULL;
 	}
 	if (n > sizeof head)

@@ -352,8 +352,9 @@ enum store_stmt {
 	"  JOIN feeds sf ON sf.id = s.feed_id"                               \
 	"  WHERE (?1 IS NULL OR s.first_seen >= ?1)"                         \
 	"  AND (?2 IS NULL OR sf.name = ?2)"                                 \
-	"  AND (?3 IS NULL OR EXISTS (SELECT 1 FROM matches m"               \
-	"   WHERE m.story_id = s.id AND m.watchlist = ?3))" search ")"       \
+	"  AND (?3 IS NULL OR EXISTS (SELECT 1 FROM cluster_watchlists cw"   \
+	"   WHERE cw.cluster = coalesce(s.cluster, s.id)"                    \
+	"   AND cw.watchlist = ?3))" search ")"                              \
 	" ORDER BY h.first_seen DESC, h.id DESC LIMIT ?5"
 #define STORE_STORIES_SEARCH                              \
 	" AND s.id IN (SELECT rowid FROM fts.stories_fts" \
