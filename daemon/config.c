@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "opml.h"
 #include "parse.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /*
@@ -673,7 +674,7 @@ config_set_feed_url(struct config_parse *p, const char *v, char **cause)
 	}
 	/* A path: a local file read through libcurl's file:// scheme. */
 	path = config_path(p->cfg, v);
-	xasprintf(&f->url, "file://%s", path);
+	f->url = url_from_path(path);
 	free(path);
 	return 0;
 }
@@ -1304,15 +1305,15 @@ static char *
 config_opml_url(const struct config_opml *c, const char *url)
 {
 	const char *slash = strrchr(c->path, '/');
-	char *out;
+	char *out, *path;
 
 	if (strstr(url, "://") != NULL)
 		return xstrdup(url);
 	if (url[0] == '/' || slash == NULL)
-		xasprintf(&out, "file://%s", url);
-	else
-		xasprintf(&out, "file://%.*s/%s", (int)(slash - c->path),
-		    c->path, url);
+		return url_from_path(url);
+	xasprintf(&path, "%.*s/%s", (int)(slash - c->path), c->path, url);
+	out = url_from_path(path);
+	free(path);
 	return out;
 }
 

@@ -1,9 +1,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1652,20 +1652,20 @@ static char *
 feeds_import_url(const char *file, const char *url)
 {
 	const char *slash = strrchr(file, '/');
-	char *dir, *abs, *out;
+	char *dir, *abs, *out, *path;
 
 	if (strstr(url, "://") != NULL)
 		return xstrdup(url);
-	if (url[0] == '/') {
-		xasprintf(&out, "file://%s", url);
-		return out;
-	}
+	if (url[0] == '/')
+		return url_from_path(url);
 	dir = slash != NULL ? xstrndup(file, (size_t)(slash - file) + 1) :
 			      xstrdup(".");
 	if ((abs = realpath(dir, NULL)) == NULL)
 		abs = xstrdup(dir);
-	xasprintf(&out, "file://%s%s%s", abs,
-	    abs[strlen(abs) - 1] == '/' ? "" : "/", url);
+	xasprintf(
+	    &path, "%s%s%s", abs, abs[strlen(abs) - 1] == '/' ? "" : "/", url);
+	out = url_from_path(path);
+	free(path);
 	free(abs);
 	free(dir);
 	return out;

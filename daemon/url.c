@@ -789,3 +789,27 @@ url_canonical(const char *url, const char *const *extra)
 	free(u);
 	return out;
 }
+
+char *
+url_from_path(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *url, *p;
+
+	url = xmalloc(strlen("file://") + 3 * strlen(path) + 1);
+	p = url + strlen(strcpy(url, "file://"));
+	for (const unsigned char *c = (const unsigned char *)path; *c != '\0';
+	     c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') ||
+		    strchr("/-._~!$&'()*+,;=:@", *c) != NULL)
+			*p++ = (char)*c;
+		else {
+			*p++ = '%';
+			*p++ = hex[*c >> 4];
+			*p++ = hex[*c & 0xf];
+		}
+	}
+	*p = '\0';
+	return url;
+}

@@ -28,5 +28,11 @@ char *url_resolve_html_attr(
  * query parameters to drop (may be NULL).
  */
 char *url_canonical(const char *url, const char *const *extra);
+/*
+ * The file:// URL of an absolute path, its bytes that a URL cannot
+ * hold as they are (a space, '#', '?', '%', non-ASCII) percent-encoded
+ * (caller frees). Cannot fail.
+ */
+char *url_from_path(const char *path);
 
 #endif

@@ -20,7 +20,9 @@ a user would get them wrong:
   `--watchlist`, as the plain listing shows its watchlists;
 - `stories show` without an id: a usage error that creates no story log;
 - `parse` of a directory: exit 1 with the reason (and, under ASan, no
-  leak).
+  leak);
+- a feed `url` that is a path with a space, '#', '?' and non-ASCII in
+  it: read whole (it was cut into a URL libcurl refused).
 
 usage: test_cli.py FEEDWATCH FEEDWATCHD SOURCE_DIR
 """
@@ -95,6 +97,19 @@ def main():
                     '[hook "ok"]\ncommand = /bin/true\n' % (feed, port))
         rc, out = run([fwd, "--once", "-c", conf], tmp)
         check("feedwatchd --once", rc == 0, out)
+
+        # A local feed in a directory whose name a URL cannot hold as
+        # it is: read whole through file://.
+        odd = os.path.join(tmp, "sub dir #1", "\u00fc")
+        os.makedirs(odd)
+        shutil.copy(feed, os.path.join(odd, "w ?.xml"))
+        local = os.path.join(tmp, "local.conf")
+        with open(local, "w", encoding="utf-8") as f:
+            f.write('[daemon]\ndatabase = local.db\n'
+                    '[feed "odd"]\nurl = sub dir #1/\u00fc/w ?.xml\n')
+        rc, out = run([fwd, "--once", "-c", local], tmp)
+        check("a local feed with a space, '#', '?' and non-ASCII",
+              rc == 0 and "feed odd: 3 entries, 3 new" in out, out)
 
         rc, out = run([fw, "check-config", "-c", conf], tmp)
         check("check-config -c", rc == 0, out)

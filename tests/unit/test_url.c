@@ -878,6 +878,33 @@ url_teardown(void **state)
 	return 0;
 }
 
+/*
+ * A local feed's path as a file:// URL: what a URL cannot hold as it is
+ * is percent-encoded, so that libcurl reads the path back whole (a
+ * space, '#' or '?' cut it before).
+ */
+static void
+test_url_from_path(void **state)
+{
+	static const struct {
+		const char *path, *want;
+	} cases[] = {
+		{ "/srv/feeds/world.atom", "file:///srv/feeds/world.atom" },
+		{ "/tmp/sub dir/w #1.atom",
+		    "file:///tmp/sub%20dir/w%20%231.atom" },
+		{ "/a/\xc3\xbc/100%.xml?x", "file:///a/%C3%BC/100%25.xml%3Fx" },
+		{ "/a-b_c.d~e/f+g@h", "file:///a-b_c.d~e/f+g@h" },
+	};
+	char *got;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = url_from_path(cases[i].path);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+	}
+}
+
 int
 main(void)
 {
@@ -901,6 +928,7 @@ main(void)
 		cmocka_unit_test(test_url_canonical_refused),
 		cmocka_unit_test(test_url_canonical_extra),
 		cmocka_unit_test(test_url_canonical_is_idempotent),
+		cmocka_unit_test(test_url_from_path),
 	};
 
 	return cmocka_run_group_tests(tests, url_setup, url_teardown);
