@@ -104,12 +104,15 @@ class Handler:
     def reset(self):
         self.received = []
         self.rcpt_reply = None
+        self.rcpt_reject = set()
         self.data_reply = None
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
         if self.rcpt_reply:
             return self.rcpt_reply
+        if address in self.rcpt_reject:
+            return "550 no such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -390,6 +393,18 @@ def test_550_is_permanent():
     E.h.rcpt_reply = "550 no such user"
     rc, out = run(["--smtp", E.url, "--to", "desk@example.org"], alert())
     assert rc == 1, "exit %d, not 1: %s" % (rc, out)
+
+
+def test_one_refused_recipient():
+    """A recipient the server refuses does not keep the others from the
+    alert: it reaches desk@, and the hook reports it delivered."""
+    E.h.rcpt_reject = {"gone@example.org"}
+    rc, out = run(["--smtp", E.url, "--to", "desk@example.org",
+                   "--to", "gone@example.org"], alert())
+    assert rc == 0, "exit %d, not 0: %s" % (rc, out)
+    assert len(E.h.received) == 1, E.h.received
+    assert E.h.received[0]["rcpt_tos"] == ["desk@example.org"], \
+        E.h.received[0]["rcpt_tos"]
 
 
 def test_closed_port_is_temporary():

@@ -1477,6 +1477,59 @@ discord_embeds_len(json_t *embeds)
  * A digest of 100 alerts with long titles and links is still one
  * message each service takes: within its limits of size and count.
  */
+/*
+ * A story whose link is 10,000 characters long (feeds have them) and
+ * whose snippet is 3,000 ampersands: Slack refuses a section over 3,000
+ * characters, ntfy a body over 8 KB, each time, so that every retry
+ * failed. Tried: the message stays within both limits.
+ */
+static void
+test_hooks_long_link(void **state)
+{
+	struct fixture *fx = *state;
+	char *url = malloc(10001), *snippet = malloc(3001), *alert;
+	const struct request *rq;
+	const char *text;
+	json_t *o, *blocks, *b;
+	size_t i;
+
+	assert_non_null(url);
+	assert_non_null(snippet);
+	memcpy(url, "https://news.example.org/", 25);
+	memset(url + 25, 'a', 10000 - 25);
+	url[10000] = '\0';
+	memset(snippet, '&', 3000);
+	snippet[3000] = '\0';
+	alert = alert_text(TEST_ALERT_ID, "Long link", url, snippet);
+	for (size_t c = 0; c < NCASES; c++) {
+		if (strcmp(hook_cases[c].name, "slack") != 0 &&
+		    strcmp(hook_cases[c].name, "ntfy") != 0)
+			continue;
+		run_case_want(fx, &hook_cases[c], NULL, alert, fx->url, 0);
+		assert_int_equal(fx->nreqs, 1);
+		rq = &fx->reqs[0];
+		if (strcmp(hook_cases[c].name, "ntfy") == 0) {
+			if (rq->body_len > 8192)
+				fail_msg("ntfy: %zu bytes", rq->body_len);
+			continue;
+		}
+		o = request_json(rq);
+		unpack(o, "{s:o}", "blocks", &blocks);
+		json_array_foreach(blocks, i, b)
+		{
+			text = json_string_value(json_object_get(
+			    json_object_get(b, "text"), "text"));
+			if (text != NULL && utf16_len(text) > 3000)
+				fail_msg("slack: block %zu: %zu", i,
+				    utf16_len(text));
+		}
+		json_decref(o);
+	}
+	free(alert);
+	free(snippet);
+	free(url);
+}
+
 static void
 test_hooks_digest_limits(void **state)
 {
@@ -1625,6 +1678,8 @@ main(int argc, char **argv)
 		    test_hooks_digest, hooks_setup, hooks_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_hooks_digest_limits, hooks_setup, hooks_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_hooks_long_link, hooks_setup, hooks_teardown),
 		cmocka_unit_test_setup_teardown(test_hooks_secrets_not_in_argv,
 		    hooks_setup, hooks_teardown),
 	};
