@@ -1477,6 +1477,23 @@ discord_embeds_len(json_t *embeds)
  * A digest of 100 alerts with long titles and links is still one
  * message each service takes: within its limits of size and count.
  */
+/* No block text longer than the 3,000 UTF-16 units Slack takes. */
+static void
+slack_check_sections(json_t *blocks)
+{
+	const char *text;
+	json_t *b;
+	size_t i;
+
+	json_array_foreach(blocks, i, b)
+	{
+		text = json_string_value(
+		    json_object_get(json_object_get(b, "text"), "text"));
+		if (text != NULL && utf16_len(text) > 3000)
+			fail_msg("slack: block %zu: %zu", i, utf16_len(text));
+	}
+}
+
 /*
  * A story whose link is 10,000 characters long (feeds have them) and
  * whose snippet is 3,000 ampersands: Slack refuses a section over 3,000
@@ -1489,9 +1506,7 @@ test_hooks_long_link(void **state)
 	struct fixture *fx = *state;
 	char *url = malloc(10001), *snippet = malloc(3001), *alert;
 	const struct request *rq;
-	const char *text;
-	json_t *o, *blocks, *b;
-	size_t i;
+	json_t *o, *blocks;
 
 	assert_non_null(url);
 	assert_non_null(snippet);
@@ -1515,14 +1530,7 @@ test_hooks_long_link(void **state)
 		}
 		o = request_json(rq);
 		unpack(o, "{s:o}", "blocks", &blocks);
-		json_array_foreach(blocks, i, b)
-		{
-			text = json_string_value(json_object_get(
-			    json_object_get(b, "text"), "text"));
-			if (text != NULL && utf16_len(text) > 3000)
-				fail_msg("slack: block %zu: %zu", i,
-				    utf16_len(text));
-		}
+		slack_check_sections(blocks);
 		json_decref(o);
 	}
 	free(alert);
@@ -1537,8 +1545,7 @@ test_hooks_digest_limits(void **state)
 	char *digest = big_digest_text(100);
 	const struct request *rq;
 	const char *text, *message;
-	json_t *o, *blocks, *b, *embeds;
-	size_t i;
+	json_t *o, *blocks, *embeds;
 
 	for (size_t c = 0; c < NCASES; c++) {
 		run_case_want(fx, &hook_cases[c], NULL, digest, fx->url, 0);
@@ -1551,14 +1558,7 @@ test_hooks_digest_limits(void **state)
 			unpack(
 			    o, "{s:s, s:o}", "text", &text, "blocks", &blocks);
 			assert_true(json_array_size(blocks) <= 50);
-			json_array_foreach(blocks, i, b)
-			{
-				text = json_string_value(json_object_get(
-				    json_object_get(b, "text"), "text"));
-				if (text != NULL && utf16_len(text) > 3000)
-					fail_msg("slack: block %zu: %zu", i,
-					    utf16_len(text));
-			}
+			slack_check_sections(blocks);
 		} else if (strcmp(hook_cases[c].name, "discord") == 0) {
 			unpack(o, "{s:s, s:o}", "content", &text, "embeds",
 			    &embeds);
