@@ -1648,14 +1648,19 @@ parse_json(struct parse *p, struct parse_src *src, size_t max)
 	json_error_t err;
 	json_t *root, *v;
 	char *buf;
-	size_t len, i, max_entries;
+	size_t len, i, max_entries, skip;
 
 	if ((buf = parse_src_slurp(src, max, &len)) == NULL) {
 		xasprintf(
 		    &p->cause, "cannot read the document: %s", strerror(errno));
 		return -1;
 	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+	/*
+	 * A UTF-8 BOM, which parse_is_json looked past, is no JSON; a key
+	 * given twice keeps its last value, as browsers' JSON.parse does.
+	 */
+	skip = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	root = json_loadb(buf + skip, len - skip, 0, &err);
 	free(buf);
 	if (root == NULL || !json_is_object(root) ||
 	    !json_is_string(json_object_get(root, "version")) ||

@@ -20,6 +20,7 @@
  * A construct cut at the end of a piece waits in carry for the next.
  */
 
+#define REPAIR_AMP "&#38;" /* a bare "&": see repair_named */
 #define REPAIR_NEED_MORE SIZE_MAX
 #define REPAIR_LOOKAHEAD 48 /* bytes of "&name;" looked at */
 #define REPAIR_MAX_ENTITIES 64
@@ -197,7 +198,7 @@ repair_numeric(
 	}
 	if (i < len - 1 || len - 1 == (hex ? 3u : 2u)) {
 		r->n_bad_ref++;
-		repair_emit(o, "&amp;", 5);
+		repair_emit(o, REPAIR_AMP, sizeof REPAIR_AMP - 1);
 		repair_emit(o, s + 1, len - 1);
 	} else if (repair_cp1252(cp) != 0) {
 		r->n_c1++;
@@ -218,15 +219,24 @@ static void
 repair_named(
     struct repair *r, const char *s, size_t len, const struct repair_out *o)
 {
-	static const char *predefined[] = { "amp", "lt", "gt", "quot", "apos" };
+	/*
+	 * Numeric, not named: once a document is not well-formed, libxml2's
+	 * recovery drops the named references that follow, predefined ones
+	 * too ("Tom &amp; Jerry" became "Tom  Jerry", and a link lost its
+	 * "&"); character references it keeps.
+	 */
+	static const struct {
+		const char *name, *ref;
+	} predefined[] = { { "amp", "&#38;" }, { "lt", "&#60;" },
+		{ "gt", "&#62;" }, { "quot", "&#34;" }, { "apos", "&#39;" } };
 	const htmlEntityDesc *html;
 	char name[REPAIR_LOOKAHEAD];
 
 	memcpy(name, s + 1, len - 2);
 	name[len - 2] = '\0';
 	for (size_t i = 0; i < sizeof predefined / sizeof predefined[0]; i++) {
-		if (strcmp(name, predefined[i]) == 0) {
-			repair_emit(o, s, len);
+		if (strcmp(name, predefined[i].name) == 0) {
+			repair_emit(o, predefined[i].ref, 5);
 			return;
 		}
 	}
@@ -247,7 +257,7 @@ repair_named(
 	if (r->n_undefined++ == 0)
 		snprintf(
 		    r->first_undefined, sizeof r->first_undefined, "%s", name);
-	repair_emit(o, "&amp;", 5);
+	repair_emit(o, REPAIR_AMP, sizeof REPAIR_AMP - 1);
 	repair_emit(o, s + 1, len - 1);
 }
 
@@ -275,7 +285,7 @@ repair_amp(struct repair *r, const char *s, size_t n, int last,
 		return end + 1;
 	}
 	r->n_bare_amp++;
-	repair_emit(o, "&amp;", 5);
+	repair_emit(o, REPAIR_AMP, sizeof REPAIR_AMP - 1);
 	return 1;
 }
 

@@ -35,6 +35,30 @@ line two &#x2028; канал 🚀</description>
 """
 
 
+# Not well-formed (an unclosed <br> in the channel's description): what
+# follows still keeps its "&", "<" and ">", which libxml2's recovery
+# dropped when they were written as named references.
+BROKEN = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>t</title>
+<description>News<br></description>
+<item><title>Tom &amp; Jerry &quot;live&quot;</title>
+<link>http://ex.com/a?x=1&amp;y=2</link>
+<description>&lt;p&gt;Hi &amp; bye&lt;/p&gt; Two & three</description>
+</item></channel></rss>
+"""
+
+
+def parse(fw, name, data):
+    """`feedwatch parse` of data (bytes) written to a file name: its JSON."""
+    with tempfile.TemporaryDirectory(prefix="feedwatch-parse.") as tmp:
+        path = os.path.join(tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        out = subprocess.run([fw, "parse", path], capture_output=True,
+                             check=True).stdout
+    return json.loads(out.decode("utf-8"))
+
+
 def check(what, got, want):
     if got != want:
         print("test_parse_json: %s: got %r, want %r" % (what, got, want))
@@ -44,13 +68,7 @@ def check(what, got, want):
 
 def main():
     fw = sys.argv[1]
-    with tempfile.TemporaryDirectory(prefix="feedwatch-parse.") as tmp:
-        path = os.path.join(tmp, "feed.xml")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(FEED)
-        out = subprocess.run([fw, "parse", path], capture_output=True,
-                             check=True).stdout
-    doc = json.loads(out.decode("utf-8"))
+    doc = parse(fw, "feed.xml", FEED.encode("utf-8"))
     e = doc["entries"]
     bad = check("entries", len(e), 2)
     bad += check("channel title", doc["title"], 'T "q" \\ chan')
@@ -71,6 +89,22 @@ def main():
                                    "published", "categories")},
                  {"title": "second", "link": None, "summary": None,
                   "author": None, "published": None, "categories": []})
+    broken = parse(fw, "broken.xml", BROKEN.encode("utf-8"))
+    bad += check("broken: bozo", broken["bozo"], True)
+    b = broken["entries"][0] if broken["entries"] else {}
+    bad += check("broken: title", b.get("title"), 'Tom & Jerry "live"')
+    bad += check("broken: link", b.get("link"), "http://ex.com/a?x=1&y=2")
+    bad += check("broken: summary", b.get("summary"),
+                 "<p>Hi &amp; bye</p> Two &amp; three")
+    # A JSON Feed with a UTF-8 BOM and a key given twice is still one:
+    # the last value counts.
+    jf = parse(fw, "feed.json",
+               b'\xef\xbb\xbf{"version": "https://jsonfeed.org/'
+               b'version/1.1", "title": "old", "title": "new",'
+               b' "items": [{"id": "1", "content_text": "x"}]}')
+    bad += check("json feed with a BOM", (jf["format"], jf["title"],
+                                          len(jf["entries"])),
+                 ("jsonfeed", "new", 1))
     bad += check("keys", list(e[0].keys()),
                  ["id", "title", "link", "summary", "content", "author",
                   "published", "updated", "categories", "enclosures"])
