@@ -53,6 +53,8 @@ struct repair {
 	enum repair_state state;
 	char quote;   /* inside TAG or DOCTYPE: the open quote */
 	int after_eq; /* inside TAG: '=' was the last non-space */
+	int is_void;  /* inside TAG: an HTML void element's start tag */
+	int slash;    /* inside TAG: '/' was the last non-space */
 	int bracket;  /* DOCTYPE internal subset depth */
 	int seen_root;
 	char *carry;
@@ -289,6 +291,28 @@ repair_amp(struct repair *r, const char *s, size_t n, int last,
 	return 1;
 }
 
+/*
+ * The length of the HTML void element's name (br, hr, img, wbr) that s
+ * (n bytes) starts with, followed by the end of a name; else 0. Raw
+ * HTML in a description leaves them unclosed: each then holds all
+ * that follows, and sixty items nest past max_depth, which stopped the
+ * parse with no entry read.
+ */
+static size_t
+repair_void_len(const char *s, size_t n)
+{
+	static const char *const names[] = { "br", "hr", "img", "wbr" };
+	size_t len;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		len = strlen(names[i]);
+		if (n > len && strncasecmp(s, names[i], len) == 0 &&
+		    !repair_is_name_char((unsigned char)s[len], 0))
+			return len;
+	}
+	return 0;
+}
+
 /* At '<' in text: which construct opens here? */
 static size_t
 repair_lt(struct repair *r, const char *s, size_t n, int last,
@@ -320,12 +344,20 @@ repair_lt(struct repair *r, const char *s, size_t n, int last,
 		r->quote = 0;
 		return 9;
 	}
+	if (c == '/' && repair_void_len(s + 2, n - 2) != 0 &&
+	    n >= 2 + repair_void_len(s + 2, n - 2) + 1 &&
+	    s[2 + repair_void_len(s + 2, n - 2)] == '>') {
+		/* Its start tag was closed as it was read. */
+		return 2 + repair_void_len(s + 2, n - 2) + 1;
+	}
 	if (c == '/' || c == '!' || repair_is_name_char(c, 1)) {
 		if (c != '/' && c != '!')
 			r->seen_root = 1;
 		r->state = REPAIR_TAG;
 		r->quote = 0;
 		r->after_eq = 0;
+		r->slash = 0;
+		r->is_void = repair_void_len(s + 1, n - 1) != 0;
 		repair_emit(o, s, 1);
 		return 1;
 	}
@@ -368,7 +400,13 @@ repair_tag(struct repair *r, const char *s, size_t n, int last,
 				break;
 		} else if ((c == '"' || c == '\'') && r->after_eq)
 			r->quote = c;
-		else if (c == '>') {
+		else if (c == '>' && r->is_void && !r->slash) {
+			/* "<br>" as "<br/>": emitted here, '>' used. */
+			repair_emit(o, s, j);
+			repair_emit(o, "/>", 2);
+			r->state = REPAIR_TEXT;
+			return j + 1;
+		} else if (c == '>') {
 			j++;
 			r->state = REPAIR_TEXT;
 			break;
@@ -377,8 +415,10 @@ repair_tag(struct repair *r, const char *s, size_t n, int last,
 			r->state = REPAIR_TEXT;
 			break;
 		}
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
 			r->after_eq = c == '=';
+			r->slash = c == '/';
+		}
 	}
 	if (j > 0 || r->state != REPAIR_TAG) {
 		repair_emit(o, s, j);

@@ -105,6 +105,28 @@ def main():
     bad += check("json feed with a BOM", (jf["format"], jf["title"],
                                           len(jf["entries"])),
                  ("jsonfeed", "new", 1))
+    # Raw HTML in 100 descriptions, its <br> and <img> never closed:
+    # each held what followed, 60 items nested past max_depth, and the
+    # parse stopped with no entry. XHTML that closes them stays right.
+    items = "".join(
+        '<item><title>T%d</title><link>http://ex.com/%d</link><description>'
+        'Line<br>next <img src="x.png"> and <BR/> <hr > end</description>'
+        '</item>' % (i, i) for i in range(100))
+    voids = parse(fw, "voids.xml", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t'
+        '</title>%s</channel></rss>' % items).encode("utf-8"))
+    bad += check("unclosed <br>: entries in order",
+                 [x["title"] for x in voids["entries"]],
+                 ["T%d" % i for i in range(100)])
+    xhtml = parse(fw, "xhtml.atom", (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        '<title>t</title><entry><id>1</id><title>a</title>'
+        '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">'
+        'x<br></br>y<img src="a.png"></img>z</div></content></entry>'
+        '</feed>').encode("utf-8"))
+    bad += check("xhtml <br></br>", (xhtml["bozo"],
+                                     xhtml["entries"][0]["content"]),
+                 (False, 'x<br />y<img src="a.png" />z'))
     bad += check("keys", list(e[0].keys()),
                  ["id", "title", "link", "summary", "content", "author",
                   "published", "updated", "categories", "enclosures"])
