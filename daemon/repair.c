@@ -72,6 +72,7 @@ struct repair {
 	size_t n_bare_lt;
 	size_t n_c1;
 	size_t n_bad_ref;
+	size_t n_control; /* C0 controls XML does not allow, removed */
 	int has_doctype;
 	char first_undefined[REPAIR_LOOKAHEAD];
 };
@@ -366,17 +367,30 @@ repair_lt(struct repair *r, const char *s, size_t n, int last,
 	return 1;
 }
 
+/* Is c a C0 control that XML 1.0 does not allow (all but tab, LF, CR)? */
+static int
+repair_is_control(unsigned char c)
+{
+	return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+}
+
 static size_t
 repair_text(struct repair *r, const char *s, size_t n, int last,
     const struct repair_out *o)
 {
 	size_t j = 0;
 
-	while (j < n && s[j] != '<' && s[j] != '&')
+	while (j < n && s[j] != '<' && s[j] != '&' &&
+	    !repair_is_control((unsigned char)s[j]))
 		j++;
 	if (j > 0) {
 		repair_emit(o, s, j);
 		return j;
+	}
+	/* A NUL or other C0 control ended libxml2's parse: removed. */
+	if (repair_is_control((unsigned char)s[0])) {
+		r->n_control++;
+		return 1;
 	}
 	if (s[0] == '&')
 		return repair_amp(r, s, n, last, o);
@@ -581,7 +595,7 @@ repair_report(const struct repair *r, int *is_bozo)
 
 	/* Without a DTD, a named HTML entity is not well-formed XML. */
 	*is_bozo = r->n_undefined > 0 || r->n_bare_amp > 0 ||
-	    r->n_bare_lt > 0 || r->n_bad_ref > 0 ||
+	    r->n_bare_lt > 0 || r->n_bad_ref > 0 || r->n_control > 0 ||
 	    (r->n_html > 0 && !r->has_doctype);
 	if (r->n_undefined > 0)
 		xasprintf(&msg,
@@ -600,6 +614,12 @@ repair_report(const struct repair *r, int *is_bozo)
 	if (r->n_bad_ref > 0) {
 		xasprintf(&t, "%s%s%zu invalid character references",
 		    msg ? msg : "", msg ? "; " : "", r->n_bad_ref);
+		free(msg);
+		msg = t;
+	}
+	if (r->n_control > 0) {
+		xasprintf(&t, "%s%s%zu control characters removed",
+		    msg ? msg : "", msg ? "; " : "", r->n_control);
 		free(msg);
 		msg = t;
 	}

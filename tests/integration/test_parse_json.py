@@ -127,6 +127,15 @@ def main():
     bad += check("xhtml <br></br>", (xhtml["bozo"],
                                      xhtml["entries"][0]["content"]),
                  (False, 'x<br />y<img src="a.png" />z'))
+    # A NUL (and a vertical tab) in a title ended the parse, and every
+    # entry after it was lost: now removed, and said so.
+    nul = parse(fw, "nul.xml",
+                b'<?xml version="1.0"?><rss version="2.0"><channel>'
+                b'<title>t</title><item><title>Two \x00 nul \x0b vt</title>'
+                b'</item><item><title>Four</title></item></channel></rss>')
+    bad += check("control characters", (
+        [x["title"] for x in nul["entries"]], nul["bozo"], nul["errors"]),
+        (["Two  nul  vt", "Four"], True, ["2 control characters removed"]))
     bad += check("keys", list(e[0].keys()),
                  ["id", "title", "link", "summary", "content", "author",
                   "published", "updated", "categories", "enclosures"])
