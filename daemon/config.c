@@ -1623,6 +1623,12 @@ config_feed_fetch(const struct config *cfg, const struct config_feed *f,
 }
 
 int
+config_feed_interval(const struct config *cfg, const struct config_feed *f)
+{
+	return f->interval != 0 ? f->interval : cfg->interval;
+}
+
+int
 config_feed_adaptive(const struct config *cfg, const struct config_feed *f)
 {
 	if (f->interval != 0)

@@ -132,6 +132,8 @@ void config_free(struct config *);
  * strings stay owned by the configuration. */
 void config_feed_fetch(const struct config *, const struct config_feed *,
     struct config_fetch *out);
+/* Return the feed's interval in seconds: its own, else [daemon]'s. */
+int config_feed_interval(const struct config *, const struct config_feed *);
 /* Return 1 when the feed's interval adapts to how often it publishes
  * (never for a feed with an interval of its own). */
 int config_feed_adaptive(const struct config *, const struct config_feed *);

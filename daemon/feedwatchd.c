@@ -458,9 +458,8 @@ daemon_fetched_cb(const struct fetch_result *r, void *arg)
 		free(cause);
 		delay = scheduler_delay(60, 0, 60);
 		if (r->error != NULL)
-			delay = scheduler_delay(df->cf->interval != 0 ?
-				df->cf->interval :
-				d->cfg->interval,
+			delay = scheduler_delay(
+			    config_feed_interval(d->cfg, df->cf),
 			    df->state.failures + 1, d->cfg->max_interval);
 		if (r->retry_after > delay)
 			delay = r->retry_after;
@@ -992,9 +991,10 @@ daemon_setup(struct daemon *d, const char *path)
 	LIST_INIT(&d->hosts);
 	if ((d->cfg = config_load(path, &cause)) == NULL)
 		daemon_config_errors(cause, fatalx);
+	/* Before the log is opened: a second daemon touches nothing. */
+	daemon_lock(d);
 	if ((d->store = store_open(d->cfg->database, &cause)) == NULL)
 		fatalx("%s", cause);
-	daemon_lock(d);
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	daemon_fetch_opts(d->cfg, &fo);

@@ -378,8 +378,7 @@ pipeline_schedule(struct pipeline_run *run, const struct store_feed *state,
 	struct scheduler_policy sp;
 
 	memset(&sp, 0, sizeof sp);
-	sp.interval =
-	    run->feed->interval != 0 ? run->feed->interval : cfg->interval;
+	sp.interval = config_feed_interval(cfg, run->feed);
 	sp.min_interval = cfg->min_interval;
 	sp.max_interval = cfg->max_interval;
 	sp.is_adaptive = config_feed_adaptive(cfg, run->feed);

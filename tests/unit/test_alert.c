@@ -208,6 +208,23 @@ started_cb(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(fx->base);
 }
 
+/* A dispatcher on cfg, run until its hook wrote $DIR/started. */
+static struct alert *
+start_until_started(struct fixture *fx, const struct config *cfg)
+{
+	struct timeval tick = { 0, 20000 };
+	struct event *started;
+	struct alert *al;
+
+	al = alert_new(fx->base, fx->st, cfg, 0, idle_cb, NULL);
+	alert_kick(al);
+	started = event_new(fx->base, -1, EV_PERSIST, started_cb, fx);
+	assert_int_equal(event_add(started, &tick), 0);
+	assert_int_not_equal(event_base_dispatch(fx->base), -1);
+	event_free(started);
+	return al;
+}
+
 /*
  * alert_set_config while a hook runs: the run ends as the old
  * configuration said (which is freed at once), the next alert of that
@@ -218,9 +235,7 @@ static void
 test_alert_set_config(void **state)
 {
 	struct fixture *fx = *state;
-	struct timeval tick = { 0, 20000 };
 	struct config *old, *new;
-	struct event *started;
 	struct alert *al;
 	char *a1, *a2, *a3, *text, *want, *cause = NULL;
 
@@ -248,12 +263,7 @@ test_alert_set_config(void **state)
 	    "[hook \"h\"]\ncommand = ./fast.sh\n");
 
 	a1 = queue(fx, "h");
-	al = alert_new(fx->base, fx->st, old, 0, idle_cb, NULL);
-	alert_kick(al);
-	started = event_new(fx->base, -1, EV_PERSIST, started_cb, fx);
-	assert_int_equal(event_add(started, &tick), 0);
-	assert_int_not_equal(event_base_dispatch(fx->base), -1);
-	event_free(started);
+	al = start_until_started(fx, old);
 
 	/* h runs slow.sh for a1; swap, and free the old at once. */
 	a2 = queue(fx, "h");
@@ -290,9 +300,7 @@ static void
 test_alert_removed_hook_run_fails(void **state)
 {
 	struct fixture *fx = *state;
-	struct timeval tick = { 0, 20000 };
 	struct config *old, *new;
-	struct event *started;
 	struct alert *al;
 	char *a1, *text, *cause = NULL;
 	struct store_alert *a;
@@ -308,12 +316,7 @@ test_alert_removed_hook_run_fails(void **state)
 	new = load(fx, "new.conf", "[daemon]\nmax_hooks = 2\n");
 
 	a1 = queue(fx, "gone");
-	al = alert_new(fx->base, fx->st, old, 0, idle_cb, NULL);
-	alert_kick(al);
-	started = event_new(fx->base, -1, EV_PERSIST, started_cb, fx);
-	assert_int_equal(event_add(started, &tick), 0);
-	assert_int_not_equal(event_base_dispatch(fx->base), -1);
-	event_free(started);
+	al = start_until_started(fx, old);
 	alert_set_config(al, new);
 	config_free(old);
 	run_until(fx, 0, 1);
