@@ -756,6 +756,11 @@ parse_set(char **field, int *prio, int rank, char *value)
 		free(value);
 		value = fixed;
 	}
+	/* windows-1252 read as ISO-8859-1: its quotes and dashes back. */
+	if ((fixed = text_map_c1(value)) != NULL) {
+		free(value);
+		value = fixed;
+	}
 	/* Of two sources of one rank, the later wins, as in feedparser. */
 	if (*field != NULL && *prio < rank) {
 		free(value);

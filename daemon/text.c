@@ -7,6 +7,7 @@
 #include <utf8proc.h>
 
 #include "html.h"
+#include "repair.h"
 #include "text.h"
 #include "xmalloc.h"
 
@@ -1288,6 +1289,44 @@ text_mj_pass(const char *s, int e)
 		out = text_mj_rebuild(&t, v, n);
 	free(v);
 	text_mj_clear(&t);
+	return out;
+}
+
+/* The windows-1252 character of a C1 control at p ("\xc2\x80".."\xc2\x9f"), or
+ * 0. */
+static unsigned int
+text_c1_at(const char *p)
+{
+	if ((unsigned char)p[0] != 0xc2)
+		return 0;
+	return repair_cp1252((unsigned char)p[1]);
+}
+
+char *
+text_map_c1(const char *s)
+{
+	const char *p, *from;
+	char *out, *o;
+	unsigned int cp;
+
+	for (p = strchr(s, '\xc2'); p != NULL && text_c1_at(p) == 0;
+	     p = strchr(p + 1, '\xc2'))
+		;
+	if (p == NULL)
+		return NULL;
+	/* Two bytes become at most three. */
+	out = xmalloc(strlen(s) / 2 * 3 + 2);
+	o = out;
+	for (from = s; *p != '\0'; p++) {
+		if ((cp = text_c1_at(p)) == 0)
+			continue;
+		memcpy(o, from, (size_t)(p - from));
+		o += p - from;
+		o += utf8proc_encode_char(
+		    (utf8proc_int32_t)cp, (utf8proc_uint8_t *)o);
+		from = ++p + 1;
+	}
+	strcpy(o, from);
 	return out;
 }
 

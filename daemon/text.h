@@ -69,4 +69,13 @@ void text_tokens_clear(struct text_tokens *t);
  */
 char *text_repair_mojibake(const char *s);
 
+/*
+ * Map each C1 control of s (U+0080 to U+009F) to the windows-1252
+ * character of that byte ("\u0093" to a left double quote). They are
+ * windows-1252 text read as ISO-8859-1, the label such feeds declare.
+ * The five bytes windows-1252 leaves undefined stay as they are.
+ * Return a new string, or NULL when s holds none to map.
+ */
+char *text_map_c1(const char *s);
+
 #endif

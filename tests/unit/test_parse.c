@@ -685,6 +685,49 @@ test_parse_guess_cyrillic(void **state)
 	feed_doc_free(d);
 }
 
+/*
+ * A feed that declares ISO-8859-1 but is written in windows-1252 (the
+ * quotes, dashes and euro sign of bytes 0x80 to 0x9f) reads as
+ * windows-1252, as browsers and feedparser read it, without a complaint:
+ * its text used to hold C1 controls where its punctuation was. A byte
+ * windows-1252 leaves undefined (0x81) stays what ISO-8859-1 says.
+ */
+static void
+test_parse_cp1252_as_latin1(void **state)
+{
+	struct feed_doc *d;
+
+	(void)state;
+	d = parse_ok("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss>"
+		     "<channel><title>Caf\xe9 \x93news\x94</title><item>"
+		     "<title>\x93Track two\x94 \x96 Lavrov\x92s \x80"
+		     "5 "
+		     "\x81</title><description>&lt;p&gt;It\x92s "
+		     "\x84here\x93&lt;/p&gt;</description></item></channel>"
+		     "</rss>",
+	    NULL);
+	assert_false(d->is_bozo);
+	assert_int_equal(d->nerrors, 0);
+	assert_string_equal(
+	    d->title, "Caf\xc3\xa9 \xe2\x80\x9cnews\xe2\x80\x9d");
+	assert_int_equal(d->nentries, 1);
+	assert_string_equal(d->entries[0]->title,
+	    "\xe2\x80\x9cTrack two\xe2\x80\x9d \xe2\x80\x93 Lavrov\xe2\x80\x99s "
+	    "\xe2\x82\xac"
+	    "5 \xc2\x81");
+	assert_non_null(strstr(d->entries[0]->summary,
+	    "It\xe2\x80\x99s \xe2\x80\x9ehere\xe2\x80\x9c"));
+	feed_doc_free(d);
+
+	/* The same controls in UTF-8 are the same mistake, made once more. */
+	d = parse_ok("<rss><channel><title>\xc2\x93Track two\xc2\x94 and "
+		     "caf\xc3\xa9</title></channel></rss>",
+	    NULL);
+	assert_string_equal(
+	    d->title, "\xe2\x80\x9cTrack two\xe2\x80\x9d and caf\xc3\xa9");
+	feed_doc_free(d);
+}
+
 static void
 test_parse_utf16(void **state)
 {
@@ -1119,6 +1162,7 @@ main(void)
 		cmocka_unit_test(test_parse_jsonfeed),
 		cmocka_unit_test(test_parse_encodings),
 		cmocka_unit_test(test_parse_guess_cyrillic),
+		cmocka_unit_test(test_parse_cp1252_as_latin1),
 		cmocka_unit_test(test_parse_utf16),
 		cmocka_unit_test(test_parse_override_encoding),
 		cmocka_unit_test(test_parse_illformed_recovers),
