@@ -37,6 +37,14 @@ struct entry {
 	char *link;    /* absolute */
 	char *summary; /* HTML or text */
 	char *content; /* HTML or text */
+	/*
+	 * The field is plain text (an RSS title, an Atom text construct of
+	 * type "text", a JSON Feed title), not HTML: "a<b" is three
+	 * characters, not the start of a tag. 0: HTML, or not known.
+	 */
+	int is_title_plain;
+	int is_summary_plain;
+	int is_content_plain;
 	char *author;
 	time_t published;  /* UTC seconds, -1 = none */
 	time_t updated;	   /* UTC seconds, -1 = none */

@@ -594,7 +594,7 @@ match_cli_story(
 static int
 match_cli_entry_cb(struct entry *e, void *arg)
 {
-	char *title = text_from_html(e->title != NULL ? e->title : "");
+	char *title = pipeline_entry_title(e);
 	char *text = pipeline_entry_text(e);
 
 	match_cli_story(arg, title, text, e->link);

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -519,24 +520,55 @@ parse_absolute(struct parse *p, const xmlNode *n, char *raw)
 }
 
 /*
+ * Does a text no type describes look like HTML, as feedparser guesses:
+ * does it hold an end tag ("</b>") or a reference ("&amp;", "&#8217;")?
+ * "a<b" and "AT&T" do not: they are text.
+ */
+static int
+parse_looks_like_html(const char *s)
+{
+	const char *p, *q;
+
+	for (p = strchr(s, '&'); p != NULL; p = strchr(p + 1, '&')) {
+		q = p + 1 + (p[1] == '#');
+		if (!isalnum((unsigned char)*q))
+			continue;
+		while (isalnum((unsigned char)*q))
+			q++;
+		if (*q == ';')
+			return 1;
+	}
+	for (p = strstr(s, "</"); p != NULL; p = strstr(p + 2, "</")) {
+		q = p + 2;
+		if (!isalpha((unsigned char)*q))
+			continue;
+		while (isalnum((unsigned char)*q))
+			q++;
+		if (*q == '>')
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Rich text: HTML is sanitized (html.h), its relative links made
  * absolute. Atom says by its type whether a text is HTML; elsewhere
  * is_html says (an RSS description is, a title is not).
  */
 static char *
-parse_rich(struct parse *p, xmlNode *n, enum parse_family family, int is_html)
+parse_rich(struct parse *p, xmlNode *n, enum parse_family family, int *is_html)
 {
 	char *s, *base, *safe;
 
 	if (family == FAMILY_ATOM)
 		s = parse_atom_text(
-		    n, p->doc->format == FEED_FORMAT_ATOM10, &is_html);
+		    n, p->doc->format == FEED_FORMAT_ATOM10, is_html);
 	else if (family == FAMILY_XHTML ||
 	    strcmp((const char *)n->name, "body") == 0)
 		s = parse_markup(n, 0);
 	else
 		s = parse_text(n);
-	if (s == NULL || !is_html || p->opts->is_text_only)
+	if (s == NULL || !*is_html || p->opts->is_text_only)
 		return s;
 	/* Without markup there is no link to resolve. */
 	base = strchr(s, '<') != NULL ? parse_base(p, n) : NULL;
@@ -743,14 +775,17 @@ parse_tags(struct entry *e, const xmlNode *n)
 	free(all);
 }
 
-/* Store value in *field when the source outranks the one before. */
-static void
+/*
+ * Store value in *field when the source outranks the one before, and
+ * return 1; else free it and return 0.
+ */
+static int
 parse_set(char **field, int *prio, int rank, char *value)
 {
 	char *fixed;
 
 	if (value == NULL)
-		return;
+		return 0;
 	/* UTF-8 once read as WINDOWS-1251/1252: repaired where sure. */
 	if ((fixed = text_repair_mojibake(value)) != NULL) {
 		free(value);
@@ -764,11 +799,12 @@ parse_set(char **field, int *prio, int rank, char *value)
 	/* Of two sources of one rank, the later wins, as in feedparser. */
 	if (*field != NULL && *prio < rank) {
 		free(value);
-		return;
+		return 0;
 	}
 	free(*field);
 	*field = value;
 	*prio = rank;
+	return 1;
 }
 
 static void
@@ -804,14 +840,21 @@ parse_entry_field(struct parse *p, struct parse_build *b, xmlNode *k,
 {
 	struct entry *e = b->e;
 	int *prio = &b->prio[r->field];
+	int is_html;
+	char *s;
 
 	switch (r->field) {
 	case FIELD_ID:
 		parse_set(&e->id, prio, r->prio, parse_text(k));
 		break;
 	case FIELD_TITLE:
-		parse_set(
-		    &e->title, prio, r->prio, parse_rich(p, k, r->family, 0));
+		is_html = 0;
+		s = parse_rich(p, k, r->family, &is_html);
+		/* Outside Atom, a title says what it is only by looking. */
+		if (r->family != FAMILY_ATOM && s != NULL)
+			is_html = parse_looks_like_html(s);
+		if (parse_set(&e->title, prio, r->prio, s))
+			e->is_title_plain = !is_html;
 		break;
 	case FIELD_LINK:
 		parse_set(&e->link, prio, r->prio, parse_link(p, k, r->family));
@@ -822,16 +865,22 @@ parse_entry_field(struct parse *p, struct parse_build *b, xmlNode *k,
 		break;
 	case FIELD_SUMMARY:
 		/* CDF's abstract is text; RSS's description is HTML. */
-		parse_set(&e->summary, prio, r->prio,
-		    parse_rich(p, k, r->family, r->family != FAMILY_CDF));
+		is_html = r->family != FAMILY_CDF;
+		s = parse_rich(p, k, r->family, &is_html);
+		if (parse_set(&e->summary, prio, r->prio, s))
+			e->is_summary_plain = !is_html;
 		break;
 	case FIELD_CONTENT:
-		parse_set(
-		    &e->content, prio, r->prio, parse_rich(p, k, r->family, 1));
+		is_html = 1;
+		s = parse_rich(p, k, r->family, &is_html);
+		if (parse_set(&e->content, prio, r->prio, s))
+			e->is_content_plain = !is_html;
 		break;
 	case FIELD_RSS_SUMMARY:
+		/* Not Atom's: HTML, whatever it holds. */
+		is_html = 1;
 		parse_set(&b->rss_summary, prio, r->prio,
-		    parse_rich(p, k, r->family, 1));
+		    parse_rich(p, k, r->family, &is_html));
 		break;
 	case FIELD_AUTHOR:
 		parse_set(
@@ -932,11 +981,13 @@ parse_entry(struct parse *p, xmlNode *node)
 	 * the summary when the item has no description, else (as feedparser
 	 * reads it) the content when it has none. Its text is the story's.
 	 */
-	if (b.rss_summary != NULL && b.e->summary == NULL)
+	if (b.rss_summary != NULL && b.e->summary == NULL) {
 		b.e->summary = b.rss_summary;
-	else if (b.rss_summary != NULL && b.e->content == NULL)
+		b.e->is_summary_plain = 0;
+	} else if (b.rss_summary != NULL && b.e->content == NULL) {
 		b.e->content = b.rss_summary;
-	else
+		b.e->is_content_plain = 0;
+	} else
 		free(b.rss_summary);
 	if (p->cb == NULL)
 		feed_doc_add_entry(p->doc, b.e);
@@ -952,7 +1003,7 @@ parse_feed_field(struct parse *p, xmlNode *k)
 	struct feed_doc *d = p->doc;
 	const struct parse_rule *r;
 	size_t from = 0;
-	int *prio;
+	int *prio, is_html;
 
 	while ((r = parse_rule_find(p, parse_feed_rules,
 		    sizeof parse_feed_rules / sizeof parse_feed_rules[0], k,
@@ -960,17 +1011,18 @@ parse_feed_field(struct parse *p, xmlNode *k)
 		prio = &p->feed_prio[r->field];
 		switch (r->field) {
 		case FIELD_TITLE:
+			is_html = 0;
 			parse_set(&d->title, prio, r->prio,
-			    parse_rich(p, k, r->family, 0));
+			    parse_rich(p, k, r->family, &is_html));
 			break;
 		case FIELD_LINK:
 			parse_set(&d->link, prio, r->prio,
 			    parse_link(p, k, r->family));
 			break;
 		case FIELD_DESCRIPTION:
+			is_html = r->family != FAMILY_CDF;
 			parse_set(&d->description, prio, r->prio,
-			    parse_rich(
-				p, k, r->family, r->family != FAMILY_CDF));
+			    parse_rich(p, k, r->family, &is_html));
 			break;
 		case FIELD_LANGUAGE:
 			parse_set(&d->language, prio, r->prio, parse_text(k));
@@ -1582,11 +1634,14 @@ parse_json_item(struct parse *p, const json_t *item)
 	char *url, *html;
 	size_t i;
 
+	/* JSON Feed's title and summary are plain text, content_text too. */
 	e->id = parse_json_str(item, "id");
 	e->title = parse_json_str(item, "title");
+	e->is_title_plain = 1;
 	if ((e->link = parse_json_url(p, item, "url")) == NULL)
 		e->link = parse_json_url(p, item, "external_url");
 	e->summary = parse_json_str(item, "summary");
+	e->is_summary_plain = 1;
 	if ((html = parse_json_str(item, "content_html")) != NULL) {
 		if (p->opts->is_text_only)
 			e->content = html;
@@ -1595,8 +1650,10 @@ parse_json_item(struct parse *p, const json_t *item)
 			free(html);
 		}
 	}
-	if (e->content == NULL)
+	if (e->content == NULL) {
 		e->content = parse_json_str(item, "content_text");
+		e->is_content_plain = 1;
+	}
 	e->author = parse_json_author(item);
 	e->published = parse_json_date(p, item, "date_published");
 	e->updated = parse_json_date(p, item, "date_modified");

@@ -72,13 +72,28 @@ pipeline_opens(const char *text, const char *summary)
 	return found;
 }
 
+/* The plain text of a field of an entry: s, or s's HTML read. */
+static char *
+pipeline_plain(const char *s, int is_plain)
+{
+	if (s == NULL)
+		return xstrdup("");
+	return is_plain ? text_squeeze(s) : text_from_html(s);
+}
+
+char *
+pipeline_entry_title(const struct entry *e)
+{
+	return pipeline_plain(e->title, e->is_title_plain);
+}
+
 char *
 pipeline_entry_text(const struct entry *e)
 {
 	char *summary, *content, *both;
 
-	summary = text_from_html(e->summary != NULL ? e->summary : "");
-	content = text_from_html(e->content != NULL ? e->content : "");
+	summary = pipeline_plain(e->summary, e->is_summary_plain);
+	content = pipeline_plain(e->content, e->is_content_plain);
 	if (*content == '\0') {
 		free(content);
 		return summary;
@@ -275,7 +290,7 @@ pipeline_entry(struct pipeline_run *run, const struct entry *e)
 	char *key, *title, *text, *canon = NULL;
 	int found, rc;
 
-	title = text_from_html(e->title != NULL ? e->title : "");
+	title = pipeline_entry_title(e);
 	text = pipeline_entry_text(e);
 	memset(&s, 0, sizeof s);
 	s.content_hash = pipeline_content_hash(title, text);

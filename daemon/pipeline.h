@@ -61,4 +61,10 @@ int pipeline_feed(struct store *, const struct config *,
  */
 char *pipeline_entry_text(const struct entry *);
 
+/*
+ * An entry's title as plain text: read as HTML only when the feed said
+ * it was HTML. Return a new string the caller frees. Cannot fail.
+ */
+char *pipeline_entry_title(const struct entry *);
+
 #endif

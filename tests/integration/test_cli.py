@@ -19,6 +19,8 @@ a user would get them wrong:
 - a pruned story: listed as "(pruned)", and still found by
   `--watchlist`, as the plain listing shows its watchlists;
 - `stories show` without an id: a usage error that creates no story log;
+- `match` of an RSS title "Why a&lt;b means ceasefire": the title is
+  plain text, so "ceasefire" matches (read as HTML, it was lost);
 - `parse` of a directory: exit 1 with the reason (and, under ASan, no
   leak);
 - a feed `url` that is a path with a space, '#', '?' and non-ASCII in
@@ -125,6 +127,17 @@ def main():
         rc, out = run([fw, "match", "--query", "diplomacy", "--watchlist",
                        "track-two", feed], tmp)
         check("match --query --watchlist", rc == 2, out)
+        # A plain-text title with "<" in it: the words after it are
+        # matched and shown (read as HTML, "<b means" was a tag).
+        lt = os.path.join(tmp, "lt.xml")
+        with open(lt, "w", encoding="utf-8") as f:
+            f.write('<rss version="2.0"><channel><title>t</title><item>'
+                    '<title>Why a&lt;b means ceasefire</title>'
+                    '<link>http://x.test/1</link></item></channel></rss>')
+        rc, out = run([fw, "match", "--json", "--query", "ceasefire", lt],
+                      tmp)
+        check("match a plain-text title holding '<'",
+              rc == 0 and '"title":"Why a<b means ceasefire"' in out, out)
         url = "http://127.0.0.1:%d/sub" % port
         rc, out = run([fw, "match", "-c", conf, url], tmp)
         # As feed redir, not as no feed: track-two (feeds = forumdaily)

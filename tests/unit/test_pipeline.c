@@ -379,6 +379,56 @@ test_pipeline_description_only_item(void **state)
 }
 
 static void
+title_cb(const struct store_row *r, void *arg)
+{
+	snprintf(arg, 128, "%s", r->title);
+}
+
+/*
+ * A title is plain text unless it looks like HTML: "a<b" in an RSS
+ * title is three characters. Read as HTML, "<b means ceasefire" was a
+ * tag and the word the watchlist wants was lost, with the rest of the
+ * title. Tried: that title alerts and is stored whole; a title with a
+ * reference ("&amp;amp;", escaped twice) is still read as HTML; an
+ * Atom summary of type "text" is plain text too.
+ */
+static void
+test_pipeline_plain_text_title(void **state)
+{
+	struct fixture *fx = *state;
+	struct pipeline_stats stats;
+	struct store_filter filter;
+	char title[128] = "", *doc, *cause = NULL;
+
+	doc = rss_item("p1", "Why a&lt;b means ceasefire", "http://x.test/p1",
+	    "Nothing here.");
+	stats = fetched(fx, 0, doc);
+	free(doc);
+	assert_int_equal(stats.alerts, 1);
+	memset(&filter, 0, sizeof filter);
+	filter.limit = 1;
+	assert_int_equal(
+	    store_stories(fx->st, &filter, title_cb, title, &cause), 1);
+	assert_string_equal(title, "Why a<b means ceasefire");
+
+	doc = rss_item(
+	    "p2", "Tom &amp;amp; Jerry", "http://x.test/p2", "Nothing at all.");
+	stats = fetched(fx, 1, doc);
+	free(doc);
+	assert_int_equal(stats.new_stories, 1);
+	assert_int_equal(
+	    store_stories(fx->st, &filter, title_cb, title, &cause), 1);
+	assert_string_equal(title, "Tom & Jerry");
+
+	stats = fetched(fx, 2,
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>"
+	    "<entry><id>urn:p3</id><title>Talks</title>"
+	    "<link href=\"http://x.test/p3\"/><summary type=\"text\">"
+	    "If x&lt;y then ceasefire</summary></entry></feed>");
+	assert_int_equal(stats.alerts, 1);
+}
+
+static void
 test_pipeline_edit_alerts_once_when_it_newly_matches(void **state)
 {
 	struct fixture *fx = *state;
@@ -551,6 +601,8 @@ main(void)
 		    test_pipeline_same_link_other_words, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pipeline_description_only_item, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_plain_text_title, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pipeline_syndicated_story_alerts_once, setup,
 		    teardown),
