@@ -301,6 +301,63 @@ parse_text(const xmlNode *n)
 	return parse_trim(s);
 }
 
+/*
+ * Append the nodes from n on as HTML: a text as it is (it may hold
+ * escaped markup, which is markup here too), an element as its tags,
+ * its attributes quoted, around its children.
+ */
+static void
+parse_raw_add(xmlBufferPtr buf, const xmlNode *n)
+{
+	xmlChar *v, *q;
+
+	for (const xmlNode *k = n; k != NULL; k = k->next) {
+		if (k->type == XML_TEXT_NODE ||
+		    k->type == XML_CDATA_SECTION_NODE) {
+			xmlBufferCat(buf, k->content);
+			continue;
+		}
+		if (k->type != XML_ELEMENT_NODE)
+			continue;
+		xmlBufferCCat(buf, "<");
+		xmlBufferCat(buf, k->name);
+		for (const xmlAttr *a = k->properties; a != NULL; a = a->next) {
+			v = xmlNodeListGetString(k->doc, a->children, 1);
+			q = xmlEncodeSpecialChars(
+			    k->doc, v != NULL ? v : (const xmlChar *)"");
+			xmlBufferCCat(buf, " ");
+			xmlBufferCat(buf, a->name);
+			xmlBufferCCat(buf, "=\"");
+			xmlBufferCat(buf, q);
+			xmlBufferCCat(buf, "\"");
+			xmlFree(q);
+			xmlFree(v);
+		}
+		xmlBufferCCat(buf, ">");
+		parse_raw_add(buf, k->children);
+		xmlBufferCCat(buf, "</");
+		xmlBufferCat(buf, k->name);
+		xmlBufferCCat(buf, ">");
+	}
+}
+
+/*
+ * The HTML of a field that holds raw elements where escaped ones
+ * belong (<description><p>a</p><p>b</p></description>), as feedparser
+ * reads it: its text was "ab", two words glued into one.
+ */
+static char *
+parse_raw_html(const xmlNode *n)
+{
+	xmlBufferPtr buf = xmlBufferCreate();
+	char *s;
+
+	parse_raw_add(buf, n->children);
+	s = xstrdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	return parse_trim(s);
+}
+
 #define NS_XHTML "http://www.w3.org/1999/xhtml"
 
 /*
@@ -566,6 +623,8 @@ parse_rich(struct parse *p, xmlNode *n, enum parse_family family, int *is_html)
 	else if (family == FAMILY_XHTML ||
 	    strcmp((const char *)n->name, "body") == 0)
 		s = parse_markup(n, 0);
+	else if (*is_html && parse_has_elements(n))
+		s = parse_raw_html(n);
 	else
 		s = parse_text(n);
 	if (s == NULL || !*is_html || p->opts->is_text_only)

@@ -728,6 +728,38 @@ test_parse_cp1252_as_latin1(void **state)
 	feed_doc_free(d);
 }
 
+/*
+ * Raw elements in an RSS description, where escaped ones belong: read
+ * as HTML, as feedparser reads them, links resolved. Read as text, as
+ * they were, "<p>track two</p><p>diplomacy</p>" was "track twodiplomacy"
+ * and a phrase across the two paragraphs could not match. Escaped
+ * markup beside raw elements is markup too; a plain description is
+ * unchanged.
+ */
+static void
+test_parse_raw_html_description(void **state)
+{
+	struct feed_doc *d;
+
+	(void)state;
+	d = parse_ok(
+	    "<rss version=\"2.0\"><channel><title>t</title><item>"
+	    "<description><p>Talks on track two</p><p class=\"a&amp;b\">"
+	    "diplomacy in <a href=\"/x\">Geneva</a></p></description>"
+	    "</item><item><description>&lt;b&gt;Bold&lt;/b&gt;<br/>"
+	    "next</description></item><item><description>Plain "
+	    "&amp; simple</description></item></channel></rss>",
+	    NULL);
+	assert_false(d->is_bozo);
+	assert_int_equal(d->nentries, 3);
+	assert_string_equal(d->entries[0]->summary,
+	    "<p>Talks on track two</p><p class=\"a&amp;b\">diplomacy in "
+	    "<a href=\"http://example.org/x\">Geneva</a></p>");
+	assert_string_equal(d->entries[1]->summary, "<b>Bold</b><br />next");
+	assert_string_equal(d->entries[2]->summary, "Plain &amp; simple");
+	feed_doc_free(d);
+}
+
 static void
 test_parse_utf16(void **state)
 {
@@ -1163,6 +1195,7 @@ main(void)
 		cmocka_unit_test(test_parse_encodings),
 		cmocka_unit_test(test_parse_guess_cyrillic),
 		cmocka_unit_test(test_parse_cp1252_as_latin1),
+		cmocka_unit_test(test_parse_raw_html_description),
 		cmocka_unit_test(test_parse_utf16),
 		cmocka_unit_test(test_parse_override_encoding),
 		cmocka_unit_test(test_parse_illformed_recovers),

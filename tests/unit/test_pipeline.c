@@ -428,6 +428,25 @@ test_pipeline_plain_text_title(void **state)
 	assert_int_equal(stats.alerts, 1);
 }
 
+/*
+ * A description of raw paragraphs (not escaped) alerts on a phrase
+ * across them: its text was "track twodiplomacy".
+ */
+static void
+test_pipeline_raw_html_description(void **state)
+{
+	struct fixture *fx = *state;
+	struct pipeline_stats stats;
+
+	stats = fetched(fx, 3,
+	    "<rss version=\"2.0\"><channel><title>t</title><item>"
+	    "<guid>urn:r1</guid><title>Geneva</title><description>"
+	    "<p>Talks on track two</p><p>diplomacy resumed</p>"
+	    "</description></item></channel></rss>");
+	assert_int_equal(stats.new_stories, 1);
+	assert_int_equal(stats.alerts, 1);
+}
+
 static void
 test_pipeline_edit_alerts_once_when_it_newly_matches(void **state)
 {
@@ -603,6 +622,8 @@ main(void)
 		    test_pipeline_description_only_item, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pipeline_plain_text_title, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pipeline_raw_html_description, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pipeline_syndicated_story_alerts_once, setup,
 		    teardown),
