@@ -511,7 +511,11 @@ parse_atom_text(xmlNode *n, int is_atom10, int *is_html)
 		/* Markup with no type: keep it as the feed wrote it. */
 		s = parse_markup(n, 0);
 		*is_html = 1;
-	} else if (type == NULL || *type == '\0' ||
+	} else if (type != NULL && parse_type_is(type, "html", "text/html") &&
+	    parse_has_elements(n))
+		/* type="html" with its markup raw, not escaped. */
+		s = parse_raw_html(n);
+	else if (type == NULL || *type == '\0' ||
 	    parse_type_is(type, "text", "html") ||
 	    strncasecmp(type, "text/", 5) == 0)
 		s = parse_text(n);

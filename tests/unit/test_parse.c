@@ -729,7 +729,8 @@ test_parse_cp1252_as_latin1(void **state)
 }
 
 /*
- * Raw elements in an RSS description, where escaped ones belong: read
+ * Raw elements in an RSS description (or an Atom text of type "html"),
+ * where escaped ones belong: read
  * as HTML, as feedparser reads them, links resolved. Read as text, as
  * they were, "<p>track two</p><p>diplomacy</p>" was "track twodiplomacy"
  * and a phrase across the two paragraphs could not match. Escaped
@@ -757,6 +758,16 @@ test_parse_raw_html_description(void **state)
 	    "<a href=\"http://example.org/x\">Geneva</a></p>");
 	assert_string_equal(d->entries[1]->summary, "<b>Bold</b><br />next");
 	assert_string_equal(d->entries[2]->summary, "Plain &amp; simple");
+	feed_doc_free(d);
+
+	/* An Atom summary of type "html" whose markup is raw: the same. */
+	d = parse_ok("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry>"
+		     "<id>urn:r</id><summary type=\"html\"><p>track two</p>"
+		     "<p>diplomacy</p></summary></entry></feed>",
+	    NULL);
+	assert_int_equal(d->nentries, 1);
+	assert_string_equal(
+	    d->entries[0]->summary, "<p>track two</p><p>diplomacy</p>");
 	feed_doc_free(d);
 }
 
