@@ -4,7 +4,8 @@
 Runs the hook the way the daemon does (argv, no shell, the alert JSON on
 stdin, FEEDWATCH_* in a small environment) against a local aiosmtpd
 server, and against a stand-in sendmail, and reads what arrives with
-Python's email package.
+Python's email package; and the apprise hook's mailto:// against the same
+server, for how it reads an SMTP server's replies.
 
 usage: test_email.py [HOOKS_DIR]     (default: scripts/hooks of this tree)
 
@@ -42,6 +43,7 @@ import stat
 import subprocess
 import tempfile
 import traceback
+import urllib.parse
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -529,6 +531,40 @@ def test_tls():
             assert len(h.received) == 1
         finally:
             server.stop()
+
+
+def run_apprise(password):
+    """The apprise hook, mailto:// to the test's server as SMTP_USER."""
+    if shutil.which("apprise") is None:
+        raise Skip("no apprise")
+    urls = os.path.join(TMP, "apprise-urls")
+    with open(urls, "w") as f:
+        f.write("mailto://%s:%s@127.0.0.1:%s?from=feedwatch@example.net"
+                "&to=desk@example.org\n"
+                % (SMTP_USER, urllib.parse.quote(password, safe=""),
+                   E.url.rsplit(":", 1)[1]))
+    p = subprocess.run([os.path.join(os.path.dirname(HOOK), "apprise"),
+                        "--url-file", urls], input=json.dumps(alert()).encode(),
+                       env=base_env(), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    return p.returncode, p.stdout.decode(errors="replace")
+
+
+def test_apprise_smtp_replies():
+    """The apprise hook tells an SMTP server's 4xx reply (try again)
+    from its 5xx (refused): a wrong password (535) was retried forever
+    as a "connection error", a 451 to the message never."""
+    rc, out = run_apprise(SMTP_PASSWORD)
+    assert rc == 0 and len(E.h.received) == 1, "exit %d: %s" % (rc, out)
+    rc, out = run_apprise("wrong")
+    assert rc == 1 and "535" in out, "wrong password: exit %d: %s" % (rc, out)
+    E.h.data_reply = "451 try later"
+    rc, out = run_apprise(SMTP_PASSWORD)
+    assert rc == 75, "451: exit %d, not 75: %s" % (rc, out)
+    E.h.data_reply = "554 refused"
+    rc, out = run_apprise(SMTP_PASSWORD)
+    assert rc == 1, "554: exit %d, not 1: %s" % (rc, out)
+    assert len(E.h.received) == 1, E.h.received
 
 
 TESTS = [v for k, v in list(globals().items()) if k.startswith("test_")]

@@ -1294,8 +1294,10 @@ test_hooks_apprise_urls(void **state)
 }
 
 /*
- * Exit 0 on 200; 75 on 500, 429 and a refused connection; 1 on 404: for
- * every hook. 75 on a timeout, for three of them.
+ * Exit 0 on 200; 75 on 500, 429 and a refused connection; 1 on 404 and
+ * 400: for every hook (Apprise words a 400 "Unsupported Parameters",
+ * which the apprise hook took for a URL it could not load, exit 2). 75
+ * on a timeout, for three of them.
  */
 static void
 test_hooks_exit_codes(void **state)
@@ -1304,7 +1306,8 @@ test_hooks_exit_codes(void **state)
 	static const struct {
 		int status;
 		int want;
-	} answers[] = { { 200, 0 }, { 500, 75 }, { 429, 75 }, { 404, 1 } };
+	} answers[] = { { 200, 0 }, { 500, 75 }, { 429, 75 }, { 400, 1 },
+		{ 404, 1 } };
 	/* Long enough for the request to reach a silent receiver even on
 	 * a loaded machine (Apprise is Python, and starts slowly). */
 	const char *quick[] = { "--timeout", "3", NULL };
