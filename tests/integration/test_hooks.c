@@ -1500,8 +1500,9 @@ slack_check_sections(json_t *blocks)
 /*
  * A story whose link is 10,000 characters long (feeds have them) and
  * whose snippet is 3,000 ampersands: Slack refuses a section over 3,000
- * characters, ntfy a body over 8 KB, each time, so that every retry
- * failed. Tried: the message stays within both limits.
+ * characters, ntfy a body over 8 KB, Discord an embed link over 2,048,
+ * each time, so that every retry failed. Tried: the message stays
+ * within each limit (Discord's embed keeps its title, unlinked).
  */
 static void
 test_hooks_long_link(void **state)
@@ -1521,11 +1522,25 @@ test_hooks_long_link(void **state)
 	alert = alert_text(TEST_ALERT_ID, "Long link", url, snippet);
 	for (size_t c = 0; c < NCASES; c++) {
 		if (strcmp(hook_cases[c].name, "slack") != 0 &&
-		    strcmp(hook_cases[c].name, "ntfy") != 0)
+		    strcmp(hook_cases[c].name, "ntfy") != 0 &&
+		    strcmp(hook_cases[c].name, "discord") != 0)
 			continue;
 		run_case_want(fx, &hook_cases[c], NULL, alert, fx->url, 0);
 		assert_int_equal(fx->nreqs, 1);
 		rq = &fx->reqs[0];
+		if (strcmp(hook_cases[c].name, "discord") == 0) {
+			/* Discord refuses an embed link over 2048. */
+			o = request_json(rq);
+			unpack(o, "{s:o}", "embeds", &blocks);
+			assert_null(
+			    json_object_get(json_array_get(blocks, 0), "url"));
+			assert_string_equal(
+			    json_string_value(json_object_get(
+				json_array_get(blocks, 0), "title")),
+			    "Long link");
+			json_decref(o);
+			continue;
+		}
 		if (strcmp(hook_cases[c].name, "ntfy") == 0) {
 			if (rq->body_len > 8192)
 				fail_msg("ntfy: %zu bytes", rq->body_len);
